@@ -1,0 +1,20 @@
+//! Command implementations, one file per family as Redis's t_string.c, t_list.c, ...
+//! Each family exposes `handler(full_name) -> Option<Handler>`; the command table asks them all.
+
+use crate::engine::Handler;
+
+pub mod args;
+pub mod connection;
+pub mod expire;
+pub mod keyspace;
+pub mod server;
+pub mod strings;
+
+/// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
+pub fn handler(full_name: &str) -> Option<Handler> {
+    strings::handler(full_name)
+        .or_else(|| keyspace::handler(full_name))
+        .or_else(|| expire::handler(full_name))
+        .or_else(|| connection::handler(full_name))
+        .or_else(|| server::handler(full_name))
+}

@@ -1,0 +1,77 @@
+//! What the engine knows about a connected client. The server owns the socket; the engine owns
+//! the state commands read and change (database, protocol, name, authentication, flags).
+
+/// CLIENT REPLY modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Set while the command after CLIENT REPLY SKIP runs.
+    Skip,
+}
+
+/// I/O figures the server reports for CLIENT LIST (the engine never touches sockets).
+#[derive(Clone, Debug, Default)]
+pub struct IoStats {
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    pub argv_mem: usize,
+    pub obl: usize,
+    pub oll: usize,
+    pub omem: usize,
+    pub tot_mem: usize,
+    pub rbs: usize,
+    pub rbp: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientState {
+    pub id: u64,
+    pub name: Option<Vec<u8>>,
+    /// Selected database index.
+    pub db: usize,
+    /// Protocol version, 2 or 3 (HELLO switches it).
+    pub resp: u8,
+    pub authenticated: bool,
+    pub user: String,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
+    pub last_cmd: &'static str,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    /// Close the connection once the pending replies are written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+    /// Set by CLIENT KILL; the server closes the connection.
+    pub killed: bool,
+    pub io: IoStats,
+}
+
+impl ClientState {
+    pub fn new(id: u64, addr: String, laddr: String, now_ms: u64) -> ClientState {
+        ClientState {
+            id,
+            name: None,
+            db: 0,
+            resp: 2,
+            authenticated: false,
+            user: "default".to_string(),
+            addr,
+            laddr,
+            fd: -1,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL",
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            close_after_reply: false,
+            killed: false,
+            io: IoStats::default(),
+        }
+    }
+}

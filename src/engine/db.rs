@@ -1,0 +1,149 @@
+//! One database: the keyspace with each key's expiry time and last access time.
+//! Expiry is checked by the engine (`Ctx`), which knows the time; `Db` only stores.
+
+use super::dict::Dict;
+use super::value::Value;
+use rand_core::RngCore;
+
+/// One key's value with its metadata.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry time in Unix milliseconds, if the key is volatile.
+    pub expire_at_ms: Option<u64>,
+    /// Last access time in Unix milliseconds (OBJECT IDLETIME).
+    pub access_ms: u64,
+}
+
+/// A database: keys with values, and the set of volatile keys (those with an expiry) that the
+/// active expire cycle walks.
+#[derive(Clone, Debug, Default)]
+pub struct Db {
+    keys: Dict<Vec<u8>, Entry>,
+    volatile: Dict<Vec<u8>, ()>,
+    /// Where the active expire cycle resumes its walk of `volatile`.
+    pub expire_cursor: u64,
+    /// Running average TTL of sampled keys, for INFO keyspace's `avg_ttl`.
+    pub avg_ttl_ms: u64,
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    /// The entry, expired or not. Commands go through `Ctx`, which expires keys first.
+    pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.get(key)
+    }
+
+    pub fn entry_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.keys.get_mut(key)
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    /// True when `key` exists and its expiry time has passed at `now_ms`.
+    pub fn is_expired(&self, key: &[u8], now_ms: u64) -> bool {
+        matches!(self.keys.get(key), Some(Entry { expire_at_ms: Some(t), .. }) if *t <= now_ms)
+    }
+
+    /// Stores `value` under `key`, dropping any expiry (as Redis's setKey without KEEPTTL).
+    pub fn set(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Entry> {
+        self.volatile.remove(&key);
+        self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
+    }
+
+    /// Stores `value` under `key`, keeping the key's expiry if it already had one.
+    pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) {
+        if let Some(entry) = self.keys.get_mut(&key) {
+            entry.value = value;
+            entry.access_ms = now_ms;
+        } else {
+            self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
+        }
+    }
+
+    /// Inserts a whole entry (used by MOVE, COPY, RENAME and loading).
+    pub fn insert_entry(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
+        if entry.expire_at_ms.is_some() {
+            self.volatile.insert(key.clone(), ());
+        } else {
+            self.volatile.remove(&key);
+        }
+        self.keys.insert(key, entry)
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let entry = self.keys.remove(key)?;
+        if entry.expire_at_ms.is_some() {
+            self.volatile.remove(key);
+        }
+        Some(entry)
+    }
+
+    /// Sets an absolute expiry on an existing key; false when the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: u64) -> bool {
+        let Some(entry) = self.keys.get_mut(key) else { return false };
+        if entry.expire_at_ms.is_none() {
+            self.volatile.insert(key.to_vec(), ());
+        }
+        entry.expire_at_ms = Some(at_ms);
+        true
+    }
+
+    /// Removes the expiry; true when there was one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        let Some(entry) = self.keys.get_mut(key) else { return false };
+        if entry.expire_at_ms.take().is_some() {
+            self.volatile.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn expire_of(&self, key: &[u8]) -> Option<u64> {
+        self.keys.get(key).and_then(|e| e.expire_at_ms)
+    }
+
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.volatile.clear();
+        self.expire_cursor = 0;
+        self.avg_ttl_ms = 0;
+    }
+
+    /// All keys and entries, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
+        self.keys.iter()
+    }
+
+    /// One step of SCAN over the keyspace.
+    pub fn scan(&self, cursor: u64, visit: impl FnMut(&Vec<u8>, &Entry)) -> u64 {
+        self.keys.scan(cursor, visit)
+    }
+
+    /// One step of a walk over the volatile keys (the active expire cycle).
+    pub fn scan_volatile(&self, cursor: u64, mut visit: impl FnMut(&Vec<u8>)) -> u64 {
+        self.volatile.scan(cursor, |k, _| visit(k))
+    }
+
+    pub fn random_key(&self, rng: &mut impl RngCore) -> Option<&Vec<u8>> {
+        self.keys.random_entry(rng).map(|(k, _)| k)
+    }
+}

@@ -1,0 +1,50 @@
+//! Error replies with Redis 7.0's exact texts. Handlers return these through `Frame::error`.
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub const SYNTAX: &str = "ERR syntax error";
+pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+
+/// `ERR wrong number of arguments for '<name>' command`, with Redis's full name (`config|get`).
+pub fn wrong_arity(full_name: &str) -> String {
+    format!("ERR wrong number of arguments for '{full_name}' command")
+}
+
+/// `ERR invalid expire time in '<cmd>' command`, with the command name as the client typed it.
+pub fn invalid_expire(cmd: &str) -> String {
+    format!("ERR invalid expire time in '{cmd}' command")
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CONTAINER> HELP.`
+pub fn unknown_subcommand(sub: &[u8], container: &str) -> String {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    format!("ERR unknown subcommand '{sub}'. Try {} HELP.", container.to_ascii_uppercase())
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` (the args list is cut
+/// after about 128 bytes, as Redis's commandCheckExistence does).
+pub fn unknown_command(argv: &[Vec<u8>]) -> String {
+    let mut args = String::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]).into_owned();
+        args.push('\'');
+        args.push_str(&text);
+        args.push_str("' ");
+    }
+    let name = argv.first().map(|n| String::from_utf8_lossy(&n[..n.len().min(128)]).into_owned());
+    format!("ERR unknown command '{}', with args beginning with: {args}", name.unwrap_or_default())
+}

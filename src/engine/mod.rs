@@ -1,0 +1,279 @@
+//! The deterministic engine: databases, configuration, clients' command state, statistics and the
+//! command table. Sans-IO: `execute` takes a client, a command and the time, and returns the
+//! reply. The same sequence of (time, client, command) always gives the same replies, because the
+//! time is an argument, the RNG is seeded from the configuration and hashing uses a fixed seed.
+
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod errors;
+pub mod meta;
+pub mod stats;
+pub mod table;
+mod table_data;
+pub mod value;
+
+use crate::resp::Frame;
+use client::{ClientState, ReplyMode};
+use config::Config;
+use db::Db;
+use rand_core::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use stats::{CommandStat, Stats};
+use std::collections::BTreeMap;
+use table::{CommandTable, Flags};
+use value::Value;
+
+/// A command handler: parses its arguments from `ctx.argv`, acts, and returns the reply.
+pub type Handler = fn(&mut Ctx) -> Frame;
+
+/// Facts about the process that only the server can know, reported by INFO.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub tcp_port: u16,
+    pub executable: String,
+    pub config_file: String,
+    pub rss_bytes: u64,
+    pub used_cpu_sys_s: f64,
+    pub used_cpu_user_s: f64,
+    pub connected_clients: usize,
+    pub blocked_clients: usize,
+}
+
+/// How SHUTDOWN asked the server to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownRequest {
+    Default,
+    Save,
+    NoSave,
+}
+
+/// The engine: all state that commands read and change.
+pub struct Engine {
+    pub dbs: Vec<Db>,
+    pub config: Config,
+    pub rng: Xoshiro256PlusPlus,
+    pub stats: Stats,
+    pub command_stats: Vec<CommandStat>,
+    pub table: CommandTable,
+    /// Connected clients, except the one whose command is running (it is lent to the handler).
+    pub clients: BTreeMap<u64, ClientState>,
+    next_client_id: u64,
+    /// Changes since the last save (Redis's `server.dirty`).
+    pub dirty: u64,
+    /// When the engine started, in Unix milliseconds.
+    pub start_ms: u64,
+    /// The time of the last command or cron call.
+    pub now_ms: u64,
+    pub process: ProcessInfo,
+    /// Set by SHUTDOWN; the server acts on it after the reply.
+    pub shutdown: Option<ShutdownRequest>,
+    /// Messages for other clients (pub/sub, invalidations), delivered by the server.
+    pub outbox: Vec<(u64, Frame)>,
+}
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub engine: &'a mut Engine,
+    pub client: &'a mut ClientState,
+    pub argv: &'a [Vec<u8>],
+    pub now_ms: u64,
+    /// The running command's metadata (its full name is `meta.name`).
+    pub meta: &'static meta::CommandMeta,
+}
+
+impl Engine {
+    pub fn new(config: Config, now_ms: u64) -> Engine {
+        let table = CommandTable::new(crate::cmd::handler);
+        let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        Engine {
+            dbs,
+            rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
+            config,
+            stats: Stats::default(),
+            command_stats: vec![CommandStat::default(); table.stat_slots()],
+            table,
+            clients: BTreeMap::new(),
+            next_client_id: 1,
+            dirty: 0,
+            start_ms: now_ms,
+            now_ms,
+            process: ProcessInfo::default(),
+            shutdown: None,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// Registers a new client; returns its id (ids grow from 1, as Redis's).
+    pub fn connect(&mut self, addr: String, laddr: String, now_ms: u64) -> u64 {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let mut client = ClientState::new(id, addr, laddr, now_ms);
+        client.authenticated = self.config.requirepass.is_none();
+        self.clients.insert(id, client);
+        self.stats.total_connections_received += 1;
+        id
+    }
+
+    pub fn disconnect(&mut self, id: u64) {
+        self.clients.remove(&id);
+    }
+
+    pub fn client(&self, id: u64) -> Option<&ClientState> {
+        self.clients.get(&id)
+    }
+
+    pub fn client_mut(&mut self, id: u64) -> Option<&mut ClientState> {
+        self.clients.get_mut(&id)
+    }
+
+    /// Runs one command for client `id` at time `now_ms`. Returns the reply, or `None` when the
+    /// client asked not to get it (CLIENT REPLY OFF/SKIP) or the command was empty.
+    pub fn execute(&mut self, id: u64, argv: &[Vec<u8>], now_ms: u64) -> Option<Frame> {
+        if argv.is_empty() {
+            return None;
+        }
+        let Some(mut client) = self.clients.remove(&id) else {
+            return None;
+        };
+        self.now_ms = self.now_ms.max(now_ms);
+        client.last_interaction_ms = now_ms;
+        if client.reply_mode == ReplyMode::SkipNext {
+            client.reply_mode = ReplyMode::Skip;
+        }
+        let reply = self.dispatch(&mut client, argv, now_ms);
+        if reply.is_error() {
+            self.stats.total_error_replies += 1;
+        }
+        let suppressed = match client.reply_mode {
+            ReplyMode::On => false,
+            ReplyMode::Off => true,
+            ReplyMode::Skip => {
+                client.reply_mode = ReplyMode::On;
+                true
+            }
+            ReplyMode::SkipNext => true,
+        };
+        self.clients.insert(id, client);
+        if suppressed {
+            None
+        } else {
+            Some(reply)
+        }
+    }
+
+    fn dispatch(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
+        let Some(mut cmd) = self.table.lookup(&argv[0]) else {
+            return Frame::error(errors::unknown_command(argv));
+        };
+        if cmd.is_container() && argv.len() >= 2 {
+            match self.table.lookup_sub(cmd, &argv[1]) {
+                Some(sub) => cmd = sub,
+                None => return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name)),
+            }
+        }
+        let (meta, flags, stat_index) = (cmd.meta, cmd.flags, cmd.stat_index);
+        let handler = cmd.handler;
+        let arity = meta.arity;
+        let argc = argv.len() as i32;
+        if (arity > 0 && arity != argc) || argc < -arity {
+            self.command_stats[stat_index].rejected_calls += 1;
+            return Frame::error(errors::wrong_arity(meta.name));
+        }
+        if !client.authenticated && !flags.contains(Flags::NO_AUTH) {
+            self.command_stats[stat_index].rejected_calls += 1;
+            return Frame::error(errors::NOAUTH);
+        }
+        let Some(handler) = handler else {
+            return Frame::error(errors::unknown_command(argv));
+        };
+        client.last_cmd = meta.name;
+        let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
+        let reply = handler(&mut ctx);
+        let stat = &mut self.command_stats[stat_index];
+        stat.calls += 1;
+        if reply.is_error() {
+            stat.failed_calls += 1;
+        }
+        self.stats.total_commands_processed += 1;
+        reply
+    }
+
+    /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        if self.dbs[db].is_expired(key, now_ms) {
+            self.dbs[db].remove(key);
+            self.stats.expired_keys += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// Argument `i` (the command name is 0).
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        &self.argv[i]
+    }
+
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// The command name as the client typed it, lower-cased (used in some error texts).
+    pub fn name_lower(&self) -> String {
+        String::from_utf8_lossy(&self.argv[0]).to_ascii_lowercase()
+    }
+
+    /// The selected database.
+    pub fn db(&mut self) -> &mut Db {
+        let i = self.client.db;
+        &mut self.engine.dbs[i]
+    }
+
+    /// Looks a key up for reading: expires it if due, counts a hit or a miss, touches it.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
+        let (db, now) = (self.client.db, self.now_ms);
+        self.engine.expire_if_needed(db, key, now);
+        let engine = &mut *self.engine;
+        match engine.dbs[db].entry_mut(key) {
+            Some(entry) => {
+                engine.stats.keyspace_hits += 1;
+                entry.access_ms = now;
+                Some(&entry.value)
+            }
+            None => {
+                engine.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up for writing: expires it if due, touches it; no hit/miss statistics.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let (db, now) = (self.client.db, self.now_ms);
+        self.engine.expire_if_needed(db, key, now);
+        self.engine.dbs[db].entry_mut(key).map(|entry| {
+            entry.access_ms = now;
+            &mut entry.value
+        })
+    }
+
+    /// True when the key exists (and has not expired); does not touch it.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        let (db, now) = (self.client.db, self.now_ms);
+        self.engine.expire_if_needed(db, key, now);
+        self.engine.dbs[db].contains(key)
+    }
+
+    /// Records that a key was changed (WATCH and client tracking hook in here later).
+    pub fn signal_modified(&mut self, _key: &[u8]) {}
+
+    /// Adds to the count of changes since the last save.
+    pub fn dirty(&mut self, n: u64) {
+        self.engine.dirty += n;
+    }
+}

@@ -1,0 +1,123 @@
+//! Values stored in the keyspace. One enum over the types; each type keeps the representation
+//! that lets OBJECT ENCODING answer as Redis would.
+
+use crate::resp::parse::parse_i64;
+use std::borrow::Cow;
+
+/// The longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_MAX_BYTES: usize = 44;
+
+/// A string value, in Redis's three encodings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrValue {
+    /// A decimal integer that round-trips exactly (`int`).
+    Int(i64),
+    /// A short string stored with its object (`embstr`).
+    Emb(Vec<u8>),
+    /// A string that was modified in place or is long (`raw`).
+    Raw(Vec<u8>),
+}
+
+impl StrValue {
+    /// The encoding Redis gives a string argument stored as a value (tryObjectEncoding).
+    pub fn from_bytes(bytes: Vec<u8>) -> StrValue {
+        if bytes.len() <= 20 {
+            if let Some(n) = parse_i64(&bytes) {
+                return StrValue::Int(n);
+            }
+        }
+        if bytes.len() <= EMBSTR_MAX_BYTES {
+            StrValue::Emb(bytes)
+        } else {
+            StrValue::Raw(bytes)
+        }
+    }
+
+    /// A value created by Redis with createStringObject (no integer encoding attempted).
+    pub fn from_bytes_no_int(bytes: Vec<u8>) -> StrValue {
+        if bytes.len() <= EMBSTR_MAX_BYTES {
+            StrValue::Emb(bytes)
+        } else {
+            StrValue::Raw(bytes)
+        }
+    }
+
+    pub fn as_bytes(&self) -> Cow<'_, [u8]> {
+        match self {
+            StrValue::Int(n) => Cow::Owned(n.to_string().into_bytes()),
+            StrValue::Emb(b) | StrValue::Raw(b) => Cow::Borrowed(b),
+        }
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            StrValue::Int(n) => n.to_string().into_bytes(),
+            StrValue::Emb(b) | StrValue::Raw(b) => b,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(n) => n.to_string().len(),
+            StrValue::Emb(b) | StrValue::Raw(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, made `raw` for in-place modification (APPEND, SETRANGE, SETBIT do this).
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, StrValue::Raw(_)) {
+            let bytes = std::mem::replace(self, StrValue::Raw(Vec::new())).into_bytes();
+            *self = StrValue::Raw(bytes);
+        }
+        match self {
+            StrValue::Raw(b) => b,
+            _ => unreachable!("just made raw"),
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            StrValue::Int(_) => "int",
+            StrValue::Emb(_) => "embstr",
+            StrValue::Raw(_) => "raw",
+        }
+    }
+}
+
+/// A value of any type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(StrValue),
+}
+
+impl Value {
+    pub fn str(bytes: Vec<u8>) -> Value {
+        Value::Str(StrValue::from_bytes(bytes))
+    }
+
+    /// The name TYPE replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name OBJECT ENCODING replies with.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+
+    /// The amount of work freeing this value takes, as Redis's lazyfreeGetFreeEffort counts it
+    /// (used by lazy free to decide between freeing now and in the background).
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+        }
+    }
+}

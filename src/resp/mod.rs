@@ -1,0 +1,13 @@
+//! RESP, the Redis serialization protocol: the `Frame` a reply is made of, its RESP2 and RESP3
+//! encodings, and the incremental request parser (multibulk and inline) with Redis's limits.
+//!
+//! Pure code: no sockets, no clock. The server feeds bytes in and writes encoded bytes out.
+
+mod encode;
+mod frame;
+pub mod parse;
+pub mod split;
+
+pub use encode::{encode, format_double};
+pub use frame::Frame;
+pub use parse::{ParseLimits, ProtoError, RequestParser};
