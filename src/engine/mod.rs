@@ -12,6 +12,7 @@ pub mod meta;
 pub mod stats;
 pub mod table;
 mod table_data;
+pub mod testkit;
 pub mod value;
 
 use crate::resp::Frame;
