@@ -4,3 +4,6 @@
 pub mod cmd;
 pub mod engine;
 pub mod resp;
+pub mod server;
+
+pub use server::{Server, ServerBuilder};

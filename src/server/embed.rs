@@ -1,0 +1,109 @@
+//! `verdis::Server`: a real verdis server inside your process, for tests. It listens on loopback
+//! (port 0 picks a free port), runs its event loop on its own thread, and stops when dropped.
+
+use super::event_loop::{bind_listeners, unix_ms, EventLoop, StopHandle};
+use crate::engine::config::Config;
+use crate::engine::Engine;
+use std::io;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+/// Builds an embedded server.
+pub struct ServerBuilder {
+    config: Config,
+}
+
+impl ServerBuilder {
+    /// The port to listen on; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// Replaces the whole configuration (its port and bind addresses are used as given).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Seeds the engine's RNG (SPOP, RANDOMKEY, ...): the same seed, the same choices.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Binds, starts the event loop thread, and returns once the server accepts connections.
+    pub fn start(self) -> io::Result<Server> {
+        let listeners = bind_listeners(&self.config.bind, self.config.port)?;
+        let engine = Engine::new(self.config, unix_ms());
+        let mut event_loop = EventLoop::new(engine, listeners)?;
+        let addr = event_loop.local_addrs().into_iter().next().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::AddrNotAvailable, "no listening address")
+        })?;
+        let stop = event_loop.stop_handle();
+        let thread = std::thread::Builder::new()
+            .name("verdis-server".into())
+            .spawn(move || {
+                let _ = event_loop.run();
+            })?;
+        Ok(Server {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A running embedded server. Dropping it stops the server and joins its thread.
+pub struct Server {
+    addr: SocketAddr,
+    stop: StopHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn builder() -> ServerBuilder {
+        let config = Config {
+            port: 0,
+            bind: vec!["127.0.0.1".to_string()],
+            ..Config::default()
+        };
+        ServerBuilder { config }
+    }
+
+    /// Starts a server with the defaults on a free loopback port.
+    pub fn start() -> io::Result<Server> {
+        Server::builder().start()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `redis://127.0.0.1:<port>/`, for clients that take a URL.
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.addr)
+    }
+
+    /// Stops the server and waits for its thread to end.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,447 @@
+//! The event loop: one thread, like Redis's ae loop. It accepts connections, reads queries,
+//! runs each complete command through the engine in arrival order, writes replies, and calls the
+//! engine's cron `hz` times per second. The only place in verdis with sockets.
+
+use super::conn::{Conn, ReadOutcome};
+use super::log::{self, Level};
+use super::process;
+use crate::engine::Engine;
+use crate::resp::{encode, Frame, ParseLimits};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const WAKER: Token = Token(0);
+/// Listener tokens are 1..=LISTENER_SLOTS; connection tokens follow.
+const LISTENER_SLOTS: usize = 16;
+const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
+/// At most this many accepts per listener event (Redis's MAX_ACCEPTS_PER_CALL).
+const MAX_ACCEPTS_PER_EVENT: usize = 1000;
+/// The longest the loop sleeps, so a stop request is seen promptly even without the waker.
+const MAX_SLEEP_MS: u64 = 100;
+
+const DENIED: &str = "-DENIED verdis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept connections from other hosts, either disable protected mode (CONFIG SET protected-mode no from the loopback interface, or --protected-mode no at start) or set a password for the default user.\r\n";
+
+/// The wall clock in Unix milliseconds: the server's time source for the engine.
+pub fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Asks a running loop to stop, from any thread or a signal handler's flag.
+#[derive(Clone)]
+pub struct StopHandle {
+    flag: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl StopHandle {
+    pub fn stop(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        let _ = self.waker.wake();
+    }
+
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        self.flag.clone()
+    }
+}
+
+pub struct EventLoop {
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    conns: Vec<Option<Conn>>,
+    free_slots: Vec<usize>,
+    by_client: HashMap<u64, usize>,
+    pub engine: Engine,
+    stop: StopHandle,
+    next_cron_ms: u64,
+    /// Set when a command may have marked other clients killed.
+    kill_scan_needed: bool,
+}
+
+/// Binds the configured addresses. An address with a leading `-` is optional: failing to bind it
+/// is not an error (Redis's `bind 127.0.0.1 -::1`).
+pub fn bind_listeners(addrs: &[String], port: u16) -> io::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = Vec::new();
+    for addr in addrs {
+        let (optional, host) = match addr.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, addr.as_str()),
+        };
+        let host = match host {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            h => h,
+        };
+        let ip: IpAddr = match host.parse() {
+            Ok(ip) => ip,
+            Err(_) if optional => continue,
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("invalid bind address '{host}'"),
+                ))
+            }
+        };
+        match std::net::TcpListener::bind(SocketAddr::new(ip, port)) {
+            Ok(l) => listeners.push(l),
+            Err(_) if optional => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    if listeners.len() > LISTENER_SLOTS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many bind addresses",
+        ));
+    }
+    Ok(listeners)
+}
+
+impl EventLoop {
+    pub fn new(engine: Engine, listeners: Vec<std::net::TcpListener>) -> io::Result<EventLoop> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let mut mio_listeners = Vec::new();
+        for (i, l) in listeners.into_iter().enumerate() {
+            l.set_nonblocking(true)?;
+            let mut l = TcpListener::from_std(l);
+            poll.registry()
+                .register(&mut l, Token(1 + i), Interest::READABLE)?;
+            mio_listeners.push(l);
+        }
+        Ok(EventLoop {
+            poll,
+            listeners: mio_listeners,
+            conns: Vec::new(),
+            free_slots: Vec::new(),
+            by_client: HashMap::new(),
+            engine,
+            stop: StopHandle {
+                flag: Arc::new(AtomicBool::new(false)),
+                waker,
+            },
+            next_cron_ms: 0,
+            kill_scan_needed: false,
+        })
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Runs until stopped (StopHandle, SIGTERM flag, or SHUTDOWN).
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = unix_ms();
+            let sleep_ms = self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS);
+            match self
+                .poll
+                .poll(&mut events, Some(Duration::from_millis(sleep_ms)))
+            {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            for event in events.iter() {
+                let token = event.token().0;
+                if token == WAKER.0 {
+                    continue;
+                } else if token < FIRST_CONN_TOKEN {
+                    self.accept_all(token - 1);
+                } else {
+                    let slot = token - FIRST_CONN_TOKEN;
+                    if event.is_readable() || event.is_read_closed() || event.is_error() {
+                        self.on_readable(slot);
+                    }
+                    if event.is_writable() {
+                        self.flush_slot(slot);
+                    }
+                }
+            }
+            self.after_events();
+            let now = unix_ms();
+            if now >= self.next_cron_ms {
+                self.cron(now);
+                let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
+                self.next_cron_ms = now + period_ms;
+            }
+            if self.stop.flag.load(Ordering::SeqCst) || self.engine.shutdown.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn accept_all(&mut self, listener: usize) {
+        for _ in 0..MAX_ACCEPTS_PER_EVENT {
+            let Some(l) = self.listeners.get(listener) else {
+                return;
+            };
+            match l.accept() {
+                Ok((stream, peer)) => self.on_accept(stream, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    log::log(Level::Warning, &format!("Accepting client connection: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_accept(&mut self, mut stream: TcpStream, peer: SocketAddr) {
+        let _ = stream.set_nodelay(true);
+        let config = &self.engine.config;
+        if config.protected_mode && config.requirepass.is_none() && !peer.ip().is_loopback() {
+            let _ = stream.write(DENIED.as_bytes());
+            self.engine.stats.rejected_connections += 1;
+            return;
+        }
+        if self.by_client.len() as u64 >= config.maxclients {
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+            self.engine.stats.rejected_connections += 1;
+            return;
+        }
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let id = self.engine.connect(peer.to_string(), laddr, unix_ms());
+        if let Some(c) = self.engine.client_mut(id) {
+            c.fd = raw_fd(&stream);
+        }
+        let slot = self.free_slots.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        let token = Token(FIRST_CONN_TOKEN + slot);
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+            .is_err()
+        {
+            self.engine.disconnect(id);
+            self.free_slots.push(slot);
+            return;
+        }
+        log::log(Level::Verbose, &format!("Accepted {peer}"));
+        self.conns[slot] = Some(Conn::new(stream, id));
+        self.by_client.insert(id, slot);
+    }
+
+    fn on_readable(&mut self, slot: usize) {
+        let limit = self.engine.config.client_query_buffer_limit as usize;
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        if conn.closing {
+            return;
+        }
+        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024));
+        self.engine.stats.total_net_input_bytes += bytes as u64;
+        self.engine.stats.total_reads_processed += 1;
+        if matches!(outcome, ReadOutcome::Closed) {
+            conn.dead = true;
+        }
+        self.process_queries(slot);
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        if conn.pending_query().len() > limit && !conn.closing {
+            log::log(
+                Level::Warning,
+                "Closing client that reached max query buffer length",
+            );
+            self.engine.stats.client_query_buffer_limit_disconnections += 1;
+            conn.dead = true;
+        }
+        self.flush_slot(slot);
+    }
+
+    /// Parses and runs every complete command in the client's query buffer.
+    fn process_queries(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        let id = conn.client_id;
+        // Each iteration consumes bytes or stops, so the loop ends; the cap is a second guard.
+        for _ in 0..usize::MAX {
+            if conn.closing {
+                break;
+            }
+            let Some(client) = self.engine.client(id) else {
+                break;
+            };
+            let limits = ParseLimits {
+                max_bulk_bytes: self.engine.config.proto_max_bulk_len,
+                authenticated: client.authenticated,
+            };
+            match conn.parser.parse(&conn.query[conn.query_pos..], limits) {
+                Ok((n, None)) => {
+                    conn.query_pos += n;
+                    break;
+                }
+                Ok((n, Some(argv))) => {
+                    conn.query_pos += n;
+                    if argv.is_empty() {
+                        continue;
+                    }
+                    if let Some(c) = self.engine.client_mut(id) {
+                        c.io.qbuf = conn.query.len() - conn.query_pos;
+                        c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
+                    }
+                    let reply = self.engine.execute(id, &argv, unix_ms());
+                    let Some(client) = self.engine.client(id) else {
+                        break;
+                    };
+                    if let Some(reply) = reply {
+                        encode(&reply, client.resp, &mut conn.out);
+                    }
+                    if client.close_after_reply {
+                        conn.closing = true;
+                    }
+                    if client.last_cmd == "client|kill" {
+                        self.kill_scan_needed = true;
+                    }
+                    if self.engine.shutdown.is_some() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    encode(&Frame::Error(e.reply.clone()), 2, &mut conn.out);
+                    log::log(
+                        Level::Verbose,
+                        &format!("Protocol error from client id={id}: {}", e.reply),
+                    );
+                    conn.closing = true;
+                    break;
+                }
+            }
+        }
+        if let Some(c) = self.engine.client_mut(id) {
+            c.io.qbuf = conn.query.len() - conn.query_pos;
+            c.io.omem = conn.pending_output_bytes();
+        }
+    }
+
+    fn flush_slot(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        if conn.has_pending_output() {
+            match conn.flush() {
+                Ok(n) => {
+                    self.engine.stats.total_net_output_bytes += n as u64;
+                    self.engine.stats.total_writes_processed += 1;
+                }
+                Err(_) => conn.dead = true,
+            }
+        }
+        if conn.dead || (conn.closing && !conn.has_pending_output()) {
+            self.close_slot(slot);
+        }
+    }
+
+    fn close_slot(&mut self, slot: usize) {
+        let Some(mut conn) = self.conns.get_mut(slot).and_then(|c| c.take()) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        self.by_client.remove(&conn.client_id);
+        self.engine.disconnect(conn.client_id);
+        self.free_slots.push(slot);
+    }
+
+    /// Work after a batch of events: messages for other clients and killed clients.
+    fn after_events(&mut self) {
+        let outbox = std::mem::take(&mut self.engine.outbox);
+        for (id, frame) in outbox {
+            let Some(&slot) = self.by_client.get(&id) else {
+                continue;
+            };
+            let resp = self.engine.client(id).map(|c| c.resp).unwrap_or(2);
+            if let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) {
+                encode(&frame, resp, &mut conn.out);
+            }
+            self.flush_slot(slot);
+        }
+        if self.kill_scan_needed {
+            self.kill_scan_needed = false;
+            let killed: Vec<u64> = self
+                .engine
+                .clients
+                .values()
+                .filter(|c| c.killed)
+                .map(|c| c.id)
+                .collect();
+            for id in killed {
+                if let Some(&slot) = self.by_client.get(&id) {
+                    self.close_slot(slot);
+                }
+            }
+        }
+    }
+
+    /// Periodic work, `hz` times per second (Redis's serverCron).
+    fn cron(&mut self, now_ms: u64) {
+        self.engine.now_ms = self.engine.now_ms.max(now_ms);
+        self.close_idle_clients(now_ms);
+        let (user, sys) = process::cpu_seconds();
+        let p = &mut self.engine.process;
+        p.rss_bytes = process::rss_bytes();
+        p.used_cpu_user_s = user;
+        p.used_cpu_sys_s = sys;
+        p.connected_clients = self.by_client.len();
+    }
+
+    fn close_idle_clients(&mut self, now_ms: u64) {
+        let timeout_ms = self.engine.config.timeout_s.saturating_mul(1000);
+        if timeout_ms == 0 {
+            return;
+        }
+        let idle: Vec<u64> = self
+            .engine
+            .clients
+            .values()
+            .filter(|c| now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            .map(|c| c.id)
+            .collect();
+        for id in idle {
+            if let Some(&slot) = self.by_client.get(&id) {
+                log::log(Level::Verbose, "Closing idle client");
+                self.close_slot(slot);
+            }
+        }
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.by_client.len()
+    }
+}
+
+#[cfg(unix)]
+fn raw_fd(stream: &TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(stream.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn raw_fd(_stream: &TcpStream) -> i64 {
+    -1
+}

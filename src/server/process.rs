@@ -1,0 +1,36 @@
+//! Facts about this process for INFO: resident memory and CPU time, read from /proc on Linux
+//! (zero where /proc is absent).
+
+/// Resident set size in bytes.
+pub fn rss_bytes() -> u64 {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
+        return 0;
+    };
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// (user, system) CPU seconds used by this process.
+pub fn cpu_seconds() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0.0, 0.0);
+    };
+    // The command name in parentheses may contain spaces: fields start after the last ')'.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return (0.0, 0.0);
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the name);
+    // clock ticks are 100 per second on Linux.
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
