@@ -1,4 +1,4 @@
-//! verdis: a deterministic, model-checked reference implementation of the Redis 7.0 server.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod cmd;
