@@ -3,11 +3,13 @@
 //!
 //! Pure code: no sockets, no clock. The server feeds bytes in and writes encoded bytes out.
 
+mod decode;
 mod encode;
 mod frame;
 pub mod parse;
 pub mod split;
 
+pub use decode::{decode, DecodeError};
 pub use encode::{encode, format_double};
 pub use frame::Frame;
 pub use parse::{ParseLimits, ProtoError, RequestParser};
