@@ -70,18 +70,7 @@ const TRANSCRIPTS: &[(&str, u8, &[&str])] = &[
             "SCAN 0",
         ],
     ),
-    (
-        "keyspace",
-        3,
-        &[
-            "SET a 1",
-            "TYPE a",
-            "RANDOMKEY",
-            "SCAN 0",
-            "KEYS *",
-            "OBJECT ENCODING nosuch",
-        ],
-    ),
+    ("keyspace", 3, &["SET a 1", "TYPE a", "RANDOMKEY", "SCAN 0", "KEYS *", "OBJECT ENCODING nosuch"]),
     (
         "connection",
         2,

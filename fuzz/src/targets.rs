@@ -8,10 +8,7 @@ use verdis::resp::{decode, encode, ParseLimits, RequestParser};
 /// it never panics, a piecewise parse gives the same commands as a whole parse, and a parsed
 /// multibulk command re-encodes to bytes that parse back to the same arguments.
 pub fn resp_parse(data: &[u8]) {
-    let limits = ParseLimits {
-        max_bulk_bytes: 1 << 20,
-        authenticated: true,
-    };
+    let limits = ParseLimits { max_bulk_bytes: 1 << 20, authenticated: true };
     let whole = parse_all(data, limits, data.len());
     let split = data.len() / 2;
     let pieces = parse_all(data, limits, split.max(1));
@@ -35,11 +32,7 @@ pub fn resp_parse(data: &[u8]) {
 
 /// Parses `data` delivering at most `chunk` new bytes at a time; returns the commands and the
 /// error text, if any.
-fn parse_all(
-    data: &[u8],
-    limits: ParseLimits,
-    chunk: usize,
-) -> (Vec<Vec<Vec<u8>>>, Option<String>) {
+fn parse_all(data: &[u8], limits: ParseLimits, chunk: usize) -> (Vec<Vec<Vec<u8>>>, Option<String>) {
     let mut parser = RequestParser::new();
     let mut commands = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
@@ -73,9 +66,7 @@ pub fn resp_decode(data: &[u8]) {
         assert!(used <= data.len());
         let mut bytes = Vec::new();
         encode(&frame, 3, &mut bytes);
-        let again = decode(&bytes)
-            .expect("re-encoded reply decodes")
-            .expect("complete");
+        let again = decode(&bytes).expect("re-encoded reply decodes").expect("complete");
         assert_eq!(again.1, bytes.len());
         // NaN is never produced by decode (RESP3 has no nan literal Redis emits); compare frames.
         assert_eq!(format!("{:?}", again.0), format!("{frame:?}"));

@@ -26,10 +26,7 @@ fn line(buf: &[u8]) -> Option<(&[u8], usize)> {
 }
 
 fn int(bytes: &[u8]) -> Result<i64, DecodeError> {
-    std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("invalid integer"))
+    std::str::from_utf8(bytes).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("invalid integer"))
 }
 
 fn text(bytes: &[u8]) -> Result<String, DecodeError> {
@@ -113,11 +110,7 @@ fn decode_at(buf: &[u8], depth: usize) -> Result<Option<(Frame, usize)>, DecodeE
                 return Ok(Some((Frame::NullArray, pos)));
             }
             let n = usize::try_from(n).map_err(|_| bad("invalid length"))?;
-            let count = if kind == b'%' {
-                n.checked_mul(2).ok_or_else(|| bad("invalid length"))?
-            } else {
-                n
-            };
+            let count = if kind == b'%' { n.checked_mul(2).ok_or_else(|| bad("invalid length"))? } else { n };
             // Every element takes at least 3 bytes: a count beyond that cannot be satisfied yet.
             if count > buf.len() {
                 return Ok(None);
