@@ -771,3 +771,29 @@ fn object_help() {
     assert_eq!(lines[13], Frame::simple("HELP"));
     assert_eq!(lines[14], Frame::simple("    Prints this help."));
 }
+
+#[test]
+fn arity_errors_use_full_names() {
+    let mut h = Harness::new();
+    for (line, name) in [
+        ("OBJECT HELP x", "object|help"),
+        ("KEYS", "keys"),
+        ("TOUCH", "touch"),
+        ("EXISTS", "exists"),
+        ("DBSIZE x", "dbsize"),
+        ("SWAPDB 1", "swapdb"),
+        ("COPY a", "copy"),
+        ("RANDOMKEY x", "randomkey"),
+        ("TTL", "ttl"),
+        ("EXPIRE k", "expire"),
+        ("PERSIST", "persist"),
+    ] {
+        assert_eq!(
+            h.run(line),
+            err(&format!(
+                "ERR wrong number of arguments for '{name}' command"
+            )),
+            "{line}"
+        );
+    }
+}
