@@ -43,23 +43,16 @@ impl Conditions {
                 b"gt" => &mut c.gt,
                 b"lt" => &mut c.lt,
                 _ => {
-                    return Err(Frame::error(format!(
-                        "ERR Unsupported option {}",
-                        String::from_utf8_lossy(opt)
-                    )));
+                    return Err(Frame::error(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))));
                 }
             };
             *flag = true;
         }
         if c.nx && (c.xx || c.gt || c.lt) {
-            return Err(Frame::error(
-                "ERR NX and XX, GT or LT options at the same time are not compatible",
-            ));
+            return Err(Frame::error("ERR NX and XX, GT or LT options at the same time are not compatible"));
         }
         if c.gt && c.lt {
-            return Err(Frame::error(
-                "ERR GT and LT options at the same time are not compatible",
-            ));
+            return Err(Frame::error("ERR GT and LT options at the same time are not compatible"));
         }
         Ok(c)
     }
@@ -117,10 +110,7 @@ fn expire_generic(ctx: &mut Ctx, basetime_ms: i64, unit_ms: i64) -> Frame {
         Err(e) => return e,
     };
     // Detect overflow of the unit conversion and of adding the base time, as Redis does.
-    let Some(when_ms) = when
-        .checked_mul(unit_ms)
-        .and_then(|ms| ms.checked_add(basetime_ms))
-    else {
+    let Some(when_ms) = when.checked_mul(unit_ms).and_then(|ms| ms.checked_add(basetime_ms)) else {
         return Frame::error(errors::invalid_expire(ctx.meta.name));
     };
     let key = ctx.arg(1);

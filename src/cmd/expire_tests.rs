@@ -47,10 +47,7 @@ fn expire_counts_dirty_and_write_lookup() {
     h.run("PERSIST k");
     h.run("PERSIST k");
     assert_eq!(h.engine.dirty, dirty + 2);
-    assert_eq!(
-        h.engine.stats.keyspace_hits + h.engine.stats.keyspace_misses,
-        0
-    );
+    assert_eq!(h.engine.stats.keyspace_hits + h.engine.stats.keyspace_misses, 0);
 }
 
 #[test]
@@ -68,12 +65,7 @@ fn ttl_is_zero_at_the_expiry_instant_then_gone() {
 #[test]
 fn past_or_negative_times_delete_the_key() {
     let mut h = Harness::new();
-    for line in [
-        "EXPIRE k -1",
-        "PEXPIRE k 0",
-        "EXPIREAT k 1",
-        "PEXPIREAT k -5",
-    ] {
+    for line in ["EXPIRE k -1", "PEXPIRE k 0", "EXPIREAT k 1", "PEXPIREAT k -5"] {
         set(&mut h, "k", "v");
         let dirty = h.engine.dirty;
         assert_eq!(h.run(line), int(1), "{line}");
@@ -91,43 +83,19 @@ fn past_or_negative_times_delete_the_key() {
 fn overflow_errors() {
     let mut h = Harness::new();
     set(&mut h, "k", "v");
-    assert_eq!(
-        h.run("EXPIRE k 9223372036854775807"),
-        err("ERR invalid expire time in 'expire' command")
-    );
-    assert_eq!(
-        h.run("ExPiRe k 9223372036854776"),
-        err("ERR invalid expire time in 'expire' command")
-    );
-    assert_eq!(
-        h.run("EXPIRE k -9223372036854776"),
-        err("ERR invalid expire time in 'expire' command")
-    );
-    assert_eq!(
-        h.run("PEXPIRE k 9223372036854775807"),
-        err("ERR invalid expire time in 'pexpire' command")
-    );
-    assert_eq!(
-        h.run("EXPIREAT k 9223372036854776"),
-        err("ERR invalid expire time in 'expireat' command")
-    );
+    assert_eq!(h.run("EXPIRE k 9223372036854775807"), err("ERR invalid expire time in 'expire' command"));
+    assert_eq!(h.run("ExPiRe k 9223372036854776"), err("ERR invalid expire time in 'expire' command"));
+    assert_eq!(h.run("EXPIRE k -9223372036854776"), err("ERR invalid expire time in 'expire' command"));
+    assert_eq!(h.run("PEXPIRE k 9223372036854775807"), err("ERR invalid expire time in 'pexpire' command"));
+    assert_eq!(h.run("EXPIREAT k 9223372036854776"), err("ERR invalid expire time in 'expireat' command"));
     // The largest seconds value converts; EXPIREAT does not add now, so it fits.
     assert_eq!(h.run("EXPIREAT k 9223372036854775"), int(1));
     assert_eq!(h.run("PEXPIREAT k 9223372036854775807"), int(1));
     assert_eq!(h.run("PTTL k"), int(9223372036854775807 - h.now_ms as i64));
     // Overflow is checked before the key is looked up.
-    assert_eq!(
-        h.run("PEXPIRE nokey 9223372036854775807"),
-        err("ERR invalid expire time in 'pexpire' command")
-    );
-    assert_eq!(
-        h.run("EXPIRE k abc"),
-        err("ERR value is not an integer or out of range")
-    );
-    assert_eq!(
-        h.run("EXPIRE k 1.5"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("PEXPIRE nokey 9223372036854775807"), err("ERR invalid expire time in 'pexpire' command"));
+    assert_eq!(h.run("EXPIRE k abc"), err("ERR value is not an integer or out of range"));
+    assert_eq!(h.run("EXPIRE k 1.5"), err("ERR value is not an integer or out of range"));
     // The negative side: a huge negative time just deletes.
     assert_eq!(h.run("PEXPIRE k -9223372036854775808"), int(1));
     assert_eq!(h.run("EXISTS k"), int(0));
@@ -139,19 +107,13 @@ fn option_errors_come_first() {
     set(&mut h, "k", "v");
     assert_eq!(h.run("EXPIRE k 100 foo"), err("ERR Unsupported option foo"));
     assert_eq!(h.run("EXPIRE k abc FoO"), err("ERR Unsupported option FoO"));
-    assert_eq!(
-        h.run("EXPIRE k 10 foo nx"),
-        err("ERR Unsupported option foo")
-    );
+    assert_eq!(h.run("EXPIRE k 10 foo nx"), err("ERR Unsupported option foo"));
     let both = "ERR NX and XX, GT or LT options at the same time are not compatible";
     assert_eq!(h.run("EXPIRE k 100 nx xx"), err(both));
     assert_eq!(h.run("EXPIRE k 100 NX GT"), err(both));
     assert_eq!(h.run("EXPIRE k 100 lt nx"), err(both));
     assert_eq!(h.run("EXPIRE k abc nx xx"), err(both));
-    assert_eq!(
-        h.run("PEXPIREAT k 100 gt lt"),
-        err("ERR GT and LT options at the same time are not compatible")
-    );
+    assert_eq!(h.run("PEXPIREAT k 100 gt lt"), err("ERR GT and LT options at the same time are not compatible"));
     // Repeats are fine.
     assert_eq!(h.run("EXPIRE k 100 nx nx"), int(1));
     assert_eq!(h.run("EXPIRE k 100 xx gt xx"), int(0));
@@ -287,10 +249,7 @@ fn cron_work_budget_and_time_cap() {
 
 #[test]
 fn higher_hz_means_smaller_budget_per_call() {
-    let config = Config {
-        hz: 100,
-        ..Config::default()
-    };
+    let config = Config { hz: 100, ..Config::default() };
     let mut h = Harness::with_config(config);
     for i in 0..20_000 {
         set_px(&mut h, &format!("v{i}"), "1", 10);
@@ -298,10 +257,7 @@ fn higher_hz_means_smaller_budget_per_call() {
     h.advance_ms(11);
     h.engine.cron(h.now_ms);
     let left = h.engine.dbs[0].len();
-    assert!(
-        left > 10_000,
-        "hz 100 allows 2,500 units per call; left {left}"
-    );
+    assert!(left > 10_000, "hz 100 allows 2,500 units per call; left {left}");
 }
 
 #[test]
@@ -314,10 +270,7 @@ fn avg_ttl_and_keyspace_info() {
     set(&mut h, "p", "1");
     h.run("SELECT 3");
     set(&mut h, "x", "1");
-    assert_eq!(
-        h.engine.keyspace_info(),
-        "db0:keys=11,expires=10,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"
-    );
+    assert_eq!(h.engine.keyspace_info(), "db0:keys=11,expires=10,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n");
     h.engine.cron(h.now_ms);
     // First sample: the running average starts at the sample, then takes 49/50 of itself plus
     // 1/50 of the sample (integer arithmetic): 100000/50*49 + 100000/50 = 100000.
@@ -327,18 +280,12 @@ fn avg_ttl_and_keyspace_info() {
     assert_eq!(h.engine.dbs[0].avg_ttl_ms, 100_000 / 50 * 49 + 50_000 / 50);
     assert_eq!(
         h.engine.keyspace_info(),
-        format!(
-            "db0:keys=11,expires=10,avg_ttl={}\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n",
-            99_000
-        )
+        format!("db0:keys=11,expires=10,avg_ttl={}\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n", 99_000)
     );
     // Keys logically expired but not yet removed are not counted.
     h.advance_ms(60_000);
     h.run("SELECT 3");
-    assert_eq!(
-        h.engine.keyspace_info(),
-        "db0:keys=1,expires=0,avg_ttl=99000\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n"
-    );
+    assert_eq!(h.engine.keyspace_info(), "db0:keys=1,expires=0,avg_ttl=99000\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n");
     // A database without volatile keys has its average reset by the cycle.
     h.engine.cron(h.now_ms);
     assert_eq!(h.engine.dbs[0].avg_ttl_ms, 0);

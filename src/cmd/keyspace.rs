@@ -53,13 +53,11 @@ pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&
 pub(crate) fn int32_arg(arg: &[u8], msg: Option<&str>) -> Result<i32, Frame> {
     let n = int_arg(arg).map_err(|e| msg.map(Frame::error).unwrap_or(e))?;
     i32::try_from(n).map_err(|_| {
-        Frame::error(msg.map(str::to_string).unwrap_or_else(|| {
-            format!(
-                "ERR value is out of range, value must between {} and {}",
-                i32::MIN,
-                i32::MAX
-            )
-        }))
+        Frame::error(
+            msg.map(str::to_string).unwrap_or_else(|| {
+                format!("ERR value is out of range, value must between {} and {}", i32::MIN, i32::MAX)
+            }),
+        )
     })
 }
 
@@ -204,11 +202,7 @@ fn copy(ctx: &mut Ctx) -> Frame {
         ctx.engine.dbs[dst].remove(dst_key);
     }
     // The copy is a new object: its access time is now.
-    let entry = Entry {
-        value,
-        expire_at_ms,
-        access_ms: now,
-    };
+    let entry = Entry { value, expire_at_ms, access_ms: now };
     ctx.engine.dbs[dst].insert_entry(dst_key.to_vec(), entry);
     ctx.signal_modified_in(dst, dst_key);
     ctx.dirty(1);
@@ -289,9 +283,7 @@ fn keys(ctx: &mut Ctx) -> Frame {
     let db = ctx.db();
     let found: Vec<Frame> = db
         .iter()
-        .filter(|(k, e)| {
-            (all || string_match(pattern, k, false)) && e.expire_at_ms.is_none_or(|t| t >= now)
-        })
+        .filter(|(k, e)| (all || string_match(pattern, k, false)) && e.expire_at_ms.is_none_or(|t| t >= now))
         .map(|(k, _)| Frame::Bulk(k.clone()))
         .collect();
     Frame::Array(found)
@@ -301,10 +293,7 @@ fn keys(ctx: &mut Ctx) -> Frame {
 /// sign, `-n` wrapping around, an empty argument meaning 0), no leading space, no overflow.
 pub(crate) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, Frame> {
     let invalid = || Frame::error("ERR invalid cursor");
-    if arg
-        .first()
-        .is_some_and(|&c| c == b' ' || (b'\t'..=b'\r').contains(&c))
-    {
+    if arg.first().is_some_and(|&c| c == b' ' || (b'\t'..=b'\r').contains(&c)) {
         return Err(invalid());
     }
     let (negative, digits_start) = match arg.first() {
@@ -312,32 +301,18 @@ pub(crate) fn parse_scan_cursor(arg: &[u8]) -> Result<u64, Frame> {
         Some(b'+') => (false, 1),
         _ => (false, 0),
     };
-    let digits = arg[digits_start..]
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
+    let digits = arg[digits_start..].iter().take_while(|c| c.is_ascii_digit()).count();
     // With no digits strtoul stops at the very start; the rest is then the whole argument.
-    let rest = if digits == 0 {
-        arg
-    } else {
-        &arg[digits_start + digits..]
-    };
+    let rest = if digits == 0 { arg } else { &arg[digits_start + digits..] };
     // Redis checks only that parsing stopped at a NUL (the end of its C string).
     if rest.first().is_some_and(|&c| c != 0) {
         return Err(invalid());
     }
     let mut value: u64 = 0;
     for &c in &arg[digits_start..digits_start + digits] {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(c - b'0')))
-            .ok_or_else(invalid)?;
+        value = value.checked_mul(10).and_then(|v| v.checked_add(u64::from(c - b'0'))).ok_or_else(invalid)?;
     }
-    Ok(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
+    Ok(if negative { value.wrapping_neg() } else { value })
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
@@ -392,10 +367,7 @@ fn scan(ctx: &mut Ctx) -> Frame {
         keys.push(Frame::Bulk(key));
     }
     // Redis replies with the cursor as a signed 64-bit number.
-    Frame::Array(vec![
-        Frame::Bulk((next as i64).to_string().into_bytes()),
-        Frame::Array(keys),
-    ])
+    Frame::Array(vec![Frame::Bulk((next as i64).to_string().into_bytes()), Frame::Array(keys)])
 }
 
 /// The iteration step of SCAN (Redis's scanGenericCommand): visits buckets from `cursor` until
@@ -441,9 +413,7 @@ const SHARED_INTEGERS: i64 = 10_000;
 fn object_refcount(ctx: &mut Ctx) -> Frame {
     use crate::engine::value::{StrValue, Value};
     object_entry(ctx).map_or(Frame::Null, |e| match e.value {
-        Value::Str(StrValue::Int(n)) if (0..SHARED_INTEGERS).contains(&n) => {
-            Frame::Integer(SHARED_REFCOUNT)
-        }
+        Value::Str(StrValue::Int(n)) if (0..SHARED_INTEGERS).contains(&n) => Frame::Integer(SHARED_REFCOUNT),
         _ => Frame::Integer(1),
     })
 }
@@ -504,9 +474,7 @@ fn object_help(_ctx: &mut Ctx) -> Frame {
 /// status reply.
 pub(crate) fn help_reply(command: &str, lines: &[&str]) -> Frame {
     let mut out = Vec::with_capacity(lines.len() + 3);
-    out.push(Frame::Simple(format!(
-        "{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    )));
+    out.push(Frame::Simple(format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")));
     out.extend(lines.iter().map(|l| Frame::simple(l)));
     out.push(Frame::simple("HELP"));
     out.push(Frame::simple("    Prints this help."));

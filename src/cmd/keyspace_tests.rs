@@ -81,10 +81,7 @@ fn del_and_unlink() {
     assert_eq!(h.run("UNLINK b a"), int(1));
     assert_eq!(h.engine.dirty, 2);
     assert_eq!(h.run("DBSIZE"), int(0));
-    assert_eq!(
-        h.run("DEL"),
-        err("ERR wrong number of arguments for 'del' command")
-    );
+    assert_eq!(h.run("DEL"), err("ERR wrong number of arguments for 'del' command"));
 }
 
 #[test]
@@ -182,20 +179,14 @@ fn rename_onto_expired_destination() {
 fn move_command() {
     let mut h = Harness::new();
     set_px(&mut h, "a", "1", 5000);
-    assert_eq!(
-        h.run("MOVE a abc"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("MOVE a abc"), err("ERR value is not an integer or out of range"));
     assert_eq!(h.run("MOVE a 16"), err("ERR DB index is out of range"));
     assert_eq!(h.run("MOVE a -1"), err("ERR DB index is out of range"));
     assert_eq!(
         h.run("MOVE a 99999999999"),
         err("ERR value is out of range, value must between -2147483648 and 2147483647")
     );
-    assert_eq!(
-        h.run("MOVE a 0"),
-        err("ERR source and destination objects are the same")
-    );
+    assert_eq!(h.run("MOVE a 0"), err("ERR source and destination objects are the same"));
     assert_eq!(h.run("MOVE nokey 1"), int(0));
     let dirty = h.engine.dirty;
     assert_eq!(h.run("MOVE a 1"), int(1));
@@ -227,20 +218,11 @@ fn move_over_expired_key_in_target() {
 fn copy_command() {
     let mut h = Harness::new();
     assert_eq!(h.run("COPY a b db"), err("ERR syntax error"));
-    assert_eq!(
-        h.run("COPY a b db x"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("COPY a b db x"), err("ERR value is not an integer or out of range"));
     assert_eq!(h.run("COPY a b db 99"), err("ERR DB index is out of range"));
     assert_eq!(h.run("COPY a b foo"), err("ERR syntax error"));
-    assert_eq!(
-        h.run("COPY a a"),
-        err("ERR source and destination objects are the same")
-    );
-    assert_eq!(
-        h.run("COPY a a db 0"),
-        err("ERR source and destination objects are the same")
-    );
+    assert_eq!(h.run("COPY a a"), err("ERR source and destination objects are the same"));
+    assert_eq!(h.run("COPY a a db 0"), err("ERR source and destination objects are the same"));
     assert_eq!(h.run("COPY a a db 1"), int(0));
     assert_eq!(h.run("COPY a b"), int(0));
     set_px(&mut h, "a", "1", 3000);
@@ -250,11 +232,7 @@ fn copy_command() {
     assert_eq!(h.run("COPY a b"), int(1));
     assert_eq!(h.run("PTTL b"), int(3000));
     assert_eq!(h.run("COPY a b"), int(0));
-    set(
-        &mut h,
-        "c",
-        "long value that is longer than forty-four bytes, so raw",
-    );
+    set(&mut h, "c", "long value that is longer than forty-four bytes, so raw");
     assert_eq!(h.run("COPY c b REPLACE replace"), int(1));
     assert_eq!(h.run("TTL b"), int(-1));
     assert_eq!(h.run("OBJECT ENCODING b"), bulk("raw"));
@@ -280,14 +258,8 @@ fn swapdb() {
     set_px(&mut h, "a", "1", 1000);
     assert_eq!(h.run("SWAPDB a 1"), err("ERR invalid first DB index"));
     assert_eq!(h.run("SWAPDB 1 b"), err("ERR invalid second DB index"));
-    assert_eq!(
-        h.run("SWAPDB 99999999999 0"),
-        err("ERR invalid first DB index")
-    );
-    assert_eq!(
-        h.run("SWAPDB 0 -99999999999"),
-        err("ERR invalid second DB index")
-    );
+    assert_eq!(h.run("SWAPDB 99999999999 0"), err("ERR invalid first DB index"));
+    assert_eq!(h.run("SWAPDB 0 -99999999999"), err("ERR invalid second DB index"));
     assert_eq!(h.run("SWAPDB 1 16"), err("ERR DB index is out of range"));
     assert_eq!(h.run("SWAPDB -1 0"), err("ERR DB index is out of range"));
     let dirty = h.engine.dirty;
@@ -302,16 +274,10 @@ fn swapdb() {
 #[test]
 fn select() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.run("SELECT abc"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("SELECT abc"), err("ERR value is not an integer or out of range"));
     assert_eq!(h.run("SELECT 16"), err("ERR DB index is out of range"));
     assert_eq!(h.run("SELECT -1"), err("ERR DB index is out of range"));
-    assert_eq!(
-        h.run("SELECT +1"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("SELECT +1"), err("ERR value is not an integer or out of range"));
     assert_eq!(
         h.run("SELECT 99999999999"),
         err("ERR value is out of range, value must between -2147483648 and 2147483647")
@@ -383,15 +349,9 @@ fn keys_with_patterns() {
     for k in ["a", "b", "ab", "abc", "x-", "", "[", "\\"] {
         set(&mut h, k, "1");
     }
-    assert_eq!(
-        sorted(&h.run("KEYS *")),
-        ["", "[", "\\", "a", "ab", "abc", "b", "x-"]
-    );
+    assert_eq!(sorted(&h.run("KEYS *")), ["", "[", "\\", "a", "ab", "abc", "b", "x-"]);
     // Only the pattern `*` itself matches the empty key.
-    assert_eq!(
-        sorted(&h.run("KEYS **")),
-        ["[", "\\", "a", "ab", "abc", "b", "x-"]
-    );
+    assert_eq!(sorted(&h.run("KEYS **")), ["[", "\\", "a", "ab", "abc", "b", "x-"]);
     assert_eq!(sorted(&h.run("KEYS a*")), ["a", "ab", "abc"]);
     assert_eq!(sorted(&h.run("KEYS ?")), ["[", "\\", "a", "b"]);
     assert_eq!(sorted(&h.run("KEYS [[]")), ["["]);
@@ -458,10 +418,7 @@ fn expired_key_is_invisible_to_every_command() {
         set_px(&mut h, "k", "v", 1);
         h.advance_ms(2);
         assert_eq!(&h.run(line), want, "{line}");
-        assert!(
-            !h.engine.dbs[0].contains(b"k") || *line == "KEYS k",
-            "{line} left the key"
-        );
+        assert!(!h.engine.dbs[0].contains(b"k") || *line == "KEYS k", "{line} left the key");
     }
     h.engine.dbs[0].remove(b"k");
     set_px(&mut h, "k", "v", 1);
@@ -474,10 +431,7 @@ fn expired_key_is_invisible_to_every_command() {
     set_px(&mut h, "k", "v", 1);
     h.advance_ms(2);
     assert_eq!(h.run("RANDOMKEY"), bulk("dst"));
-    assert_eq!(
-        h.engine.keyspace_info(),
-        "db0:keys=1,expires=0,avg_ttl=0\r\n"
-    );
+    assert_eq!(h.engine.keyspace_info(), "db0:keys=1,expires=0,avg_ttl=0\r\n");
 }
 
 #[test]
@@ -487,32 +441,13 @@ fn scan_cursor_parsing() {
     assert_eq!(parse_scan_cursor(b"+5").ok(), Some(5));
     assert_eq!(parse_scan_cursor(b"-1").ok(), Some(u64::MAX));
     assert_eq!(parse_scan_cursor(b"-18446744073709551615").ok(), Some(1));
-    assert_eq!(
-        parse_scan_cursor(b"18446744073709551615").ok(),
-        Some(u64::MAX)
-    );
-    assert_eq!(
-        parse_scan_cursor(b"9223372036854775808").ok(),
-        Some(1 << 63)
-    );
+    assert_eq!(parse_scan_cursor(b"18446744073709551615").ok(), Some(u64::MAX));
+    assert_eq!(parse_scan_cursor(b"9223372036854775808").ok(), Some(1 << 63));
     assert_eq!(parse_scan_cursor(b"5\0junk").ok(), Some(5));
-    for bad in [
-        &b" 1"[..],
-        b"1 ",
-        b"0x10",
-        b"18446744073709551616",
-        b"-",
-        b"+",
-        b"abc",
-        b"\t1",
-        b"-18446744073709551616",
-    ] {
-        assert_eq!(
-            parse_scan_cursor(bad),
-            Err(err("ERR invalid cursor")),
-            "{:?}",
-            String::from_utf8_lossy(bad)
-        );
+    for bad in
+        [&b" 1"[..], b"1 ", b"0x10", b"18446744073709551616", b"-", b"+", b"abc", b"\t1", b"-18446744073709551616"]
+    {
+        assert_eq!(parse_scan_cursor(bad), Err(err("ERR invalid cursor")), "{:?}", String::from_utf8_lossy(bad));
     }
 }
 
@@ -522,22 +457,13 @@ fn scan_option_errors() {
     assert_eq!(h.run("SCAN x COUNT 0"), err("ERR invalid cursor"));
     assert_eq!(h.run("SCAN 0 COUNT 0"), err("ERR syntax error"));
     assert_eq!(h.run("SCAN 0 COUNT -1"), err("ERR syntax error"));
-    assert_eq!(
-        h.run("SCAN 0 COUNT abc"),
-        err("ERR value is not an integer or out of range")
-    );
-    assert_eq!(
-        h.run("SCAN 0 COUNT 99999999999999999999"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("SCAN 0 COUNT abc"), err("ERR value is not an integer or out of range"));
+    assert_eq!(h.run("SCAN 0 COUNT 99999999999999999999"), err("ERR value is not an integer or out of range"));
     assert_eq!(h.run("SCAN 0 COUNT"), err("ERR syntax error"));
     assert_eq!(h.run("SCAN 0 MATCH"), err("ERR syntax error"));
     assert_eq!(h.run("SCAN 0 TYPE"), err("ERR syntax error"));
     assert_eq!(h.run("SCAN 0 foo bar"), err("ERR syntax error"));
-    assert_eq!(
-        h.run("SCAN"),
-        err("ERR wrong number of arguments for 'scan' command")
-    );
+    assert_eq!(h.run("SCAN"), err("ERR wrong number of arguments for 'scan' command"));
 }
 
 #[test]
@@ -549,11 +475,7 @@ fn scan_returns_everything_once_on_a_static_keyspace() {
     for count in [1, 3, 10, 100, 10_000] {
         let all = scan_all(&mut h, &format!("COUNT {count}"));
         let unique: BTreeSet<_> = all.iter().cloned().collect();
-        assert_eq!(
-            all.len(),
-            1000,
-            "COUNT {count}: no key twice when the table does not change"
-        );
+        assert_eq!(all.len(), 1000, "COUNT {count}: no key twice when the table does not change");
         assert_eq!(unique.len(), 1000);
     }
     // A large COUNT does the whole table in one call.
@@ -614,10 +536,7 @@ fn scan_sparse_table_stops_after_count_times_ten_buckets() {
             break;
         }
     }
-    assert!(
-        capped_calls > 0 && empty_calls > 0,
-        "the COUNT*10 bound was never reached"
-    );
+    assert!(capped_calls > 0 && empty_calls > 0, "the COUNT*10 bound was never reached");
 }
 
 #[test]
@@ -634,10 +553,7 @@ fn scan_match_and_type() {
     assert_eq!(scan_all(&mut h, "TYPE STRING MATCH item:1?").len(), 10);
     assert_eq!(scan_all(&mut h, "TYPE list").len(), 0);
     // The last option of a kind wins.
-    assert_eq!(
-        scan_all(&mut h, "MATCH user:* MATCH item:* COUNT 1000").len(),
-        200
-    );
+    assert_eq!(scan_all(&mut h, "MATCH user:* MATCH item:* COUNT 1000").len(), 200);
 }
 
 #[test]
@@ -708,14 +624,8 @@ fn scan_guarantee_under_concurrent_changes() {
 fn scan_cursor_reply_forms() {
     let mut h = Harness::new();
     // Empty database: any cursor ends the iteration.
-    assert_eq!(
-        h.run("SCAN 18446744073709551615"),
-        Frame::Array(vec![bulk("0"), Frame::Array(vec![])])
-    );
-    assert_eq!(
-        h.run("SCAN -1"),
-        Frame::Array(vec![bulk("0"), Frame::Array(vec![])])
-    );
+    assert_eq!(h.run("SCAN 18446744073709551615"), Frame::Array(vec![bulk("0"), Frame::Array(vec![])]));
+    assert_eq!(h.run("SCAN -1"), Frame::Array(vec![bulk("0"), Frame::Array(vec![])]));
 }
 
 #[test]
@@ -739,18 +649,9 @@ fn object_subcommands() {
         err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
     );
     assert_eq!(h.run("OBJECT FREQ nokey"), Frame::Null);
-    assert_eq!(
-        h.run("OBJECT encoding a b"),
-        err("ERR wrong number of arguments for 'object|encoding' command")
-    );
-    assert_eq!(
-        h.run("OBJECT foo"),
-        err("ERR unknown subcommand 'foo'. Try OBJECT HELP.")
-    );
-    assert_eq!(
-        h.run("OBJECT"),
-        err("ERR wrong number of arguments for 'object' command")
-    );
+    assert_eq!(h.run("OBJECT encoding a b"), err("ERR wrong number of arguments for 'object|encoding' command"));
+    assert_eq!(h.run("OBJECT foo"), err("ERR unknown subcommand 'foo'. Try OBJECT HELP."));
+    assert_eq!(h.run("OBJECT"), err("ERR wrong number of arguments for 'object' command"));
     h.advance_ms(61_500);
     assert_eq!(h.run("OBJECT IDLETIME emb"), int(61));
     // OBJECT itself does not touch, and counts hits like a read.
@@ -763,10 +664,7 @@ fn object_help() {
     let reply = h.run("OBJECT HELP");
     let Frame::Array(lines) = reply else { panic!() };
     assert_eq!(lines.len(), 15);
-    assert_eq!(
-        lines[0],
-        Frame::simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-    );
+    assert_eq!(lines[0], Frame::simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
     assert_eq!(lines[1], Frame::simple("ENCODING <key>"));
     assert_eq!(lines[13], Frame::simple("HELP"));
     assert_eq!(lines[14], Frame::simple("    Prints this help."));
@@ -788,12 +686,6 @@ fn arity_errors_use_full_names() {
         ("EXPIRE k", "expire"),
         ("PERSIST", "persist"),
     ] {
-        assert_eq!(
-            h.run(line),
-            err(&format!(
-                "ERR wrong number of arguments for '{name}' command"
-            )),
-            "{line}"
-        );
+        assert_eq!(h.run(line), err(&format!("ERR wrong number of arguments for '{name}' command")), "{line}");
     }
 }

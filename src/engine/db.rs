@@ -65,10 +65,7 @@ impl Db {
 
     /// Number of keys that are logically expired at `now_ms` but not yet removed.
     pub fn stale_count(&self, now_ms: u64) -> usize {
-        self.volatile
-            .keys()
-            .filter(|k| self.is_expired(k, now_ms))
-            .count()
+        self.volatile.keys().filter(|k| self.is_expired(k, now_ms)).count()
     }
 
     /// Number of buckets of the volatile-key table (the active expire cycle's `slots`).
@@ -79,14 +76,7 @@ impl Db {
     /// Stores `value` under `key`, dropping any expiry (as Redis's setKey without KEEPTTL).
     pub fn set(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Entry> {
         self.volatile.remove(&key);
-        self.keys.insert(
-            key,
-            Entry {
-                value,
-                expire_at_ms: None,
-                access_ms: now_ms,
-            },
-        )
+        self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
     }
 
     /// Stores `value` under `key`, keeping the key's expiry if it already had one.
@@ -95,14 +85,7 @@ impl Db {
             entry.value = value;
             entry.access_ms = now_ms;
         } else {
-            self.keys.insert(
-                key,
-                Entry {
-                    value,
-                    expire_at_ms: None,
-                    access_ms: now_ms,
-                },
-            );
+            self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
         }
     }
 
@@ -126,9 +109,7 @@ impl Db {
 
     /// Sets an absolute expiry on an existing key; false when the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at_ms: u64) -> bool {
-        let Some(entry) = self.keys.get_mut(key) else {
-            return false;
-        };
+        let Some(entry) = self.keys.get_mut(key) else { return false };
         if entry.expire_at_ms.is_none() {
             self.volatile.insert(key.to_vec(), ());
         }
@@ -138,9 +119,7 @@ impl Db {
 
     /// Removes the expiry; true when there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        let Some(entry) = self.keys.get_mut(key) else {
-            return false;
-        };
+        let Some(entry) = self.keys.get_mut(key) else { return false };
         if entry.expire_at_ms.take().is_some() {
             self.volatile.remove(key);
             true

@@ -121,18 +121,13 @@ impl Engine {
                     break;
                 }
                 // Stay in this database while too many sampled keys had expired.
-                let again = found.sampled == 0
-                    || found.expired * 100 / found.sampled > params.acceptable_stale_perc;
+                let again = found.sampled == 0 || found.expired * 100 / found.sampled > params.acceptable_stale_perc;
                 if !again {
                     break;
                 }
             }
         }
-        let current_perc = if total_sampled > 0 {
-            total_expired as f64 / total_sampled as f64
-        } else {
-            0.0
-        };
+        let current_perc = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
         self.stats.expired_stale_perc = current_perc * 0.05 + self.stats.expired_stale_perc * 0.95;
     }
 
@@ -153,18 +148,13 @@ impl Engine {
         }
         let want = volatile.min(params.keys_per_loop);
         let max_buckets = want * 20;
-        let mut found = LoopResult {
-            sampled: 0,
-            expired: 0,
-            buckets: 0,
-        };
+        let mut found = LoopResult { sampled: 0, expired: 0, buckets: 0 };
         let (mut ttl_sum, mut ttl_samples) = (0i64, 0i64);
         let mut bucket: Vec<Vec<u8>> = Vec::new();
         while found.sampled < want && found.buckets < max_buckets {
             bucket.clear();
             let cursor = self.dbs[db].expire_cursor;
-            self.dbs[db].expire_cursor =
-                self.dbs[db].scan_volatile(cursor, |k| bucket.push(k.clone()));
+            self.dbs[db].expire_cursor = self.dbs[db].scan_volatile(cursor, |k| bucket.push(k.clone()));
             found.buckets += 1;
             for key in &bucket {
                 let Some(at_ms) = self.dbs[db].expire_of(key) else {
@@ -209,10 +199,7 @@ impl Engine {
             let keys = db.len() - stale;
             let expires = db.volatile_len() - stale;
             if keys > 0 || expires > 0 {
-                out.push_str(&format!(
-                    "db{i}:keys={keys},expires={expires},avg_ttl={}\r\n",
-                    db.avg_ttl_ms
-                ));
+                out.push_str(&format!("db{i}:keys={keys},expires={expires},avg_ttl={}\r\n", db.avg_ttl_ms));
             }
         }
         out

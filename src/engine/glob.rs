@@ -182,13 +182,7 @@ mod tests {
         p.get(i).copied().unwrap_or(0) // C strings end with a NUL
     }
 
-    fn reference_impl(
-        pat: &[u8],
-        string: &[u8],
-        nocase: bool,
-        skip: &mut bool,
-        nesting: usize,
-    ) -> bool {
+    fn reference_impl(pat: &[u8], string: &[u8], nocase: bool, skip: &mut bool, nesting: usize) -> bool {
         if nesting > MAX_STAR_NESTING {
             return false;
         }
@@ -283,46 +277,24 @@ mod tests {
     /// `a b 0 ] ^ \ - [ ab abc x- ""` and `\xff`.
     #[test]
     fn oracle_cases() {
-        let keys: &[&[u8]] = &[
-            b"a", b"b", b"0", b"]", b"^", b"\\", b"-", b"[", b"ab", b"abc", b"x-", b"", b"\xff",
-        ];
+        let keys: &[&[u8]] = &[b"a", b"b", b"0", b"]", b"^", b"\\", b"-", b"[", b"ab", b"abc", b"x-", b"", b"\xff"];
         let cases: &[(&[u8], &[&[u8]])] = &[
-            (
-                b"[\x80-a]",
-                &[b"a", b"0", b"]", b"^", b"\\", b"-", b"[", b"\xff"],
-            ),
-            (
-                b"[a-\x80]",
-                &[b"a", b"0", b"]", b"^", b"\\", b"-", b"[", b"\xff"],
-            ),
+            (b"[\x80-a]", &[b"a", b"0", b"]", b"^", b"\\", b"-", b"[", b"\xff"]),
+            (b"[a-\x80]", &[b"a", b"0", b"]", b"^", b"\\", b"-", b"[", b"\xff"]),
             (b"[a-]", &[b"a", b"^", b"]"]),
             (b"[a-", &[b"a", b"-"]),
             (b"[]", &[]),
             (b"[]a]", &[]),
-            (
-                b"[^a]",
-                &[b"\\", b"0", b"b", b"^", b"]", b"[", b"-", b"\xff"],
-            ),
-            (
-                b"[^]",
-                &[b"a", b"\\", b"0", b"b", b"^", b"]", b"[", b"-", b"\xff"],
-            ),
+            (b"[^a]", &[b"\\", b"0", b"b", b"^", b"]", b"[", b"-", b"\xff"]),
+            (b"[^]", &[b"a", b"\\", b"0", b"b", b"^", b"]", b"[", b"-", b"\xff"]),
             (b"[\\]]", &[b"]"]),
             (b"[\\", &[b"\\"]),
             (b"\\", &[b"\\"]),
             (b"a\\", &[]),
             (b"[a-c-e]", &[b"a", b"b", b"-"]),
             (b"[z-a]", &[b"a", b"b"]),
-            (
-                b"**",
-                &[
-                    b"a", b"b", b"0", b"]", b"^", b"\\", b"-", b"[", b"ab", b"abc", b"x-", b"\xff",
-                ],
-            ),
-            (
-                b"?",
-                &[b"a", b"b", b"0", b"]", b"^", b"\\", b"-", b"[", b"\xff"],
-            ),
+            (b"**", &[b"a", b"b", b"0", b"]", b"^", b"\\", b"-", b"[", b"ab", b"abc", b"x-", b"\xff"]),
+            (b"?", &[b"a", b"b", b"0", b"]", b"^", b"\\", b"-", b"[", b"\xff"]),
             (b"", &[b""]),
             (b"[!a]", &[b"a"]),
             (b"[^a-b]", &[b"\\", b"0", b"^", b"]", b"[", b"-", b"\xff"]),
@@ -338,17 +310,10 @@ mod tests {
             (b"\\[", &[b"["]),
             (b"[a-\\]", &[b"a", b"\\", b"^", b"]"]),
             (b"[\\a-c]", &[b"a", b"-"]),
-            (
-                b"[^\\]]",
-                &[b"a", b"\\", b"0", b"b", b"^", b"[", b"-", b"\xff"],
-            ),
+            (b"[^\\]]", &[b"a", b"\\", b"0", b"b", b"^", b"[", b"-", b"\xff"]),
         ];
         for (pattern, expected) in cases {
-            let mut got: Vec<&[u8]> = keys
-                .iter()
-                .copied()
-                .filter(|k| string_match(pattern, k, false))
-                .collect();
+            let mut got: Vec<&[u8]> = keys.iter().copied().filter(|k| string_match(pattern, k, false)).collect();
             let mut want: Vec<&[u8]> = expected.to_vec();
             got.sort();
             want.sort();
@@ -394,20 +359,10 @@ mod tests {
     fn star_nesting_limit() {
         // Checked on the oracle: "a*" repeated n times against 1200 a's matches up to n = 1001.
         let subject = vec![b'a'; 1200];
-        for (n, expected) in [
-            (999, true),
-            (1000, true),
-            (1001, true),
-            (1002, false),
-            (1100, false),
-        ] {
+        for (n, expected) in [(999, true), (1000, true), (1001, true), (1002, false), (1100, false)] {
             let pattern = b"a*".repeat(n);
             assert_eq!(string_match(&pattern, &subject, false), expected, "n = {n}");
-            assert_eq!(
-                reference(&pattern, &subject, false),
-                expected,
-                "reference n = {n}"
-            );
+            assert_eq!(reference(&pattern, &subject, false), expected, "reference n = {n}");
         }
     }
 
@@ -429,12 +384,10 @@ mod tests {
         for _ in 0..200_000 {
             let plen = (rng.next_u32() % 9) as usize;
             let slen = (rng.next_u32() % 7) as usize;
-            let pattern: Vec<u8> = (0..plen)
-                .map(|_| pattern_bytes[(rng.next_u32() as usize) % pattern_bytes.len()])
-                .collect();
-            let subject: Vec<u8> = (0..slen)
-                .map(|_| subject_bytes[(rng.next_u32() as usize) % subject_bytes.len()])
-                .collect();
+            let pattern: Vec<u8> =
+                (0..plen).map(|_| pattern_bytes[(rng.next_u32() as usize) % pattern_bytes.len()]).collect();
+            let subject: Vec<u8> =
+                (0..slen).map(|_| subject_bytes[(rng.next_u32() as usize) % subject_bytes.len()]).collect();
             let nocase = rng.next_u32() % 2 == 0;
             assert_eq!(
                 string_match(&pattern, &subject, nocase),
