@@ -57,9 +57,20 @@ impl Db {
         self.keys.contains_key(key)
     }
 
-    /// True when `key` exists and its expiry time has passed at `now_ms`.
+    /// True when `key` exists and its expiry time has passed at `now_ms`. As Redis's
+    /// keyIsExpired, a key is still alive at exactly its expiry time (`now > when` expires it).
     pub fn is_expired(&self, key: &[u8], now_ms: u64) -> bool {
-        matches!(self.keys.get(key), Some(Entry { expire_at_ms: Some(t), .. }) if *t <= now_ms)
+        matches!(self.keys.get(key), Some(Entry { expire_at_ms: Some(t), .. }) if *t < now_ms)
+    }
+
+    /// Number of keys that are logically expired at `now_ms` but not yet removed.
+    pub fn stale_count(&self, now_ms: u64) -> usize {
+        self.volatile.keys().filter(|k| self.is_expired(k, now_ms)).count()
+    }
+
+    /// Number of buckets of the volatile-key table (the active expire cycle's `slots`).
+    pub fn volatile_buckets(&self) -> usize {
+        self.volatile.bucket_count()
     }
 
     /// Stores `value` under `key`, dropping any expiry (as Redis's setKey without KEEPTTL).

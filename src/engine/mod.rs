@@ -8,6 +8,8 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod errors;
+pub mod expire;
+pub mod glob;
 pub mod meta;
 pub mod stats;
 pub mod table;
@@ -73,6 +75,8 @@ pub struct Engine {
     pub shutdown: Option<ShutdownRequest>,
     /// Messages for other clients (pub/sub, invalidations), delivered by the server.
     pub outbox: Vec<(u64, Frame)>,
+    /// State the active expire cycle keeps between cron calls.
+    pub active_expire: expire::ActiveExpireState,
 }
 
 /// What a handler works with.
@@ -104,6 +108,7 @@ impl Engine {
             process: ProcessInfo::default(),
             shutdown: None,
             outbox: Vec::new(),
+            active_expire: expire::ActiveExpireState::default(),
         }
     }
 
@@ -271,7 +276,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records that a key was changed (WATCH and client tracking hook in here later).
-    pub fn signal_modified(&mut self, _key: &[u8]) {}
+    pub fn signal_modified(&mut self, key: &[u8]) {
+        let db = self.client.db;
+        self.signal_modified_in(db, key);
+    }
+
+    /// Records that a key of database `db` was changed (MOVE and COPY change another database).
+    pub fn signal_modified_in(&mut self, _db: usize, _key: &[u8]) {}
 
     /// Adds to the count of changes since the last save.
     pub fn dirty(&mut self, n: u64) {
