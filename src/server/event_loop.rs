@@ -360,7 +360,7 @@ impl EventLoop {
 
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
-        self.engine.now_ms = self.engine.now_ms.max(now_ms);
+        self.engine.cron(now_ms);
         self.close_idle_clients(now_ms);
         let (user, sys) = process::cpu_seconds();
         let p = &mut self.engine.process;
