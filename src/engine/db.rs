@@ -65,7 +65,14 @@ impl Db {
     /// Stores `value` under `key`, dropping any expiry (as Redis's setKey without KEEPTTL).
     pub fn set(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Entry> {
         self.volatile.remove(&key);
-        self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
+        self.keys.insert(
+            key,
+            Entry {
+                value,
+                expire_at_ms: None,
+                access_ms: now_ms,
+            },
+        )
     }
 
     /// Stores `value` under `key`, keeping the key's expiry if it already had one.
@@ -74,7 +81,14 @@ impl Db {
             entry.value = value;
             entry.access_ms = now_ms;
         } else {
-            self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
+            self.keys.insert(
+                key,
+                Entry {
+                    value,
+                    expire_at_ms: None,
+                    access_ms: now_ms,
+                },
+            );
         }
     }
 
@@ -98,7 +112,9 @@ impl Db {
 
     /// Sets an absolute expiry on an existing key; false when the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], at_ms: u64) -> bool {
-        let Some(entry) = self.keys.get_mut(key) else { return false };
+        let Some(entry) = self.keys.get_mut(key) else {
+            return false;
+        };
         if entry.expire_at_ms.is_none() {
             self.volatile.insert(key.to_vec(), ());
         }
@@ -108,7 +124,9 @@ impl Db {
 
     /// Removes the expiry; true when there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        let Some(entry) = self.keys.get_mut(key) else { return false };
+        let Some(entry) = self.keys.get_mut(key) else {
+            return false;
+        };
         if entry.expire_at_ms.take().is_some() {
             self.volatile.remove(key);
             true

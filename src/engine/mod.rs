@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod errors;
+pub mod longdouble;
 pub mod meta;
 pub mod stats;
 pub mod table;
@@ -191,7 +192,13 @@ impl Engine {
             return Frame::error(errors::unknown_command(argv));
         };
         client.last_cmd = meta.name;
-        let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
+        let mut ctx = Ctx {
+            engine: self,
+            client,
+            argv,
+            now_ms,
+            meta,
+        };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];
         stat.calls += 1;

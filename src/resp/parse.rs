@@ -19,7 +19,10 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_bulk_bytes: 512 * 1024 * 1024, authenticated: true }
+        ParseLimits {
+            max_bulk_bytes: 512 * 1024 * 1024,
+            authenticated: true,
+        }
     }
 }
 
@@ -32,7 +35,9 @@ pub struct ProtoError {
 
 impl ProtoError {
     fn new(reason: impl AsRef<str>) -> ProtoError {
-        ProtoError { reply: format!("ERR Protocol error: {}", reason.as_ref()) }
+        ProtoError {
+            reply: format!("ERR Protocol error: {}", reason.as_ref()),
+        }
     }
 }
 
@@ -59,7 +64,11 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
     }
-    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    let (neg, digits) = if s[0] == b'-' {
+        (true, &s[1..])
+    } else {
+        (false, s)
+    };
     if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -210,12 +219,17 @@ mod tests {
     #[test]
     fn multibulk_whole_and_in_pieces() {
         let req = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
-        assert_eq!(one(req).unwrap(), (req.len(), Some(vec![b"GET".to_vec(), b"k".to_vec()])));
+        assert_eq!(
+            one(req).unwrap(),
+            (req.len(), Some(vec![b"GET".to_vec(), b"k".to_vec()]))
+        );
         let mut p = RequestParser::new();
         let mut consumed = 0;
         let mut got = None;
         for end in 1..=req.len() {
-            let (n, cmd) = p.parse(&req[consumed..end], ParseLimits::default()).unwrap();
+            let (n, cmd) = p
+                .parse(&req[consumed..end], ParseLimits::default())
+                .unwrap();
             consumed += n;
             if cmd.is_some() {
                 got = cmd;
@@ -227,11 +241,26 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(one(b"*x\r\n").unwrap_err().reply, "ERR Protocol error: invalid multibulk length");
-        assert_eq!(one(b"*1\r\n+x\r\n").unwrap_err().reply, "ERR Protocol error: expected '$', got '+'");
-        assert_eq!(one(b"*1\r\n$-1\r\n").unwrap_err().reply, "ERR Protocol error: invalid bulk length");
-        assert_eq!(one(b"*1\r\n$536870913\r\n").unwrap_err().reply, "ERR Protocol error: invalid bulk length");
-        assert_eq!(one(b"\"a\r\n").unwrap_err().reply, "ERR Protocol error: unbalanced quotes in request");
+        assert_eq!(
+            one(b"*x\r\n").unwrap_err().reply,
+            "ERR Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            one(b"*1\r\n+x\r\n").unwrap_err().reply,
+            "ERR Protocol error: expected '$', got '+'"
+        );
+        assert_eq!(
+            one(b"*1\r\n$-1\r\n").unwrap_err().reply,
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            one(b"*1\r\n$536870913\r\n").unwrap_err().reply,
+            "ERR Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            one(b"\"a\r\n").unwrap_err().reply,
+            "ERR Protocol error: unbalanced quotes in request"
+        );
     }
 
     #[test]
