@@ -56,3 +56,6 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> String {
         name.unwrap_or_default()
     )
 }
+
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
