@@ -71,7 +71,7 @@ impl LongDouble {
     }
 
     /// `self + other`, rounded to nearest, ties to even, as the x87 unit does it.
-    pub fn add(self, other: LongDouble) -> LongDouble {
+    pub fn plus(self, other: LongDouble) -> LongDouble {
         use LongDouble::*;
         match (self, other) {
             (NaN, _) | (_, NaN) => NaN,

@@ -250,11 +250,9 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
             ctx.signal_modified(key);
             ctx.dirty(1);
         }
-        None if opts.persist => {
-            if ctx.db().persist(key) {
-                ctx.signal_modified(key);
-                ctx.dirty(1);
-            }
+        None if opts.persist && ctx.db().persist(key) => {
+            ctx.signal_modified(key);
+            ctx.dirty(1);
         }
         None => {}
     }
@@ -279,7 +277,7 @@ pub fn mget(ctx: &mut Ctx) -> Frame {
 
 /// The part shared by MSET and MSETNX.
 fn mset_generic(ctx: &mut Ctx, nx: bool) -> Frame {
-    if ctx.argc() % 2 == 0 {
+    if ctx.argc().is_multiple_of(2) {
         return Frame::error(errors::wrong_arity(ctx.meta.name));
     }
     if nx {

@@ -82,7 +82,7 @@ fn incrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         Some(v) => string_as_long_double(as_string(v)?)?,
     };
     let delta = longdouble::parse(ctx.arg(2)).ok_or_else(|| Frame::error(errors::NOT_FLOAT))?;
-    let sum = current.add(delta);
+    let sum = current.plus(delta);
     if sum.is_nan() || sum.is_inf() {
         return Err(Frame::error(errors::NAN_OR_INFINITY));
     }

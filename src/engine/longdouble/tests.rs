@@ -8,7 +8,7 @@ fn incrbyfloat(a: &str, b: &str) -> String {
     let (Some(x), Some(y)) = (parse(a.as_bytes()), parse(b.as_bytes())) else {
         return "ERR value is not a valid float".to_string();
     };
-    let z = x.add(y);
+    let z = x.plus(y);
     if z.is_nan() || z.is_inf() {
         return "ERR increment would produce NaN or Infinity".to_string();
     }
