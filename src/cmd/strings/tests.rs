@@ -240,3 +240,17 @@ fn write_commands_count_dirty_like_redis() {
     check("GET n", 0);
     check("LCS a b", 0);
 }
+
+/// Replays a golden script named by VERDIS_GOLDEN (for random command sequences recorded with
+/// `tools/redis_golden.py`).
+#[test]
+#[ignore]
+fn golden_from_env() {
+    let path = std::env::var("VERDIS_GOLDEN").expect("VERDIS_GOLDEN");
+    check_script(&std::fs::read_to_string(path).expect("readable script"));
+}
+
+#[test]
+fn golden_random() {
+    check_script(include_str!("golden/random.txt"));
+}
