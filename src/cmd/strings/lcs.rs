@@ -2,10 +2,9 @@
 //! of two strings, by the classic dynamic-programming table, walked back from the end the same
 //! way Redis walks it so that the same subsequence and the same match ranges come out.
 
-use super::{opt_is, reply};
+use super::{as_string, opt_is, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
-use crate::engine::value::Value;
 use crate::engine::Ctx;
 use crate::resp::Frame;
 
@@ -29,14 +28,12 @@ pub fn lcs(ctx: &mut Ctx) -> Frame {
     reply(lcs_inner(ctx))
 }
 
-/// A key's string for LCS: missing keys count as empty; other types are refused (after both
-/// keys were looked up, as Redis does).
-fn lcs_operand(ctx: &mut Ctx, key: &[u8]) -> Option<Option<Vec<u8>>> {
-    #[allow(unreachable_patterns)]
+/// A key's string for LCS: missing keys count as empty; `None` for other types, which are
+/// refused only after both keys were looked up, as Redis does.
+fn lcs_operand(ctx: &mut Ctx, key: &[u8]) -> Option<Vec<u8>> {
     match ctx.lookup_read(key) {
-        None => Some(Some(Vec::new())),
-        Some(Value::Str(s)) => Some(Some(s.as_bytes().into_owned())),
-        Some(_) => Some(None),
+        None => Some(Vec::new()),
+        Some(v) => as_string(v).ok().map(|s| s.as_bytes().into_owned()),
     }
 }
 
@@ -66,8 +63,8 @@ fn parse_opts(args: &[Vec<u8>]) -> Result<LcsOpts, Frame> {
 }
 
 fn lcs_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
-    let a = lcs_operand(ctx, ctx.arg(1)).flatten();
-    let b = lcs_operand(ctx, ctx.arg(2)).flatten();
+    let a = lcs_operand(ctx, ctx.arg(1));
+    let b = lcs_operand(ctx, ctx.arg(2));
     let (Some(a), Some(b)) = (a, b) else {
         return Err(Frame::error(NOT_STRINGS));
     };
