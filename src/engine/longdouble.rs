@@ -46,11 +46,7 @@ pub enum LongDouble {
 
 impl LongDouble {
     pub fn zero(neg: bool) -> LongDouble {
-        LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: MIN_LSB_EXP,
-        }
+        LongDouble::Finite { neg, mant: 0, exp: MIN_LSB_EXP }
     }
 
     /// An integer (every i64 is exact in a 64-bit significand).
@@ -77,18 +73,7 @@ impl LongDouble {
             (NaN, _) | (_, NaN) => NaN,
             (Inf { neg: a }, Inf { neg: b }) if a != b => NaN,
             (Inf { neg }, _) | (_, Inf { neg }) => Inf { neg },
-            (
-                Finite {
-                    neg: na,
-                    mant: ma,
-                    exp: ea,
-                },
-                Finite {
-                    neg: nb,
-                    mant: mb,
-                    exp: eb,
-                },
-            ) => {
+            (Finite { neg: na, mant: ma, exp: ea }, Finite { neg: nb, mant: mb, exp: eb }) => {
                 // Align both on the smaller exponent: the sum is then an exact integer multiple
                 // of 2^low, which `round` brings to 64 bits.
                 let low = ea.min(eb);
@@ -153,10 +138,7 @@ fn fixed_point_parts(mant: u64, exp: i64) -> (String, u64) {
             q
         }
     };
-    (
-        Big::from_u128(units / scale).to_decimal(),
-        (units % scale) as u64,
-    )
+    (Big::from_u128(units / scale).to_decimal(), (units % scale) as u64)
 }
 
 /// Rounds `(-1)^neg * (x + f) * 2^e2`, where `0 <= f < 1` and `sticky` tells whether `f > 0`,
@@ -195,11 +177,7 @@ fn round(neg: bool, x: &Big, e2: i64, sticky: bool) -> LongDouble {
     if mant == 0 {
         return LongDouble::zero(neg);
     }
-    LongDouble::Finite {
-        neg,
-        mant,
-        exp: lsb_exp,
-    }
+    LongDouble::Finite { neg, mant, exp: lsb_exp }
 }
 
 /// C's isspace in the "C" locale.
@@ -275,11 +253,7 @@ fn split_numeral(s: &[u8], is_digit: fn(u8) -> bool, marker: u8) -> Option<Numer
             exponent = -exponent;
         }
     }
-    Some(Numeral {
-        int_digits,
-        frac_digits,
-        exponent,
-    })
+    Some(Numeral { int_digits, frac_digits, exponent })
 }
 
 /// A decimal numeral, correctly rounded; `None` when a non-zero number rounds to zero.

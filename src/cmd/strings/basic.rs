@@ -94,10 +94,7 @@ fn expire_at_ms(ctx: &Ctx, kind: ExpireKind, arg: &[u8]) -> Result<u64, Frame> {
     let value = int_arg(arg)?;
     let invalid = || Frame::error(errors::invalid_expire(ctx.meta.name));
     let mut ms = if kind.in_seconds() {
-        value
-            .checked_mul(1000)
-            .filter(|_| value > 0)
-            .ok_or_else(invalid)?
+        value.checked_mul(1000).filter(|_| value > 0).ok_or_else(invalid)?
     } else if value > 0 {
         value
     } else {
@@ -136,12 +133,7 @@ fn set_generic(ctx: &mut Ctx, opts: &StringOpts, value: &[u8], ok: Frame, aborte
     if (opts.nx && found) || (opts.xx && !found) {
         return old.unwrap_or(aborted);
     }
-    store(
-        ctx,
-        key,
-        StrValue::from_bytes(value.to_vec()),
-        opts.keep_ttl,
-    );
+    store(ctx, key, StrValue::from_bytes(value.to_vec()), opts.keep_ttl);
     ctx.dirty(1);
     if let Some(at_ms) = expire_at {
         // An expiry already in the past is stored as it is: the key expires on next access.
@@ -166,28 +158,19 @@ pub fn set(ctx: &mut Ctx) -> Frame {
 
 /// SETNX key value: 1 when set, 0 when the key exists.
 pub fn setnx(ctx: &mut Ctx) -> Frame {
-    let opts = StringOpts {
-        nx: true,
-        ..Default::default()
-    };
+    let opts = StringOpts { nx: true, ..Default::default() };
     set_generic(ctx, &opts, ctx.arg(2), Frame::Integer(1), Frame::Integer(0))
 }
 
 /// SETEX key seconds value
 pub fn setex(ctx: &mut Ctx) -> Frame {
-    let opts = StringOpts {
-        expire: Some((ExpireKind::Ex, ctx.arg(2))),
-        ..Default::default()
-    };
+    let opts = StringOpts { expire: Some((ExpireKind::Ex, ctx.arg(2))), ..Default::default() };
     set_generic(ctx, &opts, ctx.arg(3), Frame::ok(), Frame::Null)
 }
 
 /// PSETEX key milliseconds value
 pub fn psetex(ctx: &mut Ctx) -> Frame {
-    let opts = StringOpts {
-        expire: Some((ExpireKind::Px, ctx.arg(2))),
-        ..Default::default()
-    };
+    let opts = StringOpts { expire: Some((ExpireKind::Px, ctx.arg(2))), ..Default::default() };
     set_generic(ctx, &opts, ctx.arg(3), Frame::ok(), Frame::Null)
 }
 
@@ -288,12 +271,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Frame {
         }
     }
     for i in (1..ctx.argc()).step_by(2) {
-        store(
-            ctx,
-            ctx.arg(i),
-            StrValue::from_bytes(ctx.arg(i + 1).to_vec()),
-            false,
-        );
+        store(ctx, ctx.arg(i), StrValue::from_bytes(ctx.arg(i + 1).to_vec()), false);
     }
     ctx.dirty(((ctx.argc() - 1) / 2) as u64);
     if nx {

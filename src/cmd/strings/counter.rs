@@ -15,9 +15,7 @@ use crate::resp::Frame;
 fn string_as_i64(s: &StrValue) -> Result<i64, Frame> {
     match s {
         StrValue::Int(n) => Ok(*n),
-        StrValue::Emb(b) | StrValue::Raw(b) => {
-            parse_i64(b).ok_or_else(|| Frame::error(errors::NOT_INTEGER))
-        }
+        StrValue::Emb(b) | StrValue::Raw(b) => parse_i64(b).ok_or_else(|| Frame::error(errors::NOT_INTEGER)),
     }
 }
 
@@ -28,9 +26,7 @@ fn incr_decr(ctx: &mut Ctx, delta: i64) -> Result<Frame, Frame> {
         None => 0,
         Some(v) => string_as_i64(as_string(v)?)?,
     };
-    let value = current
-        .checked_add(delta)
-        .ok_or_else(|| Frame::error(errors::OVERFLOW))?;
+    let value = current.checked_add(delta).ok_or_else(|| Frame::error(errors::OVERFLOW))?;
     store(ctx, key, StrValue::Int(value), true);
     ctx.dirty(1);
     Ok(Frame::Integer(value))

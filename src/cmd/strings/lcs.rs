@@ -11,8 +11,7 @@ use crate::resp::Frame;
 const NOT_STRINGS: &str = "ERR The specified keys must contain string values";
 const LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
 const TOO_LONG: &str = "ERR String too long for LCS";
-const TABLE_TOO_BIG: &str =
-    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+const TABLE_TOO_BIG: &str = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 const ALLOC_FAILED: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
 
 /// What the client asked for.
@@ -172,8 +171,7 @@ impl LcsTable {
 }
 
 fn match_frame(sa: usize, ea: usize, sb: usize, eb: usize, with_len: bool) -> Frame {
-    let pair =
-        |s: usize, e: usize| Frame::Array(vec![Frame::Integer(s as i64), Frame::Integer(e as i64)]);
+    let pair = |s: usize, e: usize| Frame::Array(vec![Frame::Integer(s as i64), Frame::Integer(e as i64)]);
     let mut item = vec![pair(sa, ea), pair(sb, eb)];
     if with_len {
         item.push(Frame::Integer((ea - sa + 1) as i64));

@@ -22,8 +22,7 @@ fn append_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     let total = match current {
         None => {
             let now_ms = ctx.now_ms;
-            ctx.db()
-                .set(key.to_vec(), Value::str(tail.to_vec()), now_ms);
+            ctx.db().set(key.to_vec(), Value::str(tail.to_vec()), now_ms);
             tail.len()
         }
         Some(len) => {
@@ -116,8 +115,7 @@ fn setrange_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if current.is_none() {
         // A new value is created as a plain buffer: `raw`, never `int` or `embstr`.
         let now_ms = ctx.now_ms;
-        ctx.db()
-            .set(key.to_vec(), Value::Str(StrValue::Raw(Vec::new())), now_ms);
+        ctx.db().set(key.to_vec(), Value::Str(StrValue::Raw(Vec::new())), now_ms);
     }
     let bytes = string_mut(ctx, key)?.make_raw();
     // The length check above bounds offset + len by proto-max-bulk-len, so these fit.

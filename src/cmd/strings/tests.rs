@@ -37,9 +37,7 @@ fn expire_of(h: &Harness, key: &str) -> Option<u64> {
 }
 
 fn encoding(h: &Harness, key: &str) -> Option<&'static str> {
-    h.engine.dbs[0]
-        .entry(key.as_bytes())
-        .map(|e| e.value.encoding())
+    h.engine.dbs[0].entry(key.as_bytes()).map(|e| e.value.encoding())
 }
 
 #[test]
@@ -65,14 +63,8 @@ fn set_relative_and_absolute_expiry() {
     assert_eq!(h.run("SET k v PXAT 9223372036854775807"), ok());
     // Relative times that overflow once added to now are refused.
     let near_max = i64::MAX as u64 - now + 1;
-    assert_eq!(
-        h.run(&format!("SET k v PX {near_max}")),
-        err("ERR invalid expire time in 'set' command")
-    );
-    assert_eq!(
-        h.run(&format!("PSETEX k {near_max} v")),
-        err("ERR invalid expire time in 'psetex' command")
-    );
+    assert_eq!(h.run(&format!("SET k v PX {near_max}")), err("ERR invalid expire time in 'set' command"));
+    assert_eq!(h.run(&format!("PSETEX k {near_max} v")), err("ERR invalid expire time in 'psetex' command"));
     assert_eq!(h.run(&format!("SET k v PX {}", near_max - 1)), ok());
 }
 
@@ -146,10 +138,7 @@ fn getex_absolute_times() {
     let dirty = h.engine.dirty;
     assert_eq!(h.run(&format!("GETEX k PXAT {}", now + 5000)), bulk("v"));
     assert_eq!(expire_of(&h, "k"), Some(now + 5000));
-    assert_eq!(
-        h.run(&format!("GETEX k EXAT {}", now / 1000 + 50)),
-        bulk("v")
-    );
+    assert_eq!(h.run(&format!("GETEX k EXAT {}", now / 1000 + 50)), bulk("v"));
     assert_eq!(expire_of(&h, "k"), Some((now / 1000 + 50) * 1000));
     assert_eq!(h.engine.dirty, dirty + 2);
     // A time not after now deletes the key, replying with the value first.
@@ -161,10 +150,7 @@ fn getex_absolute_times() {
     assert_eq!(h.run(&format!("GETEX k EXAT {}", now / 1000)), bulk("v"));
     assert!(!h.engine.dbs[0].contains(b"k"));
     h.run("SET k v");
-    assert_eq!(
-        h.run("GETEX k EX 9223372036854775"),
-        err("ERR invalid expire time in 'getex' command")
-    );
+    assert_eq!(h.run("GETEX k EX 9223372036854775"), err("ERR invalid expire time in 'getex' command"));
     assert_eq!(h.run("GETEX k EXAT 9223372036854775"), bulk("v"));
 }
 
@@ -178,23 +164,14 @@ fn counters_store_int_and_floats_store_text() {
     assert_eq!(h.run("INCR c"), int(20001));
     assert_eq!(encoding(&h, "c"), Some("int"));
     // As the real Redis replies: 64 significant bits.
-    assert_eq!(
-        h.run("INCRBYFLOAT c 1e50"),
-        bulk("100000000000000000003583830118858923890798487404544")
-    );
+    assert_eq!(h.run("INCRBYFLOAT c 1e50"), bulk("100000000000000000003583830118858923890798487404544"));
     assert_eq!(encoding(&h, "c"), Some("raw"));
-    assert_eq!(
-        h.run("INCR c"),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.run("INCR c"), err("ERR value is not an integer or out of range"));
 }
 
 #[test]
 fn setrange_and_append_respect_proto_max_bulk_len() {
-    let config = crate::engine::config::Config {
-        proto_max_bulk_len: 10,
-        ..Default::default()
-    };
+    let config = crate::engine::config::Config { proto_max_bulk_len: 10, ..Default::default() };
     let mut h = Harness::with_config(config);
     let too_long = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     assert_eq!(h.run("SETRANGE k 8 ab"), int(10));
@@ -206,10 +183,7 @@ fn setrange_and_append_respect_proto_max_bulk_len() {
     assert_eq!(h.run("GET k"), Frame::Bulk(b"\0\0\0\0\0\0\0\0ab".to_vec()));
     // LCS refuses a table larger than the limit: (2+1)*(1+1)*4 bytes = 24 > 10.
     h.run("MSET a xy b x");
-    assert_eq!(
-        h.run("LCS a b"),
-        err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
-    );
+    assert_eq!(h.run("LCS a b"), err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
 }
 
 #[test]

@@ -17,9 +17,7 @@ impl Big {
     }
 
     pub fn from_u64(n: u64) -> Big {
-        let mut b = Big {
-            limbs: vec![n as u32, (n >> 32) as u32],
-        };
+        let mut b = Big { limbs: vec![n as u32, (n >> 32) as u32] };
         b.trim();
         b
     }
@@ -52,9 +50,7 @@ impl Big {
     /// Bit `i` (0 is the least significant).
     pub fn bit(&self, i: u64) -> bool {
         let limb = (i / 32) as usize;
-        self.limbs
-            .get(limb)
-            .is_some_and(|l| (l >> (i % 32)) & 1 == 1)
+        self.limbs.get(limb).is_some_and(|l| (l >> (i % 32)) & 1 == 1)
     }
 
     /// True when any of the bits below bit `i` is set.
@@ -64,11 +60,7 @@ impl Big {
             return true;
         }
         let part = i % 32;
-        part > 0
-            && self
-                .limbs
-                .get(full)
-                .is_some_and(|l| l & ((1u32 << part) - 1) != 0)
+        part > 0 && self.limbs.get(full).is_some_and(|l| l & ((1u32 << part) - 1) != 0)
     }
 
     /// The low 64 bits of `self >> shift`.
@@ -195,10 +187,7 @@ impl Big {
     }
 
     pub fn cmp(&self, other: &Big) -> Ordering {
-        self.limbs
-            .len()
-            .cmp(&other.limbs.len())
-            .then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
+        self.limbs.len().cmp(&other.limbs.len()).then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
     }
 
     /// The decimal digits, without leading zeros ("0" for zero).
@@ -245,10 +234,7 @@ mod tests {
         assert_eq!(t.add(&Big::from_u64(1)), s);
         assert_eq!(t.shr_low_u64(36), u64::MAX);
         assert_eq!(t.shr_low_u64(40), (1 << 60) - 1);
-        assert_eq!(
-            Big::from_u128(u128::MAX).to_decimal(),
-            u128::MAX.to_string()
-        );
+        assert_eq!(Big::from_u128(u128::MAX).to_decimal(), u128::MAX.to_string());
         assert_eq!(s.cmp(&t), Ordering::Greater);
     }
 }

@@ -19,44 +19,23 @@ fn check_table(table: &str) {
     let mut failures = Vec::new();
     for line in table.lines().filter(|l| !l.is_empty()) {
         let mut cols = line.split('\t');
-        let (a, b, want) = (
-            cols.next().unwrap(),
-            cols.next().unwrap(),
-            cols.next().unwrap(),
-        );
+        let (a, b, want) = (cols.next().unwrap(), cols.next().unwrap(), cols.next().unwrap());
         let got = incrbyfloat(a, b);
         if got != want {
             failures.push(format!("{a} + {b}: got {got}, want {want}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures[..failures.len().min(20)].join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
 }
 
 #[test]
 fn basics() {
     assert_eq!(incrbyfloat("10.5", "0.1"), "10.6");
-    assert_eq!(
-        incrbyfloat("0.000003814697265625", "0"),
-        "0.00000381469726562"
-    );
-    assert_eq!(
-        incrbyfloat("1e-5000", "1"),
-        "ERR value is not a valid float"
-    );
-    assert_eq!(
-        incrbyfloat("inf", "1"),
-        "ERR increment would produce NaN or Infinity"
-    );
+    assert_eq!(incrbyfloat("0.000003814697265625", "0"), "0.00000381469726562");
+    assert_eq!(incrbyfloat("1e-5000", "1"), "ERR value is not a valid float");
+    assert_eq!(incrbyfloat("inf", "1"), "ERR increment would produce NaN or Infinity");
     assert_eq!(incrbyfloat("0x10", "1"), "17");
-    assert_eq!(
-        LongDouble::from_i64(i64::MIN).to_human(),
-        "-9223372036854775808"
-    );
+    assert_eq!(LongDouble::from_i64(i64::MIN).to_human(), "-9223372036854775808");
     assert_eq!(LongDouble::from_i64(0).to_human(), "0");
 }
 

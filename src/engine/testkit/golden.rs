@@ -22,10 +22,8 @@ pub fn render(frame: &Frame, resp: u8) -> String {
         Frame::Null | Frame::NullArray => "nil".to_string(),
         Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => list(&mut items.iter()),
         Frame::Map(pairs) if resp >= 3 => {
-            let parts: Vec<String> = pairs
-                .iter()
-                .map(|(k, v)| format!("{}: {}", render(k, resp), render(v, resp)))
-                .collect();
+            let parts: Vec<String> =
+                pairs.iter().map(|(k, v)| format!("{}: {}", render(k, resp), render(v, resp))).collect();
             format!("{{{}}}", parts.join(", "))
         }
         Frame::Map(pairs) => list(&mut pairs.iter().flat_map(|(k, v)| [k, v])),
@@ -81,9 +79,7 @@ fn pseudo(h: &mut Harness, base: &mut Baseline, args: &[Vec<u8>], resp: &mut u8)
         "!ttl" => {
             let ttl = match h.engine.dbs[db].entry(&args[1]) {
                 None => -2,
-                Some(e) => e
-                    .expire_at_ms
-                    .map_or(-1, |at| ((at.saturating_sub(now_ms) + 500) / 1000) as i64),
+                Some(e) => e.expire_at_ms.map_or(-1, |at| ((at.saturating_sub(now_ms) + 500) / 1000) as i64),
             };
             format!(":{ttl}")
         }
@@ -119,9 +115,7 @@ pub fn check_script(script: &str) {
     let mut last: Option<(usize, String, String)> = None;
     for (n, line) in script.lines().enumerate() {
         if let Some(want) = line.strip_prefix("=> ") {
-            let (at, cmd, got) = last
-                .take()
-                .unwrap_or_else(|| panic!("line {}: reply without command", n + 1));
+            let (at, cmd, got) = last.take().unwrap_or_else(|| panic!("line {}: reply without command", n + 1));
             if got != want {
                 failures.push(format!("line {at}: {cmd}\n    want {want}\n    got  {got}"));
             }
@@ -131,8 +125,7 @@ pub fn check_script(script: &str) {
         if cmd.is_empty() || cmd.starts_with('#') {
             continue;
         }
-        let args =
-            split_args(cmd.as_bytes()).unwrap_or_else(|| panic!("line {}: bad quoting", n + 1));
+        let args = split_args(cmd.as_bytes()).unwrap_or_else(|| panic!("line {}: bad quoting", n + 1));
         let got = if args[0].starts_with(b"!") {
             pseudo(&mut h, &mut base, &args, &mut resp)
         } else {
@@ -140,10 +133,5 @@ pub fn check_script(script: &str) {
         };
         last = Some((n + 1, cmd.to_string(), got));
     }
-    assert!(
-        failures.is_empty(),
-        "{} replies differ from Redis:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} replies differ from Redis:\n{}", failures.len(), failures.join("\n"));
 }
