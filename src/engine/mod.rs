@@ -10,6 +10,7 @@ pub mod dict;
 pub mod errors;
 pub mod expire;
 pub mod glob;
+pub mod longdouble;
 pub mod meta;
 pub mod stats;
 pub mod table;
