@@ -9,7 +9,7 @@ use crate::engine::{errors, Ctx, Engine, Handler};
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
 
-pub use client::{client_info_line, set_client_name, ClientType};
+pub use client::{client_info_line, help_reply, set_client_name, ClientType};
 
 /// The Redis version verdis implements (HELLO, INFO).
 pub const REDIS_VERSION: &str = "7.0.15";
