@@ -360,6 +360,12 @@ fn getkeys(ctx: &mut Ctx, with_flags: bool) -> Frame {
             None => return err("ERR Invalid command specified"),
         }
     }
+    getkeys_frame(cmd, call, with_flags)
+}
+
+/// The reply of COMMAND GETKEYS (or GETKEYSANDFLAGS) for the call `call` of `cmd`, once the
+/// command is known.
+pub fn getkeys_frame(cmd: &Command, call: &[Vec<u8>], with_flags: bool) -> Frame {
     if !keys::has_keys(cmd.meta) {
         return err("ERR The command has no key arguments");
     }
