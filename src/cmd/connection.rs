@@ -63,8 +63,11 @@ fn reset(ctx: &mut Ctx) -> Frame {
     client.name = None;
     client.user = "default".to_string();
     client.authenticated = !requirepass_set;
-    // Clearing the reply mode here makes the RESET reply itself visible, as in Redis.
-    client.reply_mode = ReplyMode::On;
+    // Redis clears OFF (so the RESET reply itself is sent) but not a SKIP already in force
+    // for this very command (after CLIENT REPLY SKIP, the RESET reply is still dropped).
+    if client.reply_mode != ReplyMode::Skip {
+        client.reply_mode = ReplyMode::On;
+    }
     Frame::simple("RESET")
 }
 
@@ -325,6 +328,11 @@ mod tests {
         let c = h.engine.client(h.client).unwrap();
         assert_eq!((c.db, c.resp, c.name.clone()), (0, 2, None));
         assert!(!c.authenticated);
+        assert_eq!(h.run("PING"), err("NOAUTH Authentication required."));
+        // A SKIP in force still drops the RESET reply.
+        assert_eq!(h.run("AUTH pw"), ok());
+        assert_eq!(h.run("CLIENT REPLY SKIP"), Frame::Raw(vec![]));
+        assert_eq!(h.run("RESET"), Frame::Raw(vec![]));
         assert_eq!(h.run("PING"), err("NOAUTH Authentication required."));
         assert_eq!(
             h.run("RESET x"),
