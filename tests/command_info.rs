@@ -47,10 +47,7 @@ impl Node {
 
     fn get(&self, key: &str) -> Option<&Node> {
         match self {
-            Node::Map(pairs) => pairs
-                .iter()
-                .find(|(k, _)| *k == Node::bulk(key))
-                .map(|(_, v)| v),
+            Node::Map(pairs) => pairs.iter().find(|(k, _)| *k == Node::bulk(key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -120,10 +117,7 @@ impl Redis {
             eprintln!("\n!!!!! SKIPPED: {REDIS_SERVER} not found; COMMAND replies not compared with Redis !!!!!\n");
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
         let child = Command::new(REDIS_SERVER)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
@@ -140,12 +134,8 @@ impl Redis {
             std::thread::sleep(Duration::from_millis(50));
         }
         let conn = conn.expect("connect to redis-server");
-        conn.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut redis = Redis {
-            child,
-            conn: BufReader::new(conn),
-        };
+        conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut redis = Redis { child, conn: BufReader::new(conn) };
         let hello = redis.call(&["HELLO", "3"]);
         assert!(matches!(hello, Node::Map(_)), "HELLO 3: {hello:?}");
         Some(redis)
@@ -226,11 +216,7 @@ fn command_info_matches_redis() {
     assert!(names.contains(&"command|info"));
     let keep = |n: &str| names.contains(&n);
     for name in &names {
-        let ours = parse_frame(&h.run_argv(&[
-            b"COMMAND".to_vec(),
-            b"INFO".to_vec(),
-            name.as_bytes().to_vec(),
-        ]));
+        let ours = parse_frame(&h.run_argv(&[b"COMMAND".to_vec(), b"INFO".to_vec(), name.as_bytes().to_vec()]));
         let theirs = redis.call(&["COMMAND", "INFO", name]);
         let (Node::Array(mut ours), Node::Array(mut theirs)) = (ours, theirs) else {
             panic!("COMMAND INFO {name}: not arrays");
@@ -287,21 +273,9 @@ fn command_docs_facts_match_redis() {
             assert_eq!(ours.get(field), theirs.get(field), "{name} {field}");
         }
         assert!(ours.get("summary").is_some(), "{name} has a summary");
-        assert_eq!(
-            ours.get("replaced_by").is_some(),
-            theirs.get("replaced_by").is_some(),
-            "{name} replaced_by"
-        );
+        assert_eq!(ours.get("replaced_by").is_some(), theirs.get("replaced_by").is_some(), "{name} replaced_by");
         let Node::Map(fields) = &ours else { panic!() };
-        let allowed = [
-            "summary",
-            "since",
-            "group",
-            "doc_flags",
-            "deprecated_since",
-            "replaced_by",
-            "subcommands",
-        ];
+        let allowed = ["summary", "since", "group", "doc_flags", "deprecated_since", "replaced_by", "subcommands"];
         for (k, _) in fields {
             assert!(allowed.contains(&k.text().as_str()), "{name}: field {k:?}");
         }
@@ -427,10 +401,7 @@ fn getkeys_matches_redis() {
             let sub = String::from_utf8_lossy(&call[1]).to_ascii_lowercase();
             cmd = table.get(&format!("{name}|{sub}")).unwrap();
         }
-        let args: Vec<String> = call
-            .iter()
-            .map(|a| String::from_utf8(a.clone()).unwrap())
-            .collect();
+        let args: Vec<String> = call.iter().map(|a| String::from_utf8(a.clone()).unwrap()).collect();
         for (sub, with_flags) in [("GETKEYS", false), ("GETKEYSANDFLAGS", true)] {
             let mut request = vec!["COMMAND", sub];
             request.extend(args.iter().map(String::as_str));
@@ -459,10 +430,7 @@ fn getkeys_through_the_engine() {
     ];
     for line in lines {
         let argv = verdis::resp::split::split_args(line.as_bytes()).unwrap();
-        let args: Vec<String> = argv
-            .iter()
-            .map(|a| String::from_utf8(a.clone()).unwrap())
-            .collect();
+        let args: Vec<String> = argv.iter().map(|a| String::from_utf8(a.clone()).unwrap()).collect();
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_eq!(parse_frame(&h.run(line)), redis.call(&refs), "{line}");
     }

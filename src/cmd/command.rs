@@ -72,12 +72,7 @@ pub fn lookup_full_name<'t>(table: &'t CommandTable, name: &[u8]) -> Option<&'t 
 pub fn info_frame(table: &CommandTable, cmd: &Command) -> Frame {
     let meta = cmd.meta;
     let subcommands = if cmd.is_container() {
-        Frame::Array(
-            table
-                .subcommands(cmd)
-                .map(|s| info_frame(table, s))
-                .collect(),
-        )
+        Frame::Array(table.subcommands(cmd).map(|s| info_frame(table, s)).collect())
     } else {
         Frame::Set(Vec::new())
     };
@@ -101,12 +96,7 @@ fn status_set(names: &[&str]) -> Frame {
 }
 
 fn map(pairs: Vec<(&str, Frame)>) -> Frame {
-    Frame::Map(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (Frame::bulk_str(k), v))
-            .collect(),
-    )
+    Frame::Map(pairs.into_iter().map(|(k, v)| (Frame::bulk_str(k), v)).collect())
 }
 
 fn int(n: i32) -> Frame {
@@ -118,41 +108,23 @@ fn int(n: i32) -> Frame {
 fn key_spec_frame(spec: &KeySpec) -> Frame {
     let begin = match spec.begin {
         BeginSearch::Index(index) => ("index", map(vec![("index", int(index))])),
-        BeginSearch::Keyword(keyword, start_from) => (
-            "keyword",
-            map(vec![
-                ("keyword", Frame::bulk_str(keyword)),
-                ("startfrom", int(start_from)),
-            ]),
-        ),
+        BeginSearch::Keyword(keyword, start_from) => {
+            ("keyword", map(vec![("keyword", Frame::bulk_str(keyword)), ("startfrom", int(start_from))]))
+        }
         BeginSearch::Unknown => ("unknown", map(Vec::new())),
     };
     let find = match spec.find {
-        FindKeys::Range(last_key, key_step, limit) => (
-            "range",
-            map(vec![
-                ("lastkey", int(last_key)),
-                ("keystep", int(key_step)),
-                ("limit", int(limit)),
-            ]),
-        ),
+        FindKeys::Range(last_key, key_step, limit) => {
+            ("range", map(vec![("lastkey", int(last_key)), ("keystep", int(key_step)), ("limit", int(limit))]))
+        }
         FindKeys::Keynum(count_index, first_key, key_step) => (
             "keynum",
-            map(vec![
-                ("keynumidx", int(count_index)),
-                ("firstkey", int(first_key)),
-                ("keystep", int(key_step)),
-            ]),
+            map(vec![("keynumidx", int(count_index)), ("firstkey", int(first_key)), ("keystep", int(key_step))]),
         ),
         FindKeys::Unknown => ("unknown", map(Vec::new())),
     };
-    let typed =
-        |(kind, spec): (&str, Frame)| map(vec![("type", Frame::bulk_str(kind)), ("spec", spec)]);
-    map(vec![
-        ("flags", status_set(spec.flags)),
-        ("begin_search", typed(begin)),
-        ("find_keys", typed(find)),
-    ])
+    let typed = |(kind, spec): (&str, Frame)| map(vec![("type", Frame::bulk_str(kind)), ("spec", spec)]);
+    map(vec![("flags", status_set(spec.flags)), ("begin_search", typed(begin)), ("find_keys", typed(find))])
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
@@ -197,10 +169,11 @@ impl ListFilter<'_> {
         match self {
             ListFilter::Module => false,
             // Categories are named without the `@` here; unknown ones match nothing.
-            ListFilter::AclCategory(cat) => cmd.meta.acl_categories.iter().any(|c| {
-                c.strip_prefix('@')
-                    .is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))
-            }),
+            ListFilter::AclCategory(cat) => cmd
+                .meta
+                .acl_categories
+                .iter()
+                .any(|c| c.strip_prefix('@').is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))),
             ListFilter::Pattern(pattern) => glob_match_nocase(pattern, cmd.meta.name.as_bytes()),
         }
     }
@@ -269,8 +242,7 @@ fn match_one(pattern: &[u8], p: usize, c: u8) -> Option<(bool, usize)> {
                 if pattern[i] == b'\\' && i + 1 < pattern.len() {
                     hit |= lower(pattern[i + 1]) == lower(c);
                     i += 2;
-                } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']'
-                {
+                } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
                     let (a, b) = (lower(pattern[i]), lower(pattern[i + 2]));
                     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
                     hit |= (lo..=hi).contains(&lower(c));
@@ -292,10 +264,7 @@ fn match_one(pattern: &[u8], p: usize, c: u8) -> Option<(bool, usize)> {
 fn command_docs(ctx: &mut Ctx) -> Frame {
     let table = &ctx.engine.table;
     let pairs = if ctx.argc() == 2 {
-        table
-            .top_level()
-            .map(|c| (Frame::bulk_str(c.meta.name), docs_frame(table, c)))
-            .collect()
+        table.top_level().map(|c| (Frame::bulk_str(c.meta.name), docs_frame(table, c))).collect()
     } else {
         ctx.argv[2..]
             .iter()
@@ -327,10 +296,7 @@ pub fn docs_frame(table: &CommandTable, cmd: &Command) -> Frame {
         fields.push(("replaced_by", Frame::bulk_str(replaced_by)));
     }
     if cmd.is_container() {
-        let subs = table
-            .subcommands(cmd)
-            .map(|s| (Frame::bulk_str(s.meta.name), docs_frame(table, s)))
-            .collect();
+        let subs = table.subcommands(cmd).map(|s| (Frame::bulk_str(s.meta.name), docs_frame(table, s))).collect();
         fields.push(("subcommands", Frame::Map(subs)));
     }
     map(fields)
@@ -425,9 +391,7 @@ mod tests {
     use crate::resp::Frame;
 
     fn names(f: Frame) -> Vec<String> {
-        let Frame::Array(items) = f else {
-            panic!("not an array: {f:?}")
-        };
+        let Frame::Array(items) = f else { panic!("not an array: {f:?}") };
         items
             .into_iter()
             .map(|i| match i {
@@ -453,10 +417,7 @@ mod tests {
                 int(0),
                 int(0),
                 Frame::Set(vec![Frame::simple("@fast"), Frame::simple("@connection")]),
-                Frame::Set(vec![
-                    bulk("request_policy:all_shards"),
-                    bulk("response_policy:all_succeeded")
-                ]),
+                Frame::Set(vec![bulk("request_policy:all_shards"), bulk("response_policy:all_succeeded")]),
                 Frame::Set(vec![]),
                 Frame::Set(vec![]),
             ])
@@ -471,27 +432,17 @@ mod tests {
     #[test]
     fn container_lists_implemented_subcommands() {
         let mut h = Harness::new();
-        let Frame::Array(items) = h.run("COMMAND INFO client") else {
-            panic!()
-        };
-        let Frame::Array(info) = &items[0] else {
-            panic!()
-        };
-        let Frame::Array(subs) = &info[9] else {
-            panic!("subcommands are an array")
-        };
+        let Frame::Array(items) = h.run("COMMAND INFO client") else { panic!() };
+        let Frame::Array(info) = &items[0] else { panic!() };
+        let Frame::Array(subs) = &info[9] else { panic!("subcommands are an array") };
         assert!(subs.len() >= 9);
     }
 
     #[test]
     fn count_and_list() {
         let mut h = Harness::new();
-        let Frame::Integer(count) = h.run("COMMAND COUNT") else {
-            panic!()
-        };
-        let Frame::Array(all) = h.run("COMMAND") else {
-            panic!()
-        };
+        let Frame::Integer(count) = h.run("COMMAND COUNT") else { panic!() };
+        let Frame::Array(all) = h.run("COMMAND") else { panic!() };
         assert_eq!(all.len() as i64, count);
         let list = names(h.run("COMMAND LIST"));
         assert!(list.contains(&"client|list".to_string()));
@@ -504,14 +455,8 @@ mod tests {
         assert!(!cat.contains(&"client".to_string()));
         assert!(names(h.run("COMMAND LIST FILTERBY ACLCAT @connection")).is_empty());
         assert!(names(h.run("COMMAND LIST FILTERBY MODULE x")).is_empty());
-        assert_eq!(
-            h.run("COMMAND LIST FILTERBY FOO x"),
-            err("ERR syntax error")
-        );
-        assert_eq!(
-            h.run("COMMAND LIST FILTERBY PATTERN x y"),
-            err("ERR syntax error")
-        );
+        assert_eq!(h.run("COMMAND LIST FILTERBY FOO x"), err("ERR syntax error"));
+        assert_eq!(h.run("COMMAND LIST FILTERBY PATTERN x y"), err("ERR syntax error"));
         assert_eq!(h.run("COMMAND LIST x"), err("ERR syntax error"));
     }
 
@@ -522,58 +467,32 @@ mod tests {
         let Frame::Map(pairs) = reply else { panic!() };
         assert_eq!(pairs.len(), 1);
         assert_eq!(pairs[0].0, bulk("echo"));
-        let Frame::Map(fields) = &pairs[0].1 else {
-            panic!()
-        };
+        let Frame::Map(fields) = &pairs[0].1 else { panic!() };
         let keys: Vec<&Frame> = fields.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, [&bulk("summary"), &bulk("since"), &bulk("group")]);
         assert_eq!(fields[1].1, bulk("1.0.0"));
         assert_eq!(fields[2].1, bulk("connection"));
-        let Frame::Map(client) = h.run("COMMAND DOCS client") else {
-            panic!()
-        };
-        let Frame::Map(fields) = &client[0].1 else {
-            panic!()
-        };
+        let Frame::Map(client) = h.run("COMMAND DOCS client") else { panic!() };
+        let Frame::Map(fields) = &client[0].1 else { panic!() };
         assert_eq!(fields.last().unwrap().0, bulk("subcommands"));
     }
 
     #[test]
     fn getkeys_errors() {
         let mut h = Harness::new();
-        assert_eq!(
-            h.run("COMMAND GETKEYS nosuch a b"),
-            err("ERR Invalid command specified")
-        );
-        assert_eq!(
-            h.run("COMMAND GETKEYS client list"),
-            err("ERR The command has no key arguments")
-        );
-        assert_eq!(
-            h.run("COMMAND GETKEYS client nosuch"),
-            err("ERR Invalid command specified")
-        );
-        assert_eq!(
-            h.run("COMMAND GETKEYS ping x"),
-            err("ERR The command has no key arguments")
-        );
-        assert_eq!(
-            h.run("COMMAND GETKEYS ping"),
-            err("ERR wrong number of arguments for 'command|getkeys' command")
-        );
+        assert_eq!(h.run("COMMAND GETKEYS nosuch a b"), err("ERR Invalid command specified"));
+        assert_eq!(h.run("COMMAND GETKEYS client list"), err("ERR The command has no key arguments"));
+        assert_eq!(h.run("COMMAND GETKEYS client nosuch"), err("ERR Invalid command specified"));
+        assert_eq!(h.run("COMMAND GETKEYS ping x"), err("ERR The command has no key arguments"));
+        assert_eq!(h.run("COMMAND GETKEYS ping"), err("ERR wrong number of arguments for 'command|getkeys' command"));
     }
 
     #[test]
     fn help() {
         let mut h = Harness::new();
-        let Frame::Array(lines) = h.run("COMMAND HELP") else {
-            panic!()
-        };
+        let Frame::Array(lines) = h.run("COMMAND HELP") else { panic!() };
         assert_eq!(lines.len(), 21);
-        assert_eq!(
-            lines[0],
-            Frame::simple("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-        );
+        assert_eq!(lines[0], Frame::simple("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
     }
 
     #[test]

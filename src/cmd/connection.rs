@@ -202,10 +202,7 @@ mod tests {
     }
 
     fn with_password(pass: &str) -> Harness {
-        Harness::with_config(Config {
-            requirepass: Some(pass.as_bytes().to_vec()),
-            ..Config::default()
-        })
+        Harness::with_config(Config { requirepass: Some(pass.as_bytes().to_vec()), ..Config::default() })
     }
 
     #[test]
@@ -213,15 +210,9 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.run("PING"), Frame::simple("PONG"));
         assert_eq!(h.run("PING hello"), bulk("hello"));
-        assert_eq!(
-            h.run("PING a b"),
-            err("ERR wrong number of arguments for 'ping' command")
-        );
+        assert_eq!(h.run("PING a b"), err("ERR wrong number of arguments for 'ping' command"));
         assert_eq!(h.run("ECHO x"), bulk("x"));
-        assert_eq!(
-            h.run("ECHO"),
-            err("ERR wrong number of arguments for 'echo' command")
-        );
+        assert_eq!(h.run("ECHO"), err("ERR wrong number of arguments for 'echo' command"));
     }
 
     #[test]
@@ -239,30 +230,12 @@ mod tests {
         assert_eq!(h.engine.client(h.client).unwrap().resp, 3);
         assert_eq!(h.run("HELLO 2 SETNAME conn"), hello_map(2, 1));
         assert_eq!(h.run("CLIENT GETNAME"), bulk("conn"));
-        assert_eq!(
-            h.run("HELLO 4"),
-            err("NOPROTO unsupported protocol version")
-        );
-        assert_eq!(
-            h.run("HELLO 1"),
-            err("NOPROTO unsupported protocol version")
-        );
-        assert_eq!(
-            h.run("HELLO x"),
-            err("ERR Protocol version is not an integer or out of range")
-        );
-        assert_eq!(
-            h.run("HELLO 3 foo"),
-            err("ERR Syntax error in HELLO option 'foo'")
-        );
-        assert_eq!(
-            h.run("HELLO 3 AUTH a"),
-            err("ERR Syntax error in HELLO option 'AUTH'")
-        );
-        assert_eq!(
-            h.run("HELLO 3 AUTH bob pw"),
-            err("WRONGPASS invalid username-password pair or user is disabled.")
-        );
+        assert_eq!(h.run("HELLO 4"), err("NOPROTO unsupported protocol version"));
+        assert_eq!(h.run("HELLO 1"), err("NOPROTO unsupported protocol version"));
+        assert_eq!(h.run("HELLO x"), err("ERR Protocol version is not an integer or out of range"));
+        assert_eq!(h.run("HELLO 3 foo"), err("ERR Syntax error in HELLO option 'foo'"));
+        assert_eq!(h.run("HELLO 3 AUTH a"), err("ERR Syntax error in HELLO option 'AUTH'"));
+        assert_eq!(h.run("HELLO 3 AUTH bob pw"), err("WRONGPASS invalid username-password pair or user is disabled."));
         assert_eq!(
             h.run("HELLO 3 SETNAME \"a b\""),
             err("ERR Client names cannot contain spaces, newlines or special characters.")
@@ -297,18 +270,12 @@ mod tests {
             err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
         );
         assert_eq!(h.run("AUTH default x"), ok());
-        assert_eq!(
-            h.run("AUTH bob x"),
-            err("WRONGPASS invalid username-password pair or user is disabled.")
-        );
+        assert_eq!(h.run("AUTH bob x"), err("WRONGPASS invalid username-password pair or user is disabled."));
         assert_eq!(h.run("AUTH a b c"), err("ERR syntax error"));
 
         let mut h = with_password("pw");
         assert_eq!(h.run("ECHO k"), err("NOAUTH Authentication required."));
-        assert_eq!(
-            h.run("AUTH wrong"),
-            err("WRONGPASS invalid username-password pair or user is disabled.")
-        );
+        assert_eq!(h.run("AUTH wrong"), err("WRONGPASS invalid username-password pair or user is disabled."));
         assert_eq!(h.run("AUTH pw"), ok());
         assert_eq!(h.run("PING"), Frame::simple("PONG"));
         assert_eq!(h.run("AUTH default pw"), ok());
@@ -334,9 +301,6 @@ mod tests {
         assert_eq!(h.run("CLIENT REPLY SKIP"), Frame::Raw(vec![]));
         assert_eq!(h.run("RESET"), Frame::Raw(vec![]));
         assert_eq!(h.run("PING"), err("NOAUTH Authentication required."));
-        assert_eq!(
-            h.run("RESET x"),
-            err("ERR wrong number of arguments for 'reset' command")
-        );
+        assert_eq!(h.run("RESET x"), err("ERR wrong number of arguments for 'reset' command"));
     }
 }

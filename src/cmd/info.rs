@@ -133,16 +133,9 @@ fn server_section(ctx: &mut Ctx, out: &mut String) {
     let p = &engine.process;
     let now_ms = ctx.now_ms;
     let uptime_s = now_ms.saturating_sub(engine.start_ms) / 1000;
-    let port = if p.tcp_port != 0 {
-        p.tcp_port
-    } else {
-        engine.config.port
-    };
-    let os = if p.os.is_empty() {
-        format!("{} {}", std::env::consts::OS, std::env::consts::ARCH)
-    } else {
-        p.os.clone()
-    };
+    let port = if p.tcp_port != 0 { p.tcp_port } else { engine.config.port };
+    let os =
+        if p.os.is_empty() { format!("{} {}", std::env::consts::OS, std::env::consts::ARCH) } else { p.os.clone() };
     let multiplexing = if cfg!(target_os = "linux") {
         "epoll"
     } else if cfg!(any(target_os = "macos", target_os = "freebsd")) {
@@ -245,17 +238,11 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("used_memory_rss_human", bytes_to_human(used))
         .field("used_memory_peak", peak)
         .field("used_memory_peak_human", bytes_to_human(peak))
-        .field(
-            "used_memory_peak_perc",
-            format!("{:.2}%", ratio(used * 100, peak)),
-        )
+        .field("used_memory_peak_perc", format!("{:.2}%", ratio(used * 100, peak)))
         .field("used_memory_overhead", 0)
         .field("used_memory_startup", 0)
         .field("used_memory_dataset", used)
-        .field(
-            "used_memory_dataset_perc",
-            format!("{:.2}%", ratio(used * 100, used.max(1))),
-        )
+        .field("used_memory_dataset_perc", format!("{:.2}%", ratio(used * 100, used.max(1))))
         .field("allocator_allocated", used)
         .field("allocator_active", used)
         .field("allocator_resident", used)
@@ -284,10 +271,7 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("allocator_rss_bytes", 0)
         .field("rss_overhead_ratio", format!("{:.2}", ratio(used, used)))
         .field("rss_overhead_bytes", 0)
-        .field(
-            "mem_fragmentation_ratio",
-            format!("{:.2}", ratio(used, used)),
-        )
+        .field("mem_fragmentation_ratio", format!("{:.2}", ratio(used, used)))
         .field("mem_fragmentation_bytes", 0)
         .field("mem_not_counted_for_evict", 0)
         .field("mem_replication_backlog", 0)
@@ -359,14 +343,8 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("sync_partial_ok", 0)
         .field("sync_partial_err", 0)
         .field("expired_keys", s.expired_keys)
-        .field(
-            "expired_stale_perc",
-            format!("{:.2}", s.expired_stale_perc * 100.0),
-        )
-        .field(
-            "expired_time_cap_reached_count",
-            s.expired_time_cap_reached_count,
-        )
+        .field("expired_stale_perc", format!("{:.2}", s.expired_stale_perc * 100.0))
+        .field("expired_time_cap_reached_count", s.expired_time_cap_reached_count)
         .field("expire_cycle_cpu_milliseconds", 0)
         .field("evicted_keys", s.evicted_keys)
         .field("evicted_clients", 0)
@@ -433,14 +411,8 @@ fn cpu_section(engine: &Engine, out: &mut String) {
     if cfg!(target_os = "linux") {
         // Commands run on the main thread, which does nearly all of the process's work.
         lines
-            .field(
-                "used_cpu_sys_main_thread",
-                format!("{:.6}", p.used_cpu_sys_s),
-            )
-            .field(
-                "used_cpu_user_main_thread",
-                format!("{:.6}", p.used_cpu_user_s),
-            );
+            .field("used_cpu_sys_main_thread", format!("{:.6}", p.used_cpu_sys_s))
+            .field("used_cpu_user_main_thread", format!("{:.6}", p.used_cpu_user_s));
     }
 }
 
@@ -463,11 +435,7 @@ fn command_stat_line(engine: &Engine, cmd: &Command, lines: &mut Lines) {
     if stat.calls == 0 && stat.failed_calls == 0 && stat.rejected_calls == 0 {
         return;
     }
-    let per_call = if stat.calls == 0 {
-        0.0
-    } else {
-        stat.usec as f32 / stat.calls as f32
-    };
+    let per_call = if stat.calls == 0 { 0.0 } else { stat.usec as f32 / stat.calls as f32 };
     let value = format!(
         "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
         stat.calls, stat.usec, stat.rejected_calls, stat.failed_calls
@@ -483,10 +451,7 @@ fn safe_info_name(name: &str) -> String {
 fn errorstats_section(engine: &Engine, out: &mut String) {
     let mut lines = header(out, "Errorstats");
     for (code, count) in &engine.stats.error_codes {
-        lines.field(
-            &format!("errorstat_{}", safe_info_name(code)),
-            format!("count={count}"),
-        );
+        lines.field(&format!("errorstat_{}", safe_info_name(code)), format!("count={count}"));
     }
 }
 
@@ -497,10 +462,7 @@ fn keyspace_section(engine: &Engine, out: &mut String) {
         if keys > 0 || expires > 0 {
             // TODO(expire): Redis's avg_ttl is an estimate kept by the active expire cycle;
             // 0 is what it reports before the cycle has sampled the database.
-            lines.field(
-                &format!("db{i}"),
-                format!("keys={keys},expires={expires},avg_ttl=0"),
-            );
+            lines.field(&format!("db{i}"), format!("keys={keys},expires={expires},avg_ttl=0"));
         }
     }
 }
@@ -524,8 +486,7 @@ mod tests {
     }
 
     fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-        text.split("\r\n")
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        text.split("\r\n").find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
     }
 
     #[test]
@@ -554,15 +515,9 @@ mod tests {
         assert!(headers(&all).contains(&"# Latencystats"));
         assert_eq!(headers(&info(&mut h, "INFO everything")), headers(&all));
         // Sections come in Redis's order, whatever the order asked.
-        assert_eq!(
-            headers(&info(&mut h, "INFO keyspace SERVER")),
-            ["# Server", "# Keyspace"]
-        );
+        assert_eq!(headers(&info(&mut h, "INFO keyspace SERVER")), ["# Server", "# Keyspace"]);
         assert_eq!(info(&mut h, "INFO nosuch"), "");
-        assert_eq!(
-            info(&mut h, "INFO cluster"),
-            "# Cluster\r\ncluster_enabled:0\r\n"
-        );
+        assert_eq!(info(&mut h, "INFO cluster"), "# Cluster\r\ncluster_enabled:0\r\n");
         assert_eq!(headers(&info(&mut h, "INFO module_list")), ["# Modules"]);
         assert!(default.ends_with("\r\n"));
         assert!(default.contains("\r\n\r\n# Clients\r\n"));
@@ -582,10 +537,7 @@ mod tests {
         h.run("NOSUCH");
         let text = info(&mut h, "INFO everything");
         assert_eq!(field(&text, "redis_version"), Some("7.0.15"));
-        assert_eq!(
-            field(&text, "verdis_version"),
-            Some(env!("CARGO_PKG_VERSION"))
-        );
+        assert_eq!(field(&text, "verdis_version"), Some(env!("CARGO_PKG_VERSION")));
         assert_eq!(field(&text, "uptime_in_seconds"), Some("90061"));
         assert_eq!(field(&text, "uptime_in_days"), Some("1"));
         assert_eq!(field(&text, "connected_clients"), Some("2"));
@@ -603,10 +555,7 @@ mod tests {
         assert_eq!(field(&text, "master_replid").map(str::len), Some(40));
         assert_ne!(field(&text, "run_id"), field(&text, "master_replid"));
         assert_eq!(field(&text, "rdb_changes_since_last_save"), Some("0"));
-        assert_eq!(
-            field(&text, "server_time_usec"),
-            Some((now * 1000).to_string().as_str())
-        );
+        assert_eq!(field(&text, "server_time_usec"), Some((now * 1000).to_string().as_str()));
     }
 
     #[test]

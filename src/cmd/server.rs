@@ -11,10 +11,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "flushdb" => flushdb,
         "flushall" => flushall,
         "shutdown" => shutdown,
-        _ => {
-            return crate::cmd::info::handler(full_name)
-                .or_else(|| crate::cmd::command::handler(full_name))
-        }
+        _ => return crate::cmd::info::handler(full_name).or_else(|| crate::cmd::command::handler(full_name)),
     };
     Some(h)
 }
@@ -23,10 +20,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
 fn time(ctx: &mut Ctx) -> Frame {
     let seconds = ctx.now_ms / 1000;
     let micros = (ctx.now_ms % 1000) * 1000;
-    Frame::Array(vec![
-        Frame::bulk(seconds.to_string()),
-        Frame::bulk(micros.to_string()),
-    ])
+    Frame::Array(vec![Frame::bulk(seconds.to_string()), Frame::bulk(micros.to_string())])
 }
 
 /// Checks FLUSHDB/FLUSHALL's optional SYNC or ASYNC. verdis always frees synchronously; the
@@ -127,14 +121,8 @@ mod tests {
     fn time_follows_the_engine_clock() {
         let mut h = Harness::new();
         h.advance_ms(1234);
-        assert_eq!(
-            h.run("TIME"),
-            Frame::Array(vec![bulk("1000000001"), bulk("234000")])
-        );
-        assert_eq!(
-            h.run("TIME x"),
-            err("ERR wrong number of arguments for 'time' command")
-        );
+        assert_eq!(h.run("TIME"), Frame::Array(vec![bulk("1000000001"), bulk("234000")]));
+        assert_eq!(h.run("TIME x"), err("ERR wrong number of arguments for 'time' command"));
     }
 
     #[test]

@@ -29,10 +29,7 @@ pub fn has_keys(meta: &CommandMeta) -> bool {
 /// command-specific finder; otherwise none.
 pub fn get_keys(meta: &CommandMeta, argv: &[Vec<u8>]) -> Vec<KeyRef> {
     let has_key_spec = meta.key_specs.iter().any(|s| !is_not_key(s));
-    let variable_flags = meta
-        .key_specs
-        .iter()
-        .any(|s| s.flags.contains(&"variable_flags"));
+    let variable_flags = meta.key_specs.iter().any(|s| s.flags.contains(&"variable_flags"));
     if has_key_spec && !variable_flags {
         if let Some(keys) = keys_from_specs(meta, argv) {
             return keys;
@@ -99,10 +96,7 @@ pub fn keys_from_specs(meta: &CommandMeta, argv: &[Vec<u8>]) -> Option<Vec<KeyRe
         // `first..=last` lies inside argv, so the walk is bounded by argc.
         let mut i = first;
         while i <= last {
-            keys.push(KeyRef {
-                pos: i as usize,
-                flags: spec.flags,
-            });
+            keys.push(KeyRef { pos: i as usize, flags: spec.flags });
             i += step;
         }
         if spec.flags.contains(&"incomplete") {
@@ -117,11 +111,7 @@ pub fn keys_from_specs(meta: &CommandMeta, argv: &[Vec<u8>]) -> Option<Vec<KeyRe
 /// a negative one searches backward from `argc + start_from` down to (not including) index 1.
 fn find_keyword(argv: &[Vec<u8>], keyword: &str, start_from: i64) -> Option<i64> {
     let argc = argv.len() as i64;
-    let (start, end) = if start_from > 0 {
-        (start_from, argc - 1)
-    } else {
-        (argc + start_from, 1)
-    };
+    let (start, end) = if start_from > 0 { (start_from, argc - 1) } else { (argc + start_from, 1) };
     let dir = if start <= end { 1 } else { -1 };
     let mut i = start;
     while i != end {
@@ -149,8 +139,9 @@ fn native_getkeys(name: &str) -> Option<NativeGetKeys> {
         "lmpop" | "zmpop" | "sintercard" | "zdiff" | "zinter" | "zintercard" | "zunion" => {
             |argv| counted_keys(argv, None, 1, 2)
         }
-        "blmpop" | "bzmpop" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall"
-        | "fcall_ro" => |argv| counted_keys(argv, None, 2, 3),
+        "blmpop" | "bzmpop" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {
+            |argv| counted_keys(argv, None, 2, 3)
+        }
         "zdiffstore" | "zinterstore" | "zunionstore" => |argv| counted_keys(argv, Some(1), 2, 3),
         _ => return None,
     };
@@ -169,8 +160,7 @@ fn key(pos: usize, flags: &'static [&'static str]) -> KeyRef {
 }
 
 fn arg_is(argv: &[Vec<u8>], i: usize, word: &str) -> bool {
-    argv.get(i)
-        .is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+    argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// C's `atoi` as glibc implements it: `strtol` (leading spaces, a sign, digits, saturating)
@@ -187,11 +177,7 @@ fn atoi(arg: &[u8]) -> i32 {
     let mut n: i64 = 0;
     for &b in rest.iter().take_while(|b| b.is_ascii_digit()) {
         let d = i64::from(b - b'0');
-        n = if negative {
-            n.saturating_mul(10).saturating_sub(d)
-        } else {
-            n.saturating_mul(10).saturating_add(d)
-        };
+        n = if negative { n.saturating_mul(10).saturating_sub(d) } else { n.saturating_mul(10).saturating_add(d) };
     }
     n as i32
 }
@@ -199,12 +185,7 @@ fn atoi(arg: &[u8]) -> i32 {
 /// `CMD [dest] numkeys key [key ...] ...`: `count_at` holds the count, keys start at
 /// `first_at`; the destination (if any) comes last in the result. No keys when the count is
 /// below 1 or larger than the arguments left (the command will report the error).
-fn counted_keys(
-    argv: &[Vec<u8>],
-    dest_at: Option<usize>,
-    count_at: usize,
-    first_at: usize,
-) -> Vec<KeyRef> {
+fn counted_keys(argv: &[Vec<u8>], dest_at: Option<usize>, count_at: usize, first_at: usize) -> Vec<KeyRef> {
     let Some(count_arg) = argv.get(count_at) else {
         return Vec::new();
     };
@@ -212,9 +193,7 @@ fn counted_keys(
     if count < 1 || count > argv.len() as i64 - first_at as i64 {
         return Vec::new();
     }
-    let mut keys: Vec<KeyRef> = (0..count as usize)
-        .map(|i| key(first_at + i, NO_FLAGS))
-        .collect();
+    let mut keys: Vec<KeyRef> = (0..count as usize).map(|i| key(first_at + i, NO_FLAGS)).collect();
     if let Some(dest) = dest_at {
         keys.push(key(dest, NO_FLAGS));
     }
@@ -224,14 +203,7 @@ fn counted_keys(
 /// SET: the key reads the old value only with GET.
 fn set_keys(argv: &[Vec<u8>]) -> Vec<KeyRef> {
     let with_get = (3..argv.len()).any(|i| arg_is(argv, i, "GET"));
-    vec![key(
-        1,
-        if with_get {
-            RW_ACCESS_UPDATE
-        } else {
-            OW_UPDATE
-        },
-    )]
+    vec![key(1, if with_get { RW_ACCESS_UPDATE } else { OW_UPDATE })]
 }
 
 /// BITFIELD: read-only when every operation is a GET (a parse error counts as a write).
@@ -252,14 +224,7 @@ fn bitfield_keys(argv: &[Vec<u8>]) -> Vec<KeyRef> {
             break;
         }
     }
-    vec![key(
-        1,
-        if read_only {
-            RO_ACCESS
-        } else {
-            RW_ACCESS_UPDATE
-        },
-    )]
+    vec![key(1, if read_only { RO_ACCESS } else { RW_ACCESS_UPDATE })]
 }
 
 /// SORT_RO: only the sorted key (BY and GET patterns are not counted).
@@ -311,10 +276,7 @@ fn migrate_keys(argv: &[Vec<u8>]) -> Vec<KeyRef> {
         }
         i += 1;
     }
-    (first..first + count)
-        .filter(|&p| p < argv.len())
-        .map(|p| key(p, RW_ACCESS_DELETE))
-        .collect()
+    (first..first + count).filter(|&p| p < argv.len()).map(|p| key(p, RW_ACCESS_DELETE)).collect()
 }
 
 /// GEORADIUS[BYMEMBER]: the source key and the last STORE or STOREDIST destination.
@@ -361,9 +323,7 @@ fn xread_keys(argv: &[Vec<u8>]) -> Vec<KeyRef> {
     if rest == 0 || !rest.is_multiple_of(2) {
         return Vec::new();
     }
-    (at + 1..at + 1 + rest / 2)
-        .map(|p| key(p, NO_FLAGS))
-        .collect()
+    (at + 1..at + 1 + rest / 2).map(|p| key(p, NO_FLAGS)).collect()
 }
 
 #[cfg(test)]
@@ -373,11 +333,7 @@ mod tests {
     use crate::resp::split::split_args;
 
     fn meta(name: &str) -> &'static CommandMeta {
-        COMMANDS
-            .iter()
-            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
-            .find(|c| c.name == name)
-            .unwrap()
+        COMMANDS.iter().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter())).find(|c| c.name == name).unwrap()
     }
 
     fn positions(name: &str, line: &str) -> Vec<usize> {
@@ -391,21 +347,12 @@ mod tests {
         assert_eq!(positions("mset", "MSET a 1 b 2"), [1, 3]);
         assert_eq!(positions("del", "DEL a b c"), [1, 2, 3]);
         assert_eq!(positions("zunionstore", "ZUNIONSTORE d 2 a b"), [1, 3, 4]);
-        assert_eq!(
-            positions("zunionstore", "ZUNIONSTORE d 0 a"),
-            Vec::<usize>::new()
-        );
+        assert_eq!(positions("zunionstore", "ZUNIONSTORE d 0 a"), Vec::<usize>::new());
         assert_eq!(positions("eval", "EVAL s 2 a b c"), [3, 4]);
         assert_eq!(positions("xread", "XREAD COUNT 2 STREAMS a b 0 0"), [4, 5]);
         assert_eq!(positions("sort", "SORT l BY x LIMIT 0 1 STORE d"), [1, 8]);
-        assert_eq!(
-            positions("migrate", "MIGRATE h p \"\" 0 5 KEYS a b"),
-            [7, 8]
-        );
-        assert_eq!(
-            positions("georadius", "GEORADIUS k 1 2 3 km STORE d"),
-            [1, 7]
-        );
+        assert_eq!(positions("migrate", "MIGRATE h p \"\" 0 5 KEYS a b"), [7, 8]);
+        assert_eq!(positions("georadius", "GEORADIUS k 1 2 3 km STORE d"), [1, 7]);
         assert_eq!(positions("lmpop", "LMPOP 2 a b LEFT"), [2, 3]);
         assert_eq!(positions("blmove", "BLMOVE a b LEFT RIGHT 0"), [1, 2]);
     }

@@ -202,13 +202,7 @@ impl Engine {
         let Some(handler) = handler else {
             return Frame::error(errors::unknown_command(argv));
         };
-        let mut ctx = Ctx {
-            engine: self,
-            client,
-            argv,
-            now_ms,
-            meta,
-        };
+        let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];
         stat.calls += 1;

@@ -6,11 +6,7 @@ pub fn rss_bytes() -> u64 {
     let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
         return 0;
     };
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
     pages * 4096
 }
 
@@ -24,12 +20,7 @@ pub fn cpu_seconds() -> (f64, f64) {
         return (0.0, 0.0);
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     // utime and stime are fields 14 and 15 of the whole line (11 and 12 after the name);
     // clock ticks are 100 per second on Linux.
     (ticks(11) / 100.0, ticks(12) / 100.0)
@@ -37,11 +28,7 @@ pub fn cpu_seconds() -> (f64, f64) {
 
 /// The kernel's name, release and machine (`Linux 6.1.0 x86_64`), as `uname` reports them.
 pub fn os_string() -> String {
-    let read = |path: &str| {
-        std::fs::read_to_string(path)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
+    let read = |path: &str| std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default();
     let name = read("/proc/sys/kernel/ostype");
     let release = read("/proc/sys/kernel/osrelease");
     if name.is_empty() {
@@ -58,12 +45,6 @@ pub fn total_system_memory_bytes() -> u64 {
     meminfo
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }

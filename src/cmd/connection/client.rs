@@ -60,10 +60,7 @@ impl ClientType {
 
 /// `ERR Unknown client type '<name>'`
 fn unknown_type(name: &[u8]) -> Frame {
-    Frame::error(format!(
-        "ERR Unknown client type '{}'",
-        String::from_utf8_lossy(name)
-    ))
+    Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name)))
 }
 
 /// Sets (or with an empty name, clears) the client's name. Names are printable ASCII without
@@ -74,9 +71,7 @@ pub fn set_client_name(client: &mut ClientState, name: &[u8]) -> Result<(), Fram
         return Ok(());
     }
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(err(
-            "ERR Client names cannot contain spaces, newlines or special characters.",
-        ));
+        return Err(err("ERR Client names cannot contain spaces, newlines or special characters."));
     }
     client.name = Some(name.to_vec());
     Ok(())
@@ -125,11 +120,7 @@ pub fn client_info_line(client: &ClientState, now_ms: u64) -> String {
     let now_s = now_ms / 1000;
     let age_s = now_s.saturating_sub(client.created_ms / 1000);
     let idle_s = now_s.saturating_sub(client.last_interaction_ms / 1000);
-    let name = client
-        .name
-        .as_deref()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
+    let name = client.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
     let io = &client.io;
     let mut line = String::with_capacity(320);
     // Writing to a String cannot fail.
@@ -239,10 +230,7 @@ struct KillFilter {
 impl KillFilter {
     fn matches(&self, c: &ClientState) -> bool {
         self.addr.as_deref().is_none_or(|a| a == c.addr.as_bytes())
-            && self
-                .laddr
-                .as_deref()
-                .is_none_or(|a| a == c.laddr.as_bytes())
+            && self.laddr.as_deref().is_none_or(|a| a == c.laddr.as_bytes())
             && self.client_type.is_none_or(|t| t == ClientType::of(c))
             && self.id.is_none_or(|id| id == c.id)
             && self.user.as_deref().is_none_or(|u| u == c.user.as_bytes())
@@ -253,15 +241,9 @@ impl KillFilter {
 fn parse_kill(argv: &[Vec<u8>]) -> Result<KillFilter, Frame> {
     if argv.len() == 3 {
         // The old form can kill the caller too.
-        return Ok(KillFilter {
-            addr: Some(argv[2].clone()),
-            ..KillFilter::default()
-        });
+        return Ok(KillFilter { addr: Some(argv[2].clone()), ..KillFilter::default() });
     }
-    let mut filter = KillFilter {
-        skip_me: true,
-        ..KillFilter::default()
-    };
+    let mut filter = KillFilter { skip_me: true, ..KillFilter::default() };
     // Each step consumes an option and its value.
     for pair in argv[2..].chunks(2) {
         let [opt, value] = pair else {
@@ -284,10 +266,7 @@ fn parse_kill(argv: &[Vec<u8>]) -> Result<KillFilter, Frame> {
         } else if is(opt, "USER") {
             // Without ACLs the only user is `default`.
             if value.as_slice() != b"default" {
-                return Err(Frame::error(format!(
-                    "ERR No such user '{}'",
-                    String::from_utf8_lossy(value)
-                )));
+                return Err(Frame::error(format!("ERR No such user '{}'", String::from_utf8_lossy(value))));
             }
             filter.user = Some(value.clone());
         } else if is(opt, "SKIPME") {
@@ -432,9 +411,7 @@ fn client_help(ctx: &mut Ctx) -> Frame {
 pub fn help_reply(command: &[u8], lines: &[&str]) -> Frame {
     let name = String::from_utf8_lossy(command).to_ascii_uppercase();
     let mut out = Vec::with_capacity(lines.len() + 3);
-    out.push(Frame::Simple(format!(
-        "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    )));
+    out.push(Frame::Simple(format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")));
     out.extend(lines.iter().map(|l| Frame::simple(l)));
     out.push(Frame::simple("HELP"));
     out.push(Frame::simple("    Prints this help."));
@@ -471,18 +448,9 @@ mod tests {
         assert_eq!(h.run("CLIENT GETNAME"), bulk("my-conn"));
         assert_eq!(h.run("CLIENT SETNAME \"\""), ok());
         assert_eq!(h.run("CLIENT GETNAME"), Frame::Null);
-        assert_eq!(
-            h.run("CLIENT ID 1"),
-            err("ERR wrong number of arguments for 'client|id' command")
-        );
-        assert_eq!(
-            h.run("CLIENT foo"),
-            err("ERR unknown subcommand 'foo'. Try CLIENT HELP.")
-        );
-        assert_eq!(
-            h.run("CLIENT"),
-            err("ERR wrong number of arguments for 'client' command")
-        );
+        assert_eq!(h.run("CLIENT ID 1"), err("ERR wrong number of arguments for 'client|id' command"));
+        assert_eq!(h.run("CLIENT foo"), err("ERR unknown subcommand 'foo'. Try CLIENT HELP."));
+        assert_eq!(h.run("CLIENT"), err("ERR wrong number of arguments for 'client' command"));
     }
 
     #[test]
@@ -517,10 +485,7 @@ mod tests {
         assert!(lines[1].starts_with("id=2 ") && lines[1].contains(" name=second "));
         assert!(lines[1].contains(" cmd=client|setname "));
         let by_id = text(h.run(&format!("CLIENT LIST ID {second} 99 {first}")));
-        let ids: Vec<&str> = by_id
-            .lines()
-            .map(|l| l.split(' ').next().unwrap())
-            .collect();
+        let ids: Vec<&str> = by_id.lines().map(|l| l.split(' ').next().unwrap()).collect();
         assert_eq!(ids, ["id=2", "id=1"]);
         assert_eq!(text(h.run("CLIENT LIST ID 99")), "");
         assert_eq!(h.run("CLIENT LIST ID x"), err("ERR Invalid client ID"));
@@ -529,10 +494,7 @@ mod tests {
         assert_eq!(text(h.run("CLIENT LIST TYPE normal")).lines().count(), 2);
         assert_eq!(text(h.run("CLIENT LIST TYPE replica")), "");
         assert_eq!(text(h.run("CLIENT LIST TYPE PUBSUB")), "");
-        assert_eq!(
-            h.run("CLIENT LIST TYPE x"),
-            err("ERR Unknown client type 'x'")
-        );
+        assert_eq!(h.run("CLIENT LIST TYPE x"), err("ERR Unknown client type 'x'"));
     }
 
     #[test]
@@ -542,19 +504,10 @@ mod tests {
         let second = h.new_client();
         h.client = first;
         assert_eq!(h.run("CLIENT KILL 1.2.3.4:5"), err("ERR No such client"));
-        assert_eq!(
-            h.run("CLIENT KILL ID 0"),
-            err("ERR client-id should be greater than 0")
-        );
-        assert_eq!(
-            h.run("CLIENT KILL ID x"),
-            err("ERR client-id should be greater than 0")
-        );
+        assert_eq!(h.run("CLIENT KILL ID 0"), err("ERR client-id should be greater than 0"));
+        assert_eq!(h.run("CLIENT KILL ID x"), err("ERR client-id should be greater than 0"));
         assert_eq!(h.run("CLIENT KILL ID 99"), int(0));
-        assert_eq!(
-            h.run("CLIENT KILL TYPE foo"),
-            err("ERR Unknown client type 'foo'")
-        );
+        assert_eq!(h.run("CLIENT KILL TYPE foo"), err("ERR Unknown client type 'foo'"));
         assert_eq!(h.run("CLIENT KILL USER bob"), err("ERR No such user 'bob'"));
         assert_eq!(h.run("CLIENT KILL SKIPME maybe"), err("ERR syntax error"));
         assert_eq!(h.run("CLIENT KILL ID 5 TYPE"), err("ERR syntax error"));
@@ -566,10 +519,7 @@ mod tests {
         assert!(h.engine.client(second).unwrap().killed);
         // A killed client is gone for later listings and kills.
         assert_eq!(text(h.run("CLIENT LIST")).lines().count(), 1);
-        assert_eq!(
-            h.run("CLIENT KILL 127.0.0.1:50001"),
-            err("ERR No such client")
-        );
+        assert_eq!(h.run("CLIENT KILL 127.0.0.1:50001"), err("ERR No such client"));
         assert!(!h.engine.client(first).unwrap().close_after_reply);
         // The old form may kill the caller, which still gets its reply.
         assert_eq!(h.run("CLIENT KILL 127.0.0.1:50000"), ok());
@@ -600,23 +550,15 @@ mod tests {
         assert_eq!(h.run("CLIENT REPLY foo"), none);
         assert_eq!(h.run("CLIENT REPLY ON"), ok());
         assert_eq!(h.run("CLIENT REPLY foo"), err("ERR syntax error"));
-        assert_eq!(
-            h.run("CLIENT REPLY"),
-            err("ERR wrong number of arguments for 'client|reply' command")
-        );
+        assert_eq!(h.run("CLIENT REPLY"), err("ERR wrong number of arguments for 'client|reply' command"));
     }
 
     #[test]
     fn help_lists_subcommands() {
         let mut h = Harness::new();
-        let Frame::Array(lines) = h.run("client help") else {
-            panic!("not an array")
-        };
+        let Frame::Array(lines) = h.run("client help") else { panic!("not an array") };
         assert_eq!(lines.len(), 48);
-        assert_eq!(
-            lines[0],
-            Frame::simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-        );
+        assert_eq!(lines[0], Frame::simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
         assert_eq!(lines[47], Frame::simple("    Prints this help."));
     }
 }
