@@ -4,8 +4,10 @@
 use crate::engine::Handler;
 
 pub mod args;
+pub mod command;
 pub mod connection;
 pub mod expire;
+pub mod info;
 pub mod keyspace;
 pub mod server;
 pub mod strings;

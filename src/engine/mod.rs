@@ -7,10 +7,12 @@ pub mod client;
 pub mod config;
 pub mod db;
 pub mod dict;
+pub mod docs;
 pub mod errors;
 pub mod expire;
 pub mod glob;
 pub mod longdouble;
+pub mod keys;
 pub mod meta;
 pub mod stats;
 pub mod table;
@@ -44,6 +46,9 @@ pub struct ProcessInfo {
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,
     pub blocked_clients: usize,
+    /// `uname`'s system name, release and machine, as INFO's `os:` shows them.
+    pub os: String,
+    pub total_system_memory_bytes: u64,
 }
 
 /// How SHUTDOWN asked the server to stop.
@@ -151,8 +156,9 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         let reply = self.dispatch(&mut client, argv, now_ms);
-        if reply.is_error() {
+        if let Some(text) = reply.error_text() {
             self.stats.total_error_replies += 1;
+            self.stats.count_error(text);
         }
         let suppressed = match client.reply_mode {
             ReplyMode::On => false,
@@ -173,16 +179,22 @@ impl Engine {
 
     fn dispatch(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let Some(mut cmd) = self.table.lookup(&argv[0]) else {
+            // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
+            client.last_cmd = "NULL";
             return Frame::error(errors::unknown_command(argv));
         };
         if cmd.is_container() && argv.len() >= 2 {
             match self.table.lookup_sub(cmd, &argv[1]) {
                 Some(sub) => cmd = sub,
-                None => return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name)),
+                None => {
+                    client.last_cmd = "NULL";
+                    return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name));
+                }
             }
         }
         let (meta, flags, stat_index) = (cmd.meta, cmd.flags, cmd.stat_index);
         let handler = cmd.handler;
+        client.last_cmd = meta.name;
         let arity = meta.arity;
         let argc = argv.len() as i32;
         if (arity > 0 && arity != argc) || argc < -arity {
@@ -196,7 +208,6 @@ impl Engine {
         let Some(handler) = handler else {
             return Frame::error(errors::unknown_command(argv));
         };
-        client.last_cmd = meta.name;
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];

@@ -96,12 +96,12 @@ impl CommandTable {
                 by_name.insert(sub.name, Command::new(sub, handler, stat_index));
                 stat_index += 1;
             }
-            // A container (CONFIG, CLIENT, ...) has no handler of its own: it is implemented
-            // when one of its subcommands is.
-            let handler = if meta.subcommands.is_empty() { lookup(meta.name) } else { None };
+            // A container (CONFIG, CLIENT, ...) is implemented when one of its subcommands is.
+            // Most have no handler of their own; COMMAND does (it runs with no subcommand).
+            let handler = lookup(meta.name);
             let mut cmd = Command::new(meta, handler, stat_index);
             stat_index += 1;
-            if any_sub {
+            if any_sub && cmd.handler.is_none() {
                 cmd.handler = Some(container_placeholder);
             }
             if cmd.implemented() {

@@ -166,6 +166,8 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     let mut engine = Engine::new(config, unix_ms());
     engine.process.pid = pid;
     engine.process.tcp_port = port;
+    engine.process.os = super::process::os_string();
+    engine.process.total_system_memory_bytes = super::process::total_system_memory_bytes();
     engine.process.config_file = opts
         .config_file
         .as_ref()
