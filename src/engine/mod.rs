@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod config;
+pub mod config_file;
 pub mod db;
 pub mod dict;
 pub mod errors;
@@ -73,6 +74,8 @@ pub struct Engine {
     pub shutdown: Option<ShutdownRequest>,
     /// Messages for other clients (pub/sub, invalidations), delivered by the server.
     pub outbox: Vec<(u64, Frame)>,
+    /// The configuration file CONFIG REWRITE updates; `None` when started without one.
+    pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
 }
 
 /// What a handler works with.
@@ -104,6 +107,7 @@ impl Engine {
             process: ProcessInfo::default(),
             shutdown: None,
             outbox: Vec::new(),
+            config_store: None,
         }
     }
 
@@ -183,7 +187,8 @@ impl Engine {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::wrong_arity(meta.name));
         }
-        if !client.authenticated && !flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
+        if !client.authenticated && self.config.requirepass.is_some() && !flags.contains(Flags::NO_AUTH) {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::NOAUTH);
         }
