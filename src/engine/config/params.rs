@@ -146,6 +146,7 @@ const EXPIRE: Support = Support::Accepted("active expiry effort is fixed in verd
 const SANITIZE: Support = Support::Accepted("RESTORE payloads are always fully validated");
 const DYNHZ: Support =
     Support::Accepted("verdis runs its timer at the configured hz, never adapted to the client count");
+const CRASH: Support = Support::Accepted("verdis has no crash reporter or signal-handler crash log");
 const REHASH: Support = Support::Accepted("verdis's hash tables rehash at a fixed pace");
 
 const fn b(name: &'static str, alias: Option<&'static str>, flags: u32, default: bool, support: Support) -> Param {
@@ -289,8 +290,8 @@ pub const PARAMS: &[Param] = &[
     b("appendonly", None, DENY_LOADING, false, YES),
     b("cluster-allow-reads-when-down", None, M, false, CLUSTER),
     b("cluster-allow-pubsubshard-when-down", None, M, true, CLUSTER),
-    b("crash-log-enabled", None, M, true, PROCESS),
-    b("crash-memcheck-enabled", None, M, true, PROCESS),
+    b("crash-log-enabled", None, M, true, CRASH),
+    b("crash-memcheck-enabled", None, M, true, CRASH),
     b("use-exit-on-panic", None, HIDDEN, false, TESTHOOK),
     b("disable-thp", None, IMM, true, OS),
     b("cluster-allow-replica-migration", None, M, true, CLUSTER),

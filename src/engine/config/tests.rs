@@ -242,3 +242,37 @@ fn is_default_tracks_changes() {
     set(&mut c, "tcp-keepalive", "10").unwrap();
     assert!(!c.is_default(i));
 }
+
+#[test]
+fn print_accepted_for_docs() {
+    if std::env::var("VERDIS_PRINT_ACCEPTED").is_err() {
+        return;
+    }
+    let mut by_reason: Vec<(&str, Vec<String>)> = Vec::new();
+    for p in PARAMS {
+        if let Support::Accepted(why) = p.support {
+            let name = match p.alias {
+                Some(a) => format!("`{}` (`{a}`)", p.name),
+                None => format!("`{}`", p.name),
+            };
+            match by_reason.iter_mut().find(|(r, _)| *r == why) {
+                Some((_, v)) => v.push(name),
+                None => by_reason.push((why, vec![name])),
+            }
+        }
+    }
+    for (why, names) in by_reason {
+        println!("- {}: {why}.", names.join(", "));
+    }
+}
+
+#[test]
+fn deviations_list_every_accepted_parameter() {
+    let doc = include_str!("../../../specs/deviations.md");
+    for p in PARAMS {
+        if let Support::Accepted(why) = p.support {
+            assert!(doc.contains(&format!("`{}`", p.name)), "{} missing from specs/deviations.md", p.name);
+            assert!(doc.contains(why), "reason of {} missing from specs/deviations.md", p.name);
+        }
+    }
+}
