@@ -7,7 +7,7 @@ mod sha256;
 
 use crate::engine::config::rewrite::{rewrite_config, RewriteExtras};
 use crate::engine::config::{
-    lookup, split_set_value, strerror, Config, HIDDEN, IMMUTABLE, MULTI_ARG, PARAMS, PROTECTED,
+    index_of, lookup, split_set_value, strerror, Config, HIDDEN, IMMUTABLE, MULTI_ARG, PARAMS, PROTECTED,
 };
 use crate::engine::stats::{CommandStat, Stats};
 use crate::engine::{errors, Ctx, Engine, Handler};
@@ -103,18 +103,23 @@ fn config_set(ctx: &mut Ctx) -> Frame {
     };
     let old = &ctx.engine.config;
     let mut new = old.clone();
+    let mut changed = Vec::with_capacity(changes.len());
     for change in &changes {
         let args = if PARAMS[change.index].has(MULTI_ARG) {
             split_set_value(change.value)
         } else {
             vec![change.value.to_vec()]
         };
-        if let Err(reason) = new.set_args(change.index, &args, false) {
-            restore_dir(old, &new);
-            return set_failed(change.name.as_bytes(), &reason);
+        match new.set_args(change.index, &args, false) {
+            Ok(true) => changed.push(change.index),
+            Ok(false) => {}
+            Err(reason) => {
+                restore_dir(old, &new);
+                return set_failed(change.name.as_bytes(), &reason);
+            }
         }
     }
-    apply(ctx.engine, new);
+    apply(ctx.engine, new, &changed);
     Frame::ok()
 }
 
@@ -164,14 +169,24 @@ fn restore_dir(old: &Config, attempted: &Config) {
     }
 }
 
-/// Installs an accepted configuration and applies its side effects on the engine.
-fn apply(engine: &mut Engine, new: Config) {
+/// Installs an accepted configuration and runs what Redis's apply functions do for the
+/// parameters whose value changed.
+fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
+    if changed.contains(&index_of("repl-backlog-size")) {
+        // resizeReplicationBacklog raises a small backlog to Redis's minimum.
+        if new.num_value(index_of("repl-backlog-size")) < REPL_BACKLOG_MIN_SIZE {
+            let _ = new.set("repl-backlog-size", REPL_BACKLOG_MIN_SIZE.to_string().as_bytes());
+        }
+    }
     let reseed = new.seed != engine.config.seed;
     engine.config = new;
     if reseed {
         engine.rng = Xoshiro256PlusPlus::seed_from_u64(engine.config.seed);
     }
 }
+
+/// Redis's CONFIG_REPL_BACKLOG_MIN_SIZE.
+const REPL_BACKLOG_MIN_SIZE: i64 = 16 * 1024;
 
 /// Redis's islocalClient: a unix-socket client or one from a loopback address.
 fn is_local_client(addr: &str) -> bool {

@@ -8,10 +8,12 @@
 //! never disagree with CONFIG GET. The others are kept in a private table and read through
 //! typed accessors (`save_points()`, `maxmemory()`, `loglevel()`, ...).
 
+pub mod host;
 mod params;
 pub mod rewrite;
 pub mod text;
 
+pub use host::{os_chdir, strerror};
 pub use params::{
     index_of, Kind, NumFmt, Param, Support, DEBUG, DENY_LOADING, HIDDEN, IMMUTABLE, MULTI_ARG, PARAMS, PROTECTED,
     SENSITIVE,
@@ -171,7 +173,23 @@ pub struct Config {
     pub seed: u64,
     /// How `dir` reaches the file system; see `ChdirHook`.
     pub chdir: Option<ChdirHook>,
-    values: Vec<Val>,
+    /// The parameters without a typed field (read them through the accessors). Public only so
+    /// that `Config { port: 7000, ..Config::default() }` works outside this module.
+    pub values: ParamValues,
+}
+
+/// Values of the parameters that have no typed field in `Config`, by registry index.
+#[derive(Clone, Debug)]
+pub struct ParamValues(Vec<Val>);
+
+impl ParamValues {
+    fn get(&self, i: usize) -> Option<&Val> {
+        self.0.get(i)
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Val> {
+        self.0.get_mut(i)
+    }
 }
 
 // Indices of the parameters stored in typed fields, and of those with accessors.
@@ -208,7 +226,7 @@ const I_MAXMEMORY_CLIENTS: usize = index_of("maxmemory-clients");
 
 impl Default for Config {
     fn default() -> Self {
-        let values = PARAMS.iter().enumerate().map(|(i, p)| default_val(i, p)).collect();
+        let values = ParamValues(PARAMS.iter().enumerate().map(|(i, p)| default_val(i, p)).collect());
         Config {
             databases: 16,
             hz: 10,
@@ -1094,23 +1112,6 @@ pub fn notify_flags_to_string(flags: u32) -> String {
         }
     }
     s
-}
-
-/// A `dir` hook for the server: enters the directory and returns the canonical working
-/// directory, with C's strerror text on failure (Rust's "(os error N)" suffix removed).
-pub fn os_chdir(path: &str) -> Result<String, String> {
-    std::env::set_current_dir(path).map_err(|e| strerror(&e))?;
-    let cwd = std::env::current_dir().map_err(|e| strerror(&e))?;
-    Ok(cwd.to_string_lossy().into_owned())
-}
-
-/// The C strerror text of an I/O error.
-pub fn strerror(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,10 @@ fn get_exact_names_patterns_and_aliases() {
     assert_eq!(h.run("CONFIG GET P?RT PORT"), map(&[("port", "6379")]));
     assert_eq!(h.run("CONFIG GET nonexist"), map(&[]));
     assert_eq!(h.run("CONFIG GET *["), map(&[]));
-    assert_eq!(h.run("CONFIG GET lua-time-limit busy-reply-threshold"), map(&[("busy-reply-threshold", "5000"), ("lua-time-limit", "5000")]));
+    assert_eq!(
+        h.run("CONFIG GET lua-time-limit busy-reply-threshold"),
+        map(&[("busy-reply-threshold", "5000"), ("lua-time-limit", "5000")])
+    );
     assert_eq!(
         h.run("CONFIG GET *max-*-entries"),
         map(&[
@@ -64,7 +67,10 @@ fn set_errors_and_precedence() {
     assert_eq!(h.run("CONFIG SET hz"), err("ERR wrong number of arguments for 'config|set' command"));
     assert_eq!(h.run("CONFIG SET hz 1 2"), err("ERR syntax error"));
     assert_eq!(h.run("CONFIG SET foo 1"), err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'"));
-    assert_eq!(h.run("CONFIG SET hz 1 foo 2 databases 3"), err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'"));
+    assert_eq!(
+        h.run("CONFIG SET hz 1 foo 2 databases 3"),
+        err("ERR Unknown option or number of arguments for CONFIG SET - 'foo'")
+    );
     assert_eq!(
         h.run("CONFIG SET databases 3 foo 2"),
         err("ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config")
@@ -104,7 +110,10 @@ fn set_is_all_or_nothing() {
     );
     assert_eq!(h.run("CONFIG GET maxmemory"), map(&[("maxmemory", "0")]));
     assert_eq!(h.run("CONFIG SET maxmemory 10mb hz 20 save \"100 1\""), ok());
-    assert_eq!(h.run("CONFIG GET maxmemory hz save"), map(&[("hz", "20"), ("maxmemory", "10485760"), ("save", "100 1")]));
+    assert_eq!(
+        h.run("CONFIG GET maxmemory hz save"),
+        map(&[("hz", "20"), ("maxmemory", "10485760"), ("save", "100 1")])
+    );
     // A parameter and its alias are different entries for the duplicate check; the last wins.
     assert_eq!(h.run("CONFIG SET replica-priority 1 slave-priority 2"), ok());
     assert_eq!(h.run("CONFIG GET replica-priority"), map(&[("replica-priority", "2")]));
@@ -232,20 +241,24 @@ fn rewrite_keeps_comments_and_updates_in_place() {
                     save 900 1\nsave 300 10\nsave 60 10000\nslaveof 127.0.0.1 9999\nmaxmemory 100mb\nhz 10\n\n\n\
                     loglevel notice\n";
     let mut config = Config::default();
-    for (name, value) in [("port", "7404"), ("daemonize", "yes"), ("logfile", "/tmp/oracle7404/log"), ("dir", "/tmp/oracle7404")] {
+    for (name, value) in
+        [("port", "7404"), ("daemonize", "yes"), ("logfile", "/tmp/oracle7404/log"), ("dir", "/tmp/oracle7404")]
+    {
         config.set(name, value.as_bytes()).unwrap();
     }
     config.set("pidfile", b"/var/run/redis.pid").unwrap();
     let mut h = Harness::with_config(config);
     let store = MemStore::default();
-    *store.0.lock().unwrap() =
-        Some(format!("{original}bogus line here\nfoo \"unbalanced\nrename-command FOO BAR\n"));
+    *store.0.lock().unwrap() = Some(format!("{original}bogus line here\nfoo \"unbalanced\nrename-command FOO BAR\n"));
     h.engine.config_store = Some(Box::new(store.clone()));
     assert_eq!(
         h.run("CONFIG SET save \"100 1\" maxmemory 1gb hz 20 notify-keyspace-events KEA requirepass 's\"ecret' client-output-buffer-limit \"pubsub 1 2 3\""),
         ok()
     );
-    assert_eq!(h.run("CONFIG SET appendonly no loglevel notice oom-score-adj-values \"0 200 801\" bind \"127.0.0.1 ::1\""), ok());
+    assert_eq!(
+        h.run("CONFIG SET appendonly no loglevel notice oom-score-adj-values \"0 200 801\" bind \"127.0.0.1 ::1\""),
+        ok()
+    );
     assert_eq!(h.run("CONFIG REWRITE"), ok());
     let expected = format!(
         "# my config\nport 7404\ndaemonize yes\nlogfile \"/tmp/oracle7404/log\"\ndir \"/tmp/oracle7404\"\n\n\
@@ -298,7 +311,9 @@ fn rewrite_round_trips_through_the_loader() {
     assert_eq!(h.run("CONFIG REWRITE"), ok());
     let text = store_text(&store);
     assert!(text.starts_with(SIGNATURE), "{text}");
-    assert!(text.contains("\nreplica-priority 7\n") && text.contains("\nsave \"\"\n") && text.contains("\nmaxmemory 3mb\n"));
+    assert!(
+        text.contains("\nreplica-priority 7\n") && text.contains("\nsave \"\"\n") && text.contains("\nmaxmemory 3mb\n")
+    );
     assert!(text.contains("\nmaxmemory-clients 10%\n") && text.contains("\nlatency-tracking-info-percentiles \"\"\n"));
     let mut no_include = |_: &str| -> Result<Vec<Vec<u8>>, String> { Err("none".into()) };
     let loaded = load_config(text.as_bytes(), Config::default(), &mut no_include).expect("rewritten file loads");
@@ -312,10 +327,50 @@ fn rewrite_round_trips_through_the_loader() {
     let second = store_text(&store);
     assert!(second.ends_with("client-output-buffer-limit normal 0 0 0\nnotify-keyspace-events \"xK\"\nlatency-tracking-info-percentiles \"\"\nverdis-seed 99\nuser default on #98913e6cb4a5776c38dbbc32f28532ae88f01ced08853a91c1bbdcbe3210f68e ~* &* +@all\n\nclient-output-buffer-limit replica 1kb 2 3\n"), "{second}");
     let reloaded = load_config(second.as_bytes(), Config::default(), &mut no_include).expect("loads");
-    assert_eq!(reloaded.config.get_by_name("client-output-buffer-limit"), h.engine.config.get_by_name("client-output-buffer-limit"));
+    assert_eq!(
+        reloaded.config.get_by_name("client-output-buffer-limit"),
+        h.engine.config.get_by_name("client-output-buffer-limit")
+    );
     assert_eq!(h.run("CONFIG REWRITE"), ok());
     let third = store_text(&store);
     assert_eq!(third, format!("{second}\n"));
     assert_eq!(h.run("CONFIG REWRITE"), ok());
     assert_eq!(store_text(&store), third);
+}
+
+/// Replays `$VERDIS_CONFIG_CASES` (name TAB value lines) as CONFIG SET + CONFIG GET and writes
+/// the replies next to it, to diff against the same run on the reference server.
+#[test]
+#[ignore]
+fn replay_cases_for_oracle_comparison() {
+    let Ok(path) = std::env::var("VERDIS_CONFIG_CASES") else { return };
+    let cases = std::fs::read_to_string(&path).unwrap();
+    let mut h = Harness::new();
+    let mut out = String::new();
+    for line in cases.lines() {
+        let (name, value) = line.split_once('\t').unwrap();
+        let argv: Vec<Vec<u8>> = ["CONFIG", "SET", name, value].iter().map(|s| s.as_bytes().to_vec()).collect();
+        let reply = match h.run_argv(&argv) {
+            Frame::Simple(s) | Frame::Error(s) => s,
+            other => format!("{other:?}"),
+        };
+        let got = match h.run_argv(&[b"CONFIG".to_vec(), b"GET".to_vec(), name.as_bytes().to_vec()]) {
+            Frame::Map(pairs) => pairs
+                .first()
+                .map(|(_, v)| match v {
+                    Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                    _ => String::new(),
+                })
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        out.push_str(&format!("{name}\t{value}\t{reply}\t{got}\n"));
+    }
+    std::fs::write(format!("{path}.verdis"), out).unwrap();
+}
+
+#[test]
+fn config_struct_update_syntax_still_works() {
+    let mut h = Harness::with_config(Config { databases: 4, hz: 50, ..Config::default() });
+    assert_eq!(h.run("CONFIG GET databases hz"), map(&[("databases", "4"), ("hz", "50")]));
 }

@@ -102,7 +102,10 @@ pub fn string2d(s: &[u8]) -> Option<f64> {
     if text.is_empty() || s.first().is_some_and(|&b| is_c_space(b)) || s.last().is_some_and(|&b| is_c_space(b)) {
         return None;
     }
-    let v: f64 = text.parse().ok()?;
+    let v: f64 = match text.parse() {
+        Ok(v) => v,
+        Err(_) => parse_hex_float(text)?,
+    };
     if v.is_nan() {
         return None;
     }
@@ -112,6 +115,39 @@ pub fn string2d(s: &[u8]) -> Option<f64> {
         return None;
     }
     Some(v)
+}
+
+/// C strtod's hexadecimal form: `[+-]0x<hex digits>[.<hex digits>][p[+-]<decimal exponent>]`.
+fn parse_hex_float(text: &str) -> Option<f64> {
+    let (neg, rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let rest = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X"))?;
+    let (mantissa, exponent) = match rest.find(['p', 'P']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in int_part.chars().chain(frac_part.chars()) {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut exp2: i64 = -4 * frac_part.len() as i64;
+    if let Some(e) = exponent {
+        let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let magnitude: i64 = digits.parse().unwrap_or(i64::from(i32::MAX)).min(i64::from(i32::MAX));
+        exp2 += if e.starts_with('-') { -magnitude } else { magnitude };
+    }
+    let scaled = value * 2f64.powi(exp2.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32);
+    Some(if neg { -scaled } else { scaled })
 }
 
 /// sdscatrepr: the value in double quotes with C escapes, as CONFIG REWRITE writes strings.
@@ -244,5 +280,8 @@ mod tests {
         assert_eq!(string2d(b" 1"), None);
         assert_eq!(string2d(b"nan"), None);
         assert_eq!(string2d(b"1e999"), None);
+        assert_eq!(string2d(b"0x10"), Some(16.0));
+        assert_eq!(string2d(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(string2d(b"0x"), None);
     }
 }

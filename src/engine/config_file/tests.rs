@@ -218,3 +218,28 @@ fn multi_arg_parameters_in_files() {
     assert_eq!(load("bind \"\"").unwrap().config.bind, Vec::<String>::new());
     assert_eq!(load("hz 0").unwrap().config.hz, 1);
 }
+
+/// Replays `$VERDIS_FILE_CASES` (name TAB value lines) as `verdis-server --port 7499 --name
+/// value --zzz 1` and writes the fatal texts next to it, to diff against the reference server.
+#[test]
+#[ignore]
+fn replay_file_cases_for_oracle_comparison() {
+    let Ok(path) = std::env::var("VERDIS_FILE_CASES") else { return };
+    let cases = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for line in cases.lines() {
+        let (name, value) = line.split_once('\t').unwrap();
+        let flag = format!("--{name}");
+        let Invocation::Run(startup) = parse_argv(&args(&["--port", "7499", &flag, value, "--zzz", "1"])) else {
+            panic!("not a run")
+        };
+        let text = startup_text(&startup, None, None).unwrap_or_default();
+        let base = Config { chdir: Some(crate::engine::config::os_chdir), ..Config::default() };
+        let msg = match load_config(&text, base, &mut no_include) {
+            Ok(_) => "loaded".to_string(),
+            Err(e) => e.message(),
+        };
+        out.push_str(&format!("{name}\t{value}\t{}\n", msg.replace('\\', "\\\\").replace('\n', "\\n")));
+    }
+    std::fs::write(format!("{path}.verdis"), out).unwrap();
+}
