@@ -172,9 +172,9 @@ fn restore_dir(old: &Config, attempted: &Config) {
 /// Installs an accepted configuration and runs what Redis's apply functions do for the
 /// parameters whose value changed.
 fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
-    if changed.contains(&index_of("repl-backlog-size")) {
+    if changed.contains(&const { index_of("repl-backlog-size") }) {
         // resizeReplicationBacklog raises a small backlog to Redis's minimum.
-        if new.num_value(index_of("repl-backlog-size")) < REPL_BACKLOG_MIN_SIZE {
+        if new.num_value(const { index_of("repl-backlog-size") }) < REPL_BACKLOG_MIN_SIZE {
             let _ = new.set("repl-backlog-size", REPL_BACKLOG_MIN_SIZE.to_string().as_bytes());
         }
     }

@@ -548,7 +548,7 @@ impl Config {
     /// `client-output-buffer-limit`: groups of <class> <hard> <soft> <soft-seconds>; classes not
     /// named keep their limits.
     fn parse_obuf(&self, args: &[Vec<u8>]) -> Result<[ObufLimit; 3], String> {
-        if args.len() % 4 != 0 {
+        if !args.len().is_multiple_of(4) {
             return Err("Wrong number of arguments in buffer limit configuration.".into());
         }
         let mut limits = self.client_output_buffer_limits();
@@ -661,23 +661,23 @@ impl Config {
     }
 
     pub fn lazyfree_lazy_eviction(&self) -> bool {
-        self.bool_at(index_of("lazyfree-lazy-eviction"))
+        self.bool_at(const { index_of("lazyfree-lazy-eviction") })
     }
 
     pub fn lazyfree_lazy_expire(&self) -> bool {
-        self.bool_at(index_of("lazyfree-lazy-expire"))
+        self.bool_at(const { index_of("lazyfree-lazy-expire") })
     }
 
     pub fn lazyfree_lazy_server_del(&self) -> bool {
-        self.bool_at(index_of("lazyfree-lazy-server-del"))
+        self.bool_at(const { index_of("lazyfree-lazy-server-del") })
     }
 
     pub fn lazyfree_lazy_user_del(&self) -> bool {
-        self.bool_at(index_of("lazyfree-lazy-user-del"))
+        self.bool_at(const { index_of("lazyfree-lazy-user-del") })
     }
 
     pub fn lazyfree_lazy_user_flush(&self) -> bool {
-        self.bool_at(index_of("lazyfree-lazy-user-flush"))
+        self.bool_at(const { index_of("lazyfree-lazy-user-flush") })
     }
 
     /// `maxmemory` in bytes (0: no limit).
@@ -699,7 +699,7 @@ impl Config {
     }
 
     pub fn maxmemory_samples(&self) -> i64 {
-        self.int_at(index_of("maxmemory-samples"))
+        self.int_at(const { index_of("maxmemory-samples") })
     }
 
     pub fn maxmemory_clients(&self) -> MaxmemoryClients {
@@ -734,103 +734,103 @@ impl Config {
     }
 
     pub fn list_max_listpack_size(&self) -> i64 {
-        self.int_at(index_of("list-max-listpack-size"))
+        self.int_at(const { index_of("list-max-listpack-size") })
     }
 
     pub fn list_compress_depth(&self) -> i64 {
-        self.int_at(index_of("list-compress-depth"))
+        self.int_at(const { index_of("list-compress-depth") })
     }
 
     pub fn hash_max_listpack_entries(&self) -> u64 {
-        self.int_at(index_of("hash-max-listpack-entries")) as u64
+        self.int_at(const { index_of("hash-max-listpack-entries") }) as u64
     }
 
     pub fn hash_max_listpack_value(&self) -> u64 {
-        self.int_at(index_of("hash-max-listpack-value")) as u64
+        self.int_at(const { index_of("hash-max-listpack-value") }) as u64
     }
 
     pub fn set_max_intset_entries(&self) -> u64 {
-        self.int_at(index_of("set-max-intset-entries")) as u64
+        self.int_at(const { index_of("set-max-intset-entries") }) as u64
     }
 
     pub fn zset_max_listpack_entries(&self) -> u64 {
-        self.int_at(index_of("zset-max-listpack-entries")) as u64
+        self.int_at(const { index_of("zset-max-listpack-entries") }) as u64
     }
 
     pub fn zset_max_listpack_value(&self) -> u64 {
-        self.int_at(index_of("zset-max-listpack-value")) as u64
+        self.int_at(const { index_of("zset-max-listpack-value") }) as u64
     }
 
     pub fn stream_node_max_bytes(&self) -> u64 {
-        self.int_at(index_of("stream-node-max-bytes")) as u64
+        self.int_at(const { index_of("stream-node-max-bytes") }) as u64
     }
 
     pub fn stream_node_max_entries(&self) -> i64 {
-        self.int_at(index_of("stream-node-max-entries"))
+        self.int_at(const { index_of("stream-node-max-entries") })
     }
 
     pub fn hll_sparse_max_bytes(&self) -> u64 {
-        self.int_at(index_of("hll-sparse-max-bytes")) as u64
+        self.int_at(const { index_of("hll-sparse-max-bytes") }) as u64
     }
 
     pub fn slowlog_log_slower_than_us(&self) -> i64 {
-        self.int_at(index_of("slowlog-log-slower-than"))
+        self.int_at(const { index_of("slowlog-log-slower-than") })
     }
 
     pub fn slowlog_max_len(&self) -> i64 {
-        self.int_at(index_of("slowlog-max-len"))
+        self.int_at(const { index_of("slowlog-max-len") })
     }
 
     pub fn latency_monitor_threshold_ms(&self) -> i64 {
-        self.int_at(index_of("latency-monitor-threshold"))
+        self.int_at(const { index_of("latency-monitor-threshold") })
     }
 
     pub fn busy_reply_threshold_ms(&self) -> i64 {
-        self.int_at(index_of("busy-reply-threshold"))
+        self.int_at(const { index_of("busy-reply-threshold") })
     }
 
     pub fn acllog_max_len(&self) -> i64 {
-        self.int_at(index_of("acllog-max-len"))
+        self.int_at(const { index_of("acllog-max-len") })
     }
 
     pub fn tracking_table_max_keys(&self) -> u64 {
-        self.int_at(index_of("tracking-table-max-keys")) as u64
+        self.int_at(const { index_of("tracking-table-max-keys") }) as u64
     }
 
     pub fn active_expire_effort(&self) -> i64 {
-        self.int_at(index_of("active-expire-effort"))
+        self.int_at(const { index_of("active-expire-effort") })
     }
 
     pub fn lfu_log_factor(&self) -> i64 {
-        self.int_at(index_of("lfu-log-factor"))
+        self.int_at(const { index_of("lfu-log-factor") })
     }
 
     pub fn lfu_decay_time(&self) -> i64 {
-        self.int_at(index_of("lfu-decay-time"))
+        self.int_at(const { index_of("lfu-decay-time") })
     }
 
     pub fn activerehashing(&self) -> bool {
-        self.bool_at(index_of("activerehashing"))
+        self.bool_at(const { index_of("activerehashing") })
     }
 
     pub fn tcp_keepalive_s(&self) -> i64 {
-        self.int_at(index_of("tcp-keepalive"))
+        self.int_at(const { index_of("tcp-keepalive") })
     }
 
     pub fn tcp_backlog(&self) -> i64 {
-        self.int_at(index_of("tcp-backlog"))
+        self.int_at(const { index_of("tcp-backlog") })
     }
 
     pub fn daemonize(&self) -> bool {
-        self.bool_at(index_of("daemonize"))
+        self.bool_at(const { index_of("daemonize") })
     }
 
     pub fn pidfile(&self) -> Option<String> {
-        self.str_value(index_of("pidfile")).map(|s| lossy(&s))
+        self.str_value(const { index_of("pidfile") }).map(|s| lossy(&s))
     }
 
     pub fn unixsocket(&self) -> Option<String> {
-        self.str_value(index_of("unixsocket")).map(|s| lossy(&s))
+        self.str_value(const { index_of("unixsocket") }).map(|s| lossy(&s))
     }
 
     pub fn aclfile(&self) -> String {
@@ -869,7 +869,7 @@ impl Config {
 
     /// Whether DEBUG is allowed for a client (`enable-debug-command`).
     pub fn debug_command_allowed(&self, local: bool) -> bool {
-        let v = self.enum_at(index_of("enable-debug-command"));
+        let v = self.enum_at(const { index_of("enable-debug-command") });
         v == PROTECTED_ALLOWED_YES || (v == PROTECTED_ALLOWED_LOCAL && local)
     }
 }

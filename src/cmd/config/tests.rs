@@ -317,8 +317,8 @@ fn rewrite_round_trips_through_the_loader() {
     assert!(text.contains("\nmaxmemory-clients 10%\n") && text.contains("\nlatency-tracking-info-percentiles \"\"\n"));
     let mut no_include = |_: &str| -> Result<Vec<Vec<u8>>, String> { Err("none".into()) };
     let loaded = load_config(text.as_bytes(), Config::default(), &mut no_include).expect("rewritten file loads");
-    for i in 0..PARAMS.len() {
-        assert_eq!(loaded.config.get(i), h.engine.config.get(i), "{}", PARAMS[i].name);
+    for (i, p) in PARAMS.iter().enumerate() {
+        assert_eq!(loaded.config.get(i), h.engine.config.get(i), "{}", p.name);
     }
     // As in Redis, the second rewrite moves the output-buffer lines around (the default
     // `normal` class takes the old `replica` line); the old file's final newline leaves one

@@ -570,7 +570,7 @@ fn check_proc_title(config: &Config, v: &[u8]) -> Result<(), &'static str> {
             b"listen-addr" | b"config-file" | b"port" | b"tls-port" => b"x".to_vec(),
             b"server-mode" if config.cluster_enabled() => b"[cluster]".to_vec(),
             b"server-mode" => Vec::new(),
-            b"unixsocket" => config.str_value(index_of("unixsocket")).unwrap_or_default(),
+            b"unixsocket" => config.str_value(const { index_of("unixsocket") }).unwrap_or_default(),
             _ => return Err(INVALID),
         };
         out.extend_from_slice(&value);

@@ -160,13 +160,12 @@ fn rewrite_param(state: &mut State, config: &Config, i: usize) {
         (Kind::Bool { default, .. }, Val::Bool(v)) => {
             state.rewrite_line(name, format!("{name} {}", if v { "yes" } else { "no" }), v != default);
         }
-        (Kind::Str { default, .. }, Val::Str(v)) => match v {
-            None => state.mark(name),
-            Some(v) => {
-                let force = default.is_none_or(|d| d.as_bytes() != v.as_slice());
-                state.rewrite_line(name, format!("{name} {}", repr(&v)), force);
-            }
-        },
+        (Kind::Str { default, .. }, Val::Str(Some(v))) => {
+            let force = default.is_none_or(|d| d.as_bytes() != v.as_slice());
+            state.rewrite_line(name, format!("{name} {}", repr(&v)), force);
+        }
+        // An unset string must not appear, so that it is unset again after a restart.
+        (Kind::Str { .. }, Val::Str(None)) => state.mark(name),
         (Kind::Enum { names, default, .. }, Val::Enum(v)) => {
             let text = enum_name(names, v, p.has(MULTI_ARG));
             state.rewrite_line(name, format!("{name} {text}"), v != default);
