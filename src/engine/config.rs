@@ -171,7 +171,9 @@ pub struct Config {
     pub protected_mode: bool,
     /// Seed of the engine's RNG (verdis-specific: `verdis-seed`).
     pub seed: u64,
-    /// How `dir` reaches the file system; see `ChdirHook`.
+    /// How `dir` reaches the file system; see `ChdirHook`. The server installs
+    /// `host::os_chdir` and then sets `dir` to "." so that it holds the working directory, which
+    /// is Redis's default.
     pub chdir: Option<ChdirHook>,
     /// The parameters without a typed field (read them through the accessors). Public only so
     /// that `Config { port: 7000, ..Config::default() }` works outside this module.
