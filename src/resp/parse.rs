@@ -87,11 +87,7 @@ impl RequestParser {
     /// Parses at most one command from `buf`. Returns the number of bytes consumed and, when a
     /// command is complete, its arguments (an empty vector for an empty request, which Redis
     /// skips). `Ok((0, None))` means more bytes are needed.
-    pub fn parse(
-        &mut self,
-        buf: &[u8],
-        limits: ParseLimits,
-    ) -> Result<(usize, Option<Vec<Vec<u8>>>), ProtoError> {
+    pub fn parse(&mut self, buf: &[u8], limits: ParseLimits) -> Result<(usize, Option<Vec<Vec<u8>>>), ProtoError> {
         if buf.is_empty() {
             return Ok((0, None));
         }
@@ -112,8 +108,7 @@ impl RequestParser {
         if line_end > 0 && buf[line_end - 1] == b'\r' {
             line_end -= 1;
         }
-        let args = split_args(&buf[..line_end])
-            .ok_or_else(|| ProtoError::new("unbalanced quotes in request"))?;
+        let args = split_args(&buf[..line_end]).ok_or_else(|| ProtoError::new("unbalanced quotes in request"))?;
         Ok((newline + 1, Some(args)))
     }
 
@@ -164,10 +159,7 @@ impl RequestParser {
                         break;
                     }
                     if rest[0] != b'$' {
-                        return Err(ProtoError::new(format!(
-                            "expected '$', got '{}'",
-                            rest[0] as char
-                        )));
+                        return Err(ProtoError::new(format!("expected '$', got '{}'", rest[0] as char)));
                     }
                     let len = match parse_i64(&rest[1..cr]) {
                         Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_bytes => n as usize,

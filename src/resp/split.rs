@@ -98,8 +98,7 @@ mod tests {
     use super::split_args;
 
     fn s(line: &str) -> Option<Vec<String>> {
-        split_args(line.as_bytes())
-            .map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(line.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
     }
 
     #[test]
