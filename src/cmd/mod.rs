@@ -5,6 +5,7 @@ use crate::engine::Handler;
 
 pub mod args;
 pub mod command;
+pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod info;
@@ -19,4 +20,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
+        .or_else(|| config::handler(full_name))
 }

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod config;
+pub mod config_file;
 pub mod db;
 pub mod dict;
 pub mod docs;
@@ -83,6 +84,8 @@ pub struct Engine {
     pub outbox: Vec<(u64, Frame)>,
     /// State the active expire cycle keeps between cron calls.
     pub active_expire: expire::ActiveExpireState,
+    /// The configuration file CONFIG REWRITE updates; `None` when started without one.
+    pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
 }
 
 /// What a handler works with.
@@ -115,6 +118,7 @@ impl Engine {
             shutdown: None,
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
+            config_store: None,
         }
     }
 
@@ -201,7 +205,8 @@ impl Engine {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::wrong_arity(meta.name));
         }
-        if !client.authenticated && !flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
+        if !client.authenticated && self.config.requirepass.is_some() && !flags.contains(Flags::NO_AUTH) {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::NOAUTH);
         }
