@@ -256,7 +256,7 @@ pub const PARAMS: &[Param] = &[
     b("rdbchecksum", None, IMM, true, RDB),
     b("daemonize", None, IMM, false, PROCESS),
     b("io-threads-do-reads", None, DEBUG | IMM, false, THREADS),
-    b("always-show-logo", None, IMM, false, PROCESS),
+    b("always-show-logo", None, IMM, false, YES),
     b("protected-mode", None, M, true, YES),
     b("rdbcompression", None, M, true, RDB),
     b("rdb-del-sync-files", None, M, false, REPL),
