@@ -50,9 +50,10 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         return 1;
     }
     // The config file's absolute path is taken before `dir` changes the working directory.
-    let config_file = startup.config_file.as_ref().map(|f| {
-        std::fs::canonicalize(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone())
-    });
+    let config_file = startup
+        .config_file
+        .as_ref()
+        .map(|f| std::fs::canonicalize(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone()));
     let file_text = match &config_file {
         Some(path) => match std::fs::read(path) {
             Ok(t) => Some(t),
@@ -170,4 +171,3 @@ fn banner(port: u16, pid: u32) -> String {
         env!("CARGO_PKG_VERSION")
     )
 }
-
