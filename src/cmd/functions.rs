@@ -21,7 +21,10 @@ fn function_flush(ctx: &mut Ctx) -> Frame {
         2 => Frame::ok(),
         3 if is(ctx.arg(2), "ASYNC") || is(ctx.arg(2), "SYNC") => Frame::ok(),
         3 => Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
-        _ => Frame::error("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP."),
+        _ => Frame::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+            String::from_utf8_lossy(ctx.arg(1))
+        )),
     }
 }
 
