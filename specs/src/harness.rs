@@ -76,6 +76,8 @@ fn scan_all(
     pattern: Option<Vec<u8>>,
     type_name: Option<Vec<u8>>,
 ) -> Result<(), String> {
+    let expectation =
+        model.scan_expectation(client, pattern.as_deref(), type_name.as_deref(), now_ms);
     let mut cursor = b"0".to_vec();
     let mut union = BTreeSet::new();
     for _ in 0..MAX_SCAN_CALLS {
@@ -100,13 +102,8 @@ fn scan_all(
                 }
             }
             if next.as_slice() == b"0" {
-                return model.check_scan_union(
-                    client,
-                    pattern.as_deref(),
-                    type_name.as_deref(),
-                    now_ms,
-                    &union,
-                );
+                model.note_full_scan(client, pattern.as_deref(), now_ms);
+                return expectation.check_union(&union);
             }
             cursor = next.clone();
         } else {

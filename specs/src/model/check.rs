@@ -7,10 +7,9 @@
 //! - DBSIZE counts dead keys that are not reclaimed yet, which depends on
 //!   active expiry and on which dead keys RANDOMKEY/SCAN happened to visit.
 
-use super::keyspace::{matching_keys, parse_scan, type_matches};
+use super::keyspace::{parse_scan, reclaim_scanned, scan_expectation, ScanExpectation};
 use super::Model;
 use crate::reply::Reply;
-use std::collections::BTreeSet;
 use std::fmt;
 
 /// A reply that the model does not allow.
@@ -71,6 +70,15 @@ impl Model {
             .first()
             .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
             .unwrap_or_default();
+        if name == "scan" {
+            return self
+                .check_scan(db, argv, now_ms, actual)
+                .map_err(|expected| Mismatch {
+                    command: describe(argv),
+                    expected,
+                    actual: actual.clone(),
+                });
+        }
         // Bounds and candidates must be taken before the command runs.
         let live_before = self.live_len(db, now_ms);
         let stored_before = self.stored_len(db);
@@ -112,82 +120,82 @@ impl Model {
                     )))
                 }
             }
-            ("scan", _, _) => self
-                .check_scan_reply(db, argv, now_ms, actual)
-                .map_err(fail),
             _ => Err(fail(expected.to_string())),
         }
     }
 
-    /// One SCAN reply: `[cursor, [keys]]` where the cursor is a decimal
-    /// number and every key is live, matches the pattern and the type.
-    fn check_scan_reply(
-        &self,
+    /// One SCAN reply: the same error as the model's, or `[cursor, [keys]]`
+    /// where the cursor is a decimal number and the expectation allows every
+    /// key. Dead keys that were reported have been deleted by Redis, so the
+    /// model forgets them too (and nothing else: which other dead keys the
+    /// call visited is unknown).
+    fn check_scan(
+        &mut self,
         db: usize,
         argv: &[Vec<u8>],
         now_ms: u64,
         actual: &Reply,
     ) -> Result<(), String> {
-        let args = parse_scan(argv).map_err(|e| e.to_string())?;
+        let args = match parse_scan(argv) {
+            Ok(args) => args,
+            Err(e) if e == *actual => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let exp = self.scan_expectation_in(
+            db,
+            now_ms,
+            args.pattern.as_deref(),
+            args.type_name.as_deref(),
+        );
         let Reply::Array(parts) = actual else {
-            return Err("a two-element array".to_string());
+            return Err("[cursor, [keys]]".to_string());
         };
         let [Reply::Bulk(cursor), Reply::Array(keys)] = parts.as_slice() else {
             return Err("[cursor, [keys]]".to_string());
         };
-        if crate::num::parse_scan_cursor(cursor).is_none() || cursor.is_empty() {
+        if cursor.is_empty() || !cursor.iter().all(u8::is_ascii_digit) {
             return Err("a decimal cursor".to_string());
         }
-        let allowed: BTreeSet<Vec<u8>> = matching_keys(self, db, now_ms, args.pattern.as_deref())
-            .into_iter()
-            .filter(|k| {
-                self.item(db, k, now_ms)
-                    .is_some_and(|i| type_matches(i, args.type_name.as_deref()))
-            })
-            .collect();
         for key in keys {
             match key {
-                Reply::Bulk(k) if allowed.contains(k) => {}
+                Reply::Bulk(k) if exp.allows(k) => {
+                    if exp.may.contains(k) {
+                        self.dbs[db].remove(k);
+                    }
+                }
                 other => return Err(format!("only live matching keys, not {other}")),
             }
         }
         Ok(())
     }
 
-    /// A complete SCAN iteration (from cursor 0 back to 0) with no command in
-    /// between: the union of the keys returned must be exactly the live keys
-    /// of the client's db that match `pattern` and `type_name`.
-    pub fn check_scan_union(
+    fn scan_expectation_in(
+        &self,
+        db: usize,
+        now_ms: u64,
+        pattern: Option<&[u8]>,
+        type_name: Option<&[u8]>,
+    ) -> ScanExpectation {
+        scan_expectation(self, db, now_ms, pattern, type_name)
+    }
+
+    /// What a complete SCAN iteration by `client` (MATCH `pattern`, TYPE
+    /// `type_name`) starting now may report. Take it before the first call;
+    /// check the union of the replies with [`ScanExpectation::check_union`].
+    pub fn scan_expectation(
         &self,
         client: u64,
         pattern: Option<&[u8]>,
         type_name: Option<&[u8]>,
         now_ms: u64,
-        union: &BTreeSet<Vec<u8>>,
-    ) -> Result<(), String> {
+    ) -> ScanExpectation {
+        self.scan_expectation_in(self.selected_db(client), now_ms, pattern, type_name)
+    }
+
+    /// Records that a complete SCAN iteration happened: Redis has then
+    /// deleted every dead key matching the pattern.
+    pub fn note_full_scan(&mut self, client: u64, pattern: Option<&[u8]>, now_ms: u64) {
         let db = self.selected_db(client);
-        let pattern = pattern.filter(|p| *p != b"*");
-        let expected: BTreeSet<Vec<u8>> = matching_keys(self, db, now_ms, pattern)
-            .into_iter()
-            .filter(|k| {
-                self.item(db, k, now_ms)
-                    .is_some_and(|i| type_matches(i, type_name))
-            })
-            .collect();
-        if &expected == union {
-            Ok(())
-        } else {
-            let missing: Vec<_> = expected
-                .difference(union)
-                .map(|k| String::from_utf8_lossy(k).into_owned())
-                .collect();
-            let extra: Vec<_> = union
-                .difference(&expected)
-                .map(|k| String::from_utf8_lossy(k).into_owned())
-                .collect();
-            Err(format!(
-                "full SCAN: missing {missing:?}, unexpected {extra:?}"
-            ))
-        }
+        reclaim_scanned(self, db, now_ms, pattern);
     }
 }

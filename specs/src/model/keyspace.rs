@@ -5,6 +5,7 @@ use super::{Item, Model, NUM_DBS};
 use crate::glob;
 use crate::num::{int32_arg, int_arg, opt_is, parse_scan_cursor};
 use crate::reply::Reply;
+use std::collections::BTreeSet;
 
 /// DEL and UNLINK: how many of the named keys were live and are now gone (a
 /// key named twice counts once).
@@ -235,30 +236,103 @@ pub(crate) fn parse_scan(argv: &[Vec<u8>]) -> Result<ScanArgs, Reply> {
     Ok(args)
 }
 
-/// True when a live key passes SCAN's TYPE filter (compared ignoring case,
-/// as a C string).
-pub(crate) fn type_matches(item: &Item, type_name: Option<&[u8]>) -> bool {
-    type_name.is_none_or(|t| {
-        crate::num::c_str(t).eq_ignore_ascii_case(item.value.type_name().as_bytes())
-    })
+/// What SCAN may report for one pattern and type filter.
+///
+/// `must`: the live keys that pass both filters; a complete iteration
+/// reports each of them. `may`: keys that may also appear. That is the
+/// dead-but-stored keys matching the pattern when the type filter is
+/// `none`: Redis's type check deletes a dead key and sees type "none", and
+/// its expiry check then finds nothing left to expire, so the key is
+/// reported (Redis 7.0 db.c scanGenericCommand).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanExpectation {
+    /// Keys a complete iteration must report.
+    pub must: BTreeSet<Vec<u8>>,
+    /// Further keys any SCAN reply may contain.
+    pub may: BTreeSet<Vec<u8>>,
 }
 
-/// SCAN: the model answers as a complete iteration in one call (cursor 0
-/// with every matching live key); [`Model::check`] accepts any reply whose
-/// keys are all live and matching.
+impl ScanExpectation {
+    /// True when one reply may contain `key`.
+    pub fn allows(&self, key: &[u8]) -> bool {
+        self.must.contains(key) || self.may.contains(key)
+    }
+
+    /// Checks the union of the keys of a complete iteration.
+    pub fn check_union(&self, union: &BTreeSet<Vec<u8>>) -> Result<(), String> {
+        let show = |keys: Vec<&Vec<u8>>| -> Vec<String> {
+            keys.into_iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .collect()
+        };
+        let missing = show(self.must.difference(union).collect());
+        let extra = show(union.iter().filter(|k| !self.allows(k)).collect());
+        if missing.is_empty() && extra.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "full SCAN: missing {missing:?}, unexpected {extra:?}"
+            ))
+        }
+    }
+}
+
+/// True when `type_name` (compared ignoring case, as a C string) names `t`.
+fn type_is(type_name: &[u8], t: &str) -> bool {
+    crate::num::c_str(type_name).eq_ignore_ascii_case(t.as_bytes())
+}
+
+/// The SCAN expectation for `db` at `now_ms`. `pattern` `None` (or `*`)
+/// and `type_name` `None` disable the filters.
+pub(crate) fn scan_expectation(
+    m: &Model,
+    db: usize,
+    now_ms: u64,
+    pattern: Option<&[u8]>,
+    type_name: Option<&[u8]>,
+) -> ScanExpectation {
+    let pattern = pattern.filter(|p| *p != b"*");
+    let mut must = BTreeSet::new();
+    let mut may = BTreeSet::new();
+    for (key, item) in &m.dbs[db] {
+        if !pattern.is_none_or(|p| glob::matches(p, key)) {
+            continue;
+        }
+        if item.is_dead(now_ms) {
+            if type_name.is_some_and(|t| type_is(t, "none")) {
+                may.insert(key.clone());
+            }
+        } else if type_name.is_none_or(|t| type_is(t, item.value.type_name())) {
+            must.insert(key.clone());
+        }
+    }
+    ScanExpectation { must, may }
+}
+
+/// Redis deletes every dead key it visits that matches the pattern; after a
+/// complete iteration, that is all of them.
+pub(crate) fn reclaim_scanned(m: &mut Model, db: usize, now_ms: u64, pattern: Option<&[u8]>) {
+    let pattern = pattern.filter(|p| *p != b"*");
+    m.dbs[db].retain(|key, item| {
+        !(item.is_dead(now_ms) && pattern.is_none_or(|p| glob::matches(p, key)))
+    });
+}
+
+/// SCAN: the model answers with every key of the expectation and cursor 0;
+/// [`Model::check`] accepts any reply whose keys the expectation allows.
 pub(super) fn scan(m: &mut Model, call: &Call) -> Reply {
     let args = match parse_scan(call.argv) {
         Ok(a) => a,
         Err(e) => return e,
     };
-    let keys = matching_keys(m, call.db, call.now_ms, args.pattern.as_deref())
-        .into_iter()
-        .filter(|key| {
-            m.item(call.db, key, call.now_ms)
-                .is_some_and(|item| type_matches(item, args.type_name.as_deref()))
-        })
-        .map(Reply::Bulk)
-        .collect();
+    let pattern = args.pattern.as_deref();
+    let exp = scan_expectation(m, call.db, call.now_ms, pattern, args.type_name.as_deref());
+    // Reported dead keys were deleted on the way; others may not have been
+    // visited (a real iteration may take several calls).
+    for key in &exp.may {
+        m.dbs[call.db].remove(key);
+    }
+    let keys = exp.must.union(&exp.may).cloned().map(Reply::Bulk).collect();
     Reply::Array(vec![Reply::bulk("0"), Reply::Array(keys)])
 }
 

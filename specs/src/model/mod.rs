@@ -18,6 +18,7 @@ use crate::reply::Reply;
 use std::collections::BTreeMap;
 
 pub use check::Mismatch;
+pub use keyspace::ScanExpectation;
 
 /// Number of logical databases (Redis's default `databases 16`).
 pub const NUM_DBS: usize = 16;
