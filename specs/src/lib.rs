@@ -18,6 +18,7 @@ pub mod model;
 pub mod num;
 pub mod op;
 pub mod reply;
+pub mod script;
 
 pub use harness::{run_ops, System};
 pub use model::{ClientState, Item, MValue, Mismatch, Model, NUM_DBS};

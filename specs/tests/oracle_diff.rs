@@ -230,3 +230,52 @@ fn model_agrees_with_real_redis() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The oracle as a script target: three connections, the wall clock.
+struct Oracle {
+    conns: Vec<Conn>,
+}
+
+impl verdis_spec::System for Oracle {
+    fn execute(&mut self, client: u64, argv: &[Vec<u8>], _now_ms: u64) -> Reply {
+        self.conns[client as usize].call(argv)
+    }
+}
+
+impl verdis_spec::script::Clocked for Oracle {
+    fn now(&mut self, _virtual_ms: u64) -> u64 {
+        now_ms()
+    }
+    fn sleep(&mut self, ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+#[test]
+#[ignore = "needs a disposable redis-server; set VERDIS_ORACLE_PORT"]
+fn scripts_agree_with_real_redis() {
+    let Some(port) = std::env::var("VERDIS_ORACLE_PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+    else {
+        eprintln!("VERDIS_ORACLE_PORT not set; skipping");
+        return;
+    };
+    let scripts = [
+        ("strings", include_str!("scripts/strings.redis")),
+        ("keyspace", include_str!("scripts/keyspace.redis")),
+        ("expiry", include_str!("scripts/expiry.redis")),
+        ("protocol", include_str!("scripts/protocol.redis")),
+    ];
+    let mut failures = Vec::new();
+    for (name, text) in scripts {
+        let mut oracle = Oracle {
+            conns: (0..3).map(|_| Conn::open(port)).collect(),
+        };
+        oracle.conns[0].call(&[b"FLUSHALL".to_vec()]);
+        if let Err(f) = verdis_spec::script::run(text, &mut oracle, now_ms()) {
+            failures.push(format!("{name}:\n{}", f.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
