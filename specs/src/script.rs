@@ -13,7 +13,8 @@
 //!   are separated by spaces; `"..."` quotes (escapes `\"`, `\\`, `\r`,
 //!   `\n`, `\t`, `\0`, `\xHH`).
 //!
-//! Expectations: `+STATUS`, `-ERROR TEXT` (to the end of the line), `:N`,
+//! Expectations: `+STATUS`, `-ERROR TEXT` (to the end of the line; or
+//! `-"ERROR TEXT "` to keep trailing spaces), `:N`,
 //! `:A..B` (an integer in a range; inside arrays and maps the `:` may be
 //! left out), `"bulk"`, `(nil)`, `(nilarray)`,
 //! `[a, b]` (an array), `~[a, b]` (an array in any order), `{k: v}` (a map;
@@ -240,6 +241,14 @@ fn clock_value(inner: &str, now_ms: u64) -> Option<String> {
 /// Parses an expectation.
 pub fn parse_expect(text: &str) -> Result<Expect, String> {
     let text = text.trim();
+    if let Some(quoted_err) = text.strip_prefix("-\"") {
+        // -"..." keeps trailing spaces that a plain line would lose.
+        let bytes = format!("\"{quoted_err}");
+        let (err, _) = quoted(bytes.as_bytes(), 0)?;
+        return Ok(Expect::Exact(Reply::Error(
+            String::from_utf8_lossy(&err).into_owned(),
+        )));
+    }
     if let Some(err) = text.strip_prefix('-') {
         return Ok(Expect::Exact(Reply::Error(err.to_string())));
     }
