@@ -143,6 +143,9 @@ fn close_enough(name: &str, want: &Reply, got: &Reply) -> bool {
     matches!((want, got), (Reply::Int(a), Reply::Int(b)) if *a >= 0 && (a - b).abs() <= slack)
 }
 
+/// Both tests flush the same server: they must not run at the same time.
+static ORACLE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Rng(u64);
 
 impl Rng {
@@ -205,6 +208,7 @@ fn model_agrees_with_real_redis() {
         eprintln!("VERDIS_ORACLE_PORT not set; skipping");
         return;
     };
+    let _guard = ORACLE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let cases: u64 = std::env::var("VERDIS_ORACLE_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
@@ -261,6 +265,7 @@ fn scripts_agree_with_real_redis() {
         eprintln!("VERDIS_ORACLE_PORT not set; skipping");
         return;
     };
+    let _guard = ORACLE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let scripts = [
         ("strings", include_str!("scripts/strings.redis")),
         ("keyspace", include_str!("scripts/keyspace.redis")),

@@ -199,14 +199,15 @@ pub(super) fn randomkey(m: &mut Model, call: &Call) -> Reply {
 
 /// The parsed arguments of SCAN.
 pub(crate) struct ScanArgs {
+    pub cursor: u64,
     pub pattern: Option<Vec<u8>>,
     pub type_name: Option<Vec<u8>>,
 }
 
 pub(crate) fn parse_scan(argv: &[Vec<u8>]) -> Result<ScanArgs, Reply> {
-    // The cursor only has to be valid: the model does not track iteration.
-    parse_scan_cursor(&argv[1]).ok_or_else(|| Reply::err("invalid cursor"))?;
+    let cursor = parse_scan_cursor(&argv[1]).ok_or_else(|| Reply::err("invalid cursor"))?;
     let mut args = ScanArgs {
+        cursor,
         pattern: None,
         type_name: None,
     };
@@ -327,10 +328,15 @@ pub(super) fn scan(m: &mut Model, call: &Call) -> Reply {
     };
     let pattern = args.pattern.as_deref();
     let exp = scan_expectation(m, call.db, call.now_ms, pattern, args.type_name.as_deref());
-    // Reported dead keys were deleted on the way; others may not have been
-    // visited (a real iteration may take several calls).
-    for key in &exp.may {
-        m.dbs[call.db].remove(key);
+    if args.cursor == 0 {
+        // Answering cursor 0 from cursor 0 claims a complete iteration, which
+        // visits (and reclaims) every dead key matching the pattern.
+        reclaim_scanned(m, call.db, call.now_ms, pattern);
+    } else {
+        // Reported dead keys were deleted on the way.
+        for key in &exp.may {
+            m.dbs[call.db].remove(key);
+        }
     }
     let keys = exp.must.union(&exp.may).cloned().map(Reply::Bulk).collect();
     Reply::Array(vec![Reply::bulk("0"), Reply::Array(keys)])

@@ -188,7 +188,7 @@ pub(super) fn mget(m: &mut Model, call: &Call) -> Reply {
 /// MSET and MSETNX: pairs are stored left to right (a repeated key keeps
 /// its last value), each without TTL.
 fn mset_generic(m: &mut Model, call: &Call, nx: bool) -> Reply {
-    if call.argv.len() % 2 == 0 {
+    if call.argv.len().is_multiple_of(2) {
         return call.wrong_arity();
     }
     let pairs = &call.argv[1..];
