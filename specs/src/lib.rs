@@ -7,6 +7,32 @@
 //! so that one misunderstanding cannot hide in both. It favours the most
 //! obvious implementation over efficiency. The rules it implements are
 //! written out in `specs/rules/*.md`; every rule ID is cited by a test.
+//!
+//! Pieces:
+//! - [`Model`]: `apply` a command at a given time, `check` another
+//!   implementation's reply (tolerating what Redis leaves open: KEYS order,
+//!   RANDOMKEY, SCAN, DBSIZE), `keys` for whole-state comparison.
+//! - [`Op`]: generated operations over small alphabets ([`arbitrary`]).
+//! - [`run_ops`]: runs ops against a [`System`] and the model side by side.
+//! - [`script`]: expectation scripts recorded against real Redis.
+//!
+//! A system under test only has to turn its replies into [`Reply`]:
+//!
+//! ```
+//! use verdis_spec::{op::ops_from_bytes, run_ops, Model, Reply, System, EPOCH_MS};
+//!
+//! /// Stands in for the engine: here, simply another model.
+//! struct Sut(Model);
+//!
+//! impl System for Sut {
+//!     fn execute(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply {
+//!         self.0.apply(client, argv, now_ms)
+//!     }
+//! }
+//!
+//! let ops = ops_from_bytes(&[7u8; 512], 50);
+//! run_ops(&ops, &mut Sut(Model::new()), EPOCH_MS).expect("agrees with itself");
+//! ```
 
 #![forbid(unsafe_code)]
 
