@@ -35,9 +35,7 @@ fn run_script(name: &str, text: &str, verdis: &mut Wire, redis: &mut Wire) -> Ve
         let want = redis.call(&argv);
         let same = match mode {
             "any" => true,
-            "sort" => {
-                parse_node(&got).map(|n| sorted(n.0)) == parse_node(&want).map(|n| sorted(n.0))
-            }
+            "sort" => parse_node(&got).map(|n| sorted(n.0)) == parse_node(&want).map(|n| sorted(n.0)),
             _ => got == want,
         };
         if !same {
@@ -69,16 +67,9 @@ fn scripts_match_real_redis() {
     let mut failures = Vec::new();
     let mut commands = 0;
     for path in &scripts {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
         let text = std::fs::read_to_string(path).expect("read script");
-        commands += text
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
-            .count();
+        commands += text.lines().filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#')).count();
         // A fresh connection pair and empty databases for each script.
         let mut v = Wire::connect(server.addr());
         let mut r = Wire::connect(oracle.addr);
@@ -86,14 +77,6 @@ fn scripts_match_real_redis() {
         r.call(&args("FLUSHALL"));
         failures.extend(run_script(&name, &text, &mut v, &mut r));
     }
-    eprintln!(
-        "interop: {} scripts, {commands} commands compared with redis-server",
-        scripts.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} differences from real Redis:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    eprintln!("interop: {} scripts, {commands} commands compared with redis-server", scripts.len());
+    assert!(failures.is_empty(), "{} differences from real Redis:\n{}", failures.len(), failures.join("\n"));
 }

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 fn exchange(addr: SocketAddr, input: &[u8], quiet_ms: u64) -> (Vec<u8>, bool) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.write_all(input).expect("write");
-    s.set_read_timeout(Some(Duration::from_millis(quiet_ms)))
-        .expect("timeout");
+    s.set_read_timeout(Some(Duration::from_millis(quiet_ms))).expect("timeout");
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -72,17 +71,8 @@ fn malformed_input_gets_redis_errors() {
     // The server still serves a well-behaved client afterwards.
     let mut w = Wire::connect(server.addr());
     let reply = w.call(&args("nosuchcommand"));
-    assert!(
-        reply.starts_with(b"-ERR unknown command"),
-        "{}",
-        show(&reply)
-    );
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(reply.starts_with(b"-ERR unknown command"), "{}", show(&reply));
+    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]

@@ -19,9 +19,7 @@ impl Big {
 
     /// From a machine integer.
     pub fn from_u64(value: u64) -> Big {
-        let mut big = Big {
-            limbs: vec![value as u32, (value >> 32) as u32],
-        };
+        let mut big = Big { limbs: vec![value as u32, (value >> 32) as u32] };
         big.trim();
         big
     }
@@ -200,10 +198,7 @@ impl Big {
 
     /// Numeric comparison.
     pub fn cmp_big(&self, other: &Big) -> Ordering {
-        self.limbs
-            .len()
-            .cmp(&other.limbs.len())
-            .then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
+        self.limbs.len().cmp(&other.limbs.len()).then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
     }
 
     /// (self / d, self % d) for d > 0, by binary long division over the

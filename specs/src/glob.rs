@@ -18,10 +18,7 @@ enum Token {
     /// `?`: any single byte.
     Any,
     /// `[...]`: one byte in (or, negated, not in) the listed items.
-    Class {
-        negated: bool,
-        items: Vec<ClassItem>,
-    },
+    Class { negated: bool, items: Vec<ClassItem> },
     /// A byte matched exactly.
     Byte(u8),
 }

@@ -45,17 +45,11 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
     let mut now_ms = start_ms;
     let mut client = 0u64;
     for (step, op) in ops.iter().enumerate() {
-        let fail = |message: String| Failure {
-            step,
-            op: op.clone(),
-            message,
-        };
+        let fail = |message: String| Failure { step, op: op.clone(), message };
         match op.step() {
             Step::Command(argv) => {
                 let actual = sys.execute(client, &argv, now_ms);
-                model
-                    .check(client, &argv, now_ms, &actual)
-                    .map_err(|m| fail(m.to_string()))?;
+                model.check(client, &argv, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
             }
             Step::ScanAll { pattern, type_name } => {
                 scan_all(&mut model, sys, client, now_ms, pattern, type_name).map_err(fail)?;
@@ -76,8 +70,7 @@ fn scan_all(
     pattern: Option<Vec<u8>>,
     type_name: Option<Vec<u8>>,
 ) -> Result<(), String> {
-    let expectation =
-        model.scan_expectation(client, pattern.as_deref(), type_name.as_deref(), now_ms);
+    let expectation = model.scan_expectation(client, pattern.as_deref(), type_name.as_deref(), now_ms);
     let mut cursor = b"0".to_vec();
     let mut union = BTreeSet::new();
     for _ in 0..MAX_SCAN_CALLS {
@@ -89,9 +82,7 @@ fn scan_all(
             argv.extend([b"TYPE".to_vec(), t.clone()]);
         }
         let actual = sys.execute(client, &argv, now_ms);
-        model
-            .check(client, &argv, now_ms, &actual)
-            .map_err(|m| m.to_string())?;
+        model.check(client, &argv, now_ms, &actual).map_err(|m| m.to_string())?;
         let Reply::Array(parts) = actual else {
             return Err("SCAN reply is not an array".into());
         };
@@ -120,11 +111,7 @@ fn compare_state(model: &Model, sys: &mut impl System, now_ms: u64) -> Result<()
         };
         let expected = model.keys(db, now_ms);
         if actual != expected {
-            return Err(format!(
-                "db {db} state differs:\n  model:  {}\n  system: {}",
-                show(&expected),
-                show(&actual)
-            ));
+            return Err(format!("db {db} state differs:\n  model:  {}\n  system: {}", show(&expected), show(&actual)));
         }
     }
     Ok(())

@@ -62,11 +62,8 @@ fn round_fraction(num: &Big, den: &Big) -> Rounded {
     let e = floor_log2(num, den);
     // The spacing of representable values around num/den is 2^quantum.
     let mut quantum = e.max(MIN_NORMAL_EXP) - (MANT_BITS - 1);
-    let (n, d) = if quantum >= 0 {
-        (num.clone(), den.shl(quantum as u64))
-    } else {
-        (num.shl((-quantum) as u64), den.clone())
-    };
+    let (n, d) =
+        if quantum >= 0 { (num.clone(), den.shl(quantum as u64)) } else { (num.shl((-quantum) as u64), den.clone()) };
     let (mut q, r) = n.divmod(&d);
     match r.shl(1).cmp_big(&d) {
         Ordering::Greater => q = q.add(&Big::from_u64(1)),
@@ -84,10 +81,7 @@ fn round_fraction(num: &Big, den: &Big) -> Rounded {
     if q.bit_len() as i64 + quantum > OVERFLOW_EXP {
         return Rounded::Overflow;
     }
-    Rounded::Value {
-        mant: q.low_u64(),
-        exp: quantum,
-    }
+    Rounded::Value { mant: q.low_u64(), exp: quantum }
 }
 
 /// Converts an exact `±mant * base^exp` (base 2 or 10) the way strtold
@@ -95,11 +89,7 @@ fn round_fraction(num: &Big, den: &Big) -> Rounded {
 /// zero (glibc reports ERANGE and Redis rejects the string).
 fn from_exact(neg: bool, mant: &Big, base: u32, exp: i64) -> Option<Ld> {
     if mant.is_zero() {
-        return Some(Ld::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        });
+        return Some(Ld::Finite { neg, mant: 0, exp: 0 });
     }
     // Cheap range checks first, so absurd exponents never build huge numbers.
     let (lo, hi) = match base {
@@ -113,11 +103,7 @@ fn from_exact(neg: bool, mant: &Big, base: u32, exp: i64) -> Option<Ld> {
             (exp + bits - 1, exp + bits)
         }
     };
-    let (too_big, too_small) = if base == 10 {
-        (lo > 4933, hi < -4952)
-    } else {
-        (lo > OVERFLOW_EXP, hi < -16447)
-    };
+    let (too_big, too_small) = if base == 10 { (lo > 4933, hi < -4952) } else { (lo > OVERFLOW_EXP, hi < -16447) };
     if too_big || too_small {
         return None;
     }
@@ -128,11 +114,8 @@ fn from_exact(neg: bool, mant: &Big, base: u32, exp: i64) -> Option<Ld> {
             Big::pow2(n)
         }
     };
-    let (num, den) = if exp >= 0 {
-        (mant.mul(&scale(exp as u64)), Big::from_u64(1))
-    } else {
-        (mant.clone(), scale((-exp) as u64))
-    };
+    let (num, den) =
+        if exp >= 0 { (mant.mul(&scale(exp as u64)), Big::from_u64(1)) } else { (mant.clone(), scale((-exp) as u64)) };
     match round_fraction(&num, &den) {
         Rounded::Value { mant, exp } => Some(Ld::Finite { neg, mant, exp }),
         Rounded::Zero | Rounded::Overflow => None,
@@ -220,37 +203,17 @@ pub fn parse(bytes: &[u8]) -> Option<Ld> {
 /// The value of an integer-encoded string (always exact in 64 bits).
 pub fn from_i64(value: i64) -> Ld {
     let mant = value.unsigned_abs();
-    Ld::Finite {
-        neg: value < 0,
-        mant,
-        exp: 0,
-    }
+    Ld::Finite { neg: value < 0, mant, exp: 0 }
 }
 
 /// a + b in long double arithmetic; `None` when the sum is NaN or infinite.
 pub fn add(a: Ld, b: Ld) -> Option<Ld> {
-    let (
-        Ld::Finite {
-            neg: an,
-            mant: am,
-            exp: ae,
-        },
-        Ld::Finite {
-            neg: bn,
-            mant: bm,
-            exp: be,
-        },
-    ) = (a, b)
-    else {
+    let (Ld::Finite { neg: an, mant: am, exp: ae }, Ld::Finite { neg: bn, mant: bm, exp: be }) = (a, b) else {
         return None;
     };
     if am == 0 && bm == 0 {
         // -0 + -0 is -0; any other pair of zeros is +0.
-        return Some(Ld::Finite {
-            neg: an && bn,
-            mant: 0,
-            exp: 0,
-        });
+        return Some(Ld::Finite { neg: an && bn, mant: 0, exp: 0 });
     }
     if am == 0 {
         return Some(b);
@@ -269,29 +232,16 @@ pub fn add(a: Ld, b: Ld) -> Option<Ld> {
             Ordering::Greater => (an, x.sub(&y)),
             Ordering::Less => (bn, y.sub(&x)),
             // x - x is +0 when rounding to nearest.
-            Ordering::Equal => {
-                return Some(Ld::Finite {
-                    neg: false,
-                    mant: 0,
-                    exp: 0,
-                })
-            }
+            Ordering::Equal => return Some(Ld::Finite { neg: false, mant: 0, exp: 0 }),
         }
     };
-    let (num, den) = if base >= 0 {
-        (magnitude.shl(base as u64), Big::from_u64(1))
-    } else {
-        (magnitude, Big::pow2((-base) as u64))
-    };
+    let (num, den) =
+        if base >= 0 { (magnitude.shl(base as u64), Big::from_u64(1)) } else { (magnitude, Big::pow2((-base) as u64)) };
     match round_fraction(&num, &den) {
         Rounded::Value { mant, exp } => Some(Ld::Finite { neg, mant, exp }),
         // An exact non-zero sum of grid points cannot fall below the
         // smallest subnormal, so Zero cannot happen; keep it total anyway.
-        Rounded::Zero => Some(Ld::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        }),
+        Rounded::Zero => Some(Ld::Finite { neg, mant: 0, exp: 0 }),
         Rounded::Overflow => None,
     }
 }
@@ -300,9 +250,7 @@ pub fn add(a: Ld, b: Ld) -> Option<Ld> {
 fn fixed17(neg: bool, mant: u64, exp: i64) -> String {
     const DECIMALS: usize = 17;
     let digits = if exp >= 0 {
-        Big::from_u64(mant)
-            .shl(exp as u64)
-            .mul(&Big::pow10(DECIMALS as u64))
+        Big::from_u64(mant).shl(exp as u64).mul(&Big::pow10(DECIMALS as u64))
     } else {
         let shift = (-exp) as u64;
         let scaled = Big::from_u64(mant).mul(&Big::pow10(DECIMALS as u64));
@@ -368,9 +316,7 @@ mod tests {
 
     #[test]
     fn rejects_like_string2ld() {
-        for bad in [
-            "", " 1", "1 ", "abc", "nan", "1e", "0x", ".", "1e99999", "1e-99999", "--1", "1.2.3",
-        ] {
+        for bad in ["", " 1", "1 ", "abc", "nan", "1e", "0x", ".", "1e99999", "1e-99999", "--1", "1.2.3"] {
             assert_eq!(parse(bad.as_bytes()), None, "{bad:?}");
         }
         assert!(parse(b"0e-99999").is_some());

@@ -41,9 +41,7 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
         return None;
     }
     // At most 20 digits: an i128 cannot overflow.
-    let magnitude = digits
-        .iter()
-        .fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
+    let magnitude = digits.iter().fold(0i128, |acc, d| acc * 10 + i128::from(d - b'0'));
     let value = if negative { -magnitude } else { magnitude };
     i64::try_from(value).ok()
 }
@@ -61,13 +59,9 @@ pub fn int32_arg(bytes: &[u8], msg: Option<&str>) -> Result<i64, Reply> {
         None => return Err(Reply::err(msg.unwrap_or(NOT_INT))),
     };
     if value < i64::from(i32::MIN) || value > i64::from(i32::MAX) {
-        let text = msg.map(str::to_string).unwrap_or_else(|| {
-            format!(
-                "value is out of range, value must between {} and {}",
-                i32::MIN,
-                i32::MAX
-            )
-        });
+        let text = msg
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("value is out of range, value must between {} and {}", i32::MIN, i32::MAX));
         return Err(Reply::Error(format!("ERR {text}")));
     }
     Ok(value)
@@ -97,11 +91,7 @@ pub fn parse_scan_cursor(bytes: &[u8]) -> Option<u64> {
     for d in digits {
         value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
     }
-    Some(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
+    Some(if negative { value.wrapping_neg() } else { value })
 }
 
 #[cfg(test)]

@@ -22,9 +22,7 @@ fn pick<T: Copy>(table: &[T], i: u8) -> T {
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key(pub u8);
 
-const KEY_TABLE: &[&str] = &[
-    "a", "a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "d", "d", "key:1", "key:1", "",
-];
+const KEY_TABLE: &[&str] = &["a", "a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "d", "d", "key:1", "key:1", ""];
 
 impl Key {
     /// The key's bytes.
@@ -71,21 +69,8 @@ impl Val {
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IntArg(pub u8);
 
-const INT_TABLE: &[&str] = &[
-    "0",
-    "1",
-    "-1",
-    "2",
-    "5",
-    "100",
-    "-100",
-    "9223372036854775807",
-    "-9223372036854775808",
-    "x",
-    "1.5",
-    "",
-    "+1",
-];
+const INT_TABLE: &[&str] =
+    &["0", "1", "-1", "2", "5", "100", "-100", "9223372036854775807", "-9223372036854775808", "x", "1.5", "", "+1"];
 
 /// A float-ish argument for INCRBYFLOAT.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,20 +117,7 @@ const OFFSET_TABLE: &[&str] = &["0", "1", "2", "3", "5", "10", "-1", "536870912"
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RelTime(pub u8);
 
-const REL_TABLE: &[&str] = &[
-    "1",
-    "2",
-    "3",
-    "5",
-    "10",
-    "100",
-    "1000",
-    "0",
-    "-1",
-    "-5",
-    "x",
-    "9223372036854775807",
-];
+const REL_TABLE: &[&str] = &["1", "2", "3", "5", "10", "100", "1000", "0", "-1", "-5", "x", "9223372036854775807"];
 
 /// An absolute time, as an offset from [`EPOCH_MS`] in the command's unit.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,9 +156,7 @@ impl DbIdx {
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pattern(pub u8);
 
-const PATTERN_TABLE: &[&str] = &[
-    "*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "**", "k*:1", "[", "[^", "*1", "[a-c]",
-];
+const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "**", "k*:1", "[", "[^", "*1", "[a-c]"];
 
 /// A SCAN TYPE argument.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,10 +189,7 @@ pub struct KeyList(pub Vec<Key>);
 impl<'a> Arbitrary<'a> for KeyList {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let n = u.int_in_range(1..=4)?;
-        (0..n)
-            .map(|_| Key::arbitrary(u))
-            .collect::<Result<_, _>>()
-            .map(KeyList)
+        (0..n).map(|_| Key::arbitrary(u)).collect::<Result<_, _>>().map(KeyList)
     }
 }
 
@@ -233,10 +200,7 @@ pub struct PairList(pub Vec<(Key, Val)>);
 impl<'a> Arbitrary<'a> for PairList {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let n = u.int_in_range(1..=3)?;
-        (0..n)
-            .map(|_| Ok((Key::arbitrary(u)?, Val::arbitrary(u)?)))
-            .collect::<Result<_, _>>()
-            .map(PairList)
+        (0..n).map(|_| Ok((Key::arbitrary(u)?, Val::arbitrary(u)?))).collect::<Result<_, _>>().map(PairList)
     }
 }
 
@@ -297,10 +261,7 @@ pub enum LcsMode {
     /// LEN.
     Len,
     /// IDX, optionally MINMATCHLEN n (0..=3) and WITHMATCHLEN.
-    Idx {
-        min_match_len: Option<u8>,
-        with_match_len: bool,
-    },
+    Idx { min_match_len: Option<u8>, with_match_len: bool },
 }
 
 /// Hand-picked malformed or unusual commands, to exercise error paths.
@@ -441,10 +402,7 @@ pub enum Step {
     /// Send this command on the current connection.
     Command(Vec<Vec<u8>>),
     /// Iterate SCAN to completion with these options (MATCH, TYPE).
-    ScanAll {
-        pattern: Option<Vec<u8>>,
-        type_name: Option<Vec<u8>>,
-    },
+    ScanAll { pattern: Option<Vec<u8>>, type_name: Option<Vec<u8>> },
     /// Advance the clock by this many milliseconds.
     AdvanceTime(u64),
     /// Make this connection the current one.
@@ -495,28 +453,10 @@ impl Op {
     pub fn to_argv(&self) -> Vec<Vec<u8>> {
         match self {
             Op::Get(k) => key_cmd("GET", *k),
-            Op::Set {
-                key,
-                value,
-                cond,
-                get,
-                expire,
-            } => set_argv(*key, *value, *cond, *get, *expire),
+            Op::Set { key, value, cond, get, expire } => set_argv(*key, *value, *cond, *get, *expire),
             Op::SetNx(k, v) => Args::new("SETNX").b(k.bytes()).b(v.bytes()).0,
-            Op::SetEx(k, t, v) => {
-                Args::new("SETEX")
-                    .b(k.bytes())
-                    .s(pick(REL_TABLE, t.0))
-                    .b(v.bytes())
-                    .0
-            }
-            Op::PSetEx(k, t, v) => {
-                Args::new("PSETEX")
-                    .b(k.bytes())
-                    .s(pick(REL_TABLE, t.0))
-                    .b(v.bytes())
-                    .0
-            }
+            Op::SetEx(k, t, v) => Args::new("SETEX").b(k.bytes()).s(pick(REL_TABLE, t.0)).b(v.bytes()).0,
+            Op::PSetEx(k, t, v) => Args::new("PSETEX").b(k.bytes()).s(pick(REL_TABLE, t.0)).b(v.bytes()).0,
             Op::MGet(keys) => Args::new("MGET").keys(keys).0,
             Op::MSet(pairs) => pairs_argv("MSET", pairs),
             Op::MSetNx(pairs) => pairs_argv("MSETNX", pairs),
@@ -527,23 +467,12 @@ impl Op {
             Op::Strlen(k) => key_cmd("STRLEN", *k),
             Op::GetRange(k, a, b) => range_argv("GETRANGE", *k, *a, *b),
             Op::Substr(k, a, b) => range_argv("SUBSTR", *k, *a, *b),
-            Op::SetRange(k, o, v) => {
-                Args::new("SETRANGE")
-                    .b(k.bytes())
-                    .s(pick(OFFSET_TABLE, o.0))
-                    .b(v.bytes())
-                    .0
-            }
+            Op::SetRange(k, o, v) => Args::new("SETRANGE").b(k.bytes()).s(pick(OFFSET_TABLE, o.0)).b(v.bytes()).0,
             Op::Incr(k) => key_cmd("INCR", *k),
             Op::Decr(k) => key_cmd("DECR", *k),
             Op::IncrBy(k, n) => Args::new("INCRBY").b(k.bytes()).s(pick(INT_TABLE, n.0)).0,
             Op::DecrBy(k, n) => Args::new("DECRBY").b(k.bytes()).s(pick(INT_TABLE, n.0)).0,
-            Op::IncrByFloat(k, f) => {
-                Args::new("INCRBYFLOAT")
-                    .b(k.bytes())
-                    .s(pick(FLOAT_TABLE, f.0))
-                    .0
-            }
+            Op::IncrByFloat(k, f) => Args::new("INCRBYFLOAT").b(k.bytes()).s(pick(FLOAT_TABLE, f.0)).0,
             Op::Lcs(a, b, mode) => lcs_argv(*a, *b, *mode),
             Op::Del(keys) => Args::new("DEL").keys(keys).0,
             Op::Unlink(keys) => Args::new("UNLINK").keys(keys).0,
@@ -552,12 +481,7 @@ impl Op {
             Op::Rename(a, b) => Args::new("RENAME").b(a.bytes()).b(b.bytes()).0,
             Op::RenameNx(a, b) => Args::new("RENAMENX").b(a.bytes()).b(b.bytes()).0,
             Op::Move(k, db) => Args::new("MOVE").b(k.bytes()).s(db.text()).0,
-            Op::Copy {
-                src,
-                dst,
-                db,
-                replace,
-            } => {
+            Op::Copy { src, dst, db, replace } => {
                 let mut args = Args::new("COPY").b(src.bytes()).b(dst.bytes());
                 if let Some(db) = db {
                     args = args.s("DB").s(db.text());
@@ -572,12 +496,7 @@ impl Op {
             Op::Touch(keys) => Args::new("TOUCH").keys(keys).0,
             Op::Keys(p) => Args::new("KEYS").s(pick(PATTERN_TABLE, p.0)).0,
             Op::RandomKey => Args::new("RANDOMKEY").0,
-            Op::Scan {
-                cursor,
-                pattern,
-                count,
-                type_name,
-            } => {
+            Op::Scan { cursor, pattern, count, type_name } => {
                 let mut args = Args::new("SCAN").s(pick(CURSOR_TABLE, cursor.0));
                 if let Some(p) = pattern {
                     args = args.s("MATCH").s(pick(PATTERN_TABLE, p.0));
@@ -602,22 +521,13 @@ impl Op {
             Op::FlushDb => Args::new("FLUSHDB").0,
             Op::FlushAll => Args::new("FLUSHALL").0,
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
-            Op::Malformed(m) => pick(MALFORMED_TABLE, m.0)
-                .iter()
-                .map(|a| a.as_bytes().to_vec())
-                .collect(),
+            Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
         }
     }
 }
 
-fn set_argv(
-    key: Key,
-    value: Val,
-    cond: Option<SetCond>,
-    get: bool,
-    expire: Option<SetExpire>,
-) -> Vec<Vec<u8>> {
+fn set_argv(key: Key, value: Val, cond: Option<SetCond>, get: bool, expire: Option<SetExpire>) -> Vec<Vec<u8>> {
     let mut args = Args::new("SET").b(key.bytes()).b(value.bytes());
     match cond {
         Some(SetCond::Nx) => args = args.s("NX"),
@@ -660,11 +570,7 @@ fn pairs_argv(name: &str, pairs: &PairList) -> Vec<Vec<u8>> {
 }
 
 fn range_argv(name: &str, key: Key, a: Index, b: Index) -> Vec<Vec<u8>> {
-    Args::new(name)
-        .b(key.bytes())
-        .s(pick(INDEX_TABLE, a.0))
-        .s(pick(INDEX_TABLE, b.0))
-        .0
+    Args::new(name).b(key.bytes()).s(pick(INDEX_TABLE, a.0)).s(pick(INDEX_TABLE, b.0)).0
 }
 
 fn lcs_argv(a: Key, b: Key, mode: LcsMode) -> Vec<Vec<u8>> {
@@ -672,10 +578,7 @@ fn lcs_argv(a: Key, b: Key, mode: LcsMode) -> Vec<Vec<u8>> {
     match mode {
         LcsMode::Plain => args.0,
         LcsMode::Len => args.s("LEN").0,
-        LcsMode::Idx {
-            min_match_len,
-            with_match_len,
-        } => {
+        LcsMode::Idx { min_match_len, with_match_len } => {
             let mut args = args.s("IDX");
             if let Some(n) = min_match_len {
                 args = args.s("MINMATCHLEN").s(&(n % 4).to_string());

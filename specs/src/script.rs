@@ -57,22 +57,17 @@ impl Expect {
                 // Greedy matching is enough for the literal elements used here.
                 let mut left: Vec<&Reply> = got.iter().collect();
                 want.len() == got.len()
-                    && want
-                        .iter()
-                        .all(|w| match left.iter().position(|g| w.matches(g)) {
-                            Some(i) => {
-                                left.remove(i);
-                                true
-                            }
-                            None => false,
-                        })
+                    && want.iter().all(|w| match left.iter().position(|g| w.matches(g)) {
+                        Some(i) => {
+                            left.remove(i);
+                            true
+                        }
+                        None => false,
+                    })
             }
             (Expect::Map(want), Reply::Map(got)) => {
                 want.len() == got.len()
-                    && want
-                        .iter()
-                        .zip(got)
-                        .all(|((wk, wv), (gk, gv))| wk.matches(gk) && wv.matches(gv))
+                    && want.iter().zip(got).all(|((wk, wv), (gk, gv))| wk.matches(gk) && wv.matches(gv))
             }
             (Expect::Map(want), Reply::Array(flat)) => {
                 flat.len() == want.len() * 2
@@ -177,24 +172,16 @@ pub fn parse(text: &str) -> Result<Vec<Line>, String> {
         }
         let bad = |what: &str| format!("line {}: {what}: {raw}", n + 1);
         if let Some(rest) = line.strip_prefix("@client ") {
-            lines.push(Line::Client(
-                rest.trim().parse().map_err(|_| bad("bad client"))?,
-            ));
+            lines.push(Line::Client(rest.trim().parse().map_err(|_| bad("bad client"))?));
         } else if let Some(rest) = line.strip_prefix("@sleep ") {
-            lines.push(Line::Sleep(
-                rest.trim().parse().map_err(|_| bad("bad sleep"))?,
-            ));
+            lines.push(Line::Sleep(rest.trim().parse().map_err(|_| bad("bad sleep"))?));
         } else {
             let (args, expect) = tokenize(line).map_err(|e| bad(&e))?;
             let expect = expect.ok_or_else(|| bad("missing =>"))?;
             if args.is_empty() {
                 return Err(bad("empty command"));
             }
-            lines.push(Line::Command {
-                line: n + 1,
-                args,
-                expect,
-            });
+            lines.push(Line::Command { line: n + 1, args, expect });
         }
     }
     Ok(lines)
@@ -245,17 +232,12 @@ pub fn parse_expect(text: &str) -> Result<Expect, String> {
         // -"..." keeps trailing spaces that a plain line would lose.
         let bytes = format!("\"{quoted_err}");
         let (err, _) = quoted(bytes.as_bytes(), 0)?;
-        return Ok(Expect::Exact(Reply::Error(
-            String::from_utf8_lossy(&err).into_owned(),
-        )));
+        return Ok(Expect::Exact(Reply::Error(String::from_utf8_lossy(&err).into_owned())));
     }
     if let Some(err) = text.strip_prefix('-') {
         return Ok(Expect::Exact(Reply::Error(err.to_string())));
     }
-    let mut p = ExpectParser {
-        s: text.as_bytes(),
-        i: 0,
-    };
+    let mut p = ExpectParser { s: text.as_bytes(), i: 0 };
     let e = p.value()?;
     p.skip_ws();
     if p.i != p.s.len() {
@@ -289,11 +271,7 @@ impl ExpectParser<'_> {
     /// A bare word up to a delimiter.
     fn word(&mut self) -> String {
         let start = self.i;
-        while self
-            .s
-            .get(self.i)
-            .is_some_and(|c| !matches!(c, b',' | b']' | b'}' | b' ' | b':'))
-        {
+        while self.s.get(self.i).is_some_and(|c| !matches!(c, b',' | b']' | b'}' | b' ' | b':')) {
             self.i += 1;
         }
         String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
@@ -350,9 +328,7 @@ impl ExpectParser<'_> {
                     let hi = b.parse().map_err(|_| format!("bad int {b}"))?;
                     Ok(Expect::IntRange(lo, hi))
                 } else {
-                    Ok(Expect::Exact(Reply::Int(
-                        w.parse().map_err(|_| format!("bad int {w}"))?,
-                    )))
+                    Ok(Expect::Exact(Reply::Int(w.parse().map_err(|_| format!("bad int {w}"))?)))
                 }
             }
             Some(b'~') => {
@@ -387,10 +363,7 @@ impl ExpectParser<'_> {
                     }
                 }
             }
-            _ => Err(format!(
-                "cannot parse expectation at {:?}",
-                String::from_utf8_lossy(rest)
-            )),
+            _ => Err(format!("cannot parse expectation at {:?}", String::from_utf8_lossy(rest))),
         }
     }
 }
@@ -422,14 +395,11 @@ pub fn run(text: &str, sys: &mut impl Clocked, start_ms: u64) -> Result<(), Vec<
             Line::Command { line, args, expect } => {
                 let now = sys.now(clock);
                 let argv: Vec<Vec<u8>> = args.iter().map(|a| expand_clock(a, now)).collect();
-                let expect_text =
-                    String::from_utf8_lossy(&expand_clock(expect.as_bytes(), now)).into_owned();
+                let expect_text = String::from_utf8_lossy(&expand_clock(expect.as_bytes(), now)).into_owned();
                 let reply = sys.execute(client, &argv, now);
                 match parse_expect(&expect_text) {
                     Ok(e) if e.matches(&reply) => {}
-                    Ok(_) => {
-                        failures.push(format!("line {line}: expected {expect_text}, got {reply}"))
-                    }
+                    Ok(_) => failures.push(format!("line {line}: expected {expect_text}, got {reply}")),
                     Err(err) => failures.push(format!("line {line}: {err}")),
                 }
             }
@@ -465,10 +435,7 @@ mod tests {
     #[test]
     fn parses_expectations() {
         assert_eq!(parse_expect("+OK").unwrap(), Expect::Exact(Reply::ok()));
-        assert_eq!(
-            parse_expect("-ERR syntax error").unwrap(),
-            Expect::Exact(Reply::err("syntax error"))
-        );
+        assert_eq!(parse_expect("-ERR syntax error").unwrap(), Expect::Exact(Reply::err("syntax error")));
         assert_eq!(parse_expect(":5..7").unwrap(), Expect::IntRange(5, 7));
         let e = parse_expect(r#"{"matches": [[[4, 7], [5, 8]]], "len": :6}"#).unwrap();
         assert!(matches!(e, Expect::Map(ref p) if p.len() == 2));

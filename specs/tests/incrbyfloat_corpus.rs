@@ -19,21 +19,12 @@ fn incrbyfloat_matches_recorded_redis_replies() {
         let mut m = Model::new();
         m.apply(0, &argv(&["SET", "k", a]), 0);
         let got = m.apply(0, &argv(&["INCRBYFLOAT", "k", b]), 0);
-        let want = if want.starts_with("ERR ") {
-            Reply::Error(want.to_string())
-        } else {
-            Reply::bulk(want)
-        };
+        let want = if want.starts_with("ERR ") { Reply::Error(want.to_string()) } else { Reply::bulk(want) };
         if got != want {
             failures.push(format!("{a} + {b}: want {want}, got {got}"));
         }
         count += 1;
     }
     assert!(count > 500, "corpus too small");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures[..failures.len().min(20)].join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
 }

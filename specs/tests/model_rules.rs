@@ -33,10 +33,7 @@ fn absolute_expire_at_now_deletes_at_once() {
     assert_eq!(run(&mut m, &at_now, T0), Reply::Int(1));
     assert_eq!(m.stored_len(0), 0, "deleted, not merely expired");
     run(&mut m, "SET k v", T0);
-    assert_eq!(
-        run(&mut m, &format!("GETEX k PXAT {T0}"), T0),
-        Reply::bulk("v")
-    );
+    assert_eq!(run(&mut m, &format!("GETEX k PXAT {T0}"), T0), Reply::bulk("v"));
     assert_eq!(m.stored_len(0), 0);
     // SET with an absolute time equal to now stores a key that is still
     // live during this millisecond.
@@ -55,10 +52,7 @@ fn ttl_rounds_half_up() {
     assert_eq!(run(&mut m, "TTL k", T0), Reply::Int(2));
     run(&mut m, "PEXPIREAT k 4000000000500", T0);
     assert_eq!(run(&mut m, "EXPIRETIME k", T0), Reply::Int(4_000_000_001));
-    assert_eq!(
-        run(&mut m, "PEXPIRETIME k", T0),
-        Reply::Int(4_000_000_000_500)
-    );
+    assert_eq!(run(&mut m, "PEXPIRETIME k", T0), Reply::Int(4_000_000_000_500));
 }
 
 #[test]
@@ -123,10 +117,7 @@ fn scan_replies_and_full_iterations() {
     run(&mut m, "SET d 4 PX 1", T0);
     let later = T0 + 5;
     let scan = |cursor: &str, keys: &[&str]| {
-        Reply::Array(vec![
-            Reply::bulk(cursor),
-            Reply::Array(keys.iter().map(Reply::bulk).collect()),
-        ])
+        Reply::Array(vec![Reply::bulk(cursor), Reply::Array(keys.iter().map(Reply::bulk).collect())])
     };
     let first = argv(&["SCAN", "0", "COUNT", "1"]);
     assert!(m.check(0, &first, later, &scan("2", &["a"])).is_ok());
@@ -134,10 +125,7 @@ fn scan_replies_and_full_iterations() {
     assert!(m.check(0, &first, later, &scan("x", &["a"])).is_err());
     // A full iteration must report every live key.
     let exp = m.scan_expectation(0, None, None, later);
-    let all: BTreeSet<Vec<u8>> = ["a", "b", "c"]
-        .iter()
-        .map(|k| k.as_bytes().to_vec())
-        .collect();
+    let all: BTreeSet<Vec<u8>> = ["a", "b", "c"].iter().map(|k| k.as_bytes().to_vec()).collect();
     assert!(exp.check_union(&all).is_ok());
     let some: BTreeSet<Vec<u8>> = ["a", "b"].iter().map(|k| k.as_bytes().to_vec()).collect();
     assert!(exp.check_union(&some).is_err());
@@ -149,9 +137,7 @@ fn scan_replies_and_full_iterations() {
     assert!(m.check(0, &none, later, &scan("0", &["a"])).is_err());
     // Errors must match exactly.
     let bad = argv(&["SCAN", "x"]);
-    assert!(m
-        .check(0, &bad, later, &Reply::err("invalid cursor"))
-        .is_ok());
+    assert!(m.check(0, &bad, later, &Reply::err("invalid cursor")).is_ok());
 }
 
 #[test]
@@ -160,15 +146,7 @@ fn protocol_version_changes_no_reply() {
     let mut a = Model::new();
     let mut b = Model::new();
     b.set_protocol(0, 3);
-    for cmd in [
-        "SET k v",
-        "GET k",
-        "LCS k k IDX",
-        "MGET k x",
-        "SELECT 1",
-        "GET k",
-        "PING",
-    ] {
+    for cmd in ["SET k v", "GET k", "LCS k k IDX", "MGET k x", "SELECT 1", "GET k", "PING"] {
         assert_eq!(run(&mut a, cmd, T0), run(&mut b, cmd, T0), "{cmd}");
     }
     assert_eq!(b.client(0).resp, 3);
@@ -188,10 +166,7 @@ fn databases_are_independent() {
     }
     assert_eq!(m.keys(0, T0).len(), 1);
     assert_eq!(m.keys(15, T0)[&b"k".to_vec()].0, b"v15".to_vec());
-    assert_eq!(
-        run(&mut m, "SELECT 16", T0),
-        Reply::err("DB index is out of range")
-    );
+    assert_eq!(run(&mut m, "SELECT 16", T0), Reply::err("DB index is out of range"));
 }
 
 #[test]
@@ -224,9 +199,7 @@ fn every_generated_command_is_modelled() {
     // be commands the model knows, or the state-machine test would only
     // compare "unknown command" errors.
     let names = Model::command_names();
-    let bytes: Vec<u8> = (0..20_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let bytes: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     for op in ops_from_bytes(&bytes, 2000) {
         if matches!(op, verdis_spec::Op::Malformed(_)) {
             continue;

@@ -26,10 +26,7 @@ struct Conn {
 impl Conn {
     fn open(port: u16) -> Conn {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to oracle");
-        Conn {
-            reader: BufReader::new(stream.try_clone().expect("clone stream")),
-            writer: stream,
-        }
+        Conn { reader: BufReader::new(stream.try_clone().expect("clone stream")), writer: stream }
     }
 
     fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
@@ -83,15 +80,8 @@ impl Conn {
 /// The RESP2 shape of a model reply (what the oracle connection reports).
 fn resp2(r: Reply) -> Reply {
     match r {
-        Reply::Map(pairs) => Reply::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [resp2(k), resp2(v)])
-                .collect(),
-        ),
-        Reply::Array(items) | Reply::Set(items) => {
-            Reply::Array(items.into_iter().map(resp2).collect())
-        }
+        Reply::Map(pairs) => Reply::Array(pairs.into_iter().flat_map(|(k, v)| [resp2(k), resp2(v)]).collect()),
+        Reply::Array(items) | Reply::Set(items) => Reply::Array(items.into_iter().map(resp2).collect()),
         Reply::Bool(b) => Reply::Int(i64::from(b)),
         Reply::Double(d) => Reply::Bulk(d.to_string().into_bytes()),
         other => other,
@@ -99,18 +89,12 @@ fn resp2(r: Reply) -> Reply {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis() as u64
 }
 
 /// Skips operations whose result depends on sub-second timing.
 fn race_free(argv: &[Vec<u8>]) -> bool {
-    let upper: Vec<String> = argv
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-        .collect();
+    let upper: Vec<String> = argv.iter().map(|a| String::from_utf8_lossy(a).to_ascii_uppercase()).collect();
     let small_ms = |s: &str| s.parse::<i64>().is_ok_and(|v| (1..=3000).contains(&v));
     let small_s = |s: &str| s.parse::<i64>().is_ok_and(|v| (1..=3).contains(&v));
     let name = upper.first().map(String::as_str).unwrap_or("");
@@ -185,10 +169,7 @@ fn run_case(conns: &mut [Conn], ops: &[Op]) -> Result<(), String> {
                 if std::env::var("VERDIS_ORACLE_TRACE").is_ok() {
                     let size = conns[client].call(&[b"DBSIZE".to_vec()]);
                     let db = model.selected_db(client as u64);
-                    eprintln!(
-                        "{i}: {argv:?} -> {got} | dbsize {size} model {}",
-                        model.stored_len(db)
-                    );
+                    eprintln!("{i}: {argv:?} -> {got} | dbsize {size} model {}", model.stored_len(db));
                 }
             }
             Step::SwitchClient(n) => client = n as usize,
@@ -201,24 +182,16 @@ fn run_case(conns: &mut [Conn], ops: &[Op]) -> Result<(), String> {
 #[test]
 #[ignore = "needs a disposable redis-server; set VERDIS_ORACLE_PORT"]
 fn model_agrees_with_real_redis() {
-    let Some(port) = std::env::var("VERDIS_ORACLE_PORT")
-        .ok()
-        .and_then(|p| p.parse::<u16>().ok())
-    else {
+    let Some(port) = std::env::var("VERDIS_ORACLE_PORT").ok().and_then(|p| p.parse::<u16>().ok()) else {
         eprintln!("VERDIS_ORACLE_PORT not set; skipping");
         return;
     };
     let _guard = ORACLE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let cases: u64 = std::env::var("VERDIS_ORACLE_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(300);
+    let cases: u64 = std::env::var("VERDIS_ORACLE_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300);
     let mut conns: Vec<Conn> = (0..3).map(|_| Conn::open(port)).collect();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut failures = Vec::new();
-    let only: Option<u64> = std::env::var("VERDIS_ORACLE_ONLY")
-        .ok()
-        .and_then(|c| c.parse().ok());
+    let only: Option<u64> = std::env::var("VERDIS_ORACLE_ONLY").ok().and_then(|c| c.parse().ok());
     for case in 0..cases {
         let bytes: Vec<u8> = (0..2000).map(|_| rng.next() as u8).collect();
         let ops = ops_from_bytes(&bytes, 150);
@@ -258,10 +231,7 @@ impl verdis_spec::script::Clocked for Oracle {
 #[test]
 #[ignore = "needs a disposable redis-server; set VERDIS_ORACLE_PORT"]
 fn scripts_agree_with_real_redis() {
-    let Some(port) = std::env::var("VERDIS_ORACLE_PORT")
-        .ok()
-        .and_then(|p| p.parse::<u16>().ok())
-    else {
+    let Some(port) = std::env::var("VERDIS_ORACLE_PORT").ok().and_then(|p| p.parse::<u16>().ok()) else {
         eprintln!("VERDIS_ORACLE_PORT not set; skipping");
         return;
     };
@@ -274,9 +244,7 @@ fn scripts_agree_with_real_redis() {
     ];
     let mut failures = Vec::new();
     for (name, text) in scripts {
-        let mut oracle = Oracle {
-            conns: (0..3).map(|_| Conn::open(port)).collect(),
-        };
+        let mut oracle = Oracle { conns: (0..3).map(|_| Conn::open(port)).collect() };
         oracle.conns[0].call(&[b"FLUSHALL".to_vec()]);
         if let Err(f) = verdis_spec::script::run(text, &mut oracle, now_ms()) {
             failures.push(format!("{name}:\n{}", f.join("\n")));

@@ -51,11 +51,7 @@ fn defined_rules(rules_dir: &Path) -> BTreeSet<String> {
             for line in text.lines() {
                 if let Some(rest) = line.trim_start().strip_prefix("- **") {
                     if let Some((id, _)) = rest.split_once("**") {
-                        assert!(
-                            defined.insert(id.to_string()),
-                            "rule {id} defined twice ({})",
-                            path.display()
-                        );
+                        assert!(defined.insert(id.to_string()), "rule {id} defined twice ({})", path.display());
                     }
                 }
             }
@@ -72,10 +68,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         if path.is_dir() {
             walk(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "rs" || e == "redis" || e == "txt")
-        {
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "redis" || e == "txt") {
             out.push(path);
         }
     }
@@ -110,11 +103,7 @@ fn every_rule_is_cited_by_a_test() {
     let repo_dir = spec_dir.parent().expect("repository root");
     let defined = defined_rules(&spec_dir.join("rules"));
     assert!(defined.len() >= 40, "only {} rules found", defined.len());
-    let cited = cited_rules(&[
-        spec_dir.join("tests"),
-        spec_dir.join("src"),
-        repo_dir.join("tests"),
-    ]);
+    let cited = cited_rules(&[spec_dir.join("tests"), spec_dir.join("src"), repo_dir.join("tests")]);
     let uncited: Vec<_> = defined.difference(&cited).collect();
     assert!(uncited.is_empty(), "rules cited by no test: {uncited:?}");
 }
@@ -124,21 +113,14 @@ fn citations_name_existing_rules() {
     let spec_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let repo_dir = spec_dir.parent().expect("repository root");
     let defined = defined_rules(&spec_dir.join("rules"));
-    let cited = cited_rules(&[
-        spec_dir.join("tests"),
-        spec_dir.join("src"),
-        repo_dir.join("tests"),
-    ]);
+    let cited = cited_rules(&[spec_dir.join("tests"), spec_dir.join("src"), repo_dir.join("tests")]);
     let prefixes = ["PROTO", "KEY", "EXP", "STR"];
     let unknown: Vec<_> = cited
         .iter()
         .filter(|id| prefixes.iter().any(|p| id.starts_with(&format!("{p}-"))))
         .filter(|id| !defined.contains(*id))
         .collect();
-    assert!(
-        unknown.is_empty(),
-        "tests cite undefined rules: {unknown:?}"
-    );
+    assert!(unknown.is_empty(), "tests cite undefined rules: {unknown:?}");
 }
 
 #[test]

@@ -65,14 +65,7 @@ impl Db {
     /// Stores `value` under `key`, dropping any expiry (as Redis's setKey without KEEPTTL).
     pub fn set(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Entry> {
         self.volatile.remove(&key);
-        self.keys.insert(
-            key,
-            Entry {
-                value,
-                expire_at_ms: None,
-                access_ms: now_ms,
-            },
-        )
+        self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
     }
 
     /// Stores `value` under `key`, keeping the key's expiry if it already had one.
@@ -81,14 +74,7 @@ impl Db {
             entry.value = value;
             entry.access_ms = now_ms;
         } else {
-            self.keys.insert(
-                key,
-                Entry {
-                    value,
-                    expire_at_ms: None,
-                    access_ms: now_ms,
-                },
-            );
+            self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
         }
     }
 

@@ -32,10 +32,7 @@ impl<K: AsRef<[u8]>, V> Default for Dict<K, V> {
 
 impl<K: AsRef<[u8]>, V> Dict<K, V> {
     pub fn new() -> Self {
-        Dict {
-            buckets: Vec::new(),
-            len: 0,
-        }
+        Dict { buckets: Vec::new(), len: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -60,10 +57,7 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
         if self.buckets.is_empty() {
             return None;
         }
-        self.buckets[self.index(key)]
-            .iter()
-            .find(|(k, _)| k.as_ref() == key)
-            .map(|(_, v)| v)
+        self.buckets[self.index(key)].iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
@@ -71,20 +65,14 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
             return None;
         }
         let i = self.index(key);
-        self.buckets[i]
-            .iter_mut()
-            .find(|(k, _)| k.as_ref() == key)
-            .map(|(_, v)| v)
+        self.buckets[i].iter_mut().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v)
     }
 
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&K, &V)> {
         if self.buckets.is_empty() {
             return None;
         }
-        self.buckets[self.index(key)]
-            .iter()
-            .find(|(k, _)| k.as_ref() == key)
-            .map(|(k, v)| (k, v))
+        self.buckets[self.index(key)].iter().find(|(k, _)| k.as_ref() == key).map(|(k, v)| (k, v))
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -167,15 +155,11 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.buckets
-            .iter()
-            .flat_map(|b| b.iter().map(|(k, v)| (k, v)))
+        self.buckets.iter().flat_map(|b| b.iter().map(|(k, v)| (k, v)))
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
-        self.buckets
-            .iter_mut()
-            .flat_map(|b| b.iter_mut().map(|(k, v)| (&*k, v)))
+        self.buckets.iter_mut().flat_map(|b| b.iter_mut().map(|(k, v)| (&*k, v)))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &K> {
@@ -288,9 +272,6 @@ mod tests {
         }
         let mut a = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
         let mut b = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-        assert_eq!(
-            d.random_entry(&mut a).map(|e| e.0.clone()),
-            d.random_entry(&mut b).map(|e| e.0.clone())
-        );
+        assert_eq!(d.random_entry(&mut a).map(|e| e.0.clone()), d.random_entry(&mut b).map(|e| e.0.clone()));
     }
 }

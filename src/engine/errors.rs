@@ -28,10 +28,7 @@ pub fn invalid_expire(cmd: &str) -> String {
 /// `ERR unknown subcommand '<sub>'. Try <CONTAINER> HELP.`
 pub fn unknown_subcommand(sub: &[u8], container: &str) -> String {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
-    format!(
-        "ERR unknown subcommand '{sub}'. Try {} HELP.",
-        container.to_ascii_uppercase()
-    )
+    format!("ERR unknown subcommand '{sub}'. Try {} HELP.", container.to_ascii_uppercase())
 }
 
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` (the args list is cut
@@ -48,11 +45,6 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> String {
         args.push_str(&text);
         args.push_str("' ");
     }
-    let name = argv
-        .first()
-        .map(|n| String::from_utf8_lossy(&n[..n.len().min(128)]).into_owned());
-    format!(
-        "ERR unknown command '{}', with args beginning with: {args}",
-        name.unwrap_or_default()
-    )
+    let name = argv.first().map(|n| String::from_utf8_lossy(&n[..n.len().min(128)]).into_owned());
+    format!("ERR unknown command '{}', with args beginning with: {args}", name.unwrap_or_default())
 }

@@ -191,13 +191,7 @@ impl Engine {
             return Frame::error(errors::unknown_command(argv));
         };
         client.last_cmd = meta.name;
-        let mut ctx = Ctx {
-            engine: self,
-            client,
-            argv,
-            now_ms,
-            meta,
-        };
+        let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];
         stat.calls += 1;

@@ -98,11 +98,7 @@ impl CommandTable {
             }
             // A container (CONFIG, CLIENT, ...) has no handler of its own: it is implemented
             // when one of its subcommands is.
-            let handler = if meta.subcommands.is_empty() {
-                lookup(meta.name)
-            } else {
-                None
-            };
+            let handler = if meta.subcommands.is_empty() { lookup(meta.name) } else { None };
             let mut cmd = Command::new(meta, handler, stat_index);
             stat_index += 1;
             if any_sub {
@@ -136,11 +132,7 @@ impl CommandTable {
 
     /// The implemented subcommand `sub` of container `container`.
     pub fn lookup_sub(&self, container: &Command, sub: &[u8]) -> Option<&Command> {
-        let full = format!(
-            "{}|{}",
-            container.meta.name,
-            String::from_utf8_lossy(sub).to_ascii_lowercase()
-        );
+        let full = format!("{}|{}", container.meta.name, String::from_utf8_lossy(sub).to_ascii_lowercase());
         self.by_name.get(full.as_str()).filter(|c| c.implemented())
     }
 
@@ -151,12 +143,7 @@ impl CommandTable {
 
     /// Implemented subcommands of a container.
     pub fn subcommands<'a>(&'a self, container: &'a Command) -> impl Iterator<Item = &'a Command> {
-        container
-            .meta
-            .subcommands
-            .iter()
-            .filter_map(|m| self.by_name.get(m.name))
-            .filter(|c| c.implemented())
+        container.meta.subcommands.iter().filter_map(|m| self.by_name.get(m.name)).filter(|c| c.implemented())
     }
 
     pub fn stat_slots(&self) -> usize {
@@ -170,16 +157,8 @@ impl CommandTable {
 
 impl Command {
     fn new(meta: &'static CommandMeta, handler: Option<Handler>, stat_index: usize) -> Command {
-        let flags = meta
-            .flags
-            .iter()
-            .fold(Flags(0), |acc, f| Flags(acc.0 | Flags::from_name(f).0));
-        Command {
-            meta,
-            flags,
-            handler,
-            stat_index,
-        }
+        let flags = meta.flags.iter().fold(Flags(0), |acc, f| Flags(acc.0 | Flags::from_name(f).0));
+        Command { meta, flags, handler, stat_index }
     }
 
     pub fn is_container(&self) -> bool {

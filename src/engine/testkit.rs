@@ -22,11 +22,7 @@ impl Harness {
         let now_ms = 1_000_000_000_000;
         let mut engine = Engine::new(config, now_ms);
         let client = engine.connect("127.0.0.1:50000".into(), "127.0.0.1:6379".into(), now_ms);
-        Harness {
-            engine,
-            client,
-            now_ms,
-        }
+        Harness { engine, client, now_ms }
     }
 
     /// Runs one command line (quoted as redis-cli does) for the current client.
@@ -36,9 +32,7 @@ impl Harness {
     }
 
     pub fn run_argv(&mut self, argv: &[Vec<u8>]) -> Frame {
-        self.engine
-            .execute(self.client, argv, self.now_ms)
-            .unwrap_or(Frame::Raw(Vec::new()))
+        self.engine.execute(self.client, argv, self.now_ms).unwrap_or(Frame::Raw(Vec::new()))
     }
 
     /// Moves the simulated clock forward.
@@ -48,11 +42,7 @@ impl Harness {
 
     /// Connects another client and makes it current; returns its id.
     pub fn new_client(&mut self) -> u64 {
-        self.client = self.engine.connect(
-            "127.0.0.1:50001".into(),
-            "127.0.0.1:6379".into(),
-            self.now_ms,
-        );
+        self.client = self.engine.connect("127.0.0.1:50001".into(), "127.0.0.1:6379".into(), self.now_ms);
         self.client
     }
 }

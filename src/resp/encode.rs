@@ -126,19 +126,11 @@ pub fn format_g(d: f64, precision: usize) -> String {
         return "nan".to_string();
     }
     if d.is_infinite() {
-        return if d > 0.0 {
-            "inf".to_string()
-        } else {
-            "-inf".to_string()
-        };
+        return if d > 0.0 { "inf".to_string() } else { "-inf".to_string() };
     }
     let p = precision.max(1);
     if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0".to_string()
-        } else {
-            "0".to_string()
-        };
+        return if d.is_sign_negative() { "-0".to_string() } else { "0".to_string() };
     }
     // The exponent C would print in %e form with p significant digits.
     let e_form = format!("{:.*e}", p - 1, d);
@@ -182,18 +174,10 @@ mod tests {
     #[test]
     fn resp2_and_resp3() {
         let mut out = Vec::new();
-        encode(
-            &Frame::Map(vec![(Frame::bulk_str("a"), Frame::Integer(1))]),
-            2,
-            &mut out,
-        );
+        encode(&Frame::Map(vec![(Frame::bulk_str("a"), Frame::Integer(1))]), 2, &mut out);
         assert_eq!(out, b"*2\r\n$1\r\na\r\n:1\r\n");
         out.clear();
-        encode(
-            &Frame::Map(vec![(Frame::bulk_str("a"), Frame::Integer(1))]),
-            3,
-            &mut out,
-        );
+        encode(&Frame::Map(vec![(Frame::bulk_str("a"), Frame::Integer(1))]), 3, &mut out);
         assert_eq!(out, b"%1\r\n$1\r\na\r\n:1\r\n");
         out.clear();
         encode(&Frame::Null, 3, &mut out);

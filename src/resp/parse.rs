@@ -19,10 +19,7 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits {
-            max_bulk_bytes: 512 * 1024 * 1024,
-            authenticated: true,
-        }
+        ParseLimits { max_bulk_bytes: 512 * 1024 * 1024, authenticated: true }
     }
 }
 
@@ -35,9 +32,7 @@ pub struct ProtoError {
 
 impl ProtoError {
     fn new(reason: impl AsRef<str>) -> ProtoError {
-        ProtoError {
-            reply: format!("ERR Protocol error: {}", reason.as_ref()),
-        }
+        ProtoError { reply: format!("ERR Protocol error: {}", reason.as_ref()) }
     }
 }
 
@@ -64,11 +59,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
     }
-    let (neg, digits) = if s[0] == b'-' {
-        (true, &s[1..])
-    } else {
-        (false, s)
-    };
+    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
     if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -96,11 +87,7 @@ impl RequestParser {
     /// Parses at most one command from `buf`. Returns the number of bytes consumed and, when a
     /// command is complete, its arguments (an empty vector for an empty request, which Redis
     /// skips). `Ok((0, None))` means more bytes are needed.
-    pub fn parse(
-        &mut self,
-        buf: &[u8],
-        limits: ParseLimits,
-    ) -> Result<(usize, Option<Vec<Vec<u8>>>), ProtoError> {
+    pub fn parse(&mut self, buf: &[u8], limits: ParseLimits) -> Result<(usize, Option<Vec<Vec<u8>>>), ProtoError> {
         if buf.is_empty() {
             return Ok((0, None));
         }
@@ -121,8 +108,7 @@ impl RequestParser {
         if line_end > 0 && buf[line_end - 1] == b'\r' {
             line_end -= 1;
         }
-        let args = split_args(&buf[..line_end])
-            .ok_or_else(|| ProtoError::new("unbalanced quotes in request"))?;
+        let args = split_args(&buf[..line_end]).ok_or_else(|| ProtoError::new("unbalanced quotes in request"))?;
         Ok((newline + 1, Some(args)))
     }
 
@@ -173,10 +159,7 @@ impl RequestParser {
                         break;
                     }
                     if rest[0] != b'$' {
-                        return Err(ProtoError::new(format!(
-                            "expected '$', got '{}'",
-                            rest[0] as char
-                        )));
+                        return Err(ProtoError::new(format!("expected '$', got '{}'", rest[0] as char)));
                     }
                     let len = match parse_i64(&rest[1..cr]) {
                         Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_bytes => n as usize,
@@ -219,17 +202,12 @@ mod tests {
     #[test]
     fn multibulk_whole_and_in_pieces() {
         let req = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
-        assert_eq!(
-            one(req).unwrap(),
-            (req.len(), Some(vec![b"GET".to_vec(), b"k".to_vec()]))
-        );
+        assert_eq!(one(req).unwrap(), (req.len(), Some(vec![b"GET".to_vec(), b"k".to_vec()])));
         let mut p = RequestParser::new();
         let mut consumed = 0;
         let mut got = None;
         for end in 1..=req.len() {
-            let (n, cmd) = p
-                .parse(&req[consumed..end], ParseLimits::default())
-                .unwrap();
+            let (n, cmd) = p.parse(&req[consumed..end], ParseLimits::default()).unwrap();
             consumed += n;
             if cmd.is_some() {
                 got = cmd;
@@ -241,26 +219,11 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(
-            one(b"*x\r\n").unwrap_err().reply,
-            "ERR Protocol error: invalid multibulk length"
-        );
-        assert_eq!(
-            one(b"*1\r\n+x\r\n").unwrap_err().reply,
-            "ERR Protocol error: expected '$', got '+'"
-        );
-        assert_eq!(
-            one(b"*1\r\n$-1\r\n").unwrap_err().reply,
-            "ERR Protocol error: invalid bulk length"
-        );
-        assert_eq!(
-            one(b"*1\r\n$536870913\r\n").unwrap_err().reply,
-            "ERR Protocol error: invalid bulk length"
-        );
-        assert_eq!(
-            one(b"\"a\r\n").unwrap_err().reply,
-            "ERR Protocol error: unbalanced quotes in request"
-        );
+        assert_eq!(one(b"*x\r\n").unwrap_err().reply, "ERR Protocol error: invalid multibulk length");
+        assert_eq!(one(b"*1\r\n+x\r\n").unwrap_err().reply, "ERR Protocol error: expected '$', got '+'");
+        assert_eq!(one(b"*1\r\n$-1\r\n").unwrap_err().reply, "ERR Protocol error: invalid bulk length");
+        assert_eq!(one(b"*1\r\n$536870913\r\n").unwrap_err().reply, "ERR Protocol error: invalid bulk length");
+        assert_eq!(one(b"\"a\r\n").unwrap_err().reply, "ERR Protocol error: unbalanced quotes in request");
     }
 
     #[test]

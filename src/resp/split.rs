@@ -98,23 +98,13 @@ mod tests {
     use super::split_args;
 
     fn s(line: &str) -> Option<Vec<String>> {
-        split_args(line.as_bytes()).map(|v| {
-            v.into_iter()
-                .map(|a| String::from_utf8_lossy(&a).into_owned())
-                .collect()
-        })
+        split_args(line.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
     }
 
     #[test]
     fn quoting() {
-        assert_eq!(
-            s("set a b"),
-            Some(vec!["set".into(), "a".into(), "b".into()])
-        );
-        assert_eq!(
-            s("  set \"a b\" 'c d' "),
-            Some(vec!["set".into(), "a b".into(), "c d".into()])
-        );
+        assert_eq!(s("set a b"), Some(vec!["set".into(), "a".into(), "b".into()]));
+        assert_eq!(s("  set \"a b\" 'c d' "), Some(vec!["set".into(), "a b".into(), "c d".into()]));
         assert_eq!(s("\"\\x41\\n\""), Some(vec!["A\n".into()]));
         assert_eq!(s("\"abc\"d"), None);
         assert_eq!(s("\"abc"), None);

@@ -37,20 +37,16 @@ impl ServerBuilder {
         let listeners = bind_listeners(&self.config.bind, self.config.port)?;
         let engine = Engine::new(self.config, unix_ms());
         let mut event_loop = EventLoop::new(engine, listeners)?;
-        let addr = event_loop.local_addrs().into_iter().next().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::AddrNotAvailable, "no listening address")
-        })?;
+        let addr = event_loop
+            .local_addrs()
+            .into_iter()
+            .next()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::AddrNotAvailable, "no listening address"))?;
         let stop = event_loop.stop_handle();
-        let thread = std::thread::Builder::new()
-            .name("verdis-server".into())
-            .spawn(move || {
-                let _ = event_loop.run();
-            })?;
-        Ok(Server {
-            addr,
-            stop,
-            thread: Some(thread),
-        })
+        let thread = std::thread::Builder::new().name("verdis-server".into()).spawn(move || {
+            let _ = event_loop.run();
+        })?;
+        Ok(Server { addr, stop, thread: Some(thread) })
     }
 }
 
@@ -63,11 +59,7 @@ pub struct Server {
 
 impl Server {
     pub fn builder() -> ServerBuilder {
-        let config = Config {
-            port: 0,
-            bind: vec!["127.0.0.1".to_string()],
-            ..Config::default()
-        };
+        let config = Config { port: 0, bind: vec!["127.0.0.1".to_string()], ..Config::default() };
         ServerBuilder { config }
     }
 

@@ -29,10 +29,7 @@ const DENIED: &str = "-DENIED verdis is running in protected mode because protec
 
 /// The wall clock in Unix milliseconds: the server's time source for the engine.
 pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Asks a running loop to stop, from any thread or a signal handler's flag.
@@ -84,10 +81,7 @@ pub fn bind_listeners(addrs: &[String], port: u16) -> io::Result<Vec<std::net::T
             Ok(ip) => ip,
             Err(_) if optional => continue,
             Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("invalid bind address '{host}'"),
-                ))
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("invalid bind address '{host}'")))
             }
         };
         match std::net::TcpListener::bind(SocketAddr::new(ip, port)) {
@@ -97,10 +91,7 @@ pub fn bind_listeners(addrs: &[String], port: u16) -> io::Result<Vec<std::net::T
         }
     }
     if listeners.len() > LISTENER_SLOTS {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "too many bind addresses",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "too many bind addresses"));
     }
     Ok(listeners)
 }
@@ -113,8 +104,7 @@ impl EventLoop {
         for (i, l) in listeners.into_iter().enumerate() {
             l.set_nonblocking(true)?;
             let mut l = TcpListener::from_std(l);
-            poll.registry()
-                .register(&mut l, Token(1 + i), Interest::READABLE)?;
+            poll.registry().register(&mut l, Token(1 + i), Interest::READABLE)?;
             mio_listeners.push(l);
         }
         Ok(EventLoop {
@@ -124,10 +114,7 @@ impl EventLoop {
             free_slots: Vec::new(),
             by_client: HashMap::new(),
             engine,
-            stop: StopHandle {
-                flag: Arc::new(AtomicBool::new(false)),
-                waker,
-            },
+            stop: StopHandle { flag: Arc::new(AtomicBool::new(false)), waker },
             next_cron_ms: 0,
             kill_scan_needed: false,
         })
@@ -138,10 +125,7 @@ impl EventLoop {
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect()
+        self.listeners.iter().filter_map(|l| l.local_addr().ok()).collect()
     }
 
     /// Runs until stopped (StopHandle, SIGTERM flag, or SHUTDOWN).
@@ -150,10 +134,7 @@ impl EventLoop {
         loop {
             let now = unix_ms();
             let sleep_ms = self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS);
-            match self
-                .poll
-                .poll(&mut events, Some(Duration::from_millis(sleep_ms)))
-            {
+            match self.poll.poll(&mut events, Some(Duration::from_millis(sleep_ms))) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -216,10 +197,7 @@ impl EventLoop {
             self.engine.stats.rejected_connections += 1;
             return;
         }
-        let laddr = stream
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
+        let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let id = self.engine.connect(peer.to_string(), laddr, unix_ms());
         if let Some(c) = self.engine.client_mut(id) {
             c.fd = raw_fd(&stream);
@@ -229,12 +207,7 @@ impl EventLoop {
             self.conns.len() - 1
         });
         let token = Token(FIRST_CONN_TOKEN + slot);
-        if self
-            .poll
-            .registry()
-            .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-            .is_err()
-        {
+        if self.poll.registry().register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_err() {
             self.engine.disconnect(id);
             self.free_slots.push(slot);
             return;
@@ -263,10 +236,7 @@ impl EventLoop {
             return;
         };
         if conn.pending_query().len() > limit && !conn.closing {
-            log::log(
-                Level::Warning,
-                "Closing client that reached max query buffer length",
-            );
+            log::log(Level::Warning, "Closing client that reached max query buffer length");
             self.engine.stats.client_query_buffer_limit_disconnections += 1;
             conn.dead = true;
         }
@@ -324,10 +294,7 @@ impl EventLoop {
                 }
                 Err(e) => {
                     encode(&Frame::Error(e.reply.clone()), 2, &mut conn.out);
-                    log::log(
-                        Level::Verbose,
-                        &format!("Protocol error from client id={id}: {}", e.reply),
-                    );
+                    log::log(Level::Verbose, &format!("Protocol error from client id={id}: {}", e.reply));
                     conn.closing = true;
                     break;
                 }
@@ -382,13 +349,7 @@ impl EventLoop {
         }
         if self.kill_scan_needed {
             self.kill_scan_needed = false;
-            let killed: Vec<u64> = self
-                .engine
-                .clients
-                .values()
-                .filter(|c| c.killed)
-                .map(|c| c.id)
-                .collect();
+            let killed: Vec<u64> = self.engine.clients.values().filter(|c| c.killed).map(|c| c.id).collect();
             for id in killed {
                 if let Some(&slot) = self.by_client.get(&id) {
                     self.close_slot(slot);

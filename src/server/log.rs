@@ -55,10 +55,7 @@ struct Logger {
 
 fn logger() -> &'static Logger {
     static LOGGER: OnceLock<Logger> = OnceLock::new();
-    LOGGER.get_or_init(|| Logger {
-        target: Mutex::new(Target::Stdout),
-        level: AtomicU8::new(Level::Notice as u8),
-    })
+    LOGGER.get_or_init(|| Logger { target: Mutex::new(Target::Stdout), level: AtomicU8::new(Level::Notice as u8) })
 }
 
 /// Sets the minimum level and the destination (empty path: stdout).
@@ -66,11 +63,7 @@ pub fn configure(level: Level, logfile: &str) {
     let l = logger();
     l.level.store(level as u8, Ordering::Relaxed);
     if let Ok(mut t) = l.target.lock() {
-        *t = if logfile.is_empty() {
-            Target::Stdout
-        } else {
-            Target::File(logfile.to_string())
-        };
+        *t = if logfile.is_empty() { Target::Stdout } else { Target::File(logfile.to_string()) };
     }
 }
 
@@ -88,24 +81,13 @@ pub fn log_role(level: Level, role: char, message: &str) {
     if !enabled(level) {
         return;
     }
-    let line = format!(
-        "{}:{} {} {} {}\n",
-        std::process::id(),
-        role,
-        timestamp(),
-        level.mark(),
-        message
-    );
+    let line = format!("{}:{} {} {} {}\n", std::process::id(), role, timestamp(), level.mark(), message);
     write_raw(&line);
 }
 
 /// Writes text to the log destination as it is (the start-up banner).
 pub fn write_raw(text: &str) {
-    let target = logger()
-        .target
-        .lock()
-        .map(|t| t.clone())
-        .unwrap_or(Target::Stdout);
+    let target = logger().target.lock().map(|t| t.clone()).unwrap_or(Target::Stdout);
     match target {
         Target::Stdout => {
             let mut out = std::io::stdout().lock();
@@ -122,15 +104,11 @@ pub fn write_raw(text: &str) {
 
 /// `22 Nov 2026 03:42:43.123` in UTC.
 fn timestamp() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs() as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
         "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
         d,

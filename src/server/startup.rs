@@ -60,50 +60,27 @@ fn quote(arg: &str) -> String {
 
 /// Applies configuration text to `config` (the subset the foundation understands; the full
 /// registry replaces this).
-pub fn apply_config_text(
-    config: &mut Config,
-    opts: &mut StartOptions,
-    text: &str,
-) -> Result<(), String> {
+pub fn apply_config_text(config: &mut Config, opts: &mut StartOptions, text: &str) -> Result<(), String> {
     for (n, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
         let Some(words) = crate::resp::split::split_args(trimmed.as_bytes()) else {
-            return Err(fatal(
-                n + 1,
-                trimmed,
-                "Unbalanced quotes in configuration line",
-            ));
+            return Err(fatal(n + 1, trimmed, "Unbalanced quotes in configuration line"));
         };
-        let words: Vec<String> = words
-            .into_iter()
-            .map(|w| String::from_utf8_lossy(&w).into_owned())
-            .collect();
+        let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
         let Some(name) = words.first().map(|w| w.to_ascii_lowercase()) else {
             continue;
         };
         let arg = words.get(1).cloned().unwrap_or_default();
         let int = |s: &str| {
-            s.parse::<u64>().map_err(|_| {
-                fatal(
-                    n + 1,
-                    trimmed,
-                    "argument couldn't be parsed into an integer",
-                )
-            })
+            s.parse::<u64>().map_err(|_| fatal(n + 1, trimmed, "argument couldn't be parsed into an integer"))
         };
         match name.as_str() {
             "port" => config.port = int(&arg)? as u16,
             "bind" => config.bind = words[1..].to_vec(),
-            "requirepass" => {
-                config.requirepass = if arg.is_empty() {
-                    None
-                } else {
-                    Some(arg.into_bytes())
-                }
-            }
+            "requirepass" => config.requirepass = if arg.is_empty() { None } else { Some(arg.into_bytes()) },
             "protected-mode" => config.protected_mode = arg.eq_ignore_ascii_case("yes"),
             "databases" => config.databases = int(&arg)? as usize,
             "hz" => config.hz = int(&arg)?.clamp(1, 500) as u32,
@@ -133,18 +110,12 @@ fn fatal(line_no: usize, line: &str, reason: &str) -> String {
 /// The binary's main: returns the process exit code.
 pub fn main_with_args(args: Vec<String>) -> i32 {
     if args.iter().any(|a| a == "-v" || a == "--version") {
-        println!(
-            "Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=verdis-{}",
-            env!("CARGO_PKG_VERSION")
-        );
+        println!("Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=verdis-{}", env!("CARGO_PKG_VERSION"));
         return 0;
     }
     let (file, cli_text) = args_to_config_text(&args);
     let mut config = Config::default();
-    let mut opts = StartOptions {
-        config_file: file.clone(),
-        ..StartOptions::default()
-    };
+    let mut opts = StartOptions { config_file: file.clone(), ..StartOptions::default() };
     let mut text = String::new();
     if let Some(path) = &file {
         match std::fs::read_to_string(path) {
@@ -161,22 +132,14 @@ pub fn main_with_args(args: Vec<String>) -> i32 {
         eprint!("{e}");
         return 1;
     }
-    let level = opts
-        .loglevel
-        .as_deref()
-        .and_then(Level::parse)
-        .unwrap_or(Level::Notice);
+    let level = opts.loglevel.as_deref().and_then(Level::parse).unwrap_or(Level::Notice);
     log::configure(level, &opts.logfile);
     run(config, opts)
 }
 
 fn run(config: Config, opts: StartOptions) -> i32 {
     let pid = std::process::id();
-    log::log_role(
-        Level::Warning,
-        'C',
-        "oO0OoO0OoO0Oo verdis is starting oO0OoO0OoO0Oo",
-    );
+    log::log_role(Level::Warning, 'C', "oO0OoO0OoO0Oo verdis is starting oO0OoO0OoO0Oo");
     log::log_role(
         Level::Warning,
         'C',
@@ -195,10 +158,7 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     let listeners = match bind_listeners(&config.bind, config.port) {
         Ok(l) if !l.is_empty() => l,
         Ok(_) | Err(_) => {
-            log::log(
-                Level::Warning,
-                &format!("Failed listening on port {} (tcp), aborting.", config.port),
-            );
+            log::log(Level::Warning, &format!("Failed listening on port {} (tcp), aborting.", config.port));
             return 1;
         }
     };
@@ -212,34 +172,23 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         .and_then(|f| std::fs::canonicalize(f).ok())
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    engine.process.executable = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    engine.process.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
     if opts.always_show_logo {
         log::write_raw(&banner(port, pid));
     } else {
-        log::log(
-            Level::Notice,
-            &format!("Running mode=standalone, port={port}."),
-        );
+        log::log(Level::Notice, &format!("Running mode=standalone, port={port}."));
     }
     let mut event_loop = match EventLoop::new(engine, listeners) {
         Ok(l) => l,
         Err(e) => {
-            log::log(
-                Level::Warning,
-                &format!("Failed creating the event loop: {e}"),
-            );
+            log::log(Level::Warning, &format!("Failed creating the event loop: {e}"));
             return 1;
         }
     };
     let stop = event_loop.stop_handle();
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         if let Err(e) = signal_hook::flag::register(signal, stop.flag()) {
-            log::log(
-                Level::Warning,
-                &format!("Can't install the signal handler: {e}"),
-            );
+            log::log(Level::Warning, &format!("Can't install the signal handler: {e}"));
         }
     }
     log::log(Level::Warning, "Server initialized");
@@ -270,19 +219,10 @@ mod tests {
 
     #[test]
     fn command_line_to_text() {
-        let args: Vec<String> = [
-            "redis.conf",
-            "--port",
-            "7000",
-            "--save",
-            "",
-            "--bind",
-            "127.0.0.1",
-            "::1",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let args: Vec<String> = ["redis.conf", "--port", "7000", "--save", "", "--bind", "127.0.0.1", "::1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let (file, text) = args_to_config_text(&args);
         assert_eq!(file.as_deref(), Some("redis.conf"));
         assert_eq!(text, "port 7000\nsave \"\"\nbind 127.0.0.1 ::1");

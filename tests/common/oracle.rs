@@ -12,10 +12,7 @@ pub struct RedisOracle {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 impl RedisOracle {
@@ -26,36 +23,25 @@ impl RedisOracle {
             let dir = tempfile::tempdir().expect("tempdir");
             let port = free_port();
             let mut cmd = Command::new(&binary);
-            cmd.args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--dir", dir.path().to_str().expect("utf-8 temp path")])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .args(["--dir", dir.path().to_str().expect("utf-8 temp path")])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
             let child = match cmd.spawn() {
                 Ok(c) => c,
                 Err(_) => {
                     if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
                         panic!("redis-server is not installed, and CI=true requires it (apt-get install redis-server)");
                     }
-                    eprintln!("\n*** SKIPPED: redis-server not found; install redis-server to run the oracle tests ***\n");
+                    eprintln!(
+                        "\n*** SKIPPED: redis-server not found; install redis-server to run the oracle tests ***\n"
+                    );
                     return None;
                 }
             };
             let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-            let mut oracle = RedisOracle {
-                child,
-                addr,
-                _dir: dir,
-            };
+            let mut oracle = RedisOracle { child, addr, _dir: dir };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if TcpStream::connect(addr).is_ok() {

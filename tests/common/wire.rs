@@ -12,14 +12,9 @@ pub struct Wire {
 impl Wire {
     pub fn connect(addr: SocketAddr) -> Wire {
         let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
         let writer = stream.try_clone().expect("clone");
-        Wire {
-            reader: BufReader::new(stream),
-            writer,
-        }
+        Wire { reader: BufReader::new(stream), writer }
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -48,15 +43,10 @@ impl Wire {
         let mut line = Vec::new();
         let n = self.reader.read_until(b'\n', &mut line)?;
         if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
         }
         out.extend_from_slice(&line);
-        Ok(String::from_utf8_lossy(&line)
-            .trim_end_matches(['\r', '\n'])
-            .to_string())
+        Ok(String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string())
     }
 
     fn read_value(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
@@ -86,10 +76,7 @@ impl Wire {
 
     /// True when the server has closed the connection (reads EOF within the timeout).
     pub fn is_closed(&mut self) -> bool {
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(Duration::from_secs(3)))
-            .ok();
+        self.reader.get_ref().set_read_timeout(Some(Duration::from_secs(3))).ok();
         let mut buf = [0u8; 1];
         matches!(self.reader.read(&mut buf), Ok(0) | Err(_))
     }
@@ -139,10 +126,7 @@ pub fn parse_node(bytes: &[u8]) -> Option<(Node, usize)> {
     let end = bytes.windows(2).position(|w| w == b"\r\n")?;
     let kind = *bytes.first()?;
     let head = &bytes[..end];
-    let n: i64 = std::str::from_utf8(&head[1..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(-1);
+    let n: i64 = std::str::from_utf8(&head[1..]).ok().and_then(|s| s.parse().ok()).unwrap_or(-1);
     let mut pos = end + 2;
     match kind {
         b'$' | b'=' | b'!' if n >= 0 => {
@@ -151,11 +135,7 @@ pub fn parse_node(bytes: &[u8]) -> Option<(Node, usize)> {
             Some((Node::Blob([vec![kind], blob].concat()), pos + n + 2))
         }
         b'*' | b'~' | b'>' | b'%' | b'|' if n >= 0 => {
-            let count = if kind == b'%' || kind == b'|' {
-                2 * n
-            } else {
-                n
-            };
+            let count = if kind == b'%' || kind == b'|' { 2 * n } else { n };
             let mut items = Vec::new();
             for _ in 0..count {
                 let (item, used) = parse_node(&bytes[pos..])?;

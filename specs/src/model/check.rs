@@ -25,21 +25,14 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: expected {}, got {}",
-            self.command, self.expected, self.actual
-        )
+        write!(f, "{}: expected {}, got {}", self.command, self.expected, self.actual)
     }
 }
 
 impl std::error::Error for Mismatch {}
 
 fn describe(argv: &[Vec<u8>]) -> String {
-    argv.iter()
-        .map(|a| format!("{:?}", String::from_utf8_lossy(a)))
-        .collect::<Vec<_>>()
-        .join(" ")
+    argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect::<Vec<_>>().join(" ")
 }
 
 fn sorted_bulks(items: &[Reply]) -> Option<Vec<Vec<u8>>> {
@@ -58,36 +51,21 @@ impl Model {
     /// Applies a command to the model and checks that `actual` is a reply
     /// Redis could have given. The model's state advances as with
     /// [`Model::apply`] either way.
-    pub fn check(
-        &mut self,
-        client: u64,
-        argv: &[Vec<u8>],
-        now_ms: u64,
-        actual: &Reply,
-    ) -> Result<(), Mismatch> {
+    pub fn check(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64, actual: &Reply) -> Result<(), Mismatch> {
         let db = self.selected_db(client);
-        let name = argv
-            .first()
-            .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
-            .unwrap_or_default();
+        let name = argv.first().map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
         if name == "scan" {
-            return self
-                .check_scan(db, argv, now_ms, actual)
-                .map_err(|expected| Mismatch {
-                    command: describe(argv),
-                    expected,
-                    actual: actual.clone(),
-                });
+            return self.check_scan(db, argv, now_ms, actual).map_err(|expected| Mismatch {
+                command: describe(argv),
+                expected,
+                actual: actual.clone(),
+            });
         }
         // Bounds and candidates must be taken before the command runs.
         let live_before = self.live_len(db, now_ms);
         let stored_before = self.stored_len(db);
         let expected = self.apply(client, argv, now_ms);
-        let fail = |expected: String| Mismatch {
-            command: describe(argv),
-            expected,
-            actual: actual.clone(),
-        };
+        let fail = |expected: String| Mismatch { command: describe(argv), expected, actual: actual.clone() };
         if expected == *actual {
             return Ok(());
         }
@@ -110,14 +88,11 @@ impl Model {
                 }
             }
             ("dbsize", Reply::Int(_), Reply::Int(n)) => {
-                let ok =
-                    usize::try_from(*n).is_ok_and(|n| (live_before..=stored_before).contains(&n));
+                let ok = usize::try_from(*n).is_ok_and(|n| (live_before..=stored_before).contains(&n));
                 if ok {
                     Ok(())
                 } else {
-                    Err(fail(format!(
-                        "an integer in {live_before}..={stored_before}"
-                    )))
+                    Err(fail(format!("an integer in {live_before}..={stored_before}")))
                 }
             }
             _ => Err(fail(expected.to_string())),
@@ -129,24 +104,13 @@ impl Model {
     /// key. Dead keys that were reported have been deleted by Redis, so the
     /// model forgets them too (and nothing else: which other dead keys the
     /// call visited is unknown).
-    fn check_scan(
-        &mut self,
-        db: usize,
-        argv: &[Vec<u8>],
-        now_ms: u64,
-        actual: &Reply,
-    ) -> Result<(), String> {
+    fn check_scan(&mut self, db: usize, argv: &[Vec<u8>], now_ms: u64, actual: &Reply) -> Result<(), String> {
         let args = match parse_scan(argv) {
             Ok(args) => args,
             Err(e) if e == *actual => return Ok(()),
             Err(e) => return Err(e.to_string()),
         };
-        let exp = self.scan_expectation_in(
-            db,
-            now_ms,
-            args.pattern.as_deref(),
-            args.type_name.as_deref(),
-        );
+        let exp = self.scan_expectation_in(db, now_ms, args.pattern.as_deref(), args.type_name.as_deref());
         let Reply::Array(parts) = actual else {
             return Err("[cursor, [keys]]".to_string());
         };

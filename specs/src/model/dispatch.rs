@@ -102,9 +102,7 @@ pub fn command_names() -> impl Iterator<Item = &'static str> {
 
 /// Finds a command by name, ignoring ASCII case (a NUL byte never matches).
 fn find(name: &[u8]) -> Option<&'static (&'static str, i32, Handler)> {
-    COMMANDS
-        .iter()
-        .find(|(n, _, _)| n.as_bytes().eq_ignore_ascii_case(name))
+    COMMANDS.iter().find(|(n, _, _)| n.as_bytes().eq_ignore_ascii_case(name))
 }
 
 pub(super) fn wrong_arity(name: &str) -> Reply {
@@ -160,13 +158,7 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     if (arity > 0 && argc != arity) || argc < -arity {
         return wrong_arity(name);
     }
-    let call = Call {
-        client,
-        db: model.client(client).db,
-        argv,
-        now_ms,
-        name,
-    };
+    let call = Call { client, db: model.client(client).db, argv, now_ms, name };
     // Make sure the client exists from its first command on.
     model.client_mut(client);
     handler(model, &call)

@@ -31,14 +31,10 @@ fn parse_conditions(call: &Call) -> Result<Conditions, Reply> {
         }
     }
     if c.nx && (c.xx || c.gt || c.lt) {
-        return Err(Reply::err(
-            "NX and XX, GT or LT options at the same time are not compatible",
-        ));
+        return Err(Reply::err("NX and XX, GT or LT options at the same time are not compatible"));
     }
     if c.gt && c.lt {
-        return Err(Reply::err(
-            "GT and LT options at the same time are not compatible",
-        ));
+        return Err(Reply::err("GT and LT options at the same time are not compatible"));
     }
     Ok(c)
 }
@@ -124,11 +120,7 @@ fn ttl_generic(m: &mut Model, call: &Call, millis: bool, absolute: bool) -> Repl
     let Some(at) = m.expire_of(call.db, key, call.now_ms) else {
         return Reply::Int(-1);
     };
-    let value = if absolute {
-        at as i64
-    } else {
-        (at as i64 - call.now_ms as i64).max(0)
-    };
+    let value = if absolute { at as i64 } else { (at as i64 - call.now_ms as i64).max(0) };
     Reply::Int(if millis { value } else { (value + 500) / 1000 })
 }
 

@@ -10,20 +10,14 @@ use std::collections::BTreeSet;
 /// DEL and UNLINK: how many of the named keys were live and are now gone (a
 /// key named twice counts once).
 pub(super) fn del(m: &mut Model, call: &Call) -> Reply {
-    let removed = call.argv[1..]
-        .iter()
-        .filter(|key| m.delete(call.db, key, call.now_ms))
-        .count();
+    let removed = call.argv[1..].iter().filter(|key| m.delete(call.db, key, call.now_ms)).count();
     Reply::Int(removed as i64)
 }
 
 /// EXISTS: how many of the named keys are live (a key named twice counts
 /// twice).
 pub(super) fn exists(m: &mut Model, call: &Call) -> Reply {
-    let found = call.argv[1..]
-        .iter()
-        .filter(|key| m.exists(call.db, key, call.now_ms))
-        .count();
+    let found = call.argv[1..].iter().filter(|key| m.exists(call.db, key, call.now_ms)).count();
     Reply::Int(found as i64)
 }
 
@@ -33,9 +27,7 @@ pub(super) fn touch(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn type_cmd(m: &mut Model, call: &Call) -> Reply {
-    let name = m
-        .lookup(call.db, call.arg(1), call.now_ms)
-        .map_or("none", |item| item.value.type_name());
+    let name = m.lookup(call.db, call.arg(1), call.now_ms).map_or("none", |item| item.value.type_name());
     Reply::Status(name.to_string())
 }
 
@@ -71,10 +63,7 @@ pub(super) fn renamenx(m: &mut Model, call: &Call) -> Reply {
 /// A database index argument: a 32-bit integer naming one of the 16 dbs.
 fn db_index(arg: &[u8]) -> Result<usize, Reply> {
     let id = int32_arg(arg, None)?;
-    usize::try_from(id)
-        .ok()
-        .filter(|&id| id < NUM_DBS)
-        .ok_or_else(|| Reply::err("DB index is out of range"))
+    usize::try_from(id).ok().filter(|&id| id < NUM_DBS).ok_or_else(|| Reply::err("DB index is out of range"))
 }
 
 pub(super) fn move_cmd(m: &mut Model, call: &Call) -> Reply {
@@ -164,12 +153,7 @@ pub(super) fn dbsize(m: &mut Model, call: &Call) -> Reply {
 }
 
 /// Live keys of the caller's db matching a KEYS/SCAN pattern (None = all).
-pub(super) fn matching_keys(
-    m: &Model,
-    db: usize,
-    now_ms: u64,
-    pattern: Option<&[u8]>,
-) -> Vec<Vec<u8>> {
+pub(super) fn matching_keys(m: &Model, db: usize, now_ms: u64, pattern: Option<&[u8]>) -> Vec<Vec<u8>> {
     m.dbs[db]
         .iter()
         .filter(|(_, item): &(&Vec<u8>, &Item)| !item.is_dead(now_ms))
@@ -191,10 +175,7 @@ pub(super) fn keys(m: &mut Model, call: &Call) -> Reply {
 /// RANDOMKEY: the model answers with the first live key; any live key is a
 /// valid answer, nil only when there is none.
 pub(super) fn randomkey(m: &mut Model, call: &Call) -> Reply {
-    matching_keys(m, call.db, call.now_ms, None)
-        .into_iter()
-        .next()
-        .map_or(Reply::Nil, Reply::Bulk)
+    matching_keys(m, call.db, call.now_ms, None).into_iter().next().map_or(Reply::Nil, Reply::Bulk)
 }
 
 /// The parsed arguments of SCAN.
@@ -206,11 +187,7 @@ pub(crate) struct ScanArgs {
 
 pub(crate) fn parse_scan(argv: &[Vec<u8>]) -> Result<ScanArgs, Reply> {
     let cursor = parse_scan_cursor(&argv[1]).ok_or_else(|| Reply::err("invalid cursor"))?;
-    let mut args = ScanArgs {
-        cursor,
-        pattern: None,
-        type_name: None,
-    };
+    let mut args = ScanArgs { cursor, pattern: None, type_name: None };
     let mut i = 2;
     while i < argv.len() {
         let has_value = i + 1 < argv.len();
@@ -222,11 +199,7 @@ pub(crate) fn parse_scan(argv: &[Vec<u8>]) -> Result<ScanArgs, Reply> {
             }
         } else if opt_is(opt, "MATCH") && has_value {
             let pattern = &argv[i + 1];
-            args.pattern = if pattern == b"*" {
-                None
-            } else {
-                Some(pattern.clone())
-            };
+            args.pattern = if pattern == b"*" { None } else { Some(pattern.clone()) };
         } else if opt_is(opt, "TYPE") && has_value {
             args.type_name = Some(argv[i + 1].clone());
         } else {
@@ -262,18 +235,14 @@ impl ScanExpectation {
     /// Checks the union of the keys of a complete iteration.
     pub fn check_union(&self, union: &BTreeSet<Vec<u8>>) -> Result<(), String> {
         let show = |keys: Vec<&Vec<u8>>| -> Vec<String> {
-            keys.into_iter()
-                .map(|k| String::from_utf8_lossy(k).into_owned())
-                .collect()
+            keys.into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
         };
         let missing = show(self.must.difference(union).collect());
         let extra = show(union.iter().filter(|k| !self.allows(k)).collect());
         if missing.is_empty() && extra.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "full SCAN: missing {missing:?}, unexpected {extra:?}"
-            ))
+            Err(format!("full SCAN: missing {missing:?}, unexpected {extra:?}"))
         }
     }
 }
@@ -314,9 +283,7 @@ pub(crate) fn scan_expectation(
 /// complete iteration, that is all of them.
 pub(crate) fn reclaim_scanned(m: &mut Model, db: usize, now_ms: u64, pattern: Option<&[u8]>) {
     let pattern = pattern.filter(|p| *p != b"*");
-    m.dbs[db].retain(|key, item| {
-        !(item.is_dead(now_ms) && pattern.is_none_or(|p| glob::matches(p, key)))
-    });
+    m.dbs[db].retain(|key, item| !(item.is_dead(now_ms) && pattern.is_none_or(|p| glob::matches(p, key))));
 }
 
 /// SCAN: the model answers with every key of the expectation and cursor 0;

@@ -95,10 +95,7 @@ impl Model {
     /// An empty server: 16 empty databases, no clients yet (clients appear,
     /// on db 0 with RESP2, when first used).
     pub fn new() -> Model {
-        Model {
-            dbs: vec![BTreeMap::new(); NUM_DBS],
-            clients: BTreeMap::new(),
-        }
+        Model { dbs: vec![BTreeMap::new(); NUM_DBS], clients: BTreeMap::new() }
     }
 
     /// Executes one command for `client` at time `now_ms` and returns the
@@ -154,17 +151,12 @@ impl Model {
 
     /// One live item, if any.
     pub fn item(&self, db: usize, key: &[u8], now_ms: u64) -> Option<&Item> {
-        self.dbs
-            .get(db)?
-            .get(key)
-            .filter(|item| !item.is_dead(now_ms))
+        self.dbs.get(db)?.get(key).filter(|item| !item.is_dead(now_ms))
     }
 
     /// How many keys are live in `db`: the least DBSIZE may report.
     pub fn live_len(&self, db: usize, now_ms: u64) -> usize {
-        self.dbs
-            .get(db)
-            .map_or(0, |m| m.values().filter(|i| !i.is_dead(now_ms)).count())
+        self.dbs.get(db).map_or(0, |m| m.values().filter(|i| !i.is_dead(now_ms)).count())
     }
 
     /// How many keys Redis may still physically hold in `db` (live ones plus
@@ -212,18 +204,8 @@ impl Model {
     /// Stores a string, dropping any TTL unless `keep_ttl` (Redis's setKey).
     fn set_str(&mut self, db: usize, key: &[u8], value: Vec<u8>, keep_ttl: bool) {
         let map = &mut self.dbs[db];
-        let expire_at_ms = if keep_ttl {
-            map.get(key).and_then(|i| i.expire_at_ms)
-        } else {
-            None
-        };
-        map.insert(
-            key.to_vec(),
-            Item {
-                value: MValue::Str(value),
-                expire_at_ms,
-            },
-        );
+        let expire_at_ms = if keep_ttl { map.get(key).and_then(|i| i.expire_at_ms) } else { None };
+        map.insert(key.to_vec(), Item { value: MValue::Str(value), expire_at_ms });
     }
 
     /// Replaces the value of an existing key, keeping its TTL (dbOverwrite),

@@ -33,26 +33,18 @@ struct ExtOptions<'a> {
 /// Parses SET's (`for_set`) or GETEX's options starting at argument `first`.
 /// Each option is accepted only when it does not conflict with the options
 /// seen so far; repeating an option is allowed and the last value wins.
-fn parse_ext_options<'a>(
-    call: &'a Call,
-    first: usize,
-    for_set: bool,
-) -> Result<ExtOptions<'a>, Reply> {
+fn parse_ext_options<'a>(call: &'a Call, first: usize, for_set: bool) -> Result<ExtOptions<'a>, Reply> {
     let mut o = ExtOptions::default();
     let mut j = first;
     while j < call.argv.len() {
         let opt = call.arg(j);
         let next = call.argv.get(j + 1).map(Vec::as_slice);
         let kind_is = |k: ExpireKind| o.expire.is_none_or(|(cur, _)| cur == k);
-        let expire_kind = [
-            ("EX", ExpireKind::Ex),
-            ("PX", ExpireKind::Px),
-            ("EXAT", ExpireKind::ExAt),
-            ("PXAT", ExpireKind::PxAt),
-        ]
-        .into_iter()
-        .find(|(name, _)| opt_is(opt, name))
-        .map(|(_, k)| k);
+        let expire_kind =
+            [("EX", ExpireKind::Ex), ("PX", ExpireKind::Px), ("EXAT", ExpireKind::ExAt), ("PXAT", ExpireKind::PxAt)]
+                .into_iter()
+                .find(|(name, _)| opt_is(opt, name))
+                .map(|(_, k)| k);
         if for_set && opt_is(opt, "NX") && !o.xx {
             o.nx = true;
         } else if for_set && opt_is(opt, "XX") && !o.nx {
@@ -104,14 +96,7 @@ fn value_reply(value: Option<Vec<u8>>) -> Reply {
 
 /// The core of SET, SETNX, SETEX, PSETEX (Redis: setGenericCommand).
 /// `ok`/`aborted` are the replies for "stored" and "not stored by NX/XX".
-fn set_generic(
-    m: &mut Model,
-    call: &Call,
-    o: &ExtOptions,
-    value: &[u8],
-    ok: Reply,
-    aborted: Reply,
-) -> Reply {
+fn set_generic(m: &mut Model, call: &Call, o: &ExtOptions, value: &[u8], ok: Reply, aborted: Reply) -> Reply {
     let key = call.arg(1);
     let at_ms = match o.expire {
         Some((kind, arg)) => match expire_at(call, kind, arg) {
@@ -120,11 +105,7 @@ fn set_generic(
         },
         None => None,
     };
-    let old = if o.get {
-        m.get_str(call.db, key, call.now_ms)
-    } else {
-        None
-    };
+    let old = if o.get { m.get_str(call.db, key, call.now_ms) } else { None };
     let found = m.exists(call.db, key, call.now_ms);
     if (o.nx && found) || (o.xx && !found) {
         return if o.get { value_reply(old) } else { aborted };
@@ -154,18 +135,12 @@ pub(super) fn set(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn setnx(m: &mut Model, call: &Call) -> Reply {
-    let o = ExtOptions {
-        nx: true,
-        ..ExtOptions::default()
-    };
+    let o = ExtOptions { nx: true, ..ExtOptions::default() };
     set_generic(m, call, &o, call.arg(2), Reply::Int(1), Reply::Int(0))
 }
 
 fn set_with_expire(m: &mut Model, call: &Call, kind: ExpireKind) -> Reply {
-    let o = ExtOptions {
-        expire: Some((kind, call.arg(2))),
-        ..ExtOptions::default()
-    };
+    let o = ExtOptions { expire: Some((kind, call.arg(2))), ..ExtOptions::default() };
     set_generic(m, call, &o, call.arg(3), Reply::ok(), Reply::Nil)
 }
 
@@ -178,10 +153,7 @@ pub(super) fn psetex(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn mget(m: &mut Model, call: &Call) -> Reply {
-    let values = call.argv[1..]
-        .iter()
-        .map(|key| value_reply(m.get_str(call.db, key, call.now_ms)))
-        .collect();
+    let values = call.argv[1..].iter().map(|key| value_reply(m.get_str(call.db, key, call.now_ms))).collect();
     Reply::Array(values)
 }
 
@@ -263,9 +235,7 @@ pub(super) fn getex(m: &mut Model, call: &Call) -> Reply {
 /// Rejects results longer than proto-max-bulk-len.
 fn check_length(len: u64) -> Result<(), Reply> {
     if len > PROTO_MAX_BULK_LEN {
-        Err(Reply::err(
-            "string exceeds maximum allowed size (proto-max-bulk-len)",
-        ))
+        Err(Reply::err("string exceeds maximum allowed size (proto-max-bulk-len)"))
     } else {
         Ok(())
     }
@@ -287,9 +257,7 @@ pub(super) fn append(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn strlen(m: &mut Model, call: &Call) -> Reply {
-    let len = m
-        .get_str(call.db, call.arg(1), call.now_ms)
-        .map_or(0, |v| v.len());
+    let len = m.get_str(call.db, call.arg(1), call.now_ms).map_or(0, |v| v.len());
     Reply::Int(len as i64)
 }
 
@@ -307,11 +275,7 @@ pub(super) fn getrange(m: &mut Model, call: &Call) -> Reply {
     if start < 0 && end < 0 && start > end {
         return Reply::Bulk(Vec::new());
     }
-    let start = if start < 0 {
-        (start + len).max(0)
-    } else {
-        start
-    };
+    let start = if start < 0 { (start + len).max(0) } else { start };
     let end = if end < 0 { (end + len).max(0) } else { end };
     let end = end.min(len - 1);
     if len == 0 || start > end {
@@ -420,12 +384,7 @@ struct LcsOptions {
 }
 
 fn parse_lcs_options(call: &Call) -> Result<LcsOptions, Reply> {
-    let mut o = LcsOptions {
-        len: false,
-        idx: false,
-        with_match_len: false,
-        min_match_len: 0,
-    };
+    let mut o = LcsOptions { len: false, idx: false, with_match_len: false, min_match_len: 0 };
     let mut j = 3;
     while j < call.argv.len() {
         let opt = call.arg(j);
@@ -445,9 +404,7 @@ fn parse_lcs_options(call: &Call) -> Result<LcsOptions, Reply> {
         j += 1;
     }
     if o.len && o.idx {
-        return Err(Reply::err(
-            "If you want both the length and indexes, please just use IDX.",
-        ));
+        return Err(Reply::err("If you want both the length and indexes, please just use IDX."));
     }
     Ok(o)
 }
@@ -467,11 +424,7 @@ fn lcs_table_walk(a: &[u8], b: &[u8]) -> (Vec<u8>, Vec<Run>) {
     let mut t = vec![vec![0u32; k + 1]; n + 1];
     for i in 1..=n {
         for j in 1..=k {
-            t[i][j] = if a[i - 1] == b[j - 1] {
-                t[i - 1][j - 1] + 1
-            } else {
-                t[i - 1][j].max(t[i][j - 1])
-            };
+            t[i][j] = if a[i - 1] == b[j - 1] { t[i - 1][j - 1] + 1 } else { t[i - 1][j].max(t[i][j - 1]) };
         }
     }
     let mut common = Vec::new();
@@ -489,17 +442,9 @@ fn lcs_table_walk(a: &[u8], b: &[u8]) -> (Vec<u8>, Vec<Run>) {
                 }
                 Some(_) => {
                     runs.extend(current.take());
-                    current = Some(Run {
-                        a: (i - 1, i - 1),
-                        b: (j - 1, j - 1),
-                    });
+                    current = Some(Run { a: (i - 1, i - 1), b: (j - 1, j - 1) });
                 }
-                None => {
-                    current = Some(Run {
-                        a: (i - 1, i - 1),
-                        b: (j - 1, j - 1),
-                    })
-                }
+                None => current = Some(Run { a: (i - 1, i - 1), b: (j - 1, j - 1) }),
             }
             i -= 1;
             j -= 1;
@@ -518,12 +463,8 @@ fn lcs_table_walk(a: &[u8], b: &[u8]) -> (Vec<u8>, Vec<Run>) {
 }
 
 pub(super) fn lcs(m: &mut Model, call: &Call) -> Reply {
-    let a = m
-        .get_str(call.db, call.arg(1), call.now_ms)
-        .unwrap_or_default();
-    let b = m
-        .get_str(call.db, call.arg(2), call.now_ms)
-        .unwrap_or_default();
+    let a = m.get_str(call.db, call.arg(1), call.now_ms).unwrap_or_default();
+    let b = m.get_str(call.db, call.arg(2), call.now_ms).unwrap_or_default();
     let o = match parse_lcs_options(call) {
         Ok(o) => o,
         Err(e) => return e,
@@ -535,8 +476,7 @@ pub(super) fn lcs(m: &mut Model, call: &Call) -> Reply {
     if !o.idx {
         return Reply::Bulk(common);
     }
-    let pair =
-        |(x, y): (usize, usize)| Reply::Array(vec![Reply::Int(x as i64), Reply::Int(y as i64)]);
+    let pair = |(x, y): (usize, usize)| Reply::Array(vec![Reply::Int(x as i64), Reply::Int(y as i64)]);
     let matches = runs
         .into_iter()
         .filter_map(|run| {
