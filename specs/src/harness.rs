@@ -104,7 +104,8 @@ fn scan_all(
     Err(format!("SCAN did not finish within {MAX_SCAN_CALLS} calls"))
 }
 
-fn compare_state(model: &Model, sys: &mut impl System, now_ms: u64) -> Result<(), String> {
+/// Compares the whole keyspace of every database of `sys` with the model at `now_ms`.
+pub fn compare_state(model: &Model, sys: &mut impl System, now_ms: u64) -> Result<(), String> {
     for db in 0..NUM_DBS {
         let Some(actual) = sys.snapshot(db, now_ms) else {
             return Ok(());
