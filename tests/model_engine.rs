@@ -13,10 +13,11 @@ use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
 use std::collections::{BTreeMap, HashMap};
 use verdis::engine::config::Config;
+use verdis::engine::value::Value;
 use verdis::engine::Engine;
 use verdis::resp::Frame;
 use verdis_spec::harness::{compare_state, System};
-use verdis_spec::model::{KeyState, Model, NUM_DBS};
+use verdis_spec::model::{KeyState, MValue, Model, NUM_DBS};
 use verdis_spec::op::{ops_from_bytes, Op, Step, EPOCH_MS};
 use verdis_spec::reply::Reply;
 
@@ -76,10 +77,16 @@ impl System for EngineSystem {
             if entry.expire_at_ms.is_some_and(|t| now_ms > t) {
                 continue; // logically gone; the model has no such key either
             }
-            let verdis::engine::value::Value::Str(s) = &entry.value;
-            keys.insert(key.clone(), (s.as_bytes().into_owned(), entry.expire_at_ms));
+            keys.insert(key.clone(), (to_model_value(&entry.value), entry.expire_at_ms));
         }
         Some(keys)
+    }
+}
+
+/// The engine's value in the model's representation (each type adds its arm).
+pub fn to_model_value(value: &Value) -> MValue {
+    match value {
+        Value::Str(s) => MValue::Str(s.as_bytes().into_owned()),
     }
 }
 
