@@ -162,7 +162,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "hash"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,6 +318,77 @@ const MALFORMED_TABLE: &[&[&str]] = &[
     &["rename", "nosuchkey", "a"],
 ];
 
+/// A hash field: short names so fields collide, some numbers, the empty field.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field(pub u8);
+
+const FIELD_TABLE: &[&str] = &["f", "f", "g", "g", "h", "a", "1", "", "field:1", "x\0y"];
+
+impl Field {
+    /// The field's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(FIELD_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// 1 to 4 fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldList(pub Vec<Field>);
+
+impl<'a> Arbitrary<'a> for FieldList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        (0..n).map(|_| Field::arbitrary(u)).collect::<Result<_, _>>().map(FieldList)
+    }
+}
+
+/// 1 to 3 field/value pairs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldValues(pub Vec<(Field, Val)>);
+
+impl<'a> Arbitrary<'a> for FieldValues {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=3)?;
+        (0..n).map(|_| Ok((Field::arbitrary(u)?, Val::arbitrary(u)?))).collect::<Result<_, _>>().map(FieldValues)
+    }
+}
+
+/// HRANDFIELD's count, with the range errors at the edges. No huge negative
+/// count: real Redis would build that reply until it runs out of memory.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldCount(pub u8);
+
+const FIELD_COUNT_TABLE: &[&str] =
+    &["0", "1", "2", "3", "5", "100", "-1", "-2", "-7", "x", "-9223372036854775808", "4611686018427387904"];
+
+/// An HSCAN MATCH pattern over fields.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldPattern(pub u8);
+
+const FIELD_PATTERN_TABLE: &[&str] = &["*", "f*", "?", "[fg]", "*:*", "zz", ""];
+
+/// Hand-picked malformed hash commands.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashMalformed(pub u8);
+
+const HASH_MALFORMED_TABLE: &[&[&str]] = &[
+    &["hset", "a", "f"],
+    &["hset", "a", "f", "v", "g"],
+    &["hmset", "a", "f", "v", "g"],
+    &["hsetnx", "a", "f"],
+    &["hget", "a"],
+    &["hrandfield", "a", "1", "withvalues", "x"],
+    &["hrandfield", "a", "1", "foo"],
+    &["hrandfield", "a", "1", "withvalues\0x"],
+    &["hscan", "a", "0", "TYPE", "hash"],
+    &["hscan", "a", "0", "COUNT"],
+    &["hscan", "a", " 0"],
+    &["hscan", "a", "0", "count\0x", "5"],
+    &["hincrby", "a", "f"],
+    &["hdel", "a"],
+    &["hincrbyfloat", "a", "f", "nan"],
+];
+
 /// One generated operation: a command, or a change of clock or connection.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -394,6 +465,33 @@ pub enum Op {
     AdvanceTime(Delay),
     /// Send the following commands from another connection (0..=2).
     SwitchClient(u8),
+    HSet(Key, FieldValues),
+    HMSet(Key, FieldValues),
+    HSetNx(Key, Field, Val),
+    HGet(Key, Field),
+    HMGet(Key, FieldList),
+    HDel(Key, FieldList),
+    HLen(Key),
+    HStrlen(Key, Field),
+    HExists(Key, Field),
+    HKeys(Key),
+    HVals(Key),
+    HGetAll(Key),
+    HIncrBy(Key, Field, IntArg),
+    HIncrByFloat(Key, Field, FloatArg),
+    HRandField {
+        key: Key,
+        count: Option<FieldCount>,
+        with_values: bool,
+    },
+    HScan {
+        key: Key,
+        cursor: Cursor,
+        pattern: Option<FieldPattern>,
+        count: Option<CountArg>,
+    },
+    /// Malformed hash commands.
+    HashMalformed(HashMalformed),
 }
 
 /// What the test driver does for one operation.
@@ -428,6 +526,18 @@ impl Args {
         self.0.extend(keys.0.iter().map(|k| k.bytes()));
         self
     }
+    fn fields(mut self, fields: &FieldList) -> Args {
+        self.0.extend(fields.0.iter().map(|f| f.bytes()));
+        self
+    }
+}
+
+fn field_values_argv(name: &str, key: Key, pairs: &FieldValues) -> Vec<Vec<u8>> {
+    let mut args = Args::new(name).b(key.bytes());
+    for (f, v) in &pairs.0 {
+        args = args.b(f.bytes()).b(v.bytes());
+    }
+    args.0
 }
 
 fn key_cmd(name: &str, key: Key) -> Vec<Vec<u8>> {
@@ -523,6 +633,43 @@ impl Op {
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
+            Op::HSet(k, pairs) => field_values_argv("HSET", *k, pairs),
+            Op::HMSet(k, pairs) => field_values_argv("HMSET", *k, pairs),
+            Op::HSetNx(k, f, v) => Args::new("HSETNX").b(k.bytes()).b(f.bytes()).b(v.bytes()).0,
+            Op::HGet(k, f) => Args::new("HGET").b(k.bytes()).b(f.bytes()).0,
+            Op::HMGet(k, fields) => Args::new("HMGET").b(k.bytes()).fields(fields).0,
+            Op::HDel(k, fields) => Args::new("HDEL").b(k.bytes()).fields(fields).0,
+            Op::HLen(k) => key_cmd("HLEN", *k),
+            Op::HStrlen(k, f) => Args::new("HSTRLEN").b(k.bytes()).b(f.bytes()).0,
+            Op::HExists(k, f) => Args::new("HEXISTS").b(k.bytes()).b(f.bytes()).0,
+            Op::HKeys(k) => key_cmd("HKEYS", *k),
+            Op::HVals(k) => key_cmd("HVALS", *k),
+            Op::HGetAll(k) => key_cmd("HGETALL", *k),
+            Op::HIncrBy(k, f, n) => Args::new("HINCRBY").b(k.bytes()).b(f.bytes()).s(pick(INT_TABLE, n.0)).0,
+            Op::HIncrByFloat(k, f, n) => {
+                Args::new("HINCRBYFLOAT").b(k.bytes()).b(f.bytes()).s(pick(FLOAT_TABLE, n.0)).0
+            }
+            Op::HRandField { key, count, with_values } => {
+                let mut args = Args::new("HRANDFIELD").b(key.bytes());
+                if let Some(c) = count {
+                    args = args.s(pick(FIELD_COUNT_TABLE, c.0));
+                    if *with_values {
+                        args = args.s("WITHVALUES");
+                    }
+                }
+                args.0
+            }
+            Op::HScan { key, cursor, pattern, count } => {
+                let mut args = Args::new("HSCAN").b(key.bytes()).s(pick(CURSOR_TABLE, cursor.0));
+                if let Some(p) = pattern {
+                    args = args.s("MATCH").s(pick(FIELD_PATTERN_TABLE, p.0));
+                }
+                if let Some(c) = count {
+                    args = args.s("COUNT").s(pick(COUNT_TABLE, c.0));
+                }
+                args.0
+            }
+            Op::HashMalformed(m) => pick(HASH_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
         }
     }
 }

@@ -30,3 +30,8 @@ fn expiry_script() {
 fn protocol_script() {
     check("protocol", include_str!("scripts/protocol.redis"));
 }
+
+#[test]
+fn hashes_script() {
+    check("hashes", include_str!("scripts/hashes.redis"));
+}

@@ -9,8 +9,10 @@ pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod hashes;
 pub mod info;
 pub mod keyspace;
+pub mod memory;
 pub mod server;
 pub mod strings;
 
@@ -23,4 +25,6 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| hashes::handler(full_name))
+        .or_else(|| memory::handler(full_name))
 }

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod errors;
 pub mod expire;
 pub mod glob;
+pub mod hash;
 pub mod keys;
 pub mod longdouble;
 pub mod meta;

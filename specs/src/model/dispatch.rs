@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, strings, Model};
+use super::{expiry, hashes, keyspace, strings, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,23 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // hashes
+    ("hset", -4, hashes::hset),
+    ("hmset", -4, hashes::hset),
+    ("hsetnx", 4, hashes::hsetnx),
+    ("hget", 3, hashes::hget),
+    ("hmget", -3, hashes::hmget),
+    ("hdel", -3, hashes::hdel),
+    ("hlen", 2, hashes::hlen),
+    ("hstrlen", 3, hashes::hstrlen),
+    ("hexists", 3, hashes::hexists),
+    ("hkeys", 2, hashes::hkeys),
+    ("hvals", 2, hashes::hvals),
+    ("hgetall", 2, hashes::hgetall),
+    ("hincrby", 4, hashes::hincrby),
+    ("hincrbyfloat", 4, hashes::hincrbyfloat),
+    ("hrandfield", -2, hashes::hrandfield),
+    ("hscan", -3, hashes::hscan),
 ];
 
 /// The lower-case names of every modelled command.

@@ -11,6 +11,7 @@
 mod check;
 mod dispatch;
 mod expiry;
+mod hashes;
 mod keyspace;
 mod strings;
 
@@ -19,6 +20,11 @@ use std::collections::BTreeMap;
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+
+/// Redis's WRONGTYPE error.
+pub(crate) fn wrongtype() -> Reply {
+    Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".to_string())
+}
 
 /// Number of logical databases (Redis's default `databases 16`).
 pub const NUM_DBS: usize = 16;
@@ -32,6 +38,8 @@ pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A hash: field to value, never empty while stored.
+    Hash(BTreeMap<Vec<u8>, Vec<u8>>),
 }
 
 impl MValue {
@@ -39,6 +47,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::Hash(_) => "hash",
         }
     }
 }
@@ -48,6 +57,13 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::Hash(fields) => {
+                let shown: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{:?}: {:?}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
+                    .collect();
+                write!(f, "hash{{{}}}", shown.join(", "))
+            }
         }
     }
 }
@@ -194,12 +210,14 @@ impl Model {
         self.lookup(db, key, now_ms).is_some()
     }
 
-    /// The string value of a live key (deleting it if it is dead).
-    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Vec<u8>> {
-        self.lookup(db, key, now_ms).map(|item| {
-            let MValue::Str(bytes) = &item.value;
-            bytes.clone()
-        })
+    /// The string value of a live key (deleting it if it is dead); a key of
+    /// another type is `Err(WRONGTYPE)`.
+    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Result<Option<Vec<u8>>, Reply> {
+        match self.lookup(db, key, now_ms).map(|item| &item.value) {
+            None => Ok(None),
+            Some(MValue::Str(bytes)) => Ok(Some(bytes.clone())),
+            Some(_) => Err(wrongtype()),
+        }
     }
 
     /// The expire time of a live key (None also when the key is missing).
