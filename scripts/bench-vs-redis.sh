@@ -21,7 +21,7 @@ done
 
 bench() { # port pipeline -> "test rps" lines
   redis-benchmark -p "$1" -t set,get,incr,mset -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
-    tr -d '"' | awk -F, 'NR>1 {print $1, $2}'
+    tr -d '"' | awk -F, 'NR>1 {gsub(/ /, "_", $1); print $1, $2}'
 }
 
 printf '%-8s %-4s %14s %14s %7s\n' test P verdis_rps redis_rps ratio

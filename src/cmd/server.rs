@@ -1,9 +1,161 @@
-//! The server command family.
+//! The server command family: TIME, FLUSHDB, FLUSHALL and SHUTDOWN here; INFO in `info.rs`
+//! and the COMMAND family in `command.rs`.
 
-use crate::engine::Handler;
+use crate::cmd::args::{err, is};
+use crate::engine::{errors, Ctx, Handler, ShutdownRequest};
+use crate::resp::Frame;
 
 pub fn handler(full_name: &str) -> Option<Handler> {
-    match full_name {
-        _ => None,
+    let h: Handler = match full_name {
+        "time" => time,
+        "flushdb" => flushdb,
+        "flushall" => flushall,
+        "shutdown" => shutdown,
+        _ => return crate::cmd::info::handler(full_name).or_else(|| crate::cmd::command::handler(full_name)),
+    };
+    Some(h)
+}
+
+/// TIME: the engine clock as [seconds, microseconds] (verdis's clock has millisecond steps).
+fn time(ctx: &mut Ctx) -> Frame {
+    let seconds = ctx.now_ms / 1000;
+    let micros = (ctx.now_ms % 1000) * 1000;
+    Frame::Array(vec![Frame::bulk(seconds.to_string()), Frame::bulk(micros.to_string())])
+}
+
+/// Checks FLUSHDB/FLUSHALL's optional SYNC or ASYNC. verdis always frees synchronously; the
+/// reply and the data afterwards are the same either way.
+fn flush_mode_ok(ctx: &Ctx) -> bool {
+    match ctx.argc() {
+        1 => true,
+        2 => is(ctx.arg(1), "SYNC") || is(ctx.arg(1), "ASYNC"),
+        _ => false,
+    }
+}
+
+/// FLUSHDB [SYNC|ASYNC]
+fn flushdb(ctx: &mut Ctx) -> Frame {
+    if !flush_mode_ok(ctx) {
+        return err(errors::SYNTAX);
+    }
+    let removed = flush_db(ctx, ctx.client.db);
+    // Each removed key is a change since the last save, as Redis counts them.
+    ctx.dirty(removed);
+    Frame::ok()
+}
+
+/// FLUSHALL [SYNC|ASYNC]
+fn flushall(ctx: &mut Ctx) -> Frame {
+    if !flush_mode_ok(ctx) {
+        return err(errors::SYNTAX);
+    }
+    let mut removed = 0;
+    for db in 0..ctx.engine.dbs.len() {
+        removed += flush_db(ctx, db);
+    }
+    ctx.dirty(removed);
+    // TODO(rdb): with save points configured Redis then saves the (empty) dataset, which
+    // resets the change counter to 0.
+    Frame::ok()
+}
+
+/// Empties one database; returns how many keys it held.
+fn flush_db(ctx: &mut Ctx, db: usize) -> u64 {
+    // TODO(transactions): touch the keys watched in this database (Redis's signalFlushedDb).
+    let removed = ctx.engine.dbs[db].len() as u64;
+    ctx.engine.dbs[db].clear();
+    removed
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+fn shutdown(ctx: &mut Ctx) -> Frame {
+    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
+    for arg in &ctx.argv[1..] {
+        if is(arg, "NOSAVE") {
+            nosave = true;
+        } else if is(arg, "SAVE") {
+            save = true;
+        } else if is(arg, "NOW") || is(arg, "FORCE") {
+            // NOW skips waiting for replicas and FORCE ignores save errors: verdis has no
+            // replicas to wait for, and the server decides about saving.
+            other = true;
+        } else if is(arg, "ABORT") {
+            abort = true;
+        } else {
+            return err(errors::SYNTAX);
+        }
+    }
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return err(errors::SYNTAX);
+    }
+    if abort {
+        // verdis stops as soon as SHUTDOWN runs, so a shutdown is never pending.
+        return err("ERR No shutdown in progress.");
+    }
+    ctx.engine.shutdown = Some(if save {
+        ShutdownRequest::Save
+    } else if nosave {
+        ShutdownRequest::NoSave
+    } else {
+        ShutdownRequest::Default
+    });
+    // A successful SHUTDOWN sends nothing: the connection just closes.
+    Frame::Raw(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::testkit::{bulk, err, ok, Harness};
+    use crate::engine::value::Value;
+    use crate::engine::ShutdownRequest;
+    use crate::resp::Frame;
+
+    fn fill(h: &mut Harness, db: usize, n: usize) {
+        for i in 0..n {
+            let now = h.now_ms;
+            h.engine.dbs[db].set(format!("k{i}").into_bytes(), Value::str(b"v".to_vec()), now);
+        }
+    }
+
+    #[test]
+    fn time_follows_the_engine_clock() {
+        let mut h = Harness::new();
+        h.advance_ms(1234);
+        assert_eq!(h.run("TIME"), Frame::Array(vec![bulk("1000000001"), bulk("234000")]));
+        assert_eq!(h.run("TIME x"), err("ERR wrong number of arguments for 'time' command"));
+    }
+
+    #[test]
+    fn flushdb_and_flushall() {
+        let mut h = Harness::new();
+        fill(&mut h, 0, 3);
+        fill(&mut h, 1, 2);
+        assert_eq!(h.run("FLUSHDB x"), err("ERR syntax error"));
+        assert_eq!(h.run("FLUSHDB SYNC x"), err("ERR syntax error"));
+        assert_eq!(h.run("FLUSHDB async"), ok());
+        assert_eq!((h.engine.dbs[0].len(), h.engine.dbs[1].len()), (0, 2));
+        assert_eq!(h.engine.dirty, 3);
+        assert_eq!(h.run("FLUSHALL SYNC"), ok());
+        assert_eq!(h.engine.dbs[1].len(), 0);
+        assert_eq!(h.engine.dirty, 5);
+        assert_eq!(h.run("FLUSHALL"), ok());
+        assert_eq!(h.engine.dirty, 5);
+    }
+
+    #[test]
+    fn shutdown_options() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SHUTDOWN ABORT"), err("ERR No shutdown in progress."));
+        assert_eq!(h.run("SHUTDOWN SAVE NOSAVE"), err("ERR syntax error"));
+        assert_eq!(h.run("SHUTDOWN ABORT NOW"), err("ERR syntax error"));
+        assert_eq!(h.run("SHUTDOWN foo"), err("ERR syntax error"));
+        assert!(h.engine.shutdown.is_none());
+        assert_eq!(h.run("SHUTDOWN NOSAVE NOW FORCE"), Frame::Raw(vec![]));
+        assert_eq!(h.engine.shutdown, Some(ShutdownRequest::NoSave));
+        h.engine.shutdown = None;
+        h.run("shutdown");
+        assert_eq!(h.engine.shutdown, Some(ShutdownRequest::Default));
+        h.run("SHUTDOWN save");
+        assert_eq!(h.engine.shutdown, Some(ShutdownRequest::Save));
     }
 }

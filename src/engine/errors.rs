@@ -48,3 +48,6 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> String {
     let name = argv.first().map(|n| String::from_utf8_lossy(&n[..n.len().min(128)]).into_owned());
     format!("ERR unknown command '{}', with args beginning with: {args}", name.unwrap_or_default())
 }
+
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";

@@ -5,11 +5,15 @@
 
 pub mod client;
 pub mod config;
+pub mod config_file;
 pub mod db;
 pub mod dict;
+pub mod docs;
 pub mod errors;
 pub mod expire;
 pub mod glob;
+pub mod keys;
+pub mod longdouble;
 pub mod meta;
 pub mod stats;
 pub mod table;
@@ -43,6 +47,9 @@ pub struct ProcessInfo {
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,
     pub blocked_clients: usize,
+    /// `uname`'s system name, release and machine, as INFO's `os:` shows them.
+    pub os: String,
+    pub total_system_memory_bytes: u64,
 }
 
 /// How SHUTDOWN asked the server to stop.
@@ -77,6 +84,8 @@ pub struct Engine {
     pub outbox: Vec<(u64, Frame)>,
     /// State the active expire cycle keeps between cron calls.
     pub active_expire: expire::ActiveExpireState,
+    /// The configuration file CONFIG REWRITE updates; `None` when started without one.
+    pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
 }
 
 /// What a handler works with.
@@ -109,6 +118,7 @@ impl Engine {
             shutdown: None,
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
+            config_store: None,
         }
     }
 
@@ -150,8 +160,9 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         let reply = self.dispatch(&mut client, argv, now_ms);
-        if reply.is_error() {
+        if let Some(text) = reply.error_text() {
             self.stats.total_error_replies += 1;
+            self.stats.count_error(text);
         }
         let suppressed = match client.reply_mode {
             ReplyMode::On => false,
@@ -172,30 +183,36 @@ impl Engine {
 
     fn dispatch(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let Some(mut cmd) = self.table.lookup(&argv[0]) else {
+            // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
+            client.last_cmd = "NULL";
             return Frame::error(errors::unknown_command(argv));
         };
         if cmd.is_container() && argv.len() >= 2 {
             match self.table.lookup_sub(cmd, &argv[1]) {
                 Some(sub) => cmd = sub,
-                None => return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name)),
+                None => {
+                    client.last_cmd = "NULL";
+                    return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name));
+                }
             }
         }
         let (meta, flags, stat_index) = (cmd.meta, cmd.flags, cmd.stat_index);
         let handler = cmd.handler;
+        client.last_cmd = meta.name;
         let arity = meta.arity;
         let argc = argv.len() as i32;
         if (arity > 0 && arity != argc) || argc < -arity {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::wrong_arity(meta.name));
         }
-        if !client.authenticated && !flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
+        if !client.authenticated && self.config.requirepass.is_some() && !flags.contains(Flags::NO_AUTH) {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::NOAUTH);
         }
         let Some(handler) = handler else {
             return Frame::error(errors::unknown_command(argv));
         };
-        client.last_cmd = meta.name;
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];

@@ -1,4 +1,6 @@
-//! Counters reported by INFO stats and INFO commandstats.
+//! Counters reported by INFO stats, INFO errorstats and INFO commandstats.
+
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -19,6 +21,30 @@ pub struct Stats {
     pub total_writes_processed: u64,
     pub client_query_buffer_limit_disconnections: u64,
     pub client_output_buffer_limit_disconnections: u64,
+    /// Error replies by error code (the first word of the reply), for INFO errorstats. Ordered
+    /// by code as Redis's radix tree is.
+    pub error_codes: BTreeMap<String, u64>,
+    /// The highest memory figure INFO has reported (Redis's stat_peak_memory).
+    pub peak_memory_bytes: u64,
+}
+
+impl Stats {
+    /// Counts one error reply under its code, as Redis's afterErrorReply does: the code is the
+    /// text before the first space when that space comes within Redis's 32-byte window (which
+    /// includes the leading `-`), and `ERR` otherwise.
+    pub fn count_error(&mut self, text: &str) {
+        let window = &text.as_bytes()[..text.len().min(31)];
+        let code = match window.iter().position(|&b| b == b' ') {
+            Some(end) => &text[..end],
+            None => "ERR",
+        };
+        match self.error_codes.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.error_codes.insert(code.to_string(), 1);
+            }
+        }
+    }
 }
 
 /// Per-command counters (INFO commandstats).

@@ -6,6 +6,24 @@ use super::meta::CommandMeta;
 use super::table_data::COMMANDS;
 use super::Handler;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes command names with xxh3: faster than SipHash on the per-command lookup, and the table
+/// is built from static names, so hash flooding is not a concern.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 ^= super::dict::hash_bytes(bytes);
+    }
+}
+
+type NameMap<V> = HashMap<&'static str, V, BuildHasherDefault<NameHasher>>;
 
 /// Command flags used on the hot path, decoded once from the metadata's flag names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,7 +95,7 @@ impl Command {
 
 /// All commands by lower-case full name (`get`, `config|get`).
 pub struct CommandTable {
-    by_name: HashMap<&'static str, Command>,
+    by_name: NameMap<Command>,
     /// Top-level commands in name order, for COMMAND and COMMAND LIST.
     top_level: Vec<&'static str>,
 }
@@ -85,7 +103,7 @@ pub struct CommandTable {
 impl CommandTable {
     /// Builds the table, asking `lookup` for each command's handler.
     pub fn new(lookup: fn(&str) -> Option<Handler>) -> CommandTable {
-        let mut by_name = HashMap::new();
+        let mut by_name = NameMap::default();
         let mut top_level = Vec::new();
         let mut stat_index = 0;
         for meta in COMMANDS {
@@ -96,12 +114,12 @@ impl CommandTable {
                 by_name.insert(sub.name, Command::new(sub, handler, stat_index));
                 stat_index += 1;
             }
-            // A container (CONFIG, CLIENT, ...) has no handler of its own: it is implemented
-            // when one of its subcommands is.
-            let handler = if meta.subcommands.is_empty() { lookup(meta.name) } else { None };
+            // A container (CONFIG, CLIENT, ...) is implemented when one of its subcommands is.
+            // Most have no handler of their own; COMMAND does (it runs with no subcommand).
+            let handler = lookup(meta.name);
             let mut cmd = Command::new(meta, handler, stat_index);
             stat_index += 1;
-            if any_sub {
+            if any_sub && cmd.handler.is_none() {
                 cmd.handler = Some(container_placeholder);
             }
             if cmd.implemented() {

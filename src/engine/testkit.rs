@@ -1,6 +1,8 @@
 //! A small harness to drive the engine directly in tests: one engine, one or more clients, a
 //! simulated clock. `run("SET k v")` splits the line like redis-cli and returns the reply.
 
+pub mod golden;
+
 use super::config::Config;
 use super::Engine;
 use crate::resp::split::split_args;

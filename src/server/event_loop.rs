@@ -61,6 +61,8 @@ pub struct EventLoop {
     next_cron_ms: u64,
     /// Set when a command may have marked other clients killed.
     kill_scan_needed: bool,
+    /// Reused read buffer (see `Conn::read_available`).
+    scratch: Vec<u8>,
 }
 
 /// Binds the configured addresses. An address with a leading `-` is optional: failing to bind it
@@ -117,6 +119,7 @@ impl EventLoop {
             stop: StopHandle { flag: Arc::new(AtomicBool::new(false)), waker },
             next_cron_ms: 0,
             kill_scan_needed: false,
+            scratch: vec![0; super::conn::READ_CHUNK_BYTES],
         })
     }
 
@@ -225,7 +228,7 @@ impl EventLoop {
         if conn.closing {
             return;
         }
-        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024));
+        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024), &mut self.scratch);
         self.engine.stats.total_net_input_bytes += bytes as u64;
         self.engine.stats.total_reads_processed += 1;
         if matches!(outcome, ReadOutcome::Closed) {
@@ -249,6 +252,8 @@ impl EventLoop {
             return;
         };
         let id = conn.client_id;
+        // One clock reading for the whole batch, as Redis caches the time per event.
+        let now_ms = unix_ms();
         // Each iteration consumes bytes or stops, so the loop ends; the cap is a second guard.
         for _ in 0..usize::MAX {
             if conn.closing {
@@ -275,7 +280,7 @@ impl EventLoop {
                         c.io.qbuf = conn.query.len() - conn.query_pos;
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
-                    let reply = self.engine.execute(id, &argv, unix_ms());
+                    let reply = self.engine.execute(id, &argv, now_ms);
                     let Some(client) = self.engine.client(id) else {
                         break;
                     };

@@ -25,3 +25,26 @@ pub fn cpu_seconds() -> (f64, f64) {
     // clock ticks are 100 per second on Linux.
     (ticks(11) / 100.0, ticks(12) / 100.0)
 }
+
+/// The kernel's name, release and machine (`Linux 6.1.0 x86_64`), as `uname` reports them.
+pub fn os_string() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default();
+    let name = read("/proc/sys/kernel/ostype");
+    let release = read("/proc/sys/kernel/osrelease");
+    if name.is_empty() {
+        return format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    }
+    format!("{name} {release} {}", std::env::consts::ARCH)
+}
+
+/// Physical memory in bytes (`MemTotal` of /proc/meminfo), 0 when unknown.
+pub fn total_system_memory_bytes() -> u64 {
+    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else {
+        return 0;
+    };
+    meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
