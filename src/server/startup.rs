@@ -50,9 +50,10 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
         return 1;
     }
     // The config file's absolute path is taken before `dir` changes the working directory.
-    let config_file = startup.config_file.as_ref().map(|f| {
-        std::fs::canonicalize(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone())
-    });
+    let config_file = startup
+        .config_file
+        .as_ref()
+        .map(|f| std::fs::canonicalize(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone()));
     let file_text = match &config_file {
         Some(path) => match std::fs::read(path) {
             Ok(t) => Some(t),
@@ -131,6 +132,9 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         engine.config_store = Some(Box::new(host::FileConfigStore { path: path.into() }));
     }
     engine.process.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    if let Err(e) = engine.start_lazyfree_thread() {
+        log::log(Level::Warning, &format!("Can't start the lazy free thread, freeing inline: {e}"));
+    }
     if opts.always_show_logo {
         log::write_raw(&banner(port, pid));
     } else {
@@ -159,6 +163,8 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         log::log(Level::Warning, "Received SIGTERM scheduling shutdown...");
     }
     log::log(Level::Warning, "User requested shutdown...");
+    // Let the free thread finish what is queued (see crate::lazyfree: shutdown drains).
+    event_loop.engine.lazyfree.shutdown();
     log::log(Level::Warning, "verdis is now ready to exit, bye bye...");
     0
 }
@@ -170,4 +176,3 @@ fn banner(port: u16, pid: u32) -> String {
         env!("CARGO_PKG_VERSION")
     )
 }
-
