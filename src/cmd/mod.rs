@@ -8,6 +8,7 @@ pub mod command;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod functions;
 pub mod info;
 pub mod keyspace;
 pub mod server;
@@ -21,4 +22,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
+        .or_else(|| functions::handler(full_name))
 }

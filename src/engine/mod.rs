@@ -190,14 +190,14 @@ impl Engine {
         let Some(mut cmd) = self.table.lookup(&argv[0]) else {
             // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
             client.last_cmd = "NULL";
-            return Frame::error(errors::unknown_command(argv));
+            return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         if cmd.is_container() && argv.len() >= 2 {
             match self.table.lookup_sub(cmd, &argv[1]) {
                 Some(sub) => cmd = sub,
                 None => {
                     client.last_cmd = "NULL";
-                    return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name));
+                    return Frame::error_untrimmed(errors::unknown_subcommand(&argv[1], cmd.meta.name));
                 }
             }
         }
@@ -216,7 +216,7 @@ impl Engine {
             return Frame::error(errors::NOAUTH);
         }
         let Some(handler) = handler else {
-            return Frame::error(errors::unknown_command(argv));
+            return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
