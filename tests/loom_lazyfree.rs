@@ -15,6 +15,7 @@
 //!   each token also checks it is alive when the job is counted.
 //!
 //! The last tests switch on deliberate bugs (`Faults`) and expect loom to find them.
+// rules: LAZY-8 LAZY-9
 #![cfg(loom)]
 #![allow(dead_code)]
 

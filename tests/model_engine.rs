@@ -32,6 +32,21 @@ impl EngineSystem {
         EngineSystem { engine: Engine::new(Config::default(), now_ms), ids: HashMap::new() }
     }
 
+    /// An engine with the lazyfree options of `mask` on (bit i: `LAZYFREE_OPTIONS[i]`), and the
+    /// threaded lazy-free back end when `threaded`.
+    pub fn with_lazyfree(now_ms: u64, mask: u32, threaded: bool) -> EngineSystem {
+        let mut config = Config::default();
+        for (bit, name) in LAZYFREE_OPTIONS.iter().enumerate() {
+            let value: &[u8] = if mask & (1 << bit) != 0 { b"yes" } else { b"no" };
+            config.set(name, value).expect("a lazyfree option");
+        }
+        let mut engine = Engine::new(config, now_ms);
+        if threaded {
+            engine.start_lazyfree_thread().expect("start the free thread");
+        }
+        EngineSystem { engine, ids: HashMap::new() }
+    }
+
     fn id(&mut self, client: u64, now_ms: u64) -> u64 {
         let engine = &mut self.engine;
         *self
@@ -40,6 +55,16 @@ impl EngineSystem {
             .or_insert_with(|| engine.connect(format!("127.0.0.1:{}", 40000 + client), "127.0.0.1:6379".into(), now_ms))
     }
 }
+
+/// The options that decide where freed values go; they must never change a reply (LAZY-0).
+const LAZYFREE_OPTIONS: [&str; 6] = [
+    "lazyfree-lazy-user-del",
+    "lazyfree-lazy-user-flush",
+    "lazyfree-lazy-server-del",
+    "lazyfree-lazy-expire",
+    "lazyfree-lazy-eviction",
+    "replica-lazy-flush",
+];
 
 /// The engine's reply in the model's terms.
 pub fn to_reply(frame: Frame) -> Reply {
@@ -230,4 +255,32 @@ fn scan_iterations_cover_the_keyspace() {
         }
     }
     let _ = NUM_DBS;
+}
+
+/// The model has no notion of lazy freeing: with every lazyfree option on or off, one at a time
+/// or all together, inline or with the free thread, the engine must agree with it.
+// rules: LAZY-1
+#[test]
+fn lazyfree_options_agree_with_model() {
+    let all = (1u32 << LAZYFREE_OPTIONS.len()) - 1;
+    let mut configs: Vec<(u32, bool)> = vec![(0, false), (all, false), (all, true), (0, true)];
+    configs.extend((0..LAZYFREE_OPTIONS.len()).map(|bit| (1u32 << bit, false)));
+    let mut rng_state = 0x2545_f491_4f6c_dd1du64;
+    for _case in 0..16 {
+        let bytes: Vec<u8> = (0..4096)
+            .map(|_| {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                rng_state as u8
+            })
+            .collect();
+        let ops = ops_from_bytes(&bytes, 400);
+        for &(mask, threaded) in &configs {
+            let mut system = EngineSystem::with_lazyfree(EPOCH_MS, mask, threaded);
+            if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+                panic!("lazyfree options {mask:#b} (threaded: {threaded}): {f}");
+            }
+        }
+    }
 }

@@ -71,13 +71,13 @@ fn db_index_arg(ctx: &Ctx, arg: &[u8]) -> Result<usize, Frame> {
         .ok_or_else(|| Frame::error(errors::DB_INDEX_OUT_OF_RANGE))
 }
 
-/// DEL: frees big values in the background only with `lazyfree-lazy-user-del` (LAZY-2).
+/// DEL: frees big values in the background only with `lazyfree-lazy-user-del` (LAZY-3).
 fn del(ctx: &mut Ctx) -> Frame {
     let lazy = ctx.engine.config.lazyfree_lazy_user_del();
     del_generic(ctx, lazy)
 }
 
-/// UNLINK: DEL that always frees big values in the background (LAZY-2).
+/// UNLINK: DEL that always frees big values in the background (LAZY-3).
 fn unlink(ctx: &mut Ctx) -> Frame {
     del_generic(ctx, true)
 }
@@ -137,7 +137,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Frame {
         if nx {
             return Frame::Integer(0);
         }
-        // The replaced value is freed as a server-side delete (LAZY-5).
+        // The replaced value is freed as a server-side delete (LAZY-6).
         if let Some(old) = ctx.db().remove(dst) {
             ctx.engine.free_entry(old, ctx.engine.config.lazyfree_lazy_server_del());
         }

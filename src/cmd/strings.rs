@@ -81,7 +81,7 @@ fn store(ctx: &mut Ctx, key: &[u8], value: StrValue, keep_ttl: bool) {
     } else {
         ctx.db().set(key.to_vec(), value, now_ms).map(|old| old.value)
     };
-    // An overwritten value is freed as a server-side delete (LAZY-5).
+    // An overwritten value is freed as a server-side delete (LAZY-6).
     if let Some(old) = replaced {
         ctx.engine.free_overwritten(old);
     }

@@ -1,6 +1,6 @@
 //! The engine's side of lazy free (Redis's lazyfree.c and the deleting parts of db.c): what a
 //! job is, when a removed value goes to the free thread, and how databases are emptied.
-//! The rules, with where Redis implements each, are in `specs/lazyfree.md` (LAZY-n).
+//! The rules are in `specs/rules/lazyfree.md` (LAZY-n); `specs/lazyfree.md` maps them to the code.
 //!
 //! Lazy freeing changes when memory is released, never what a command replies or what the
 //! keyspace holds: every function here removes the data from the keyspace first, on the engine's
@@ -12,7 +12,7 @@ use super::{Ctx, Engine};
 use crate::lazyfree::Job;
 
 /// A value goes to the free thread only when freeing it takes more than this many units of work
-/// (Redis's LAZYFREE_THRESHOLD): for small values the handoff costs more than the free (LAZY-1).
+/// (Redis's LAZYFREE_THRESHOLD): for small values the handoff costs more than the free (LAZY-2).
 pub const LAZYFREE_THRESHOLD: usize = 64;
 
 /// True when freeing a value of this effort in the background pays (Redis's freeObjAsync test).
@@ -51,13 +51,13 @@ pub type LazyFree = crate::lazyfree::LazyFree<Garbage>;
 pub enum FlushMode {
     Sync,
     Async,
-    /// No argument: `lazyfree-lazy-user-flush` decides (LAZY-4).
+    /// No argument: `lazyfree-lazy-user-flush` decides (LAZY-5).
     Default,
 }
 
 impl Engine {
     /// Frees a value that left the keyspace: through lazy free when `lazy` and the value is big
-    /// enough (LAZY-1), at once otherwise. True when it went to lazy free.
+    /// enough (LAZY-2), at once otherwise. True when it went to lazy free.
     pub fn free_value(&self, value: Value, lazy: bool) -> bool {
         if lazy && worth_deferring(value.free_effort()) {
             self.lazyfree.submit(Garbage::Value(value));
@@ -86,7 +86,7 @@ impl Engine {
     }
 
     /// Frees a value replaced by a write (SET over an existing key, RENAME or COPY REPLACE over
-    /// a destination): lazily when `lazyfree-lazy-server-del` (LAZY-5).
+    /// a destination): lazily when `lazyfree-lazy-server-del` (LAZY-6).
     pub fn free_overwritten(&self, value: Value) -> bool {
         self.free_value(value, self.config.lazyfree_lazy_server_del())
     }
@@ -102,7 +102,7 @@ impl Engine {
 
     /// Empties the given databases; returns how many keys they held. Async: every non-empty
     /// database's tables are swapped for empty ones in O(1) and handed over as one job, whatever
-    /// their size (LAZY-3). Sync: freed here, now.
+    /// their size (LAZY-4). Sync: freed here, now.
     pub fn empty_dbs(&mut self, dbs: std::ops::Range<usize>, lazy: bool) -> u64 {
         let mut removed = 0u64;
         let mut taken = Vec::new();

@@ -194,7 +194,7 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
         Ok(None) => return Frame::Null,
         Err(e) => return e,
     };
-    // GETDEL frees as DEL does (LAZY-2).
+    // GETDEL frees as DEL does (LAZY-3).
     let lazy = ctx.engine.config.lazyfree_lazy_user_del();
     if ctx.delete_key(key, lazy) {
         ctx.signal_modified(key);
@@ -226,7 +226,7 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
     match expire_at {
         // An absolute time already past deletes the key at once.
         Some((kind, at_ms)) if !kind.relative() && at_ms <= ctx.now_ms => {
-            // Freed as an expired key (LAZY-6).
+            // Freed as an expired key (LAZY-7).
             let lazy = ctx.engine.config.lazyfree_lazy_expire();
             ctx.delete_key(key, lazy);
             ctx.signal_modified(key);
