@@ -55,8 +55,10 @@ fn flushall_async_frees_in_the_background() {
     let _: () = redis::cmd("FLUSHALL").arg("ASYNC").query(&mut con).unwrap();
     let size: i64 = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(size, 0);
+    // Each flushed key is pending or freed; the two fields are read one after the other, so the
+    // job may end between them and both show it.
     let (pending, freed) = counters(&mut con);
-    assert_eq!(pending + freed, 51_000, "each flushed key is pending or freed");
+    assert!(pending <= 51_000 && freed <= 51_000 && pending + freed >= 51_000, "pending {pending}, freed {freed}");
     assert_eq!(settle(&mut con), (0, 51_000));
 
     // FLUSHDB with lazyfree-lazy-user-flush, then SYNC (which counts nothing).
