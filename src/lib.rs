@@ -4,6 +4,7 @@
 pub mod cmd;
 pub mod engine;
 pub mod lazyfree;
+pub mod oracle;
 pub mod resp;
 pub mod server;
 mod sync;
