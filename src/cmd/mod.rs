@@ -14,6 +14,7 @@ pub mod info;
 pub mod keyspace;
 pub mod memory;
 pub mod server;
+pub mod sort;
 pub mod strings;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
@@ -27,4 +28,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| functions::handler(full_name))
         .or_else(|| hashes::handler(full_name))
         .or_else(|| memory::handler(full_name))
+        .or_else(|| sort::handler(full_name))
 }
