@@ -33,7 +33,9 @@ fn gen_frame(g: &mut Gen, depth: usize) -> Frame {
         9 => Frame::Array((0..u8::arbitrary(g) % 4).map(|_| gen_frame(g, depth - 1)).collect()),
         10 => Frame::Set((0..u8::arbitrary(g) % 4).map(|_| gen_frame(g, depth - 1)).collect()),
         11 => Frame::Push((0..u8::arbitrary(g) % 4).map(|_| gen_frame(g, depth - 1)).collect()),
-        _ => Frame::Map((0..u8::arbitrary(g) % 3).map(|_| (gen_frame(g, depth - 1), gen_frame(g, depth - 1))).collect()),
+        _ => {
+            Frame::Map((0..u8::arbitrary(g) % 3).map(|_| (gen_frame(g, depth - 1), gen_frame(g, depth - 1))).collect())
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod glob;
 pub mod keys;
 pub mod longdouble;
 pub mod meta;
+pub mod set_value;
 pub mod stats;
 pub mod table;
 mod table_data;

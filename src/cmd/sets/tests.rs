@@ -1,0 +1,2 @@
+//! Unit tests of the sets family.
+use crate::engine::testkit::*;
