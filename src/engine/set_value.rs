@@ -167,7 +167,7 @@ impl SetValue {
                 Some(v[i].to_string().into_bytes())
             }
             SetValue::Ints(_) => None,
-            SetValue::Hash(d) => d.random_entry(rng).map(|(k, _)| k.clone()),
+            SetValue::Hash(d) => fair_random_key(d, rng),
         }
     }
 
@@ -186,6 +186,48 @@ impl SetValue {
             SetValue::Ints(_) => None,
         }
     }
+}
+
+/// How many members a fair random draw samples (Redis's GETFAIR_NUM_ENTRIES).
+const FAIR_SAMPLE: usize = 20;
+
+/// A random key of a non-empty table, fair across chain lengths as Redis's
+/// dictGetFairRandomKey: collect up to 20 keys walking the buckets from a random one, then pick
+/// one of them uniformly. (Picking a random bucket and then a random key in its chain would
+/// favour keys alone in their bucket.) Small tables are sampled whole, so the draw is uniform.
+fn fair_random_key(d: &Dict<Vec<u8>, ()>, rng: &mut impl RngCore) -> Option<Vec<u8>> {
+    let buckets = d.bucket_count();
+    if d.is_empty() || buckets == 0 {
+        return None;
+    }
+    let mask = (buckets - 1) as u64;
+    let mut sample: Vec<&Vec<u8>> = Vec::with_capacity(FAIR_SAMPLE);
+    let mut bucket = rng.next_u64() & mask;
+    let mut empty_run = 0;
+    // Buckets visited since the walk started or last jumped; a whole lap has seen every key once.
+    let mut walked = 0;
+    for _ in 0..FAIR_SAMPLE * 10 {
+        let before = sample.len();
+        sample.extend(d.bucket_entries(bucket as usize).map(|(k, _)| k).take(FAIR_SAMPLE - before));
+        walked += 1;
+        if sample.len() >= FAIR_SAMPLE || walked == buckets {
+            break;
+        }
+        empty_run = if sample.len() == before { empty_run + 1 } else { 0 };
+        if empty_run >= 5 && empty_run > FAIR_SAMPLE {
+            // A long empty stretch: try somewhere else.
+            bucket = rng.next_u64() & mask;
+            empty_run = 0;
+            walked = 0;
+        } else {
+            bucket = (bucket + 1) & mask;
+        }
+    }
+    if sample.is_empty() {
+        return d.random_entry(rng).map(|(k, _)| k.clone());
+    }
+    let i = (rng.next_u64() % sample.len() as u64) as usize;
+    Some(sample[i].clone())
 }
 
 /// An iterator over a set's members.
