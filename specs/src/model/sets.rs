@@ -439,7 +439,8 @@ pub(super) fn check_open_reply(
     }
     let count_arg = argv.get(2).and_then(|c| crate::num::parse_i64(c));
     match (name, actual) {
-        ("smembers" | "sinter" | "sunion" | "sdiff", Reply::Set(got)) => {
+        // The set type is RESP3's; a RESP2 connection sees an array.
+        ("smembers" | "sinter" | "sunion" | "sdiff", Reply::Set(got) | Reply::Array(got)) => {
             let Reply::Set(want) = &expected else {
                 return fail(expected.to_string());
             };
@@ -459,7 +460,7 @@ pub(super) fn check_open_reply(
             let before = before.unwrap_or_default();
             let chosen = match (argv.len(), actual) {
                 (2, Reply::Bulk(x)) if before.contains(x) => vec![x.clone()],
-                (3, Reply::Set(items)) => match bulk_items(items) {
+                (3, Reply::Set(items) | Reply::Array(items)) => match bulk_items(items) {
                     Some(items)
                         if distinct(&items)
                             && items.iter().all(|x| before.contains(x))
