@@ -214,7 +214,7 @@ fn fair_random_key(d: &Dict<Vec<u8>, ()>, rng: &mut impl RngCore) -> Option<Vec<
             break;
         }
         empty_run = if sample.len() == before { empty_run + 1 } else { 0 };
-        if empty_run >= 5 && empty_run > FAIR_SAMPLE {
+        if empty_run > FAIR_SAMPLE {
             // A long empty stretch: try somewhere else.
             bucket = rng.next_u64() & mask;
             empty_run = 0;
