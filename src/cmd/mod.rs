@@ -12,6 +12,7 @@ pub mod functions;
 pub mod info;
 pub mod keyspace;
 pub mod server;
+pub mod sets;
 pub mod strings;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
@@ -23,4 +24,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| sets::handler(full_name))
 }
