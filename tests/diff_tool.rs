@@ -41,10 +41,9 @@ fn a_differently_configured_target_diverges_and_is_shrunk() {
     assert!(report.failed > 0, "no divergence found against a 4-database server");
     let d = &report.divergences[0];
     assert!(d.script.len() <= 3, "not shrunk: {:?}", d.script);
-    // The first divergence names a database index the target lacks (which command comes first
-    // depends on the op generator).
-    let upper = d.command.to_ascii_uppercase();
-    assert!(["SELECT", "MOVE", "SWAPDB", "COPY"].iter().any(|c| upper.starts_with(c)), "{d:?}");
+    // Which database command comes first depends on the generator's mix of operations.
+    let name = d.command.to_ascii_uppercase();
+    assert!(["SELECT", "MOVE", "COPY", "SWAPDB"].iter().any(|c| name.starts_with(c)), "{d:?}");
 }
 
 #[test]

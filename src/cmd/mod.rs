@@ -14,6 +14,7 @@ pub mod info;
 pub mod keyspace;
 pub mod memory;
 pub mod server;
+pub mod sets;
 pub mod sort;
 pub mod strings;
 
@@ -29,4 +30,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| hashes::handler(full_name))
         .or_else(|| memory::handler(full_name))
         .or_else(|| sort::handler(full_name))
+        .or_else(|| sets::handler(full_name))
 }

@@ -188,6 +188,16 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
         v.reverse_bits()
     }
 
+    /// The entries of bucket `index & (bucket_count - 1)` (none for an empty table): for
+    /// samplers that walk buckets, such as a fair random draw.
+    pub fn bucket_entries(&self, index: usize) -> impl Iterator<Item = (&K, &V)> {
+        let bucket = match self.buckets.len() {
+            0 => None,
+            n => self.buckets.get(index & (n - 1)),
+        };
+        bucket.into_iter().flat_map(|b| b.iter().map(|(k, v)| (k, v)))
+    }
+
     /// A random entry: a random non-empty bucket, then a random element of its chain, as Redis's
     /// dictGetRandomKey. Bounded: after many empty buckets it walks forward from the last one.
     pub fn random_entry(&self, rng: &mut impl RngCore) -> Option<(&K, &V)> {

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod lazy;
 pub mod longdouble;
 pub mod meta;
+pub mod set_value;
 pub mod stats;
 pub mod table;
 mod table_data;

@@ -13,10 +13,11 @@ mod dispatch;
 mod expiry;
 mod hashes;
 mod keyspace;
+mod sets;
 mod strings;
 
 use crate::reply::Reply;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
@@ -32,12 +33,14 @@ pub const NUM_DBS: usize = 16;
 /// Redis's default `proto-max-bulk-len`: the largest string a command may build.
 pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 
-/// A stored value. Only strings are modelled, as plain bytes: Redis's
-/// int/embstr/raw encodings are representation, not semantics.
+/// A stored value. Encodings (int/embstr/raw strings, intset/hashtable
+/// sets) are representation, not semantics, and are not modelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A set: its members, never empty while stored.
+    Set(BTreeSet<Vec<u8>>),
     /// A hash: field to value, never empty while stored.
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
 }
@@ -47,6 +50,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::Set(_) => "set",
             MValue::Hash(_) => "hash",
         }
     }
@@ -57,6 +61,10 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::Set(members) => {
+                let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
+                write!(f, "set{{{}}}", shown.join(", "))
+            }
             MValue::Hash(fields) => {
                 let shown: Vec<String> = fields
                     .iter()

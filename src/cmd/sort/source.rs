@@ -35,6 +35,11 @@ pub fn set_order(members: &mut [Vec<u8>]) {
 #[allow(unreachable_patterns)] // lists, sets and sorted sets land here with their arms
 pub fn elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), Frame> {
     match value {
+        Value::Set(s) => {
+            let mut members = s.members();
+            set_order(&mut members);
+            Ok((Kind::Set, members))
+        }
         Value::Str(_) | Value::Hash(_) => Err(Frame::error(errors::WRONGTYPE)),
         _ => Err(Frame::error(errors::WRONGTYPE)),
     }

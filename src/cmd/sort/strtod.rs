@@ -176,8 +176,8 @@ fn scale(mantissa: u64, exp2: i64) -> f64 {
 
 /// True when a subnormal `value` is exactly mantissa * 2^exp2.
 fn scale_back_is_exact(value: f64, mantissa: u64, exp2: i64) -> bool {
-    // value = k * 2^-1074 with k an integer below 2^52.
-    let k = (value * 2f64.powi(1074)) as u128;
+    // A subnormal is k * 2^-1074, k being its bit pattern (the exponent bits are zero).
+    let k = u128::from(value.abs().to_bits());
     let shift = exp2 + 1074;
     if shift >= 0 {
         u32::try_from(shift).ok().and_then(|s| u128::from(mantissa).checked_shl(s)) == Some(k)
