@@ -495,6 +495,76 @@ const HASH_MALFORMED_TABLE: &[&[&str]] = &[
     &["hincrbyfloat", "a", "f", "nan"],
 ];
 
+/// A SORT BY pattern: constant ones do not sort; `*` makes each element
+/// name its own weight key, so the generated keys are found.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortBy(pub u8);
+
+const SORT_BY_TABLE: &[&str] = &["nosort", "*", "*", "*->f", "*->g", "key:*", "w*", "*->", "#", "a\0*"];
+
+/// A SORT GET pattern.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortGet(pub u8);
+
+const SORT_GET_TABLE: &[&str] = &["#", "#", "*", "*->f", "key:*", "nothing", "*->g"];
+
+/// A SORT LIMIT offset or count.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortLimit(pub u8);
+
+const SORT_LIMIT_TABLE: &[&str] = &["0", "1", "2", "-1", "3", "100", "x"];
+
+/// SORT's options, written in this order (Redis reads them in any order).
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub struct SortOptions {
+    pub by: Option<SortBy>,
+    pub limit: Option<(SortLimit, SortLimit)>,
+    pub gets: Vec<SortGet>,
+    pub desc: Option<bool>,
+    pub alpha: bool,
+}
+
+impl SortOptions {
+    fn push(&self, mut args: Args) -> Args {
+        if let Some(b) = self.by {
+            args = args.s("BY").s(pick(SORT_BY_TABLE, b.0));
+        }
+        if let Some((a, b)) = self.limit {
+            args = args.s("LIMIT").s(pick(SORT_LIMIT_TABLE, a.0)).s(pick(SORT_LIMIT_TABLE, b.0));
+        }
+        for g in self.gets.iter().take(3) {
+            args = args.s("GET").s(pick(SORT_GET_TABLE, g.0));
+        }
+        match self.desc {
+            Some(true) => args = args.s("DESC"),
+            Some(false) => args = args.s("ASC"),
+            None => {}
+        }
+        if self.alpha {
+            args = args.s("ALPHA");
+        }
+        args
+    }
+}
+
+/// Hand-picked malformed or unusual SORT commands.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortMalformed(pub u8);
+
+const SORT_MALFORMED_TABLE: &[&[&str]] = &[
+    &["sort", "a", "LIMIT", "1"],
+    &["sort", "a", "BY"],
+    &["sort", "a", "GET"],
+    &["sort", "a", "STORE"],
+    &["sort", "a", "FOO"],
+    &["sort_ro", "a", "STORE", "b"],
+    &["sort", "a", "BY", "nosort", "BY", "*"],
+    &["sort", "a", "BY", "nosort", "STORE", "b"],
+    &["sort", "a", "LIMIT", "-5", "2"],
+    &["sort", "a", "ALPHA", "STORE", "b", "STORE", "c"],
+    &["sort", "a", "desc\0x"],
+];
+
 /// One generated operation: a command, or a change of clock or connection.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -622,6 +692,17 @@ pub enum Op {
     },
     /// Malformed hash commands.
     HashMalformed(HashMalformed),
+    Sort {
+        key: Key,
+        options: SortOptions,
+        store: Option<Key>,
+    },
+    SortRo {
+        key: Key,
+        options: SortOptions,
+    },
+    /// Malformed SORT commands.
+    SortMalformed(SortMalformed),
 }
 
 /// What the test driver does for one operation.
@@ -839,6 +920,15 @@ impl Op {
             }
             Op::SetMalformed(m) => pick(SET_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::HashMalformed(m) => pick(HASH_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::Sort { key, options, store } => {
+                let mut args = options.push(Args::new("SORT").b(key.bytes()));
+                if let Some(dest) = store {
+                    args = args.s("STORE").b(dest.bytes());
+                }
+                args.0
+            }
+            Op::SortRo { key, options } => options.push(Args::new("SORT_RO").b(key.bytes())).0,
+            Op::SortMalformed(m) => pick(SORT_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
         }
     }
 }

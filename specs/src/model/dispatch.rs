@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, hashes, keyspace, sets, strings, Model};
+use super::{expiry, hashes, keyspace, sets, sort, strings, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -128,6 +128,9 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("hincrbyfloat", 4, hashes::hincrbyfloat),
     ("hrandfield", -2, hashes::hrandfield),
     ("hscan", -3, hashes::hscan),
+    // sort
+    ("sort", -2, sort::sort),
+    ("sort_ro", -2, sort::sort_ro),
 ];
 
 /// The lower-case names of every modelled command.

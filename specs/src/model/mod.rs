@@ -14,6 +14,7 @@ mod expiry;
 mod hashes;
 mod keyspace;
 mod sets;
+mod sort;
 mod strings;
 
 use crate::reply::Reply;

@@ -50,6 +50,14 @@ pub fn zset_to_skiplist(_ctx: &mut crate::engine::Ctx, _key: &[u8]) {}
 
 /// Stores SORT's result at `dest` as a list (setKey: replacing any value, dropping the TTL), or
 /// deletes `dest` when there is nothing to store; counts the changes as Redis does.
-pub fn store_list(_ctx: &mut crate::engine::Ctx, _dest: &[u8], _values: Vec<Vec<u8>>) -> Result<(), Frame> {
+pub fn store_list(ctx: &mut crate::engine::Ctx, dest: &[u8], values: Vec<Vec<u8>>) -> Result<(), Frame> {
+    if values.is_empty() {
+        // As Redis's dbDelete: whatever is stored goes, expired or not.
+        if ctx.db().remove(dest).is_some() {
+            ctx.signal_modified(dest);
+            ctx.dirty(1);
+        }
+        return Ok(());
+    }
     Err(Frame::error("ERR SORT STORE needs the list type"))
 }
