@@ -3,6 +3,7 @@
 
 pub mod cmd;
 pub mod engine;
+pub mod persist;
 pub mod resp;
 pub mod server;
 
