@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 /// Sends `input`, then reads until the server closes or stays quiet for `quiet_ms`.
 fn exchange(addr: SocketAddr, input: &[u8], quiet_ms: u64) -> (Vec<u8>, bool) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.write_all(input).expect("write");
+    // The server may close before it has read everything: that is part of what is compared.
+    let _ = s.write_all(input);
     s.set_read_timeout(Some(Duration::from_millis(quiet_ms))).expect("timeout");
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
@@ -22,6 +23,8 @@ fn exchange(addr: SocketAddr, input: &[u8], quiet_ms: u64) -> (Vec<u8>, bool) {
         match s.read(&mut buf) {
             Ok(0) => return (out, true),
             Ok(n) => out.extend_from_slice(&buf[..n]),
+            // A reset (the server closed with our bytes unread) is a close too.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (out, true),
             Err(_) => return (out, false),
         }
     }
@@ -90,4 +93,35 @@ fn too_big_inline_and_count_lines() {
         assert_eq!(show(&want.0), show(&got.0));
         assert_eq!(want.1, got.1);
     }
+}
+
+/// Both servers with a 1 MB query buffer limit and a 1 MB bulk limit: a client that sends more
+/// than the limit without completing a command is closed without a reply; a bulk length above
+/// proto-max-bulk-len is a protocol error.
+#[test]
+fn configured_limits_close_the_connection() {
+    let Some(oracle) = RedisOracle::start(&["--client-query-buffer-limit", "1mb", "--proto-max-bulk-len", "1mb"])
+    else {
+        return;
+    };
+    let server = verdis::Server::builder()
+        .set("client-query-buffer-limit", "1mb")
+        .and_then(|b| b.set("proto-max-bulk-len", "1mb"))
+        .expect("config")
+        .start()
+        .expect("start verdis");
+    let mut oversized = b"*2\r\n$3\r\nGET\r\n$1000000\r\n".to_vec();
+    oversized.extend(vec![b'x'; 999_000]);
+    let mut too_long_bulk = b"*2\r\n$3\r\nGET\r\n$1048577\r\n".to_vec();
+    too_long_bulk.extend(b"abc");
+    let mut unterminated = b"*1\r\n$2000000\r\n".to_vec();
+    unterminated.extend(vec![b'y'; 1_100_000]);
+    for case in [oversized, too_long_bulk, unterminated] {
+        let want = exchange(oracle.addr, &case, 500);
+        let got = exchange(server.addr(), &case, 500);
+        assert_eq!(show(&want.0), show(&got.0), "input starting {}", show(&case[..30]));
+        assert_eq!(want.1, got.1, "closed? input starting {}", show(&case[..30]));
+    }
+    let mut w = Wire::connect(server.addr());
+    assert_eq!(w.call(&args("PING")), b"+PONG\r\n");
 }

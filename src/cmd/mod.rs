@@ -5,8 +5,10 @@ use crate::engine::Handler;
 
 pub mod args;
 pub mod command;
+pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod functions;
 pub mod info;
 pub mod keyspace;
 pub mod server;
@@ -19,4 +21,6 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
+        .or_else(|| config::handler(full_name))
+        .or_else(|| functions::handler(full_name))
 }

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod config;
+pub mod config_file;
 pub mod db;
 pub mod dict;
 pub mod docs;
@@ -83,6 +84,8 @@ pub struct Engine {
     pub outbox: Vec<(u64, Frame)>,
     /// State the active expire cycle keeps between cron calls.
     pub active_expire: expire::ActiveExpireState,
+    /// The configuration file CONFIG REWRITE updates; `None` when started without one.
+    pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
 }
 
 /// What a handler works with.
@@ -115,6 +118,7 @@ impl Engine {
             shutdown: None,
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
+            config_store: None,
         }
     }
 
@@ -181,14 +185,14 @@ impl Engine {
         let Some(mut cmd) = self.table.lookup(&argv[0]) else {
             // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
             client.last_cmd = "NULL";
-            return Frame::error(errors::unknown_command(argv));
+            return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         if cmd.is_container() && argv.len() >= 2 {
             match self.table.lookup_sub(cmd, &argv[1]) {
                 Some(sub) => cmd = sub,
                 None => {
                     client.last_cmd = "NULL";
-                    return Frame::error(errors::unknown_subcommand(&argv[1], cmd.meta.name));
+                    return Frame::error_untrimmed(errors::unknown_subcommand(&argv[1], cmd.meta.name));
                 }
             }
         }
@@ -201,12 +205,13 @@ impl Engine {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::wrong_arity(meta.name));
         }
-        if !client.authenticated && !flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
+        if !client.authenticated && self.config.requirepass.is_some() && !flags.contains(Flags::NO_AUTH) {
             self.command_stats[stat_index].rejected_calls += 1;
             return Frame::error(errors::NOAUTH);
         }
         let Some(handler) = handler else {
-            return Frame::error(errors::unknown_command(argv));
+            return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);

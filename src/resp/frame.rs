@@ -47,17 +47,24 @@ impl Frame {
     }
 
     /// An error reply. `text` starts with its code, as Redis's `addReplyError*` texts do after
-    /// the leading `-`; a text with no code gets `ERR ` in front, as addReplyErrorLength does.
+    /// the leading `-`. As Redis's addReplyErrorFormat, trailing CR/LF are trimmed and the ones
+    /// left inside become spaces, so the reply stays one protocol line.
     pub fn error(text: impl Into<String>) -> Frame {
         let mut text: String = text.into();
         if text.starts_with('-') {
             text.remove(0);
         }
-        // Redis replaces newlines so the reply stays one protocol line.
         if text.contains(['\r', '\n']) {
-            text = text.replace(['\r', '\n'], " ");
+            let trimmed = text.trim_end_matches(['\r', '\n']);
+            text = trimmed.replace(['\r', '\n'], " ");
         }
         Frame::Error(text)
+    }
+
+    /// An error reply whose CR/LF all become spaces, trailing ones included (Redis's
+    /// rejectCommandFormat and the unknown-command error do not trim).
+    pub fn error_untrimmed(text: impl Into<String>) -> Frame {
+        Frame::Error(text.into().replace(['\r', '\n'], " "))
     }
 
     pub fn bulk(bytes: impl Into<Vec<u8>>) -> Frame {

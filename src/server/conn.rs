@@ -7,6 +7,10 @@ use std::io::{self, Read, Write};
 /// Bytes read per read call (Redis's PROTO_IOBUF_LEN is 16 KiB; a larger scratch buffer means
 /// fewer system calls for pipelines).
 pub const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// The query buffer a reading client gets (Redis's PROTO_IOBUF_LEN).
+pub const QUERY_BUF_BYTES: usize = 16 * 1024;
+/// Above this size an unused query buffer is shrunk (Redis's PROTO_RESIZE_THRESHOLD).
+pub const QUERY_RESIZE_THRESHOLD_BYTES: usize = 32 * 1024;
 
 pub struct Conn {
     pub stream: TcpStream,
@@ -18,6 +22,8 @@ pub struct Conn {
     /// Encoded replies not yet written start at `out_pos`.
     pub out: Vec<u8>,
     pub out_pos: usize,
+    /// Largest query buffer length since the last resize check (Redis's querybuf_peak).
+    pub query_peak: usize,
     /// Stop reading; close once `out` is written.
     pub closing: bool,
     /// The peer closed or the socket failed: close now.
@@ -39,6 +45,7 @@ impl Conn {
             parser: RequestParser::new(),
             query: Vec::new(),
             query_pos: 0,
+            query_peak: 0,
             out: Vec::new(),
             out_pos: 0,
             closing: false,
@@ -56,6 +63,10 @@ impl Conn {
     /// arrived, without zero-filling a chunk for every read.
     pub fn read_available(&mut self, max_bytes: usize, scratch: &mut [u8]) -> (ReadOutcome, usize) {
         self.compact_query();
+        // Like Redis, a client that sends anything gets a PROTO_IOBUF_LEN query buffer.
+        if self.query.capacity() < QUERY_BUF_BYTES {
+            self.query.reserve(QUERY_BUF_BYTES - self.query.len());
+        }
         let mut total = 0;
         while total < max_bytes {
             match self.stream.read(scratch) {
@@ -69,7 +80,31 @@ impl Conn {
                 Err(_) => return (ReadOutcome::Closed, total),
             }
         }
+        self.query_peak = self.query_peak.max(self.query.len());
         (ReadOutcome::Open, total)
+    }
+
+    /// Redis's clientsCronResizeQueryBuffer: an idle client's empty buffer is freed, and a buffer
+    /// much larger than its recent peak shrinks. Returns true when it changed the buffer.
+    pub fn resize_query_buffer(&mut self, idle_ms: u64) -> bool {
+        let size = self.query.capacity();
+        let mut changed = false;
+        if idle_ms > 2000 && self.pending_query().is_empty() {
+            self.query = Vec::new();
+            self.query_pos = 0;
+            changed = size > 0;
+        } else if size > QUERY_RESIZE_THRESHOLD_BYTES && size / 2 > self.query_peak {
+            self.compact_query();
+            self.query.shrink_to(self.query_peak.max(self.query.len()));
+            changed = true;
+        }
+        self.query_peak = self.query.len() - self.query_pos;
+        changed
+    }
+
+    /// Bytes allocated for the query buffer and not used (CLIENT LIST's qbuf-free).
+    pub fn query_free(&self) -> usize {
+        self.query.capacity() - self.pending_query().len()
     }
 
     /// Drops the parsed prefix of the query buffer: free when everything was parsed, a move of

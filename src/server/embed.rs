@@ -26,6 +26,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Sets one configuration parameter as CONFIG SET would (`"maxmemory"`, `"100mb"`), with
+    /// Redis's validation; the error is Redis's CONFIG SET error text.
+    pub fn set(mut self, name: &str, value: &str) -> Result<Self, String> {
+        self.config.set(name, value.as_bytes())?;
+        Ok(self)
+    }
+
     /// Seeds the engine's RNG (SPOP, RANDOMKEY, ...): the same seed, the same choices.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;

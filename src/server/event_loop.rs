@@ -278,6 +278,7 @@ impl EventLoop {
                     }
                     if let Some(c) = self.engine.client_mut(id) {
                         c.io.qbuf = conn.query.len() - conn.query_pos;
+                        c.io.qbuf_free = conn.query_free();
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
                     let reply = self.engine.execute(id, &argv, now_ms);
@@ -307,6 +308,7 @@ impl EventLoop {
         }
         if let Some(c) = self.engine.client_mut(id) {
             c.io.qbuf = conn.query.len() - conn.query_pos;
+            c.io.qbuf_free = conn.query_free();
             c.io.omem = conn.pending_output_bytes();
         }
     }
@@ -367,12 +369,25 @@ impl EventLoop {
     fn cron(&mut self, now_ms: u64) {
         self.engine.cron(now_ms);
         self.close_idle_clients(now_ms);
+        self.resize_query_buffers(now_ms);
         let (user, sys) = process::cpu_seconds();
         let p = &mut self.engine.process;
         p.rss_bytes = process::rss_bytes();
         p.used_cpu_user_s = user;
         p.used_cpu_sys_s = sys;
         p.connected_clients = self.by_client.len();
+    }
+
+    /// Shrinks or frees query buffers of clients that no longer need them (Redis's clientsCron).
+    fn resize_query_buffers(&mut self, now_ms: u64) {
+        for conn in self.conns.iter_mut().flatten() {
+            let Some(client) = self.engine.clients.get_mut(&conn.client_id) else { continue };
+            let idle_ms = now_ms.saturating_sub(client.last_interaction_ms);
+            if conn.resize_query_buffer(idle_ms) {
+                client.io.qbuf = conn.pending_query().len();
+                client.io.qbuf_free = conn.query_free();
+            }
+        }
     }
 
     fn close_idle_clients(&mut self, now_ms: u64) {

@@ -3,137 +3,99 @@
 
 use super::event_loop::{bind_listeners, unix_ms, EventLoop};
 use super::log::{self, Level};
-use crate::engine::config::Config;
+use crate::engine::config::{host, Config, LogLevel};
+use crate::engine::config_file::{fatal_text, load_config, parse_argv, startup_text, Invocation, REDIS_VERSION};
 use crate::engine::Engine;
 use std::sync::atomic::Ordering;
 
-/// Options of the start-up that the engine's Config does not hold.
+/// Options of the start-up that the engine's Config does not act on itself.
 #[derive(Debug, Default)]
 pub struct StartOptions {
     pub config_file: Option<String>,
-    pub loglevel: Option<String>,
-    pub logfile: String,
     pub always_show_logo: bool,
-    pub dir: Option<String>,
+    pub warnings: Vec<String>,
 }
 
-/// Turns the command line into configuration text, as redis-server's main() does: a first
-/// argument not starting with `--` is the config file; each `--name` starts a new line and the
-/// words after it are its arguments.
-pub fn args_to_config_text(args: &[String]) -> (Option<String>, String) {
-    let mut iter = args.iter().peekable();
-    let mut file = None;
-    if let Some(first) = iter.peek() {
-        if !first.starts_with("--") {
-            file = iter.next().cloned();
-        }
-    }
-    let mut text = String::new();
-    let mut first_word = true;
-    for arg in iter {
-        if let Some(name) = arg.strip_prefix("--") {
-            if !name.is_empty() && !first_word {
-                text.push('\n');
-            }
-            if !name.is_empty() {
-                text.push_str(name);
-                first_word = false;
-                continue;
-            }
-        }
-        text.push(' ');
-        text.push_str(&quote(arg));
-        first_word = false;
-    }
-    (file, text)
+/// Redis's built-in `bind` is `* -::*`; verdis-server, like the redis.conf Redis ships, listens on
+/// loopback unless the configuration says otherwise.
+const DEFAULT_BIND: &[u8] = b"127.0.0.1 -::1";
+
+fn usage() -> &'static str {
+    "Usage: ./verdis-server [/path/to/redis.conf] [options] [-]\n       ./verdis-server - (read config from stdin)\n       ./verdis-server -v or --version\n       ./verdis-server -h or --help\n\nExamples:\n       ./verdis-server (run the server with default config)\n       ./verdis-server /etc/redis/6379.conf\n       ./verdis-server --port 7777\n       ./verdis-server /etc/myredis.conf --loglevel verbose -\n"
 }
 
-fn quote(arg: &str) -> String {
-    if arg.is_empty() {
-        return "\"\"".to_string();
-    }
-    if arg.contains([' ', '"', '\'', '\t']) {
-        return format!("\"{}\"", arg.replace('\\', "\\\\").replace('"', "\\\""));
-    }
-    arg.to_string()
-}
-
-/// Applies configuration text to `config` (the subset the foundation understands; the full
-/// registry replaces this).
-pub fn apply_config_text(config: &mut Config, opts: &mut StartOptions, text: &str) -> Result<(), String> {
-    for (n, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+/// The binary's main, given the whole argv (program name first): returns the exit code.
+pub fn main_with_args(argv: Vec<String>) -> i32 {
+    let startup = match parse_argv(&argv) {
+        Invocation::Version => {
+            println!(
+                "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=verdis-{}",
+                env!("CARGO_PKG_VERSION")
+            );
+            return 0;
         }
-        let Some(words) = crate::resp::split::split_args(trimmed.as_bytes()) else {
-            return Err(fatal(n + 1, trimmed, "Unbalanced quotes in configuration line"));
-        };
-        let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
-        let Some(name) = words.first().map(|w| w.to_ascii_lowercase()) else {
-            continue;
-        };
-        let arg = words.get(1).cloned().unwrap_or_default();
-        let int = |s: &str| {
-            s.parse::<u64>().map_err(|_| fatal(n + 1, trimmed, "argument couldn't be parsed into an integer"))
-        };
-        match name.as_str() {
-            "port" => config.port = int(&arg)? as u16,
-            "bind" => config.bind = words[1..].to_vec(),
-            "requirepass" => config.requirepass = if arg.is_empty() { None } else { Some(arg.into_bytes()) },
-            "protected-mode" => config.protected_mode = arg.eq_ignore_ascii_case("yes"),
-            "databases" => config.databases = int(&arg)? as usize,
-            "hz" => config.hz = int(&arg)?.clamp(1, 500) as u32,
-            "timeout" => config.timeout_s = int(&arg)?,
-            "maxclients" => config.maxclients = int(&arg)?,
-            "verdis-seed" => config.seed = int(&arg)?,
-            "loglevel" => opts.loglevel = Some(arg),
-            "logfile" => opts.logfile = arg,
-            "always-show-logo" => opts.always_show_logo = arg.eq_ignore_ascii_case("yes"),
-            "dir" => opts.dir = Some(arg),
-            _ => log::log_role(
-                Level::Verbose,
-                'C',
-                &format!("Configuration directive '{name}' accepted but not implemented"),
-            ),
+        Invocation::Help => {
+            eprint!("{}", usage());
+            return 1;
         }
-    }
-    Ok(())
-}
-
-fn fatal(line_no: usize, line: &str, reason: &str) -> String {
-    format!(
-        "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line {line_no}\n>>> '{line}'\n{reason}\n"
-    )
-}
-
-/// The binary's main: returns the process exit code.
-pub fn main_with_args(args: Vec<String>) -> i32 {
-    if args.iter().any(|a| a == "-v" || a == "--version") {
-        println!("Redis server v=7.0.15 sha=00000000:0 malloc=libc bits=64 build=verdis-{}", env!("CARGO_PKG_VERSION"));
-        return 0;
-    }
-    let (file, cli_text) = args_to_config_text(&args);
-    let mut config = Config::default();
-    let mut opts = StartOptions { config_file: file.clone(), ..StartOptions::default() };
-    let mut text = String::new();
-    if let Some(path) = &file {
-        match std::fs::read_to_string(path) {
-            Ok(t) => text.push_str(&t),
-            Err(e) => {
-                eprintln!("Fatal error, can't open config file '{path}': {e}");
-                return 1;
-            }
+        Invocation::TestMemory(_) | Invocation::CheckSystem => {
+            eprintln!("verdis-server does not implement --test-memory or --check-system");
+            return 1;
         }
-        text.push('\n');
-    }
-    text.push_str(&cli_text);
-    if let Err(e) = apply_config_text(&mut config, &mut opts, &text) {
-        eprint!("{e}");
+        Invocation::Run(startup) => startup,
+    };
+    let mut base = Config { chdir: Some(host::os_chdir), ..Config::default() };
+    if let Err(e) = base.set("dir", b".").and_then(|_| base.set("bind", DEFAULT_BIND)) {
+        eprintln!("Can't read the working directory: {e}");
         return 1;
     }
-    let level = opts.loglevel.as_deref().and_then(Level::parse).unwrap_or(Level::Notice);
-    log::configure(level, &opts.logfile);
+    // The config file's absolute path is taken before `dir` changes the working directory.
+    let config_file = startup
+        .config_file
+        .as_ref()
+        .map(|f| std::fs::canonicalize(f).map(|p| p.display().to_string()).unwrap_or_else(|_| f.clone()));
+    let file_text = match &config_file {
+        Some(path) => match std::fs::read(path) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("Fatal error, can't open config file '{path}': {}", host::strerror(&e));
+                return 1;
+            }
+        },
+        None => None,
+    };
+    let stdin_text = if startup.from_stdin {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf);
+        Some(buf)
+    } else {
+        None
+    };
+    let text = startup_text(&startup, file_text.as_deref(), stdin_text.as_deref()).unwrap_or_default();
+    let loaded = match load_config(&text, base, &mut |path: &str| host::read_include(path)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprint!("{}", e.message());
+            return 1;
+        }
+    };
+    let config = loaded.config;
+    let level = match config.loglevel() {
+        LogLevel::Debug => Level::Debug,
+        LogLevel::Verbose => Level::Verbose,
+        LogLevel::Notice => Level::Notice,
+        LogLevel::Warning => Level::Warning,
+    };
+    let logfile = config.logfile();
+    if !logfile.is_empty() {
+        if let Err(e) = std::fs::OpenOptions::new().create(true).append(true).open(&logfile) {
+            eprint!("{}", fatal_text(None, &format!("Can't open the log file: {}", host::strerror(&e))));
+            return 1;
+        }
+    }
+    log::configure(level, &logfile);
+    let always_show_logo = config.get_by_name("always-show-logo").is_some_and(|v| v == b"yes");
+    let opts = StartOptions { config_file, always_show_logo, warnings: loaded.warnings };
     run(config, opts)
 }
 
@@ -149,11 +111,8 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         ),
     );
     log::log_role(Level::Warning, 'C', "Configuration loaded");
-    if let Some(dir) = &opts.dir {
-        if let Err(e) = std::env::set_current_dir(dir) {
-            log::log(Level::Warning, &format!("Can't chdir to '{dir}': {e}"));
-            return 1;
-        }
+    for warning in &opts.warnings {
+        log::log_role(Level::Verbose, 'C', warning);
     }
     let listeners = match bind_listeners(&config.bind, config.port) {
         Ok(l) if !l.is_empty() => l,
@@ -168,12 +127,10 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     engine.process.tcp_port = port;
     engine.process.os = super::process::os_string();
     engine.process.total_system_memory_bytes = super::process::total_system_memory_bytes();
-    engine.process.config_file = opts
-        .config_file
-        .as_ref()
-        .and_then(|f| std::fs::canonicalize(f).ok())
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    engine.process.config_file = opts.config_file.clone().unwrap_or_default();
+    if let Some(path) = &opts.config_file {
+        engine.config_store = Some(Box::new(host::FileConfigStore { path: path.into() }));
+    }
     engine.process.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
     if opts.always_show_logo {
         log::write_raw(&banner(port, pid));
@@ -213,20 +170,4 @@ fn banner(port: u16, pid: u32) -> String {
         "\n                verdis {} (Redis 7.0.15 compatible) 64 bit\n\n                Running in standalone mode\n                Port: {port}\n                PID: {pid}\n\n",
         env!("CARGO_PKG_VERSION")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn command_line_to_text() {
-        let args: Vec<String> = ["redis.conf", "--port", "7000", "--save", "", "--bind", "127.0.0.1", "::1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let (file, text) = args_to_config_text(&args);
-        assert_eq!(file.as_deref(), Some("redis.conf"));
-        assert_eq!(text, "port 7000\nsave \"\"\nbind 127.0.0.1 ::1");
-    }
 }

@@ -1,0 +1,133 @@
+//! Running generated operations against a system under test and the model
+//! side by side.
+
+use crate::model::{KeyState, Model, NUM_DBS};
+use crate::op::{Op, Step};
+use crate::reply::Reply;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The system under test, seen as the model sees Redis.
+pub trait System {
+    /// Runs one command for `client` at time `now_ms`.
+    fn execute(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply;
+
+    /// The live keys of `db` at `now_ms` (value bytes and expire time), for
+    /// whole-state comparison after every step; `None` skips the comparison.
+    fn snapshot(&mut self, _db: usize, _now_ms: u64) -> Option<BTreeMap<Vec<u8>, KeyState>> {
+        None
+    }
+}
+
+/// Why a run failed.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// Index of the failing operation.
+    pub step: usize,
+    /// The failing operation.
+    pub op: Op,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "step {} ({:?}): {}", self.step, self.op, self.message)
+    }
+}
+
+/// Upper bound on SCAN calls in one `ScanAll` (the key alphabet is tiny).
+const MAX_SCAN_CALLS: usize = 10_000;
+
+/// Runs `ops` against `sys` and the model, starting the clock at `start_ms`
+/// on connection 0, and stops at the first disagreement.
+pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model, Failure> {
+    let mut model = Model::new();
+    let mut now_ms = start_ms;
+    let mut client = 0u64;
+    for (step, op) in ops.iter().enumerate() {
+        let fail = |message: String| Failure { step, op: op.clone(), message };
+        match op.step() {
+            Step::Command(argv) => {
+                let actual = sys.execute(client, &argv, now_ms);
+                model.check(client, &argv, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
+            }
+            Step::ScanAll { pattern, type_name } => {
+                scan_all(&mut model, sys, client, now_ms, pattern, type_name).map_err(fail)?;
+            }
+            Step::AdvanceTime(ms) => now_ms += ms,
+            Step::SwitchClient(n) => client = n,
+        }
+        compare_state(&model, sys, now_ms).map_err(fail)?;
+    }
+    Ok(model)
+}
+
+fn scan_all(
+    model: &mut Model,
+    sys: &mut impl System,
+    client: u64,
+    now_ms: u64,
+    pattern: Option<Vec<u8>>,
+    type_name: Option<Vec<u8>>,
+) -> Result<(), String> {
+    let expectation = model.scan_expectation(client, pattern.as_deref(), type_name.as_deref(), now_ms);
+    let mut cursor = b"0".to_vec();
+    let mut union = BTreeSet::new();
+    for _ in 0..MAX_SCAN_CALLS {
+        let mut argv = vec![b"SCAN".to_vec(), cursor.clone()];
+        if let Some(p) = &pattern {
+            argv.extend([b"MATCH".to_vec(), p.clone()]);
+        }
+        if let Some(t) = &type_name {
+            argv.extend([b"TYPE".to_vec(), t.clone()]);
+        }
+        let actual = sys.execute(client, &argv, now_ms);
+        model.check(client, &argv, now_ms, &actual).map_err(|m| m.to_string())?;
+        let Reply::Array(parts) = actual else {
+            return Err("SCAN reply is not an array".into());
+        };
+        if let [Reply::Bulk(next), Reply::Array(keys)] = parts.as_slice() {
+            for key in keys {
+                if let Reply::Bulk(k) = key {
+                    union.insert(k.clone());
+                }
+            }
+            if next.as_slice() == b"0" {
+                model.note_full_scan(client, pattern.as_deref(), now_ms);
+                return expectation.check_union(&union);
+            }
+            cursor = next.clone();
+        } else {
+            return Err("SCAN reply is not [cursor, keys]".into());
+        }
+    }
+    Err(format!("SCAN did not finish within {MAX_SCAN_CALLS} calls"))
+}
+
+/// Compares the whole keyspace of every database of `sys` with the model at `now_ms`.
+pub fn compare_state(model: &Model, sys: &mut impl System, now_ms: u64) -> Result<(), String> {
+    for db in 0..NUM_DBS {
+        let Some(actual) = sys.snapshot(db, now_ms) else {
+            return Ok(());
+        };
+        let expected = model.keys(db, now_ms);
+        if actual != expected {
+            return Err(format!("db {db} state differs:\n  model:  {}\n  system: {}", show(&expected), show(&actual)));
+        }
+    }
+    Ok(())
+}
+
+fn show(keys: &BTreeMap<Vec<u8>, KeyState>) -> String {
+    keys.iter()
+        .map(|(k, (v, ttl))| {
+            format!(
+                "{:?}={:?}{}",
+                String::from_utf8_lossy(k),
+                String::from_utf8_lossy(v),
+                ttl.map_or(String::new(), |t| format!("@{t}"))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

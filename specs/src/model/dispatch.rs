@@ -1,0 +1,165 @@
+//! Command lookup, arity checks and the generic error texts.
+
+use super::{expiry, keyspace, strings, Model};
+use crate::num::c_str;
+use crate::reply::Reply;
+
+/// What every command implementation receives.
+pub(super) struct Call<'a> {
+    /// The connection issuing the command.
+    pub client: u64,
+    /// The connection's selected database.
+    pub db: usize,
+    /// The arguments, command name included.
+    pub argv: &'a [Vec<u8>],
+    /// The current time.
+    pub now_ms: u64,
+    /// The command's lower-case name (used in error texts).
+    pub name: &'static str,
+}
+
+impl Call<'_> {
+    /// Argument `i` (the command name is argument 0).
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    /// `ERR invalid expire time in '<cmd>' command`.
+    pub fn invalid_expire(&self) -> Reply {
+        Reply::err(&format!("invalid expire time in '{}' command", self.name))
+    }
+
+    /// `ERR wrong number of arguments for '<cmd>' command`.
+    pub fn wrong_arity(&self) -> Reply {
+        wrong_arity(self.name)
+    }
+}
+
+type Handler = fn(&mut Model, &Call) -> Reply;
+
+/// (name, arity as in COMMAND INFO, implementation). A positive arity is an
+/// exact argument count, a negative one a minimum.
+const COMMANDS: &[(&str, i32, Handler)] = &[
+    // strings
+    ("get", 2, strings::get),
+    ("set", -3, strings::set),
+    ("setnx", 3, strings::setnx),
+    ("setex", 4, strings::setex),
+    ("psetex", 4, strings::psetex),
+    ("mget", -2, strings::mget),
+    ("mset", -3, strings::mset),
+    ("msetnx", -3, strings::msetnx),
+    ("getset", 3, strings::getset),
+    ("getdel", 2, strings::getdel),
+    ("getex", -2, strings::getex),
+    ("append", 3, strings::append),
+    ("strlen", 2, strings::strlen),
+    ("getrange", 4, strings::getrange),
+    ("substr", 4, strings::getrange),
+    ("setrange", 4, strings::setrange),
+    ("incr", 2, strings::incr),
+    ("decr", 2, strings::decr),
+    ("incrby", 3, strings::incrby),
+    ("decrby", 3, strings::decrby),
+    ("incrbyfloat", 3, strings::incrbyfloat),
+    ("lcs", -3, strings::lcs),
+    // keyspace
+    ("del", -2, keyspace::del),
+    ("unlink", -2, keyspace::del),
+    ("exists", -2, keyspace::exists),
+    ("type", 2, keyspace::type_cmd),
+    ("rename", 3, keyspace::rename),
+    ("renamenx", 3, keyspace::renamenx),
+    ("move", 3, keyspace::move_cmd),
+    ("copy", -3, keyspace::copy),
+    ("swapdb", 3, keyspace::swapdb),
+    ("select", 2, keyspace::select),
+    ("dbsize", 1, keyspace::dbsize),
+    ("touch", -2, keyspace::touch),
+    ("keys", 2, keyspace::keys),
+    ("randomkey", 1, keyspace::randomkey),
+    ("scan", -2, keyspace::scan),
+    ("flushdb", -1, keyspace::flushdb),
+    ("flushall", -1, keyspace::flushall),
+    ("ping", -1, keyspace::ping),
+    ("echo", 2, keyspace::echo),
+    // expiry
+    ("expire", -3, expiry::expire),
+    ("pexpire", -3, expiry::pexpire),
+    ("expireat", -3, expiry::expireat),
+    ("pexpireat", -3, expiry::pexpireat),
+    ("ttl", 2, expiry::ttl),
+    ("pttl", 2, expiry::pttl),
+    ("expiretime", 2, expiry::expiretime),
+    ("pexpiretime", 2, expiry::pexpiretime),
+    ("persist", 2, expiry::persist),
+];
+
+/// The lower-case names of every modelled command.
+pub fn command_names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|(name, _, _)| *name)
+}
+
+/// Finds a command by name, ignoring ASCII case (a NUL byte never matches).
+fn find(name: &[u8]) -> Option<&'static (&'static str, i32, Handler)> {
+    COMMANDS.iter().find(|(n, _, _)| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
+pub(super) fn wrong_arity(name: &str) -> Reply {
+    Reply::err(&format!("wrong number of arguments for '{name}' command"))
+}
+
+/// Redis's "%.Ns" of a byte string: stops at NUL, at most `max` bytes.
+fn c_prefix(bytes: &[u8], max: usize) -> &[u8] {
+    let s = c_str(bytes);
+    &s[..s.len().min(max)]
+}
+
+/// Error texts may carry client bytes; CR and LF become spaces so the reply
+/// stays one line.
+pub(super) fn one_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace(['\r', '\n'], " ")
+}
+
+/// `ERR unknown command '<name>', with args beginning with: '<a1>' '<a2>' `:
+/// the name is cut to 128 bytes, and quoted arguments are added while the
+/// argument text is shorter than 128 bytes, each cut to fit that budget.
+pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
+    let mut args: Vec<u8> = Vec::new();
+    for arg in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let budget = 128 - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(c_prefix(arg, budget));
+        args.extend_from_slice(b"' ");
+    }
+    let name = argv.first().map_or(&[][..], |n| c_prefix(n, 128));
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(name);
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend_from_slice(&args);
+    Reply::Error(one_line(&text))
+}
+
+/// Looks the command up, checks its arity and runs it.
+pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply {
+    let Some(first) = argv.first() else {
+        // Redis never dispatches an empty command; the model answers as for
+        // an unknown empty name.
+        return unknown_command(&[Vec::new()]);
+    };
+    let Some(&(name, arity, handler)) = find(first) else {
+        return unknown_command(argv);
+    };
+    let argc = argv.len() as i64;
+    let arity = i64::from(arity);
+    if (arity > 0 && argc != arity) || argc < -arity {
+        return wrong_arity(name);
+    }
+    let call = Call { client, db: model.client(client).db, argv, now_ms, name };
+    // Make sure the client exists from its first command on.
+    model.client_mut(client);
+    handler(model, &call)
+}

@@ -1,0 +1,228 @@
+//! The executable model: the keyspace as plain ordered maps.
+//!
+//! Everything is computed in the most direct way. Time is an argument
+//! (`now_ms`); a key whose expire time is strictly before `now_ms` is dead
+//! (Redis's `keyIsExpired` is `now > when`). Dead keys are kept in the map
+//! until a command would have deleted them in Redis (any lookup of that key,
+//! an overwrite, a flush): this lets the model bound DBSIZE, which counts
+//! dead keys that Redis has not reclaimed yet. Active expiry is not modelled,
+//! so DBSIZE is checked against a range (see [`Model::check`]).
+
+mod check;
+mod dispatch;
+mod expiry;
+mod keyspace;
+mod strings;
+
+use crate::reply::Reply;
+use std::collections::BTreeMap;
+
+pub use check::Mismatch;
+pub use keyspace::ScanExpectation;
+
+/// Number of logical databases (Redis's default `databases 16`).
+pub const NUM_DBS: usize = 16;
+
+/// Redis's default `proto-max-bulk-len`: the largest string a command may build.
+pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
+
+/// A stored value. Only strings are modelled, as plain bytes: Redis's
+/// int/embstr/raw encodings are representation, not semantics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MValue {
+    /// A string value.
+    Str(Vec<u8>),
+}
+
+impl MValue {
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            MValue::Str(_) => "string",
+        }
+    }
+}
+
+/// A key's value and absolute expire time (Unix milliseconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The value.
+    pub value: MValue,
+    /// When set, the key is dead once `now_ms > expire_at_ms`.
+    pub expire_at_ms: Option<u64>,
+}
+
+impl Item {
+    /// True when the key is logically expired at `now_ms`.
+    pub fn is_dead(&self, now_ms: u64) -> bool {
+        self.expire_at_ms.is_some_and(|at| now_ms > at)
+    }
+}
+
+/// Per-connection state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientState {
+    /// The selected database.
+    pub db: usize,
+    /// The protocol version (2 or 3). Replies are protocol-neutral, so this
+    /// is recorded but changes no reply of the modelled commands.
+    pub resp: u8,
+}
+
+impl Default for ClientState {
+    fn default() -> Self {
+        ClientState { db: 0, resp: 2 }
+    }
+}
+
+/// The whole server state as the model sees it.
+#[derive(Clone, Debug)]
+pub struct Model {
+    dbs: Vec<BTreeMap<Vec<u8>, Item>>,
+    clients: BTreeMap<u64, ClientState>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model::new()
+    }
+}
+
+/// A live key's value and expire time, as returned by [`Model::keys`].
+pub type KeyState = (Vec<u8>, Option<u64>);
+
+impl Model {
+    /// An empty server: 16 empty databases, no clients yet (clients appear,
+    /// on db 0 with RESP2, when first used).
+    pub fn new() -> Model {
+        Model { dbs: vec![BTreeMap::new(); NUM_DBS], clients: BTreeMap::new() }
+    }
+
+    /// Executes one command for `client` at time `now_ms` and returns the
+    /// reply Redis 7.0 would give. For commands whose reply is not fully
+    /// determined (KEYS order, RANDOMKEY, SCAN, DBSIZE), this returns one
+    /// valid reply; use [`Model::check`] to judge another implementation.
+    pub fn apply(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply {
+        dispatch::run(self, client, argv, now_ms)
+    }
+
+    /// The lower-case names of every command the model implements.
+    pub fn command_names() -> Vec<&'static str> {
+        dispatch::command_names().collect()
+    }
+
+    /// Sets a client's protocol version (what HELLO 2/3 would do).
+    pub fn set_protocol(&mut self, client: u64, resp: u8) {
+        self.client_mut(client).resp = resp;
+    }
+
+    /// A client's state (the default state if the client is unknown).
+    pub fn client(&self, client: u64) -> ClientState {
+        self.clients.get(&client).cloned().unwrap_or_default()
+    }
+
+    /// The database a client has selected.
+    pub fn selected_db(&self, client: u64) -> usize {
+        self.client(client).db
+    }
+
+    fn client_mut(&mut self, client: u64) -> &mut ClientState {
+        self.clients.entry(client).or_default()
+    }
+
+    /// The live keys of a database at `now_ms`: value bytes and expire time.
+    pub fn keys(&self, db: usize, now_ms: u64) -> BTreeMap<Vec<u8>, KeyState> {
+        let Some(map) = self.dbs.get(db) else {
+            return BTreeMap::new();
+        };
+        map.iter()
+            .filter(|(_, item)| !item.is_dead(now_ms))
+            .map(|(k, item)| {
+                let MValue::Str(bytes) = &item.value;
+                (k.clone(), (bytes.clone(), item.expire_at_ms))
+            })
+            .collect()
+    }
+
+    /// The live keys of every database, indexed by database number.
+    pub fn all_keys(&self, now_ms: u64) -> Vec<BTreeMap<Vec<u8>, KeyState>> {
+        (0..NUM_DBS).map(|db| self.keys(db, now_ms)).collect()
+    }
+
+    /// One live item, if any.
+    pub fn item(&self, db: usize, key: &[u8], now_ms: u64) -> Option<&Item> {
+        self.dbs.get(db)?.get(key).filter(|item| !item.is_dead(now_ms))
+    }
+
+    /// How many keys are live in `db`: the least DBSIZE may report.
+    pub fn live_len(&self, db: usize, now_ms: u64) -> usize {
+        self.dbs.get(db).map_or(0, |m| m.values().filter(|i| !i.is_dead(now_ms)).count())
+    }
+
+    /// How many keys Redis may still physically hold in `db` (live ones plus
+    /// dead ones no command has reclaimed): the most DBSIZE may report.
+    pub fn stored_len(&self, db: usize) -> usize {
+        self.dbs.get(db).map_or(0, BTreeMap::len)
+    }
+
+    /// Forgets dead keys (what a complete active-expiry cycle would do).
+    pub fn purge_dead(&mut self, now_ms: u64) {
+        for map in &mut self.dbs {
+            map.retain(|_, item| !item.is_dead(now_ms));
+        }
+    }
+
+    // ----- primitives used by the command implementations -----
+
+    /// Redis's lookupKey: a dead key is deleted and reported missing.
+    fn lookup(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&Item> {
+        let map = &mut self.dbs[db];
+        if map.get(key).is_some_and(|item| item.is_dead(now_ms)) {
+            map.remove(key);
+        }
+        map.get(key)
+    }
+
+    /// True when a live key exists (deleting it if it is dead).
+    fn exists(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.lookup(db, key, now_ms).is_some()
+    }
+
+    /// The string value of a live key (deleting it if it is dead).
+    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Vec<u8>> {
+        self.lookup(db, key, now_ms).map(|item| {
+            let MValue::Str(bytes) = &item.value;
+            bytes.clone()
+        })
+    }
+
+    /// The expire time of a live key (None also when the key is missing).
+    fn expire_of(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<u64> {
+        self.lookup(db, key, now_ms).and_then(|i| i.expire_at_ms)
+    }
+
+    /// Stores a string, dropping any TTL unless `keep_ttl` (Redis's setKey).
+    fn set_str(&mut self, db: usize, key: &[u8], value: Vec<u8>, keep_ttl: bool) {
+        let map = &mut self.dbs[db];
+        let expire_at_ms = if keep_ttl { map.get(key).and_then(|i| i.expire_at_ms) } else { None };
+        map.insert(key.to_vec(), Item { value: MValue::Str(value), expire_at_ms });
+    }
+
+    /// Replaces the value of an existing key, keeping its TTL (dbOverwrite),
+    /// or creates it without TTL (dbAdd).
+    fn overwrite_str(&mut self, db: usize, key: &[u8], value: Vec<u8>) {
+        self.set_str(db, key, value, true);
+    }
+
+    /// Sets or clears the expire time of an existing key.
+    fn set_expire(&mut self, db: usize, key: &[u8], at_ms: Option<u64>) {
+        if let Some(item) = self.dbs[db].get_mut(key) {
+            item.expire_at_ms = at_ms;
+        }
+    }
+
+    /// Deletes a key after the usual lookup; true when a live key was removed.
+    fn delete(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.exists(db, key, now_ms) && self.dbs[db].remove(key).is_some()
+    }
+}

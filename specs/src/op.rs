@@ -1,0 +1,623 @@
+//! Generated operations for state-machine tests.
+//!
+//! Every argument is drawn from a small alphabet, so keys collide, values
+//! are often numbers, and expire times land exactly on the instants that
+//! `AdvanceTime` reaches. Absolute times are offsets from [`EPOCH_MS`]: a
+//! test using absolute-time operations must start its clock there.
+//!
+//! `Op` derives [`arbitrary::Arbitrary`], so a fuzzer or a property test can
+//! build op sequences from raw bytes.
+
+use arbitrary::{Arbitrary, Unstructured};
+
+/// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
+pub const EPOCH_MS: u64 = 1_700_000_000_000;
+
+/// Picks `table[i % len]`.
+fn pick<T: Copy>(table: &[T], i: u8) -> T {
+    table[usize::from(i) % table.len()]
+}
+
+/// A key name; `a` and `b` are the most frequent.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key(pub u8);
+
+const KEY_TABLE: &[&str] = &["a", "a", "a", "a", "b", "b", "b", "b", "c", "c", "c", "d", "d", "key:1", "key:1", ""];
+
+impl Key {
+    /// The key's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(KEY_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// A value: mostly numbers of every flavour, some text.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Val(pub u8);
+
+const VAL_TABLE: &[&str] = &[
+    "",
+    "0",
+    "1",
+    "-1",
+    "7",
+    "10",
+    "abc",
+    "hello",
+    "3.5",
+    "-0.25",
+    "1e3",
+    "0x10",
+    "9223372036854775807",
+    "-9223372036854775808",
+    " 1",
+    "01",
+    "inf",
+    "a\0b",
+    "abcbd",
+    "0.1",
+];
+
+impl Val {
+    /// The value's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(VAL_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// An integer-ish argument for INCRBY/DECRBY.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntArg(pub u8);
+
+const INT_TABLE: &[&str] =
+    &["0", "1", "-1", "2", "5", "100", "-100", "9223372036854775807", "-9223372036854775808", "x", "1.5", "", "+1"];
+
+/// A float-ish argument for INCRBYFLOAT.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloatArg(pub u8);
+
+const FLOAT_TABLE: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "0.1",
+    "1.5",
+    "-2.5",
+    "1e3",
+    "3.0e-2",
+    "0x1p-2",
+    "inf",
+    "-inf",
+    "nan",
+    "abc",
+    " 1",
+    "5.",
+    "1e400",
+    "1e5000",
+    "+.5",
+    "-0",
+    "10.5",
+    "0.0000001",
+    "123456789.123456789",
+];
+
+/// A GETRANGE index.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Index(pub u8);
+
+const INDEX_TABLE: &[&str] = &["0", "1", "2", "3", "-1", "-2", "-3", "-100", "100", "x"];
+
+/// A SETRANGE offset.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offset(pub u8);
+
+const OFFSET_TABLE: &[&str] = &["0", "1", "2", "3", "5", "10", "-1", "536870912", "x"];
+
+/// A relative time (seconds or milliseconds, depending on the command).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RelTime(pub u8);
+
+const REL_TABLE: &[&str] = &["1", "2", "3", "5", "10", "100", "1000", "0", "-1", "-5", "x", "9223372036854775807"];
+
+/// An absolute time, as an offset from [`EPOCH_MS`] in the command's unit.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbsTime(pub u8);
+
+/// Offsets from the epoch in the command's unit; `None` stands for the raw
+/// strings below (0, negative, garbage).
+const ABS_OFFSETS: &[i64] = &[-1000, -1, 0, 1, 2, 5, 10, 100, 1000, 60_000];
+const ABS_RAW: &[&str] = &["0", "1", "-1", "x"];
+
+impl AbsTime {
+    /// The argument text for a unit of `unit_ms` milliseconds.
+    fn text(self, unit_ms: u64) -> String {
+        let i = usize::from(self.0) % (ABS_OFFSETS.len() + ABS_RAW.len());
+        match ABS_OFFSETS.get(i) {
+            Some(off) => ((EPOCH_MS / unit_ms) as i64 + off).to_string(),
+            None => ABS_RAW[i - ABS_OFFSETS.len()].to_string(),
+        }
+    }
+}
+
+/// A database index argument; mostly 0..=2.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbIdx(pub u8);
+
+const DB_TABLE: &[&str] = &["0", "1", "2", "0", "1", "2", "15", "16", "-1", "x"];
+
+impl DbIdx {
+    /// The argument text.
+    pub fn text(self) -> &'static str {
+        pick(DB_TABLE, self.0)
+    }
+}
+
+/// A glob pattern for KEYS and SCAN MATCH.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pattern(pub u8);
+
+const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "**", "k*:1", "[", "[^", "*1", "[a-c]"];
+
+/// A SCAN TYPE argument.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeArg(pub u8);
+
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none"];
+
+/// A SCAN cursor (any value is accepted by Redis; some are invalid).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor(pub u8);
+
+const CURSOR_TABLE: &[&str] = &["0", "0", "1", "7", "x", "-1"];
+
+/// A SCAN COUNT argument.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountArg(pub u8);
+
+const COUNT_TABLE: &[&str] = &["1", "2", "10", "0", "x"];
+
+/// How far the clock moves.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delay(pub u8);
+
+const DELAY_TABLE: &[u64] = &[0, 1, 1, 2, 3, 5, 10, 100, 999, 1000, 1001, 5000];
+
+/// 1 to 4 keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyList(pub Vec<Key>);
+
+impl<'a> Arbitrary<'a> for KeyList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        (0..n).map(|_| Key::arbitrary(u)).collect::<Result<_, _>>().map(KeyList)
+    }
+}
+
+/// 1 to 3 key/value pairs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairList(pub Vec<(Key, Val)>);
+
+impl<'a> Arbitrary<'a> for PairList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=3)?;
+        (0..n).map(|_| Ok((Key::arbitrary(u)?, Val::arbitrary(u)?))).collect::<Result<_, _>>().map(PairList)
+    }
+}
+
+/// SET's NX/XX.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetCond {
+    Nx,
+    Xx,
+}
+
+/// SET's expire options.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetExpire {
+    Ex(RelTime),
+    Px(RelTime),
+    ExAt(AbsTime),
+    PxAt(AbsTime),
+    KeepTtl,
+}
+
+/// GETEX's options.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetExOpt {
+    Ex(RelTime),
+    Px(RelTime),
+    ExAt(AbsTime),
+    PxAt(AbsTime),
+    Persist,
+}
+
+/// Which member of the EXPIRE family.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpireCmd {
+    /// EXPIRE key seconds.
+    Expire(RelTime),
+    /// PEXPIRE key milliseconds.
+    PExpire(RelTime),
+    /// EXPIREAT key unix-seconds.
+    ExpireAt(AbsTime),
+    /// PEXPIREAT key unix-milliseconds.
+    PExpireAt(AbsTime),
+}
+
+/// The EXPIRE family's conditions.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpireCond {
+    Nx,
+    Xx,
+    Gt,
+    Lt,
+}
+
+/// LCS's reply shapes.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LcsMode {
+    /// The subsequence itself.
+    Plain,
+    /// LEN.
+    Len,
+    /// IDX, optionally MINMATCHLEN n (0..=3) and WITHMATCHLEN.
+    Idx { min_match_len: Option<u8>, with_match_len: bool },
+}
+
+/// Hand-picked malformed or unusual commands, to exercise error paths.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Malformed(pub u8);
+
+const MALFORMED_TABLE: &[&[&str]] = &[
+    &["GET"],
+    &["set", "a"],
+    &["NOSUCHCMD", "a", "b"],
+    &["nosuchcmd"],
+    &["set", "a", "v", "nx", "xx"],
+    &["set", "a", "v", "EX", "10", "PX", "10"],
+    &["set", "a", "v", "keepttl", "ex", "1"],
+    &["set", "a", "v", "ex"],
+    &["set", "a", "v", "nx\0junk"],
+    &["set", "a", "v", "ex", "10", "ex", "20"],
+    &["getex", "a", "persist", "ex", "1"],
+    &["getex", "a", "nx"],
+    &["expire", "a", "10", "nx", "gt"],
+    &["expire", "a", "10", "gt", "lt"],
+    &["expire", "a", "10", "foo"],
+    &["expire", "a", "10", "a\r\nb\n"],
+    &["expire", "a", "9223372036854775807"],
+    &["pexpire", "a", "9223372036854775807"],
+    &["mset", "a"],
+    &["mset", "a", "1", "b"],
+    &["msetnx", "a", "1", "b"],
+    &["lcs", "a", "b", "len", "idx"],
+    &["lcs", "a", "b", "minmatchlen"],
+    &["lcs", "a", "b", "foo"],
+    &["copy", "a", "a"],
+    &["copy", "a", "b", "db"],
+    &["flushdb", "x"],
+    &["flushall", "sync", "x"],
+    &["ping", "a", "b"],
+    &["select", "99999999999"],
+    &["swapdb", "0", "x"],
+    &["swapdb", "x", "0"],
+    &["Get", "a"],
+    &["dbsize", "x"],
+    &["scan", "0", "count", "0"],
+    &["scan", "0", "foo"],
+    &["scan", " 0"],
+    &["incrby", "a", "1.5"],
+    &["decrby", "a", "-9223372036854775808"],
+    &["setrange", "a", "-1", "x"],
+    &["echo"],
+    &["exists"],
+    &["getrange", "a", "x", "1"],
+    &["move", "a", "99999999999"],
+    &["setex", "a", "0", "v"],
+    &["psetex", "a", "-5", "v"],
+    &["rename", "nosuchkey", "a"],
+];
+
+/// One generated operation: a command, or a change of clock or connection.
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Get(Key),
+    Set {
+        key: Key,
+        value: Val,
+        cond: Option<SetCond>,
+        get: bool,
+        expire: Option<SetExpire>,
+    },
+    SetNx(Key, Val),
+    SetEx(Key, RelTime, Val),
+    PSetEx(Key, RelTime, Val),
+    MGet(KeyList),
+    MSet(PairList),
+    MSetNx(PairList),
+    GetSet(Key, Val),
+    GetDel(Key),
+    GetEx(Key, Option<GetExOpt>),
+    Append(Key, Val),
+    Strlen(Key),
+    GetRange(Key, Index, Index),
+    Substr(Key, Index, Index),
+    SetRange(Key, Offset, Val),
+    Incr(Key),
+    Decr(Key),
+    IncrBy(Key, IntArg),
+    DecrBy(Key, IntArg),
+    IncrByFloat(Key, FloatArg),
+    Lcs(Key, Key, LcsMode),
+    Del(KeyList),
+    Unlink(KeyList),
+    Exists(KeyList),
+    Type(Key),
+    Rename(Key, Key),
+    RenameNx(Key, Key),
+    Move(Key, DbIdx),
+    Copy {
+        src: Key,
+        dst: Key,
+        db: Option<DbIdx>,
+        replace: bool,
+    },
+    SwapDb(DbIdx, DbIdx),
+    DbSize,
+    Touch(KeyList),
+    Keys(Pattern),
+    RandomKey,
+    Scan {
+        cursor: Cursor,
+        pattern: Option<Pattern>,
+        count: Option<CountArg>,
+        type_name: Option<TypeArg>,
+    },
+    Expire(Key, ExpireCmd, Option<ExpireCond>),
+    Ttl(Key),
+    Pttl(Key),
+    ExpireTime(Key),
+    PExpireTime(Key),
+    Persist(Key),
+    Ping(Option<Val>),
+    Echo(Val),
+    FlushDb,
+    FlushAll,
+    Select(DbIdx),
+    Malformed(Malformed),
+    /// A complete SCAN iteration (cursor 0 back to 0), checked as a whole.
+    ScanAll {
+        pattern: Option<Pattern>,
+        type_name: Option<TypeArg>,
+    },
+    /// Move the clock forward.
+    AdvanceTime(Delay),
+    /// Send the following commands from another connection (0..=2).
+    SwitchClient(u8),
+}
+
+/// What the test driver does for one operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Send this command on the current connection.
+    Command(Vec<Vec<u8>>),
+    /// Iterate SCAN to completion with these options (MATCH, TYPE).
+    ScanAll { pattern: Option<Vec<u8>>, type_name: Option<Vec<u8>> },
+    /// Advance the clock by this many milliseconds.
+    AdvanceTime(u64),
+    /// Make this connection the current one.
+    SwitchClient(u64),
+}
+
+/// Builds an argv from mixed pieces.
+struct Args(Vec<Vec<u8>>);
+
+impl Args {
+    fn new(name: &str) -> Args {
+        Args(vec![name.as_bytes().to_vec()])
+    }
+    fn s(mut self, text: &str) -> Args {
+        self.0.push(text.as_bytes().to_vec());
+        self
+    }
+    fn b(mut self, bytes: Vec<u8>) -> Args {
+        self.0.push(bytes);
+        self
+    }
+    fn keys(mut self, keys: &KeyList) -> Args {
+        self.0.extend(keys.0.iter().map(|k| k.bytes()));
+        self
+    }
+}
+
+fn key_cmd(name: &str, key: Key) -> Vec<Vec<u8>> {
+    Args::new(name).b(key.bytes()).0
+}
+
+impl Op {
+    /// What the driver should do.
+    pub fn step(&self) -> Step {
+        match self {
+            Op::ScanAll { pattern, type_name } => Step::ScanAll {
+                pattern: pattern.map(|p| pick(PATTERN_TABLE, p.0).as_bytes().to_vec()),
+                type_name: type_name.map(|t| pick(TYPE_TABLE, t.0).as_bytes().to_vec()),
+            },
+            Op::AdvanceTime(d) => Step::AdvanceTime(pick(DELAY_TABLE, d.0)),
+            Op::SwitchClient(n) => Step::SwitchClient(u64::from(n % 3)),
+            _ => Step::Command(self.to_argv()),
+        }
+    }
+
+    /// The command's argument vector; empty for `ScanAll`, `AdvanceTime`
+    /// and `SwitchClient`, which are not single commands (see [`Op::step`]).
+    pub fn to_argv(&self) -> Vec<Vec<u8>> {
+        match self {
+            Op::Get(k) => key_cmd("GET", *k),
+            Op::Set { key, value, cond, get, expire } => set_argv(*key, *value, *cond, *get, *expire),
+            Op::SetNx(k, v) => Args::new("SETNX").b(k.bytes()).b(v.bytes()).0,
+            Op::SetEx(k, t, v) => Args::new("SETEX").b(k.bytes()).s(pick(REL_TABLE, t.0)).b(v.bytes()).0,
+            Op::PSetEx(k, t, v) => Args::new("PSETEX").b(k.bytes()).s(pick(REL_TABLE, t.0)).b(v.bytes()).0,
+            Op::MGet(keys) => Args::new("MGET").keys(keys).0,
+            Op::MSet(pairs) => pairs_argv("MSET", pairs),
+            Op::MSetNx(pairs) => pairs_argv("MSETNX", pairs),
+            Op::GetSet(k, v) => Args::new("GETSET").b(k.bytes()).b(v.bytes()).0,
+            Op::GetDel(k) => key_cmd("GETDEL", *k),
+            Op::GetEx(k, opt) => getex_argv(*k, *opt),
+            Op::Append(k, v) => Args::new("APPEND").b(k.bytes()).b(v.bytes()).0,
+            Op::Strlen(k) => key_cmd("STRLEN", *k),
+            Op::GetRange(k, a, b) => range_argv("GETRANGE", *k, *a, *b),
+            Op::Substr(k, a, b) => range_argv("SUBSTR", *k, *a, *b),
+            Op::SetRange(k, o, v) => Args::new("SETRANGE").b(k.bytes()).s(pick(OFFSET_TABLE, o.0)).b(v.bytes()).0,
+            Op::Incr(k) => key_cmd("INCR", *k),
+            Op::Decr(k) => key_cmd("DECR", *k),
+            Op::IncrBy(k, n) => Args::new("INCRBY").b(k.bytes()).s(pick(INT_TABLE, n.0)).0,
+            Op::DecrBy(k, n) => Args::new("DECRBY").b(k.bytes()).s(pick(INT_TABLE, n.0)).0,
+            Op::IncrByFloat(k, f) => Args::new("INCRBYFLOAT").b(k.bytes()).s(pick(FLOAT_TABLE, f.0)).0,
+            Op::Lcs(a, b, mode) => lcs_argv(*a, *b, *mode),
+            Op::Del(keys) => Args::new("DEL").keys(keys).0,
+            Op::Unlink(keys) => Args::new("UNLINK").keys(keys).0,
+            Op::Exists(keys) => Args::new("EXISTS").keys(keys).0,
+            Op::Type(k) => key_cmd("TYPE", *k),
+            Op::Rename(a, b) => Args::new("RENAME").b(a.bytes()).b(b.bytes()).0,
+            Op::RenameNx(a, b) => Args::new("RENAMENX").b(a.bytes()).b(b.bytes()).0,
+            Op::Move(k, db) => Args::new("MOVE").b(k.bytes()).s(db.text()).0,
+            Op::Copy { src, dst, db, replace } => {
+                let mut args = Args::new("COPY").b(src.bytes()).b(dst.bytes());
+                if let Some(db) = db {
+                    args = args.s("DB").s(db.text());
+                }
+                if *replace {
+                    args = args.s("REPLACE");
+                }
+                args.0
+            }
+            Op::SwapDb(a, b) => Args::new("SWAPDB").s(a.text()).s(b.text()).0,
+            Op::DbSize => Args::new("DBSIZE").0,
+            Op::Touch(keys) => Args::new("TOUCH").keys(keys).0,
+            Op::Keys(p) => Args::new("KEYS").s(pick(PATTERN_TABLE, p.0)).0,
+            Op::RandomKey => Args::new("RANDOMKEY").0,
+            Op::Scan { cursor, pattern, count, type_name } => {
+                let mut args = Args::new("SCAN").s(pick(CURSOR_TABLE, cursor.0));
+                if let Some(p) = pattern {
+                    args = args.s("MATCH").s(pick(PATTERN_TABLE, p.0));
+                }
+                if let Some(c) = count {
+                    args = args.s("COUNT").s(pick(COUNT_TABLE, c.0));
+                }
+                if let Some(t) = type_name {
+                    args = args.s("TYPE").s(pick(TYPE_TABLE, t.0));
+                }
+                args.0
+            }
+            Op::Expire(k, cmd, cond) => expire_argv(*k, *cmd, *cond),
+            Op::Ttl(k) => key_cmd("TTL", *k),
+            Op::Pttl(k) => key_cmd("PTTL", *k),
+            Op::ExpireTime(k) => key_cmd("EXPIRETIME", *k),
+            Op::PExpireTime(k) => key_cmd("PEXPIRETIME", *k),
+            Op::Persist(k) => key_cmd("PERSIST", *k),
+            Op::Ping(None) => Args::new("PING").0,
+            Op::Ping(Some(v)) => Args::new("PING").b(v.bytes()).0,
+            Op::Echo(v) => Args::new("ECHO").b(v.bytes()).0,
+            Op::FlushDb => Args::new("FLUSHDB").0,
+            Op::FlushAll => Args::new("FLUSHALL").0,
+            Op::Select(db) => Args::new("SELECT").s(db.text()).0,
+            Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
+        }
+    }
+}
+
+fn set_argv(key: Key, value: Val, cond: Option<SetCond>, get: bool, expire: Option<SetExpire>) -> Vec<Vec<u8>> {
+    let mut args = Args::new("SET").b(key.bytes()).b(value.bytes());
+    match cond {
+        Some(SetCond::Nx) => args = args.s("NX"),
+        Some(SetCond::Xx) => args = args.s("XX"),
+        None => {}
+    }
+    if get {
+        args = args.s("GET");
+    }
+    match expire {
+        Some(SetExpire::Ex(t)) => args = args.s("EX").s(pick(REL_TABLE, t.0)),
+        Some(SetExpire::Px(t)) => args = args.s("PX").s(pick(REL_TABLE, t.0)),
+        Some(SetExpire::ExAt(t)) => args = args.s("EXAT").s(&t.text(1000)),
+        Some(SetExpire::PxAt(t)) => args = args.s("PXAT").s(&t.text(1)),
+        Some(SetExpire::KeepTtl) => args = args.s("KEEPTTL"),
+        None => {}
+    }
+    args.0
+}
+
+fn getex_argv(key: Key, opt: Option<GetExOpt>) -> Vec<Vec<u8>> {
+    let args = Args::new("GETEX").b(key.bytes());
+    match opt {
+        None => args,
+        Some(GetExOpt::Ex(t)) => args.s("EX").s(pick(REL_TABLE, t.0)),
+        Some(GetExOpt::Px(t)) => args.s("PX").s(pick(REL_TABLE, t.0)),
+        Some(GetExOpt::ExAt(t)) => args.s("EXAT").s(&t.text(1000)),
+        Some(GetExOpt::PxAt(t)) => args.s("PXAT").s(&t.text(1)),
+        Some(GetExOpt::Persist) => args.s("PERSIST"),
+    }
+    .0
+}
+
+fn pairs_argv(name: &str, pairs: &PairList) -> Vec<Vec<u8>> {
+    let mut args = Args::new(name);
+    for (k, v) in &pairs.0 {
+        args = args.b(k.bytes()).b(v.bytes());
+    }
+    args.0
+}
+
+fn range_argv(name: &str, key: Key, a: Index, b: Index) -> Vec<Vec<u8>> {
+    Args::new(name).b(key.bytes()).s(pick(INDEX_TABLE, a.0)).s(pick(INDEX_TABLE, b.0)).0
+}
+
+fn lcs_argv(a: Key, b: Key, mode: LcsMode) -> Vec<Vec<u8>> {
+    let args = Args::new("LCS").b(a.bytes()).b(b.bytes());
+    match mode {
+        LcsMode::Plain => args.0,
+        LcsMode::Len => args.s("LEN").0,
+        LcsMode::Idx { min_match_len, with_match_len } => {
+            let mut args = args.s("IDX");
+            if let Some(n) = min_match_len {
+                args = args.s("MINMATCHLEN").s(&(n % 4).to_string());
+            }
+            if with_match_len {
+                args = args.s("WITHMATCHLEN");
+            }
+            args.0
+        }
+    }
+}
+
+fn expire_argv(key: Key, cmd: ExpireCmd, cond: Option<ExpireCond>) -> Vec<Vec<u8>> {
+    let args = match cmd {
+        ExpireCmd::Expire(t) => Args::new("EXPIRE").b(key.bytes()).s(pick(REL_TABLE, t.0)),
+        ExpireCmd::PExpire(t) => Args::new("PEXPIRE").b(key.bytes()).s(pick(REL_TABLE, t.0)),
+        ExpireCmd::ExpireAt(t) => Args::new("EXPIREAT").b(key.bytes()).s(&t.text(1000)),
+        ExpireCmd::PExpireAt(t) => Args::new("PEXPIREAT").b(key.bytes()).s(&t.text(1)),
+    };
+    match cond {
+        None => args,
+        Some(ExpireCond::Nx) => args.s("NX"),
+        Some(ExpireCond::Xx) => args.s("XX"),
+        Some(ExpireCond::Gt) => args.s("GT"),
+        Some(ExpireCond::Lt) => args.s("LT"),
+    }
+    .0
+}
+
+/// Decodes a sequence of operations from raw bytes (for fuzzers and
+/// property tests that generate bytes). Stops at `max_ops`.
+pub fn ops_from_bytes(bytes: &[u8], max_ops: usize) -> Vec<Op> {
+    let mut u = Unstructured::new(bytes);
+    let mut ops = Vec::new();
+    while ops.len() < max_ops && !u.is_empty() {
+        match Op::arbitrary(&mut u) {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    ops
+}

@@ -1,0 +1,213 @@
+//! Model behaviour that the recorded scripts cannot pin down against a
+//! real server (exact millisecond boundaries, nondeterministic replies,
+//! the checking API), derived from Redis 7.0.15's source.
+
+use std::collections::BTreeSet;
+use verdis_spec::op::ops_from_bytes;
+use verdis_spec::{argv, run_ops, Model, Reply, EPOCH_MS};
+
+const T0: u64 = EPOCH_MS;
+
+fn run(m: &mut Model, cmd: &str, now: u64) -> Reply {
+    m.apply(0, &argv(&cmd.split(' ').collect::<Vec<_>>()), now)
+}
+
+#[test]
+fn expire_boundary_is_strictly_after() {
+    // rule: EXP-1
+    let mut m = Model::new();
+    run(&mut m, "SET k v PX 10", T0);
+    assert_eq!(run(&mut m, "GET k", T0 + 10), Reply::bulk("v"));
+    assert_eq!(run(&mut m, "PTTL k", T0 + 10), Reply::Int(0));
+    assert_eq!(run(&mut m, "TTL k", T0 + 10), Reply::Int(0));
+    assert_eq!(run(&mut m, "GET k", T0 + 11), Reply::Nil);
+    assert_eq!(run(&mut m, "TTL k", T0 + 11), Reply::Int(-2));
+}
+
+#[test]
+fn absolute_expire_at_now_deletes_at_once() {
+    // rule: EXP-3, STR-15
+    let mut m = Model::new();
+    run(&mut m, "SET k v", T0);
+    let at_now = format!("PEXPIREAT k {T0}");
+    assert_eq!(run(&mut m, &at_now, T0), Reply::Int(1));
+    assert_eq!(m.stored_len(0), 0, "deleted, not merely expired");
+    run(&mut m, "SET k v", T0);
+    assert_eq!(run(&mut m, &format!("GETEX k PXAT {T0}"), T0), Reply::bulk("v"));
+    assert_eq!(m.stored_len(0), 0);
+    // SET with an absolute time equal to now stores a key that is still
+    // live during this millisecond.
+    run(&mut m, &format!("SET k v PXAT {T0}"), T0);
+    assert_eq!(run(&mut m, "GET k", T0), Reply::bulk("v"));
+    assert_eq!(run(&mut m, "GET k", T0 + 1), Reply::Nil);
+}
+
+#[test]
+fn ttl_rounds_half_up() {
+    // rule: EXP-7, EXP-8
+    let mut m = Model::new();
+    run(&mut m, "SET k v PX 1499", T0);
+    assert_eq!(run(&mut m, "TTL k", T0), Reply::Int(1));
+    run(&mut m, "SET k v PX 1500", T0);
+    assert_eq!(run(&mut m, "TTL k", T0), Reply::Int(2));
+    run(&mut m, "PEXPIREAT k 4000000000500", T0);
+    assert_eq!(run(&mut m, "EXPIRETIME k", T0), Reply::Int(4_000_000_001));
+    assert_eq!(run(&mut m, "PEXPIRETIME k", T0), Reply::Int(4_000_000_000_500));
+}
+
+#[test]
+fn dbsize_counts_unreclaimed_keys_within_bounds() {
+    // rule: KEY-11, EXP-12
+    let mut m = Model::new();
+    run(&mut m, "SET a 1 PX 5", T0);
+    run(&mut m, "SET b 1", T0);
+    let later = T0 + 100;
+    assert_eq!(m.live_len(0, later), 1);
+    assert_eq!(m.stored_len(0), 2);
+    // Redis without active expiry still counts the dead key...
+    assert_eq!(run(&mut m, "DBSIZE", later), Reply::Int(2));
+    // ...with active expiry it may not: both answers are accepted.
+    let dbsize = argv(&["DBSIZE"]);
+    assert!(m.clone().check(0, &dbsize, later, &Reply::Int(1)).is_ok());
+    assert!(m.clone().check(0, &dbsize, later, &Reply::Int(2)).is_ok());
+    assert!(m.clone().check(0, &dbsize, later, &Reply::Int(3)).is_err());
+    assert!(m.clone().check(0, &dbsize, later, &Reply::Int(0)).is_err());
+    // Looking the key up reclaims it.
+    assert_eq!(run(&mut m, "EXISTS a", later), Reply::Int(0));
+    assert_eq!(run(&mut m, "DBSIZE", later), Reply::Int(1));
+    // KEYS does not reclaim.
+    run(&mut m, "SET c 1 PX 5", T0);
+    run(&mut m, "KEYS *", later);
+    assert_eq!(m.stored_len(0), 2);
+}
+
+#[test]
+fn keys_are_compared_as_sets() {
+    // rule: KEY-13
+    let mut m = Model::new();
+    run(&mut m, "MSET a 1 b 2", T0);
+    let keys = argv(&["KEYS", "*"]);
+    let reply = Reply::Array(vec![Reply::bulk("b"), Reply::bulk("a")]);
+    assert!(m.check(0, &keys, T0, &reply).is_ok());
+    let short = Reply::Array(vec![Reply::bulk("b")]);
+    assert!(m.check(0, &keys, T0, &short).is_err());
+}
+
+#[test]
+fn randomkey_accepts_any_live_key() {
+    // rule: KEY-14
+    let mut m = Model::new();
+    run(&mut m, "MSET a 1 b 2", T0);
+    run(&mut m, "SET c 3 PX 1", T0);
+    let cmd = argv(&["RANDOMKEY"]);
+    let later = T0 + 5;
+    assert!(m.check(0, &cmd, later, &Reply::bulk("b")).is_ok());
+    assert!(m.check(0, &cmd, later, &Reply::bulk("a")).is_ok());
+    assert!(m.check(0, &cmd, later, &Reply::bulk("c")).is_err());
+    assert!(m.check(0, &cmd, later, &Reply::Nil).is_err());
+    run(&mut m, "FLUSHDB", later);
+    assert!(m.check(0, &cmd, later, &Reply::Nil).is_ok());
+}
+
+#[test]
+fn scan_replies_and_full_iterations() {
+    // rule: KEY-16, EXP-13
+    let mut m = Model::new();
+    run(&mut m, "MSET a 1 b 2 c 3", T0);
+    run(&mut m, "SET d 4 PX 1", T0);
+    let later = T0 + 5;
+    let scan = |cursor: &str, keys: &[&str]| {
+        Reply::Array(vec![Reply::bulk(cursor), Reply::Array(keys.iter().map(Reply::bulk).collect())])
+    };
+    let first = argv(&["SCAN", "0", "COUNT", "1"]);
+    assert!(m.check(0, &first, later, &scan("2", &["a"])).is_ok());
+    assert!(m.check(0, &first, later, &scan("2", &["d"])).is_err());
+    assert!(m.check(0, &first, later, &scan("x", &["a"])).is_err());
+    // A full iteration must report every live key.
+    let exp = m.scan_expectation(0, None, None, later);
+    let all: BTreeSet<Vec<u8>> = ["a", "b", "c"].iter().map(|k| k.as_bytes().to_vec()).collect();
+    assert!(exp.check_union(&all).is_ok());
+    let some: BTreeSet<Vec<u8>> = ["a", "b"].iter().map(|k| k.as_bytes().to_vec()).collect();
+    assert!(exp.check_union(&some).is_err());
+    // TYPE none may report the dead key d, which is then gone.
+    let none = argv(&["SCAN", "0", "TYPE", "none"]);
+    assert_eq!(m.stored_len(0), 4);
+    assert!(m.check(0, &none, later, &scan("0", &["d"])).is_ok());
+    assert_eq!(m.stored_len(0), 3);
+    assert!(m.check(0, &none, later, &scan("0", &["a"])).is_err());
+    // Errors must match exactly.
+    let bad = argv(&["SCAN", "x"]);
+    assert!(m.check(0, &bad, later, &Reply::err("invalid cursor")).is_ok());
+}
+
+#[test]
+fn protocol_version_changes_no_reply() {
+    // rule: PROTO-12, PROTO-11
+    let mut a = Model::new();
+    let mut b = Model::new();
+    b.set_protocol(0, 3);
+    for cmd in ["SET k v", "GET k", "LCS k k IDX", "MGET k x", "SELECT 1", "GET k", "PING"] {
+        assert_eq!(run(&mut a, cmd, T0), run(&mut b, cmd, T0), "{cmd}");
+    }
+    assert_eq!(b.client(0).resp, 3);
+    assert_eq!(b.selected_db(0), 1);
+    assert_eq!(b.selected_db(7), 0, "a new connection starts on db 0");
+}
+
+#[test]
+fn databases_are_independent() {
+    // rule: KEY-18
+    let mut m = Model::new();
+    run(&mut m, "SET k v", T0);
+    for db in 1..16 {
+        m.apply(0, &argv(&["SELECT", &db.to_string()]), T0);
+        assert_eq!(run(&mut m, "GET k", T0), Reply::Nil);
+        run(&mut m, &format!("SET k v{db}"), T0);
+    }
+    assert_eq!(m.keys(0, T0).len(), 1);
+    assert_eq!(m.keys(15, T0)[&b"k".to_vec()].0, b"v15".to_vec());
+    assert_eq!(run(&mut m, "SELECT 16", T0), Reply::err("DB index is out of range"));
+}
+
+#[test]
+fn generated_ops_run_against_the_model_itself() {
+    // The model judged against itself: every op sequence must pass, which
+    // exercises `check`, `ScanAll` and the whole-state comparison, and
+    // shows the model never panics on generated input.
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..300 {
+        let bytes: Vec<u8> = (0..3000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let ops = ops_from_bytes(&bytes, 200);
+        assert!(ops.len() > 50);
+        let mut sut = Model::new();
+        if let Err(f) = run_ops(&ops, &mut sut, EPOCH_MS) {
+            panic!("{f}");
+        }
+    }
+}
+
+#[test]
+fn every_generated_command_is_modelled() {
+    // Generated commands (other than the deliberately malformed ones) must
+    // be commands the model knows, or the state-machine test would only
+    // compare "unknown command" errors.
+    let names = Model::command_names();
+    let bytes: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    for op in ops_from_bytes(&bytes, 2000) {
+        if matches!(op, verdis_spec::Op::Malformed(_)) {
+            continue;
+        }
+        let argv = op.to_argv();
+        if let Some(name) = argv.first() {
+            let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+            assert!(names.contains(&name.as_str()), "{name}");
+        }
+    }
+}

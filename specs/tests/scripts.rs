@@ -1,0 +1,32 @@
+//! Runs the expectation scripts (verified against redis-server 7.0.15 by
+//! `oracle_diff.rs`) against the model.
+
+use verdis_spec::script;
+use verdis_spec::{Model, EPOCH_MS};
+
+fn check(name: &str, text: &str) {
+    let mut model = Model::new();
+    if let Err(failures) = script::run(text, &mut model, EPOCH_MS) {
+        panic!("{name}:\n{}", failures.join("\n"));
+    }
+}
+
+#[test]
+fn strings_script() {
+    check("strings", include_str!("scripts/strings.redis"));
+}
+
+#[test]
+fn keyspace_script() {
+    check("keyspace", include_str!("scripts/keyspace.redis"));
+}
+
+#[test]
+fn expiry_script() {
+    check("expiry", include_str!("scripts/expiry.redis"));
+}
+
+#[test]
+fn protocol_script() {
+    check("protocol", include_str!("scripts/protocol.redis"));
+}
