@@ -86,6 +86,8 @@ pub struct Engine {
     pub active_expire: expire::ActiveExpireState,
     /// The configuration file CONFIG REWRITE updates; `None` when started without one.
     pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
+    /// RDB persistence: the disk, the background saver, save and load state.
+    pub persist: crate::persist::Persistence,
 }
 
 /// What a handler works with.
@@ -119,6 +121,7 @@ impl Engine {
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
+            persist: crate::persist::Persistence::simulated(now_ms),
         }
     }
 
@@ -213,6 +216,10 @@ impl Engine {
         let Some(handler) = handler else {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
+        if self.persist.loading.is_some() && !flags.contains(Flags::LOADING) {
+            self.command_stats[stat_index].rejected_calls += 1;
+            return Frame::error(errors::LOADING);
+        }
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];
