@@ -146,21 +146,49 @@ pub struct InlineSaver {
     pending: Option<(Vec<Db>, SaveJob, u32)>,
     killed: Option<(u32, String)>,
     next_id: u32,
-    /// While true, `poll` leaves a started save running.
-    pub hold: bool,
-    /// Makes the next `start` fail with this text (a fork failure).
-    pub fail_next_start: Option<String>,
+    control: InlineControl,
+}
+
+/// What a test controls in an `InlineSaver` it has handed to the engine (clones share it).
+#[derive(Clone, Debug, Default)]
+pub struct InlineControl(std::sync::Arc<std::sync::Mutex<InlineFlags>>);
+
+#[derive(Debug, Default)]
+struct InlineFlags {
+    hold: bool,
+    fail_next_start: Option<String>,
+}
+
+impl InlineControl {
+    fn flags(&self) -> std::sync::MutexGuard<'_, InlineFlags> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// While held, a started save stays running (polls report nothing).
+    pub fn hold(&self, hold: bool) {
+        self.flags().hold = hold;
+    }
+
+    /// Makes the next start fail with `error` (as a failed fork).
+    pub fn fail_next_start(&self, error: &str) {
+        self.flags().fail_next_start = Some(error.to_string());
+    }
 }
 
 impl InlineSaver {
     pub fn new() -> InlineSaver {
         InlineSaver { next_id: 1_000_000, ..InlineSaver::default() }
     }
+
+    /// A handle to hold saves or make them fail.
+    pub fn control(&self) -> InlineControl {
+        self.control.clone()
+    }
 }
 
 impl BackgroundSaver for InlineSaver {
     fn start(&mut self, dbs: &[Db], job: SaveJob, _disk: &mut dyn Disk) -> Result<u32, String> {
-        if let Some(e) = self.fail_next_start.take() {
+        if let Some(e) = self.control.flags().fail_next_start.take() {
             return Err(e);
         }
         self.next_id = self.next_id.max(1_000_000) + 1;
@@ -179,7 +207,7 @@ impl BackgroundSaver for InlineSaver {
                 temp_path,
             });
         }
-        if self.hold {
+        if self.control.flags().hold {
             return None;
         }
         let (dbs, job, child_id) = self.pending.take()?;
