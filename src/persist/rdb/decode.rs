@@ -371,6 +371,11 @@ pub struct FileDecoder<S: Source> {
     done: bool,
     /// Refuse a file whose (non-zero) stored checksum differs from the computed one.
     pub verify_checksum: bool,
+    /// What the decoder was doing, for error reports (redis-check-rdb's "While doing").
+    pub doing: &'static str,
+    /// The key being read (or last read) and its type, for error reports.
+    pub last_key: Option<Vec<u8>>,
+    pub last_type: Option<u8>,
 }
 
 impl<S: Source> FileDecoder<S> {
@@ -397,6 +402,9 @@ impl<S: Source> FileDecoder<S> {
             freq: None,
             done: false,
             verify_checksum: true,
+            doing: "start",
+            last_key: None,
+            last_type: None,
         })
     }
 
@@ -415,6 +423,7 @@ impl<S: Source> FileDecoder<S> {
             return Ok(None);
         }
         loop {
+            self.doing = "read-type";
             let op = self.src.u8()?;
             match op {
                 OP_EXPIRETIME => {
@@ -472,7 +481,11 @@ impl<S: Source> FileDecoder<S> {
     }
 
     fn read_key(&mut self, rdb_type: u8) -> Result<KeyRecord> {
+        self.doing = "read-key";
+        self.last_type = Some(rdb_type);
         let key = read_string(&mut self.src)?;
+        self.last_key = Some(key.clone());
+        self.doing = "read-object-value";
         let value = read_value(&mut self.src, rdb_type)?;
         Ok(KeyRecord {
             db: self.db,
@@ -487,6 +500,7 @@ impl<S: Source> FileDecoder<S> {
 
     fn finish(&mut self) -> Result<Record> {
         self.done = true;
+        self.doing = "check-sum";
         let computed_crc = self.src.crc();
         let stored_crc = if self.version >= 5 { Some(u64::from_le_bytes(self.src.array()?)) } else { None };
         if let Some(stored) = stored_crc {
