@@ -59,6 +59,8 @@ pub struct Persistence {
     pub write_version: u16,
     /// Log lines for the server to write (the engine has no log of its own).
     pub log: Vec<(LogLevel, String)>,
+    /// Drop the log lines instead of writing them (embedded servers).
+    pub quiet_log: bool,
 }
 
 impl Persistence {
@@ -87,6 +89,7 @@ impl Persistence {
             last_load: LoadStats::default(),
             write_version: RDB_VERSION_DEFAULT,
             log: Vec::new(),
+            quiet_log: false,
         }
     }
 

@@ -58,6 +58,7 @@ impl ServerBuilder {
         }
         let mut engine = Engine::new(config, unix_ms());
         engine.process.pid = std::process::id();
+        engine.persist.quiet_log = true;
         let load = if self.persistence_dir.is_some() {
             super::persistence::install_real_persistence(&mut engine);
             super::persistence::begin_load(&mut engine, unix_ms()).map_err(io::Error::other)?

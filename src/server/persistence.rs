@@ -23,6 +23,7 @@ pub fn install_real_persistence(engine: &mut Engine) {
     let start_ms = engine.start_ms;
     let mut p = Persistence::new(Box::new(RealDisk), Box::new(ForkSaver::new()), start_ms);
     p.write_version = engine.persist.write_version;
+    p.quiet_log = engine.persist.quiet_log;
     engine.persist = p;
 }
 
@@ -73,8 +74,13 @@ impl StartupLoad {
     }
 }
 
-/// Writes the engine's pending persistence log lines.
+/// Writes the engine's pending persistence log lines (an embedded server, which has no log,
+/// marks its engine `quiet_log` and they are dropped).
 pub fn drain_log(engine: &mut Engine) {
+    if engine.persist.quiet_log {
+        engine.persist.log.clear();
+        return;
+    }
     for (level, message) in engine.persist.log.drain(..) {
         let level = match level {
             LogLevel::Debug => Level::Debug,
