@@ -59,6 +59,7 @@ fn cron(h: &mut Harness) {
 
 #[test]
 fn save_writes_the_dataset_and_resets_the_counter() {
+    // rule: PERS-1
     let (mut h, disk, _) = harness();
     h.run("SET a 1");
     h.run("SET b hello");
@@ -88,6 +89,7 @@ fn save_writes_the_dataset_and_resets_the_counter() {
 
 #[test]
 fn bgsave_is_a_point_in_time_snapshot() {
+    // rules: PERS-2 PERS-3
     let (mut h, disk, control) = harness();
     for i in 0..100 {
         h.run(&format!("SET k{i} v{i}"));
@@ -128,6 +130,7 @@ fn bgsave_is_a_point_in_time_snapshot() {
 
 #[test]
 fn save_points_trigger_background_saves() {
+    // rule: PERS-4
     let (mut h, disk, control) = harness();
     assert_eq!(h.run("CONFIG SET save \"10 2 100 1\""), ok());
     h.run("SET a 1");
@@ -167,6 +170,7 @@ fn save_points_trigger_background_saves() {
 
 #[test]
 fn disk_faults_fail_saves_and_keep_the_old_file() {
+    // rules: PERS-1 PERS-3
     for (op, fault) in [
         (DiskOp::Create, Fault::Io),
         (DiskOp::Write, Fault::NoSpace),
@@ -196,6 +200,7 @@ fn disk_faults_fail_saves_and_keep_the_old_file() {
 
 #[test]
 fn fork_failure_is_reported() {
+    // rule: PERS-2
     let (mut h, _disk, control) = harness();
     control.fail_next_start("fork: Cannot allocate memory");
     assert_eq!(h.run("BGSAVE"), err("ERR"));
@@ -206,6 +211,7 @@ fn fork_failure_is_reported() {
 
 #[test]
 fn shutdown_saves_unless_told_not_to() {
+    // rule: PERS-5
     let (mut h, disk, _) = harness();
     h.run("SET a 1");
     assert_eq!(h.run("SHUTDOWN NOSAVE"), Frame::Raw(vec![]));
@@ -232,6 +238,7 @@ fn shutdown_saves_unless_told_not_to() {
 
 #[test]
 fn shutdown_stops_a_running_background_save() {
+    // rules: PERS-3 PERS-5
     let (mut h, disk, control) = harness();
     h.run("SET a 1");
     control.hold(true);
@@ -244,6 +251,7 @@ fn shutdown_stops_a_running_background_save() {
 
 #[test]
 fn debug_reload_round_trips() {
+    // rule: PERS-8
     let (mut h, disk, _) = harness();
     h.run("SET a 12345");
     h.run("SET b hello");
@@ -276,6 +284,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn restore_payloads_from_redis() {
+    // rule: PERS-6
     let (mut h, _, _) = harness();
     // DUMPs taken from redis-server 7.0.15: -12345, i64::MAX, "abc"*20 (LZF), a list [a b 1].
     let n = hex("00c1c7cf0a0067eda236b4db26d0");
@@ -302,6 +311,7 @@ fn restore_payloads_from_redis() {
 
 #[test]
 fn restore_options_and_errors() {
+    // rules: PERS-6 PERS-7
     let (mut h, _, _) = harness();
     h.run("SET k v");
     let Frame::Bulk(payload) = h.run("DUMP k") else { panic!() };
@@ -340,6 +350,7 @@ fn restore_options_and_errors() {
 
 #[test]
 fn loading_refuses_commands_without_the_loading_flag() {
+    // rule: PERS-8
     let (mut h, _, _) = harness();
     h.engine.persist.loading =
         Some(verdis::persist::control::LoadingInfo { start_ms: h.now_ms, total_bytes: 100, loaded_bytes: 40 });
@@ -354,6 +365,7 @@ fn loading_refuses_commands_without_the_loading_flag() {
 
 #[test]
 fn corpus_files_load_into_the_engine() {
+    // rule: PERS-8
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rdb");
     let (mut h, disk, _) = harness();
     // Strings (with every string encoding) load; the expiry test file drops its expired keys.
