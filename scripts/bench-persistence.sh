@@ -7,7 +7,8 @@
 #     the child's copy-on-write (rdb_last_cow_size).
 # The dataset is the same for both: strings (the only type verdis holds so far) of mixed shapes:
 # 1/4 small integers, 1/4 32-byte random values, 1/4 100-byte compressible values, 1/4 short
-# words, each key `key:<n>`. Usage: scripts/bench-persistence.sh [N]
+# words, each key `key:<12-digit n>` (redis-benchmark's key format, so its write load during BGSAVE
+# overwrites random existing keys). Usage: scripts/bench-persistence.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
@@ -46,7 +47,7 @@ import os, random, sys
 n = int(sys.argv[1]); rnd = random.Random(42); out = sys.stdout.buffer
 words = [b"alpha", b"beta", b"gamma", b"delta", b"epsilon"]
 for i in range(n):
-    k = b"key:%d" % i
+    k = b"key:%012d" % i
     kind = i % 4
     if kind == 0: v = b"%d" % rnd.randrange(-100000, 100000)
     elif kind == 1: v = bytes(rnd.randrange(97, 123) for _ in range(32))
@@ -75,7 +76,7 @@ for name in "$VPORT:v:$VPID" "$RPORT:r:$RPID"; do
   IFS=: read -r p d pid <<<"$name"
   base=$(rss_kb "$pid")
   redis-cli -p "$p" bgsave >/dev/null
-  redis-benchmark -p "$p" -t set -n 300000 -r "$N" -d 32 -P 16 -q >/dev/null 2>&1 &
+  redis-benchmark -p "$p" -t set -n "${WRITES:-100000}" -r "$N" -d 32 -P 16 -q >/dev/null 2>&1 &
   BPID=$!
   peak=$base
   while [ "$(info "$p" persistence rdb_bgsave_in_progress)" = "1" ]; do

@@ -14,10 +14,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let report = verdis::persist::check::check(path, std::io::BufReader::new(file), now_ms);
     for line in &report.lines {
         println!("{line}");

@@ -269,10 +269,14 @@ impl<'a> Ctx<'a> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
         let engine = &mut *self.engine;
+        // As Redis, no access-time update while a forked child saves: it would copy pages on write.
+        let engine_no_touch = engine.persist.avoid_writes;
         match engine.dbs[db].entry_mut(key) {
             Some(entry) => {
                 engine.stats.keyspace_hits += 1;
-                entry.access_ms = now;
+                if !engine_no_touch {
+                    entry.access_ms = now;
+                }
                 Some(&entry.value)
             }
             None => {
@@ -286,8 +290,11 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
+        let engine_no_touch = self.engine.persist.avoid_writes;
         self.engine.dbs[db].entry_mut(key).map(|entry| {
-            entry.access_ms = now;
+            if !engine_no_touch {
+                entry.access_ms = now;
+            }
             &mut entry.value
         })
     }

@@ -65,9 +65,9 @@ fn describe(report: &mut CheckReport, record: &Record, offset: u64, now_ms: u64)
                 }
             }
         }
-        Record::Eof { stored_crc: Some(0), .. } => {
-            report.lines.push(format!("[offset {offset}] RDB file was saved with checksum disabled: no check performed."))
-        }
+        Record::Eof { stored_crc: Some(0), .. } => report
+            .lines
+            .push(format!("[offset {offset}] RDB file was saved with checksum disabled: no check performed.")),
         Record::Eof { stored_crc: Some(_), .. } => report.lines.push(format!("[offset {offset}] Checksum OK")),
         Record::Eof { stored_crc: None, .. } | Record::ResizeDb { .. } | Record::SlotInfo { .. } => {}
     }

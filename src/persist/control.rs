@@ -61,6 +61,9 @@ pub struct Persistence {
     pub log: Vec<(LogLevel, String)>,
     /// Drop the log lines instead of writing them (embedded servers).
     pub quiet_log: bool,
+    /// A forked child shares the memory: avoid writes that are not needed (access times, table
+    /// resizes), which would copy pages (Redis's "copy on write madness").
+    pub avoid_writes: bool,
 }
 
 impl Persistence {
@@ -90,6 +93,7 @@ impl Persistence {
             write_version: RDB_VERSION_DEFAULT,
             log: Vec::new(),
             quiet_log: false,
+            avoid_writes: false,
         }
     }
 
@@ -177,6 +181,10 @@ impl Engine {
                 p.latest_fork_usec = p.saver.last_start_us();
                 p.total_forks += 1;
                 p.child = Some(RdbChild { id, started_ms: now_ms });
+                if p.saver.forks() {
+                    p.avoid_writes = true;
+                    self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(true));
+                }
                 p.log(LogLevel::Notice, &format!("Background saving started by pid {id}"));
                 Ok(id)
             }
@@ -215,10 +223,14 @@ impl Engine {
         }
         let _ = child;
         self.persist.child = None;
+        self.persist.avoid_writes = false;
+        self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(false));
     }
 
     /// What a finished background save changes (Redis's backgroundSaveDoneHandlerDisk).
     fn background_save_done(&mut self, outcome: SaveOutcome, now_ms: u64) {
+        self.persist.avoid_writes = false;
+        self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(false));
         let p = &mut self.persist;
         if let Some(child) = p.child.take() {
             p.last_bgsave_duration_s = (now_ms.saturating_sub(child.started_ms) / 1000) as i64;
