@@ -36,3 +36,8 @@ fn resp_decode_seeds() {
 fn rdb_load_seeds() {
     replay("rdb_load", targets::rdb_load);
 }
+
+#[test]
+fn command_seq_seeds() {
+    replay("command_seq", targets::command_seq);
+}

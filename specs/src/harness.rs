@@ -121,12 +121,7 @@ pub fn compare_state(model: &Model, sys: &mut impl System, now_ms: u64) -> Resul
 fn show(keys: &BTreeMap<Vec<u8>, KeyState>) -> String {
     keys.iter()
         .map(|(k, (v, ttl))| {
-            format!(
-                "{:?}={:?}{}",
-                String::from_utf8_lossy(k),
-                String::from_utf8_lossy(v),
-                ttl.map_or(String::new(), |t| format!("@{t}"))
-            )
+            format!("{:?}={}{}", String::from_utf8_lossy(k), v, ttl.map_or(String::new(), |t| format!("@{t}")))
         })
         .collect::<Vec<_>>()
         .join(" ")

@@ -165,7 +165,7 @@ fn databases_are_independent() {
         run(&mut m, &format!("SET k v{db}"), T0);
     }
     assert_eq!(m.keys(0, T0).len(), 1);
-    assert_eq!(m.keys(15, T0)[&b"k".to_vec()].0, b"v15".to_vec());
+    assert_eq!(m.keys(15, T0)[&b"k".to_vec()].0, verdis_spec::MValue::Str(b"v15".to_vec()));
     assert_eq!(run(&mut m, "SELECT 16", T0), Reply::err("DB index is out of range"));
 }
 

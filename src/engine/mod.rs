@@ -13,6 +13,7 @@ pub mod errors;
 pub mod expire;
 pub mod glob;
 pub mod keys;
+pub mod lazy;
 pub mod longdouble;
 pub mod meta;
 pub mod stats;
@@ -88,6 +89,9 @@ pub struct Engine {
     pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
     /// RDB persistence: the disk, the background saver, save and load state.
     pub persist: crate::persist::Persistence,
+    /// Where removed values and flushed tables go to be freed (inline until the server installs
+    /// the threaded back end; see `lazy.rs`).
+    pub lazyfree: lazy::LazyFree,
 }
 
 /// What a handler works with.
@@ -122,6 +126,7 @@ impl Engine {
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
             persist: crate::persist::Persistence::simulated(now_ms),
+            lazyfree: lazy::LazyFree::inline(),
         }
     }
 
@@ -234,7 +239,7 @@ impl Engine {
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         if self.dbs[db].is_expired(key, now_ms) {
-            self.dbs[db].remove(key);
+            self.delete_key(db, key, self.config.lazyfree_lazy_expire());
             self.stats.expired_keys += 1;
             true
         } else {

@@ -57,6 +57,8 @@ impl ServerBuilder {
             config.set("dir", dir.as_bytes()).map_err(io::Error::other)?;
         }
         let mut engine = Engine::new(config, unix_ms());
+        // Dropping the engine when the event loop ends drains and joins the free thread.
+        engine.start_lazyfree_thread()?;
         engine.process.pid = std::process::id();
         engine.persist.quiet_log = true;
         let load = if self.persistence_dir.is_some() {

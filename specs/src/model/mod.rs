@@ -43,6 +43,15 @@ impl MValue {
     }
 }
 
+/// Shown in state-difference reports: strings quoted, collections as their elements.
+impl std::fmt::Display for MValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+        }
+    }
+}
+
 /// A key's value and absolute expire time (Unix milliseconds).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
@@ -89,7 +98,7 @@ impl Default for Model {
 }
 
 /// A live key's value and expire time, as returned by [`Model::keys`].
-pub type KeyState = (Vec<u8>, Option<u64>);
+pub type KeyState = (MValue, Option<u64>);
 
 impl Model {
     /// An empty server: 16 empty databases, no clients yet (clients appear,
@@ -130,17 +139,14 @@ impl Model {
         self.clients.entry(client).or_default()
     }
 
-    /// The live keys of a database at `now_ms`: value bytes and expire time.
+    /// The live keys of a database at `now_ms`: values and expire times.
     pub fn keys(&self, db: usize, now_ms: u64) -> BTreeMap<Vec<u8>, KeyState> {
         let Some(map) = self.dbs.get(db) else {
             return BTreeMap::new();
         };
         map.iter()
             .filter(|(_, item)| !item.is_dead(now_ms))
-            .map(|(k, item)| {
-                let MValue::Str(bytes) = &item.value;
-                (k.clone(), (bytes.clone(), item.expire_at_ms))
-            })
+            .map(|(k, item)| (k.clone(), (item.value.clone(), item.expire_at_ms)))
             .collect()
     }
 
