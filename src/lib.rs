@@ -4,9 +4,9 @@
 
 pub mod cmd;
 pub mod engine;
-pub mod persist;
 pub mod lazyfree;
 pub mod oracle;
+pub mod persist;
 pub mod resp;
 pub mod server;
 mod sync;
