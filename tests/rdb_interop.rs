@@ -24,9 +24,12 @@ fn call(w: &mut Wire, argv: &[&[u8]]) -> Frame {
     verdis::resp::decode(&bytes).expect("reply decodes").expect("complete reply").0
 }
 
+/// (db, key, value, absolute expiry in ms).
+type Dataset = Vec<(usize, Vec<u8>, Vec<u8>, Option<u64>)>;
+
 /// A dataset of strings covering Redis's string encodings in RDB, over several databases.
-fn dataset() -> Vec<(usize, Vec<u8>, Vec<u8>, Option<u64>)> {
-    let mut v: Vec<(usize, Vec<u8>, Vec<u8>, Option<u64>)> = vec![
+fn dataset() -> Dataset {
+    let mut v: Dataset = vec![
         (0, b"int:small".to_vec(), b"7".to_vec(), None),
         (0, b"int:neg".to_vec(), b"-129".to_vec(), None),
         (0, b"int:i32".to_vec(), b"2147483647".to_vec(), None),

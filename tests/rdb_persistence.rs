@@ -28,7 +28,9 @@ fn harness() -> (Harness, SimDisk, InlineControl) {
 }
 
 /// The string keys of an RDB file: (db, key, value, expiry).
-fn file_keys(bytes: &[u8]) -> Vec<(u64, Vec<u8>, Vec<u8>, Option<i64>)> {
+type FileKeys = Vec<(u64, Vec<u8>, Vec<u8>, Option<i64>)>;
+
+fn file_keys(bytes: &[u8]) -> FileKeys {
     let (_, records) = read_all(bytes).expect("valid RDB");
     let mut keys: Vec<_> = records
         .into_iter()

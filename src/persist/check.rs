@@ -73,7 +73,10 @@ fn describe(report: &mut CheckReport, record: &Record, offset: u64, now_ms: u64)
     }
 }
 
-fn error(report: &mut CheckReport, offset: u64, what: &str, context: Option<(&str, Option<Vec<u8>>, Option<u8>)>) {
+/// Where the decoder was when it failed: the step, the key and its type.
+type ErrorContext<'a> = Option<(&'a str, Option<Vec<u8>>, Option<u8>)>;
+
+fn error(report: &mut CheckReport, offset: u64, what: &str, context: ErrorContext) {
     report.lines.push("--- RDB ERROR DETECTED ---".to_string());
     report.lines.push(format!("[offset {offset}] {what}"));
     if let Some((doing, key, rdb_type)) = context {

@@ -221,7 +221,7 @@ fn check_unique<'a, S: Source>(src: &S, names: impl Iterator<Item = &'a [u8]>, w
 
 /// Field/value pairs (tuple 2) or field/value/expiry triples (tuple 3, expiry 0 meaning none).
 fn pairs_to_hash<S: Source>(src: &S, elems: Vec<Elem>, tuple: usize, what: &str) -> Result<RdbValue> {
-    if elems.len() % tuple != 0 {
+    if !elems.len().is_multiple_of(tuple) {
         return Err(src.corrupt(what));
     }
     let mut fields = Vec::with_capacity(elems.len() / tuple);
@@ -387,7 +387,7 @@ impl<S: Source> FileDecoder<S> {
             return Err(signature());
         }
         let version = std::str::from_utf8(&header[5..9]).ok().and_then(|t| t.parse::<u16>().ok()).unwrap_or(0);
-        if version < 1 || version > RDB_VERSION_MAX_READ {
+        if !(1..=RDB_VERSION_MAX_READ).contains(&version) {
             return Err(RdbError::Unsupported {
                 offset: 5,
                 what: format!("Can't handle RDB format version {version}"),

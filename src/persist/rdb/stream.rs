@@ -91,13 +91,12 @@ fn parse_node(master: StreamId, elems: Vec<Elem>, out: &mut Vec<StreamEntry>) ->
         let id =
             StreamId { ms: master.ms.wrapping_add(ms_delta as u64), seq: master.seq.wrapping_add(seq_delta as u64) };
         let mut fields = Vec::new();
-        let expected_count;
-        if flags & FLAG_SAMEFIELDS != 0 {
+        let expected_count = if flags & FLAG_SAMEFIELDS != 0 {
             for name in &master_fields {
                 let value = it.next().ok_or("truncated entry")?.into_bytes();
                 fields.push((name.clone(), value));
             }
-            expected_count = master_fields.len() as i64 + 3;
+            master_fields.len() as i64 + 3
         } else {
             let n = int(&mut it)?;
             if n < 0 {
@@ -108,8 +107,8 @@ fn parse_node(master: StreamId, elems: Vec<Elem>, out: &mut Vec<StreamEntry>) ->
                 let value = it.next().ok_or("truncated entry")?.into_bytes();
                 fields.push((name, value));
             }
-            expected_count = 2 * n + 4;
-        }
+            2 * n + 4
+        };
         if int(&mut it)? != expected_count {
             return Err("entry lp-count mismatch");
         }
