@@ -11,6 +11,7 @@ pub mod expire;
 pub mod functions;
 pub mod info;
 pub mod keyspace;
+pub mod persist;
 pub mod server;
 pub mod sets;
 pub mod strings;
@@ -19,6 +20,7 @@ pub mod strings;
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
         .or_else(|| keyspace::handler(full_name))
+        .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
