@@ -75,6 +75,30 @@ pub fn resp_decode(data: &[u8]) {
     }
 }
 
+/// Arbitrary bytes as an RDB file and as a DUMP payload's value: the reader gives a clean error
+/// or a dataset, never a panic, and allocates only in proportion to the input (lengths in the data
+/// are never trusted for allocation). Whatever parses also goes through the engine's loader, which
+/// loads it or refuses it with an error.
+pub fn rdb_load(data: &[u8]) {
+    use verdis::persist::rdb::{decode, input::SliceSource};
+    let _ = decode::read_all(data);
+    if let Some((&rdb_type, rest)) = data.split_first() {
+        let _ = decode::read_value(&mut SliceSource::new(rest), rdb_type);
+    }
+    let _ = verdis::persist::rdb::dump::parse(data);
+    if decode::read_all(data).is_ok() {
+        let mut engine = verdis::engine::Engine::new(verdis::engine::config::Config::default(), 0);
+        let disk = verdis::persist::disk::SimDisk::new();
+        disk.put("dump.rdb", data);
+        engine.persist = verdis::persist::Persistence::new(
+            Box::new(disk),
+            Box::new(verdis::persist::snapshot::InlineSaver::new()),
+            0,
+        );
+        let _ = engine.rdb_load_file("dump.rdb", 0, false);
+    }
+}
+
 /// Bytes decoded into an operation sequence (the `Op` type the state-machine tests use) and run
 /// on the engine and the model side by side: no panic, and no reply the model rejects.
 pub fn command_seq(data: &[u8]) {

@@ -13,6 +13,7 @@ pub mod hashes;
 pub mod info;
 pub mod keyspace;
 pub mod memory;
+pub mod persist;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -22,6 +23,7 @@ pub mod strings;
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
         .or_else(|| keyspace::handler(full_name))
+        .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
