@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Throughput of verdis-server against redis-server, side by side in one run.
-# Runs `redis-benchmark -t set,get,incr,mset,sadd,spop -n N -c 50` at -P 1 and -P 16 against both servers
+# Runs `redis-benchmark -t set,get,incr,mset,sadd,spop,hset -n N -c 50` at -P 1 and -P 16 against both servers
 # and prints requests per second and the verdis/redis ratio for each test.
 # Usage: scripts/bench-vs-redis.sh [N]   (N defaults to 200000; builds verdis in release mode)
+# TESTS=hset,sadd scripts/bench-vs-redis.sh runs only those tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200000}"
 VPORT="${VPORT:-7611}"
 RPORT="${RPORT:-7612}"
+TESTS="${TESTS:-set,get,incr,mset,sadd,spop,hset}"
 
 cargo build --release --quiet --bin verdis-server
 ./target/release/verdis-server --port "$VPORT" --loglevel warning >/tmp/bench-verdis.log 2>&1 &
@@ -20,7 +22,7 @@ for p in "$VPORT" "$RPORT"; do
 done
 
 bench() { # port pipeline -> "test rps" lines
-  redis-benchmark -p "$1" -t set,get,incr,mset,sadd,spop -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
+  redis-benchmark -p "$1" -t "$TESTS" -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
     tr -d '"' | awk -F, 'NR>1 {gsub(/ /, "_", $1); print $1, $2}'
 }
 
