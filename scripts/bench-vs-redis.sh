@@ -12,7 +12,7 @@ RPORT="${RPORT:-7612}"
 TESTS="${TESTS:-set,get,incr,mset,sadd,spop,hset}"
 
 cargo build --release --quiet --bin verdis-server
-./target/release/verdis-server --port "$VPORT" --loglevel warning >/tmp/bench-verdis.log 2>&1 &
+./target/release/verdis-server --port "$VPORT" --save "" --appendonly no --loglevel warning >/tmp/bench-verdis.log 2>&1 &
 VPID=$!
 redis-server --port "$RPORT" --save "" --appendonly no --loglevel warning >/tmp/bench-redis.log 2>&1 &
 RPID=$!
