@@ -126,7 +126,13 @@ impl Hash {
             }
             sum = sum.saturating_add(arg.len());
         }
-        if too_long || Hash::listpack_bytes(pairs).saturating_add(sum) > LISTPACK_MAX_SAFETY_BYTES {
+        // Every stored entry is at most `max_value_bytes` long, so the exact size is only needed
+        // when that bound gets near the safety limit.
+        let bound = (pairs.len() as u64)
+            .saturating_mul(limits.max_value_bytes.saturating_add(10).saturating_mul(2))
+            .saturating_add(sum as u64);
+        let near_limit = bound > LISTPACK_MAX_SAFETY_BYTES as u64;
+        if too_long || (near_limit && Hash::listpack_bytes(pairs).saturating_add(sum) > LISTPACK_MAX_SAFETY_BYTES) {
             self.convert_to_table();
         }
     }
