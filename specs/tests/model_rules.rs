@@ -227,7 +227,7 @@ fn hash_random_replies_are_judged() {
     // rules: HASH-15, HASH-17
     let mut m = Model::new();
     run(&mut m, "HSET h a 1 b 2 c 3", T0);
-    let pick = |items: &[&str]| Reply::Array(items.iter().map(|s| Reply::bulk(s)).collect());
+    let pick = |items: &[&str]| Reply::Array(items.iter().map(Reply::bulk).collect());
     assert!(m.check(0, &argv(&["HRANDFIELD", "h", "2"]), T0, &pick(&["c", "a"])).is_ok());
     assert!(m.check(0, &argv(&["HRANDFIELD", "h", "2"]), T0, &pick(&["c", "c"])).is_err());
     assert!(m.check(0, &argv(&["HRANDFIELD", "h", "-3"]), T0, &pick(&["c", "c", "b"])).is_ok());

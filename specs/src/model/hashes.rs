@@ -347,9 +347,12 @@ fn bulks(items: &[Reply]) -> Option<Vec<Vec<u8>>> {
         .collect()
 }
 
+/// A field with its value when the reply carries values.
+type FieldAndValue = (Vec<u8>, Option<Vec<u8>>);
+
 /// The (field, value) pairs of an HRANDFIELD reply with a count, in either
 /// protocol's shape.
-fn reply_pairs(items: &[Reply], with_values: bool, resp3: bool) -> Option<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
+fn reply_pairs(items: &[Reply], with_values: bool, resp3: bool) -> Option<Vec<FieldAndValue>> {
     if !with_values {
         return Some(bulks(items)?.into_iter().map(|f| (f, None)).collect());
     }

@@ -477,8 +477,8 @@ mod tests {
         // rule: SORT-6
         assert_eq!(weight(b"1.5"), (1.5, true));
         assert_eq!(weight(b" 3"), (3.0, true));
-        assert_eq!(weight(b"3 ").1, false);
-        assert_eq!(weight(b"  ").1, false);
+        assert!(!weight(b"3 ").1);
+        assert!(!weight(b"  ").1);
         assert_eq!(weight(b""), (0.0, true));
         assert_eq!(weight(b"\x002"), (0.0, true));
         assert_eq!(weight(b"1\x00abc"), (1.0, true));
@@ -489,19 +489,19 @@ mod tests {
         assert_eq!(weight(b"0x1.8p1"), (3.0, true));
         assert_eq!(weight(b"-INF"), (f64::NEG_INFINITY, true));
         assert_eq!(weight(b"infinity"), (f64::INFINITY, true));
-        assert_eq!(weight(b"inf x").1, false);
-        assert_eq!(weight(b"nan").1, false);
-        assert_eq!(weight(b"5e").1, false);
-        assert_eq!(weight(b"1e+").1, false);
-        assert_eq!(weight(b".").1, false);
-        assert_eq!(weight(b"0x").1, false);
-        assert_eq!(weight(b"1_000").1, false);
-        assert_eq!(weight(b"1e309").1, false);
-        assert_eq!(weight(b"1e-310").1, false);
-        assert_eq!(weight(b"1e-400").1, false);
-        assert_eq!(weight(b"2.2250738585072014e-308").1, true);
-        assert_eq!(weight(b"0x1p-1074").1, true);
-        assert_eq!(weight(b"0.000").1, true);
+        assert!(!weight(b"inf x").1);
+        assert!(!weight(b"nan").1);
+        assert!(!weight(b"5e").1);
+        assert!(!weight(b"1e+").1);
+        assert!(!weight(b".").1);
+        assert!(!weight(b"0x").1);
+        assert!(!weight(b"1_000").1);
+        assert!(!weight(b"1e309").1);
+        assert!(!weight(b"1e-310").1);
+        assert!(!weight(b"1e-400").1);
+        assert!(weight(b"2.2250738585072014e-308").1);
+        assert!(weight(b"0x1p-1074").1);
+        assert!(weight(b"0.000").1);
         assert_eq!(weight(b"-0"), (-0.0, true));
     }
 }

@@ -75,9 +75,12 @@ fn hscan_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     Ok(Frame::Array(vec![Frame::Bulk((next as i64).to_string().into_bytes()), Frame::Array(items)]))
 }
 
+/// Field/value pairs, owned.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The pairs one HSCAN call visits and the next cursor.
-fn collect(h: &Hash, mut cursor: u64, count: i64) -> (u64, Vec<(Vec<u8>, Vec<u8>)>) {
-    let mut found: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+fn collect(h: &Hash, mut cursor: u64, count: i64) -> (u64, Pairs) {
+    let mut found: Pairs = Vec::new();
     if let Hash::Listpack(pairs) = h {
         return (0, pairs.clone());
     }

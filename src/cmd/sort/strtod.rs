@@ -199,12 +199,12 @@ mod tests {
     #[test]
     fn matches_glibc() {
         // Values recorded from glibc 2.36's strtod.
-        assert_eq!(p("1e-310").2, true);
+        assert!(p("1e-310").2);
         assert_eq!(p("1e-400"), (0.0, 6, true));
         assert_eq!(p("2.2250738585072014e-308"), (2.2250738585072014e-308, 23, false));
         assert_eq!(p("1e308"), (1e308, 5, false));
         assert_eq!(p("1e309"), (f64::INFINITY, 5, true));
-        assert_eq!(p("0x1p-1074"), (4.9406564584124654e-324, 9, false));
+        assert_eq!(p("0x1p-1074"), (f64::from_bits(1), 9, false));
         assert_eq!(p("0x1p-1080"), (0.0, 9, true));
         assert_eq!(p("  12abc"), (12.0, 4, false));
         assert_eq!(p("  "), (0.0, 0, false));
@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(p("nan(").1, 3);
         assert_eq!(p("+-1"), (0.0, 0, false));
         assert_eq!(p("0x.8p1"), (1.0, 6, false));
-        assert_eq!(p("1.5e-320").2, true);
+        assert!(p("1.5e-320").2);
         assert_eq!(p("-0"), (-0.0, 2, false));
         assert_eq!(p("0X1P3"), (8.0, 5, false));
         assert_eq!(p("0x1.8p1"), (3.0, 7, false));
