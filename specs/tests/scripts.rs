@@ -40,3 +40,8 @@ fn sets_script() {
 fn hashes_script() {
     check("hashes", include_str!("scripts/hashes.redis"));
 }
+
+#[test]
+fn sort_script() {
+    check("sort", include_str!("scripts/sort.redis"));
+}
