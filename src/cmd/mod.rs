@@ -4,6 +4,7 @@
 use crate::engine::Handler;
 
 pub mod args;
+pub mod bitmaps;
 pub mod command;
 pub mod config;
 pub mod connection;
@@ -23,4 +24,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| bitmaps::handler(full_name))
 }
