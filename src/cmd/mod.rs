@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
 pub mod server;
@@ -25,4 +26,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
         .or_else(|| bitmaps::handler(full_name))
+        .or_else(|| hyperloglog::handler(full_name))
 }
