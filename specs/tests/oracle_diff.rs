@@ -241,6 +241,8 @@ fn scripts_agree_with_real_redis() {
         ("keyspace", include_str!("scripts/keyspace.redis")),
         ("expiry", include_str!("scripts/expiry.redis")),
         ("protocol", include_str!("scripts/protocol.redis")),
+        ("bitmaps", include_str!("scripts/bitmaps.redis")),
+        ("hyperloglog", include_str!("scripts/hyperloglog.redis")),
     ];
     let mut failures = Vec::new();
     for (name, text) in scripts {

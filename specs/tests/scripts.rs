@@ -30,3 +30,13 @@ fn expiry_script() {
 fn protocol_script() {
     check("protocol", include_str!("scripts/protocol.redis"));
 }
+
+#[test]
+fn bitmaps_script() {
+    check("bitmaps", include_str!("scripts/bitmaps.redis"));
+}
+
+#[test]
+fn hyperloglog_script() {
+    check("hyperloglog", include_str!("scripts/hyperloglog.redis"));
+}
