@@ -308,8 +308,9 @@ impl EventLoop {
                         continue;
                     }
                     if let Some(c) = self.engine.client_mut(id) {
-                        c.io.qbuf = conn.query.len() - conn.query_pos;
-                        c.io.qbuf_free = conn.query_free();
+                        // As Redis, the buffer still holds this batch's commands while they run.
+                        c.io.qbuf = conn.query.len();
+                        c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
                     let reply = self.engine.execute(id, &argv, now_ms);
