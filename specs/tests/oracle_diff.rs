@@ -243,6 +243,7 @@ fn scripts_agree_with_real_redis() {
         ("protocol", include_str!("scripts/protocol.redis")),
         ("bitmaps", include_str!("scripts/bitmaps.redis")),
         ("hyperloglog", include_str!("scripts/hyperloglog.redis")),
+        ("sets", include_str!("scripts/sets.redis")),
     ];
     let mut failures = Vec::new();
     for (name, text) in scripts {

@@ -40,3 +40,8 @@ fn bitmaps_script() {
 fn hyperloglog_script() {
     check("hyperloglog", include_str!("scripts/hyperloglog.redis"));
 }
+
+#[test]
+fn sets_script() {
+    check("sets", include_str!("scripts/sets.redis"));
+}

@@ -13,13 +13,16 @@ pub mod functions;
 pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
+pub mod persist;
 pub mod server;
+pub mod sets;
 pub mod strings;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
         .or_else(|| keyspace::handler(full_name))
+        .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
@@ -27,4 +30,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| functions::handler(full_name))
         .or_else(|| bitmaps::handler(full_name))
         .or_else(|| hyperloglog::handler(full_name))
+        .or_else(|| sets::handler(full_name))
 }

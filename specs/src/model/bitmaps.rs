@@ -7,25 +7,16 @@
 //! exact results.
 
 use super::dispatch::Call;
-use super::{MValue, Model, PROTO_MAX_BULK_LEN};
+use super::{Model, PROTO_MAX_BULK_LEN};
 use crate::num::{c_str, int_arg, opt_is, parse_i64};
 use crate::reply::Reply;
 
 const OFFSET_ERR: &str = "bit offset is not an integer or out of range";
 const TYPE_ERR: &str = "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 
-fn wrong_type() -> Reply {
-    Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".to_string())
-}
-
 /// The string under a live key; WRONGTYPE for another type.
 pub(super) fn read_string(m: &mut Model, db: usize, key: &[u8], now_ms: u64) -> Result<Option<Vec<u8>>, Reply> {
-    match m.lookup(db, key, now_ms).map(|item| &item.value) {
-        None => Ok(None),
-        Some(MValue::Str(bytes)) => Ok(Some(bytes.clone())),
-        #[allow(unreachable_patterns)]
-        Some(_) => Err(wrong_type()),
-    }
+    m.get_str(db, key, now_ms)
 }
 
 /// Bit `i` of `bytes` (bits past the end are 0).

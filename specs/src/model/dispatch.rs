@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hyperloglog, keyspace, strings, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, sets, strings, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -107,6 +107,24 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("pfmerge", -2, hyperloglog::pfmerge),
     ("pfdebug", 3, hyperloglog::pfdebug),
     ("pfselftest", 1, hyperloglog::pfselftest),
+    // sets
+    ("sadd", -3, sets::sadd),
+    ("srem", -3, sets::srem),
+    ("smembers", 2, sets::smembers),
+    ("sismember", 3, sets::sismember),
+    ("smismember", -3, sets::smismember),
+    ("scard", 2, sets::scard),
+    ("spop", -2, sets::spop),
+    ("srandmember", -2, sets::srandmember),
+    ("smove", 4, sets::smove),
+    ("sinter", -2, sets::sinter),
+    ("sintercard", -3, sets::sintercard),
+    ("sinterstore", -3, sets::sinterstore),
+    ("sunion", -2, sets::sunion),
+    ("sunionstore", -3, sets::sunionstore),
+    ("sdiff", -2, sets::sdiff),
+    ("sdiffstore", -3, sets::sdiffstore),
+    ("sscan", -3, sets::sscan),
 ];
 
 /// The lower-case names of every modelled command.

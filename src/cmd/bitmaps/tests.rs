@@ -23,12 +23,8 @@ fn golden_bitfield() {
     check_script(include_str!("golden/bitfield.txt"));
 }
 
-/// WRONGTYPE replies need a second type; the script runs once the engine has lists.
+/// WRONGTYPE replies, against a set.
 #[test]
 fn golden_wrongtype() {
-    let mut h = crate::engine::testkit::Harness::new();
-    if h.run("LPUSH probe x").is_error() {
-        return;
-    }
     check_script(include_str!("golden/wrongtype.txt"));
 }
