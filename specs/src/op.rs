@@ -12,8 +12,8 @@ use arbitrary::{Arbitrary, Unstructured};
 
 mod bits;
 pub use bits::{
-    BitArg, BitOffset, BitOpKind, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType, FieldValue,
-    HllSample, OverflowKind, PfDebugSub, RangeArg,
+    BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
+    FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
 };
 
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
@@ -509,7 +509,7 @@ pub enum Op {
     SetBit(Key, BitOffset, BitArg),
     GetBit(Key, BitOffset),
     BitCount(Key, Option<(RangeArg, RangeArg, Option<BitUnit>)>),
-    BitPos(Key, BitArg, Option<(RangeArg, Option<(RangeArg, Option<BitUnit>)>)>),
+    BitPos(Key, BitArg, Option<(RangeArg, Option<BitPosEnd>)>),
     BitOp(BitOpKind, Key, KeyList),
     BitField {
         key: Key,

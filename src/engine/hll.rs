@@ -34,7 +34,7 @@ const VAL_MAX_LEN: usize = 4;
 const ZERO_MAX_LEN: usize = 64;
 const XZERO_MAX_LEN: usize = 16384;
 /// 0.5 / ln(2): the bias constant of the estimator for an infinite number of registers.
-const ALPHA_INF: f64 = 0.721347520444481703680;
+const ALPHA_INF: f64 = 0.721_347_520_444_481_7;
 /// The seed Redis hashes elements with.
 const HASH_SEED: u64 = 0xadc83b19;
 

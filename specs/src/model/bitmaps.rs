@@ -385,7 +385,7 @@ fn bitfield_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
     if writes {
         // Writing makes the string reach the farthest written bit, whether
         // or not a write happened (FAIL), and creates a missing key.
-        let end = ops.iter().filter(|op| op.kind != 0).map(|op| (op.offset + u64::from(op.width) + 7) / 8).max();
+        let end = ops.iter().filter(|op| op.kind != 0).map(|op| (op.offset + u64::from(op.width)).div_ceil(8)).max();
         let needed = end.unwrap_or(0) as usize;
         if bytes.len() < needed {
             bytes.resize(needed, 0);

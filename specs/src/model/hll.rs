@@ -401,7 +401,7 @@ pub fn estimate(h: &[u64; 64]) -> u64 {
         z = (z + h[j] as f64) * 0.5;
     }
     z += m * sigma(h[0] as f64 / m);
-    (0.721347520444481703680 * m * m / z).round() as u64
+    (0.721_347_520_444_481_7 * m * m / z).round() as u64
 }
 
 fn sigma(x: f64) -> f64 {

@@ -48,6 +48,9 @@ impl BitUnit {
     }
 }
 
+/// BITPOS's end bound and optional unit.
+pub type BitPosEnd = (RangeArg, Option<BitUnit>);
+
 /// BITOP's operation.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BitOpKind {
@@ -129,7 +132,10 @@ impl<'a> Arbitrary<'a> for FieldSubs {
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Element(pub u8);
 
-const ELEMENT_TABLE: &[&str] = &["a", "b", "c", "", "foo", "bar", "x1", "x2", "1", "hello", "a\0b", "zz"];
+/// The last element hashes to a run of 33 (register 3655): above what the
+/// sparse encoding holds, so adding it makes a HyperLogLog dense.
+const ELEMENT_TABLE: &[&[u8]] =
+    &[b"a", b"b", b"c", b"", b"foo", b"bar", b"x1", b"x2", b"1", b"hello", b"a\0b", b"zz", b"\xba\x09\x9d\xba\0\0\0\0"];
 
 /// 0 to 4 PFADD elements.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,7 +263,7 @@ pub(super) fn bitfield_argv(key: Key, subs: &FieldSubs, read_only: bool) -> Vec<
 
 pub(super) fn pfadd_argv(key: Key, elements: &Elements) -> Vec<Vec<u8>> {
     let mut argv = vec![b"PFADD".to_vec(), key.bytes()];
-    argv.extend(elements.0.iter().map(|e| pick(ELEMENT_TABLE, e.0).as_bytes().to_vec()));
+    argv.extend(elements.0.iter().map(|e| pick(ELEMENT_TABLE, e.0).to_vec()));
     argv
 }
 
