@@ -10,6 +10,12 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod zsets;
+pub use zsets::{
+    LexBound, LimitArg, Member, MemberList, Rank, ScoreBound, ScorePairs, Weight, ZAddFlags, ZBy, ZCount, ZMalformed,
+    ZOldRange, ZScore, ZSetOp,
+};
+
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
 pub const EPOCH_MS: u64 = 1_700_000_000_000;
 
@@ -162,7 +168,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "zset"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -394,6 +400,60 @@ pub enum Op {
     AdvanceTime(Delay),
     /// Send the following commands from another connection (0..=2).
     SwitchClient(u8),
+    ZAdd(Key, ZAddFlags, ScorePairs),
+    ZIncrBy(Key, ZScore, Member),
+    ZRem(Key, MemberList),
+    ZCard(Key),
+    ZScoreOf(Key, Member),
+    ZMScore(Key, MemberList),
+    ZRank(Key, Member),
+    ZRevRank(Key, Member),
+    ZCount(Key, ScoreBound, ScoreBound),
+    ZLexCount(Key, LexBound, LexBound),
+    ZRange {
+        key: Key,
+        by: ZBy,
+        rev: bool,
+        withscores: bool,
+        limit: Option<(LimitArg, LimitArg)>,
+    },
+    ZRangeStore {
+        dst: Key,
+        key: Key,
+        by: ZBy,
+        rev: bool,
+        limit: Option<(LimitArg, LimitArg)>,
+    },
+    ZOldRange {
+        key: Key,
+        form: ZOldRange,
+        withscores: bool,
+        limit: Option<(LimitArg, LimitArg)>,
+    },
+    ZRemRange(Key, ZBy),
+    ZPopMin(Key, Option<ZCount>),
+    ZPopMax(Key, Option<ZCount>),
+    ZMPop {
+        keys: KeyList,
+        max: bool,
+        count: Option<ZCount>,
+    },
+    ZRandMember(Key, Option<(ZCount, bool)>),
+    ZScan {
+        key: Key,
+        cursor_zero: bool,
+        pattern: Option<Pattern>,
+        count: Option<ZCount>,
+    },
+    ZSetOp {
+        op: ZSetOp,
+        dst: Key,
+        keys: KeyList,
+        weight: Weight,
+        aggregate: u8,
+        opts: u8,
+    },
+    ZMalformed(ZMalformed),
 }
 
 /// What the test driver does for one operation.
@@ -523,6 +583,29 @@ impl Op {
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
+            Op::ZAdd(k, flags, pairs) => zsets::zadd(*k, *flags, pairs, false),
+            Op::ZIncrBy(k, score, m) => zsets::zadd(*k, ZAddFlags(0), &ScorePairs(vec![(*score, *m)]), true),
+            Op::ZRem(k, list) => zsets::zrem(*k, list),
+            Op::ZCard(k) => key_cmd("ZCARD", *k),
+            Op::ZScoreOf(k, m) => zsets::key_member("ZSCORE", *k, *m),
+            Op::ZMScore(k, list) => zsets::zmscore(*k, list),
+            Op::ZRank(k, m) => zsets::key_member("ZRANK", *k, *m),
+            Op::ZRevRank(k, m) => zsets::key_member("ZREVRANK", *k, *m),
+            Op::ZCount(k, a, b) => zsets::zcount(*k, *a, *b),
+            Op::ZLexCount(k, a, b) => zsets::zlexcount(*k, *a, *b),
+            Op::ZRange { key, by, rev, withscores, limit } => zsets::zrange(*key, *by, *rev, *withscores, *limit, None),
+            Op::ZRangeStore { dst, key, by, rev, limit } => zsets::zrange(*key, *by, *rev, false, *limit, Some(*dst)),
+            Op::ZOldRange { key, form, withscores, limit } => zsets::zold_range(*key, *form, *withscores, *limit),
+            Op::ZRemRange(k, by) => zsets::zremrange(*k, *by),
+            Op::ZPopMin(k, c) => zsets::zpop(*k, false, *c),
+            Op::ZPopMax(k, c) => zsets::zpop(*k, true, *c),
+            Op::ZMPop { keys, max, count } => zsets::zmpop(keys, *max, *count),
+            Op::ZRandMember(k, c) => zsets::zrandmember(*k, *c),
+            Op::ZScan { key, cursor_zero, pattern, count } => zsets::zscan(*key, *cursor_zero, *pattern, *count),
+            Op::ZSetOp { op, dst, keys, weight, aggregate, opts } => {
+                zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
+            }
+            Op::ZMalformed(m) => m.argv(),
         }
     }
 }

@@ -3,9 +3,8 @@
 //! - `listpack`: small sets, a vector of (score, member) in order, searched linearly as Redis's
 //!   listpack is. Redis writes listpack scores as text, integral ones as integers, so a score of
 //!   -0 reads back as 0: `normalize_listpack_score` keeps that.
-//! - `skiplist`: a member -> score `Dict` (Redis's dict, so ZSCAN keeps its cursor guarantees and
-//!   ZRANDMEMBER picks as Redis's dictGetFairRandomKey does) plus the order with ranks
-//!   (`ordered::Ordered`, see there why it is not a skiplist).
+//! - `skiplist`: a member -> score `Dict` (Redis's dict, so ZSCAN keeps its cursor guarantees)
+//!   plus the order with ranks (`ordered::Ordered`, see there why it is not a skiplist).
 //!
 //! The conversions follow Redis (t_zset.c): a set starts as a listpack unless
 //! zset-max-listpack-entries is 0 or its first member is longer than zset-max-listpack-value; it
@@ -316,19 +315,14 @@ impl ZSet {
         }
     }
 
-    /// A random element (ZRANDMEMBER without count): a listpack picks a uniform position, a
-    /// skiplist a random entry of its member table.
+    /// A random element, every one equally likely: a uniform rank (Redis's listpack picks a
+    /// uniform position too; its skiplist sampling, dictGetFairRandomKey, only approaches this).
     pub fn random_element(&self, rng: &mut impl RngCore) -> Option<(f64, &[u8])> {
-        match &self.repr {
-            Repr::Listpack(v) => {
-                if v.is_empty() {
-                    return None;
-                }
-                let (s, m) = &v[(rng.next_u64() % v.len() as u64) as usize];
-                Some((*s, &m[..]))
-            }
-            Repr::Skiplist(l) => l.dict.random_entry(rng).map(|(m, s)| (*s, &m[..])),
+        let len = self.len() as u64;
+        if len == 0 {
+            return None;
         }
+        self.get((rng.next_u64() % len) as usize)
     }
 }
 

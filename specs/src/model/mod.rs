@@ -13,12 +13,19 @@ mod dispatch;
 mod expiry;
 mod keyspace;
 mod strings;
+mod zsets;
 
 use crate::reply::Reply;
 use std::collections::BTreeMap;
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use zsets::{Score, ZSetValue};
+
+/// Redis's WRONGTYPE error.
+pub(crate) fn wrongtype() -> Reply {
+    Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".to_string())
+}
 
 /// Number of logical databases (Redis's default `databases 16`).
 pub const NUM_DBS: usize = 16;
@@ -32,6 +39,8 @@ pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A sorted set (never empty while stored), with the encoding Redis would give it.
+    ZSet(ZSetValue),
 }
 
 impl MValue {
@@ -39,6 +48,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::ZSet(_) => "zset",
         }
     }
 }
@@ -48,6 +58,7 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::ZSet(z) => write!(f, "{z}"),
         }
     }
 }
@@ -194,12 +205,14 @@ impl Model {
         self.lookup(db, key, now_ms).is_some()
     }
 
-    /// The string value of a live key (deleting it if it is dead).
-    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Vec<u8>> {
-        self.lookup(db, key, now_ms).map(|item| {
-            let MValue::Str(bytes) = &item.value;
-            bytes.clone()
-        })
+    /// The string value of a live key (deleting it if it is dead); a key of
+    /// another type is `Err(WRONGTYPE)`.
+    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Result<Option<Vec<u8>>, Reply> {
+        match self.lookup(db, key, now_ms).map(|item| &item.value) {
+            None => Ok(None),
+            Some(MValue::Str(bytes)) => Ok(Some(bytes.clone())),
+            Some(_) => Err(wrongtype()),
+        }
     }
 
     /// The expire time of a live key (None also when the key is missing).

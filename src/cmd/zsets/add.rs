@@ -1,8 +1,7 @@
 //! ZADD, ZINCRBY, ZREM and the single-member reads.
 
 use super::score::string2d;
-use super::{delete_if_empty, limits, read_zset, write_zset};
-use crate::cmd::args::is;
+use super::{delete_if_empty, limits, opt, read_zset, write_zset};
 use crate::engine::value::Value;
 use crate::engine::zset::{Limits, ZSet};
 use crate::engine::{errors, Ctx};
@@ -77,18 +76,18 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> Frame {
     let mut ch = false;
     let mut first = 2;
     while first < ctx.argc() {
-        let opt = ctx.arg(first);
-        if is(opt, "nx") {
+        let arg = ctx.arg(first);
+        if opt(arg, "nx") {
             f.nx = true;
-        } else if is(opt, "xx") {
+        } else if opt(arg, "xx") {
             f.xx = true;
-        } else if is(opt, "ch") {
+        } else if opt(arg, "ch") {
             ch = true;
-        } else if is(opt, "incr") {
+        } else if opt(arg, "incr") {
             f.incr = true;
-        } else if is(opt, "gt") {
+        } else if opt(arg, "gt") {
             f.gt = true;
-        } else if is(opt, "lt") {
+        } else if opt(arg, "lt") {
             f.lt = true;
         } else {
             break;

@@ -66,6 +66,12 @@ fn limits(ctx: &Ctx) -> Limits {
     }
 }
 
+/// An option name compared as Redis's strcasecmp compares C strings: only up to a NUL byte.
+fn opt(arg: &[u8], name: &str) -> bool {
+    let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
+    arg[..end].eq_ignore_ascii_case(name.as_bytes())
+}
+
 fn wrongtype() -> Frame {
     Frame::error(errors::WRONGTYPE)
 }

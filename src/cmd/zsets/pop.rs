@@ -1,7 +1,7 @@
 //! ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER and ZSCAN.
 
-use super::{delete_if_empty, read_zset, write_zset};
-use crate::cmd::args::{int_arg, is};
+use super::{delete_if_empty, opt, read_zset, write_zset};
+use crate::cmd::args::int_arg;
 use crate::cmd::keyspace::parse_scan_cursor;
 use crate::engine::glob::string_match;
 use crate::engine::value::Value;
@@ -123,9 +123,9 @@ pub(crate) fn parse_mpop<'a>(argv: &'a [Vec<u8>], numkeys_idx: usize) -> Result<
         return Err(Frame::error(errors::SYNTAX));
     };
     let where_idx = where_idx as usize;
-    let end = if is(where_arg, "min") {
+    let end = if opt(where_arg, "min") {
         End::Min
-    } else if is(where_arg, "max") {
+    } else if opt(where_arg, "max") {
         End::Max
     } else {
         return Err(Frame::error(errors::SYNTAX));
@@ -134,7 +134,7 @@ pub(crate) fn parse_mpop<'a>(argv: &'a [Vec<u8>], numkeys_idx: usize) -> Result<
     let mut j = where_idx + 1;
     while j < argv.len() {
         let more = argv.len() - 1 - j;
-        if count.is_none() && is(&argv[j], "count") && more > 0 {
+        if count.is_none() && opt(&argv[j], "count") && more > 0 {
             j += 1;
             match int_arg(&argv[j]) {
                 Ok(n) if n >= 1 => count = Some(usize::try_from(n).unwrap_or(usize::MAX)),
@@ -187,7 +187,7 @@ pub fn zrandmember(ctx: &mut Ctx) -> Frame {
     };
     let withscores = match ctx.argc() {
         3 => false,
-        4 if is(ctx.arg(3), "withscores") => true,
+        4 if opt(ctx.arg(3), "withscores") => true,
         _ => return Frame::error(errors::SYNTAX),
     };
     if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
@@ -210,6 +210,10 @@ fn random_one(ctx: &mut Ctx) -> Frame {
     }
 }
 
+/// The most elements a negative ZRANDMEMBER count may ask for. Redis would try to build any
+/// reply (and run out of memory on absurd counts); verdis refuses beyond this (a deviation).
+const MAX_RANDOM_PICKS: u64 = 1 << 26;
+
 /// ZRANDMEMBER with a count: distinct members for a positive count (the whole set, highest
 /// first, when the count reaches its size), members picked independently for a negative one.
 fn random_with_count(ctx: &mut Ctx, l: i64, withscores: bool) -> Frame {
@@ -225,23 +229,40 @@ fn random_with_count(ctx: &mut Ctx, l: i64, withscores: bool) -> Frame {
     };
     let rng = &mut engine.rng;
     let count = l.unsigned_abs();
+    if l < 0 && count > MAX_RANDOM_PICKS {
+        return Frame::error("ERR value is out of range");
+    }
     let size = z.len() as u64;
-    let picks: Vec<(Vec<u8>, f64)> = if count == 0 {
+    let at = |rank: u64| z.get(rank as usize).map(|(s, m)| (m.to_vec(), s));
+    let mut random_rank = || rand_core::RngCore::next_u64(rng) % size;
+    let picks: Vec<(Vec<u8>, f64)> = if count == 0 || size == 0 {
         Vec::new()
     } else if l < 0 || count == 1 {
-        // Independent picks: bounded by the count the client asked for, as in Redis.
-        (0..count).filter_map(|_| z.random_element(rng).map(|(s, m)| (m.to_vec(), s))).collect()
+        // Independent picks, each uniform over the set.
+        (0..count).filter_map(|_| at(random_rank())).collect()
     } else if count >= size {
         // The whole set, walked from the highest element down as Redis's zuiNext does.
         z.iter_back_from(z.len() - 1).map(|(s, m)| (m.to_vec(), s)).collect()
-    } else {
-        // Drop random elements from the whole set until `count` remain, keeping their order.
-        let mut keep: Vec<(Vec<u8>, f64)> = z.iter().map(|(s, m)| (m.to_vec(), s)).collect();
-        while keep.len() as u64 > count {
-            let i = (rand_core::RngCore::next_u64(rng) % keep.len() as u64) as usize;
-            keep.remove(i);
+    } else if count * 3 > size {
+        // Most of the set: drop random elements until `count` remain (Redis's CASE 3).
+        let mut ranks: Vec<u64> = (0..size).collect();
+        while ranks.len() as u64 > count {
+            let i = (random_rank() % ranks.len() as u64) as usize;
+            ranks.swap_remove(i);
         }
-        keep
+        ranks.sort_unstable();
+        ranks.into_iter().filter_map(at).collect()
+    } else {
+        // A small part of a big set: draw until `count` distinct elements (Redis's CASE 4).
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::with_capacity(count as usize);
+        while (out.len() as u64) < count {
+            let r = random_rank();
+            if seen.insert(r) {
+                out.extend(at(r));
+            }
+        }
+        out
     };
     super::elements_reply(resp, picks, withscores)
 }
@@ -262,7 +283,7 @@ pub fn zscan(ctx: &mut Ctx) -> Frame {
     let mut i = 3;
     while i < ctx.argc() {
         let more = ctx.argc() - i;
-        if is(ctx.arg(i), "count") && more >= 2 {
+        if opt(ctx.arg(i), "count") && more >= 2 {
             count = match int_arg(ctx.arg(i + 1)) {
                 Ok(n) => n,
                 Err(e) => return e,
@@ -270,7 +291,7 @@ pub fn zscan(ctx: &mut Ctx) -> Frame {
             if count < 1 {
                 return Frame::error(errors::SYNTAX);
             }
-        } else if is(ctx.arg(i), "match") && more >= 2 {
+        } else if opt(ctx.arg(i), "match") && more >= 2 {
             let p = ctx.arg(i + 1);
             pattern = if p == b"*" { None } else { Some(p) };
         } else {

@@ -11,8 +11,8 @@
 //! then scans linearly, giving what Redis's listpack encoding gives.
 
 use super::score::{parse_lex_range, parse_score_range, LexBound, LexRange, ScoreRange};
-use super::{delete_if_empty, elements_reply, limits, read_zset, store_result, write_zset};
-use crate::cmd::args::{int_arg, is};
+use super::{delete_if_empty, elements_reply, limits, opt, read_zset, store_result, write_zset};
+use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::zset::ZSet;
 use crate::engine::Ctx;
@@ -223,20 +223,20 @@ fn zrange_generic(ctx: &mut Ctx, src_idx: usize, dst: Option<&[u8]>, mut kind: K
     let mut j = src_idx + 3;
     while j < argc {
         let left = argc - j - 1;
-        let opt = ctx.arg(j);
-        if dst.is_none() && is(opt, "withscores") {
+        let arg = ctx.arg(j);
+        if dst.is_none() && opt(arg, "withscores") {
             withscores = true;
-        } else if is(opt, "limit") && left >= 2 {
+        } else if opt(arg, "limit") && left >= 2 {
             match (int_arg(ctx.arg(j + 1)), int_arg(ctx.arg(j + 2))) {
                 (Ok(o), Ok(l)) => (offset, limit) = (o, l),
                 (Err(e), _) | (_, Err(e)) => return e,
             }
             j += 2;
-        } else if dir == Dir::Auto && is(opt, "rev") {
+        } else if dir == Dir::Auto && opt(arg, "rev") {
             dir = Dir::Reverse;
-        } else if kind == Kind::Auto && is(opt, "bylex") {
+        } else if kind == Kind::Auto && opt(arg, "bylex") {
             kind = Kind::Lex;
-        } else if kind == Kind::Auto && is(opt, "byscore") {
+        } else if kind == Kind::Auto && opt(arg, "byscore") {
             kind = Kind::Score;
         } else {
             return Frame::error(errors::SYNTAX);

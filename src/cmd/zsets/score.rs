@@ -343,9 +343,11 @@ impl LexRange {
 }
 
 fn parse_lex_bound(arg: &[u8]) -> Option<LexBound> {
+    // `+` and `-` are checked as C strings: nothing may follow them before a NUL byte.
+    let alone = arg.get(1).is_none_or(|&c| c == 0);
     match arg.first() {
-        Some(b'+') if arg.len() == 1 => Some(LexBound::PosInf),
-        Some(b'-') if arg.len() == 1 => Some(LexBound::NegInf),
+        Some(b'+') if alone => Some(LexBound::PosInf),
+        Some(b'-') if alone => Some(LexBound::NegInf),
         Some(b'(') => Some(LexBound::Value(arg[1..].to_vec(), true)),
         Some(b'[') => Some(LexBound::Value(arg[1..].to_vec(), false)),
         _ => None,

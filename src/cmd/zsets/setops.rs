@@ -7,8 +7,8 @@
 //! last bits of a score, and an infinite sum of opposite signs is taken as 0 where it happens.
 
 use super::score::string2d;
-use super::{elements_reply, limits, store_result, wrongtype};
-use crate::cmd::args::{int_arg, is};
+use super::{elements_reply, limits, opt, store_result, wrongtype};
+use crate::cmd::args::int_arg;
 use crate::engine::value::Value;
 use crate::engine::zset::ZSet;
 use crate::engine::{errors, Ctx};
@@ -107,29 +107,29 @@ fn parse_options(
     while j < argv.len() {
         let remaining = argv.len() - j;
         let arg = &argv[j];
-        if op != Op::Diff && !card && remaining > setnum && is(arg, "weights") {
+        if op != Op::Diff && !card && remaining > setnum && opt(arg, "weights") {
             let mut weights = Vec::with_capacity(setnum);
             for w in &argv[j + 1..j + 1 + setnum] {
                 weights.push(string2d(w).ok_or_else(|| Frame::error("ERR weight value is not a float"))?);
             }
             o.weights = Some(weights);
             j += 1 + setnum;
-        } else if op != Op::Diff && !card && remaining >= 2 && is(arg, "aggregate") {
+        } else if op != Op::Diff && !card && remaining >= 2 && opt(arg, "aggregate") {
             let how = &argv[j + 1];
-            o.aggregate = if is(how, "sum") {
+            o.aggregate = if opt(how, "sum") {
                 Aggregate::Sum
-            } else if is(how, "min") {
+            } else if opt(how, "min") {
                 Aggregate::Min
-            } else if is(how, "max") {
+            } else if opt(how, "max") {
                 Aggregate::Max
             } else {
                 return Err(Frame::error(errors::SYNTAX));
             };
             j += 2;
-        } else if !store && !card && is(arg, "withscores") {
+        } else if !store && !card && opt(arg, "withscores") {
             o.withscores = true;
             j += 1;
-        } else if card && remaining >= 2 && is(arg, "limit") {
+        } else if card && remaining >= 2 && opt(arg, "limit") {
             o.limit = match int_arg(&argv[j + 1]) {
                 Ok(n) if n >= 0 => n as u64,
                 _ => return Err(Frame::error("ERR LIMIT can't be negative")),
