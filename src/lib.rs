@@ -3,7 +3,10 @@
 
 pub mod cmd;
 pub mod engine;
+pub mod lazyfree;
+pub mod oracle;
 pub mod resp;
 pub mod server;
+mod sync;
 
 pub use server::{Server, ServerBuilder};

@@ -31,3 +31,8 @@ fn resp_parse_seeds() {
 fn resp_decode_seeds() {
     replay("resp_decode", targets::resp_decode);
 }
+
+#[test]
+fn command_seq_seeds() {
+    replay("command_seq", targets::command_seq);
+}

@@ -72,3 +72,14 @@ pub fn resp_decode(data: &[u8]) {
         assert_eq!(format!("{:?}", again.0), format!("{frame:?}"));
     }
 }
+
+/// Bytes decoded into an operation sequence (the `Op` type the state-machine tests use) and run
+/// on the engine and the model side by side: no panic, and no reply the model rejects.
+pub fn command_seq(data: &[u8]) {
+    let ops = verdis_spec::op::ops_from_bytes(data, 200);
+    let start = verdis_spec::op::EPOCH_MS;
+    let mut system = verdis::oracle::system::ModelSystem::new(start);
+    if let Err(failure) = verdis_spec::harness::run_ops(&ops, &mut system, start) {
+        panic!("engine and model disagree: {failure}");
+    }
+}

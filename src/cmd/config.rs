@@ -209,6 +209,7 @@ fn config_resetstat(ctx: &mut Ctx) -> Frame {
 /// What Redis's resetServerStats and resetCommandTableStats clear.
 pub fn reset_stats(engine: &mut Engine) {
     engine.stats = Stats::default();
+    engine.lazyfree.reset_freed_objects();
     for stat in engine.command_stats.iter_mut() {
         *stat = CommandStat::default();
     }

@@ -282,8 +282,8 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("mem_aof_buffer", 0)
         .field("mem_allocator", "libc")
         .field("active_defrag_running", 0)
-        .field("lazyfree_pending_objects", 0)
-        .field("lazyfreed_objects", 0);
+        .field("lazyfree_pending_objects", engine.lazyfree.pending_objects())
+        .field("lazyfreed_objects", engine.lazyfree.freed_objects());
 }
 
 /// TODO(rdb, aof): verdis does not persist yet; these are Redis's figures for a server that

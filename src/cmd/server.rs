@@ -2,6 +2,7 @@
 //! and the COMMAND family in `command.rs`.
 
 use crate::cmd::args::{err, is};
+use crate::engine::lazy::FlushMode;
 use crate::engine::{errors, Ctx, Handler, ShutdownRequest};
 use crate::resp::Frame;
 
@@ -23,22 +24,26 @@ fn time(ctx: &mut Ctx) -> Frame {
     Frame::Array(vec![Frame::bulk(seconds.to_string()), Frame::bulk(micros.to_string())])
 }
 
-/// Checks FLUSHDB/FLUSHALL's optional SYNC or ASYNC. verdis always frees synchronously; the
-/// reply and the data afterwards are the same either way.
-fn flush_mode_ok(ctx: &Ctx) -> bool {
+/// FLUSHDB/FLUSHALL's optional SYNC or ASYNC (Redis's getFlushCommandFlags); `None` is a
+/// syntax error. The mode decides only when the memory is released, never the reply.
+fn flush_mode(ctx: &Ctx) -> Option<FlushMode> {
     match ctx.argc() {
-        1 => true,
-        2 => is(ctx.arg(1), "SYNC") || is(ctx.arg(1), "ASYNC"),
-        _ => false,
+        1 => Some(FlushMode::Default),
+        2 if is(ctx.arg(1), "SYNC") => Some(FlushMode::Sync),
+        2 if is(ctx.arg(1), "ASYNC") => Some(FlushMode::Async),
+        _ => None,
     }
 }
 
 /// FLUSHDB [SYNC|ASYNC]
 fn flushdb(ctx: &mut Ctx) -> Frame {
-    if !flush_mode_ok(ctx) {
+    let Some(mode) = flush_mode(ctx) else {
         return err(errors::SYNTAX);
-    }
-    let removed = flush_db(ctx, ctx.client.db);
+    };
+    // TODO(transactions): touch the keys watched in this database (Redis's signalFlushedDb).
+    let db = ctx.client.db;
+    let lazy = ctx.engine.flush_is_async(mode);
+    let removed = ctx.engine.empty_dbs(db..db + 1, lazy);
     // Each removed key is a change since the last save, as Redis counts them.
     ctx.dirty(removed);
     Frame::ok()
@@ -46,25 +51,15 @@ fn flushdb(ctx: &mut Ctx) -> Frame {
 
 /// FLUSHALL [SYNC|ASYNC]
 fn flushall(ctx: &mut Ctx) -> Frame {
-    if !flush_mode_ok(ctx) {
+    let Some(mode) = flush_mode(ctx) else {
         return err(errors::SYNTAX);
-    }
-    let mut removed = 0;
-    for db in 0..ctx.engine.dbs.len() {
-        removed += flush_db(ctx, db);
-    }
+    };
+    let lazy = ctx.engine.flush_is_async(mode);
+    let removed = ctx.engine.empty_dbs(0..ctx.engine.dbs.len(), lazy);
     ctx.dirty(removed);
     // TODO(rdb): with save points configured Redis then saves the (empty) dataset, which
     // resets the change counter to 0.
     Frame::ok()
-}
-
-/// Empties one database; returns how many keys it held.
-fn flush_db(ctx: &mut Ctx, db: usize) -> u64 {
-    // TODO(transactions): touch the keys watched in this database (Redis's signalFlushedDb).
-    let removed = ctx.engine.dbs[db].len() as u64;
-    ctx.engine.dbs[db].clear();
-    removed
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]

@@ -15,6 +15,27 @@ pub struct Entry {
     pub access_ms: u64,
 }
 
+/// A database's key tables, taken out of it whole (`Db::take_tables`); dropping them frees every
+/// key and value.
+#[derive(Debug, Default)]
+pub struct DbTables {
+    keys: Dict<Vec<u8>, Entry>,
+    /// Never read: held so that it is freed where the tables are dropped.
+    #[allow(dead_code)]
+    volatile: Dict<Vec<u8>, ()>,
+}
+
+impl DbTables {
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
 /// A database: keys with values, and the set of volatile keys (those with an expiry) that the
 /// active expire cycle walks.
 #[derive(Clone, Debug, Default)]
@@ -79,13 +100,15 @@ impl Db {
         self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
     }
 
-    /// Stores `value` under `key`, keeping the key's expiry if it already had one.
-    pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) {
+    /// Stores `value` under `key`, keeping the key's expiry if it already had one. Returns the
+    /// value it replaced, for the caller to free (lazily or not).
+    pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Value> {
         if let Some(entry) = self.keys.get_mut(&key) {
-            entry.value = value;
             entry.access_ms = now_ms;
+            Some(std::mem::replace(&mut entry.value, value))
         } else {
             self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
+            None
         }
     }
 
@@ -134,6 +157,14 @@ impl Db {
 
     pub fn expire_of(&self, key: &[u8]) -> Option<u64> {
         self.keys.get(key).and_then(|e| e.expire_at_ms)
+    }
+
+    /// Takes the key tables in O(1), leaving the database empty as `clear` does (FLUSHDB ASYNC
+    /// hands the old tables to lazy free).
+    pub fn take_tables(&mut self) -> DbTables {
+        let tables = DbTables { keys: self.keys.take(), volatile: self.volatile.take() };
+        self.clear();
+        tables
     }
 
     pub fn clear(&mut self) {

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod expire;
 pub mod glob;
 pub mod keys;
+pub mod lazy;
 pub mod longdouble;
 pub mod meta;
 pub mod stats;
@@ -87,6 +88,9 @@ pub struct Engine {
     pub active_expire: expire::ActiveExpireState,
     /// The configuration file CONFIG REWRITE updates; `None` when started without one.
     pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
+    /// Where removed values and flushed tables go to be freed (inline until the server installs
+    /// the threaded back end; see `lazy.rs`).
+    pub lazyfree: lazy::LazyFree,
 }
 
 /// What a handler works with.
@@ -120,6 +124,7 @@ impl Engine {
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
+            lazyfree: lazy::LazyFree::inline(),
         }
     }
 
@@ -228,7 +233,7 @@ impl Engine {
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         if self.dbs[db].is_expired(key, now_ms) {
-            self.dbs[db].remove(key);
+            self.delete_key(db, key, self.config.lazyfree_lazy_expire());
             self.stats.expired_keys += 1;
             true
         } else {

@@ -42,7 +42,9 @@ impl ServerBuilder {
     /// Binds, starts the event loop thread, and returns once the server accepts connections.
     pub fn start(self) -> io::Result<Server> {
         let listeners = bind_listeners(&self.config.bind, self.config.port)?;
-        let engine = Engine::new(self.config, unix_ms());
+        let mut engine = Engine::new(self.config, unix_ms());
+        // Dropping the engine when the event loop ends drains and joins the free thread.
+        engine.start_lazyfree_thread()?;
         let mut event_loop = EventLoop::new(engine, listeners)?;
         let addr = event_loop
             .local_addrs()

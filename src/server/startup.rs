@@ -132,6 +132,9 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         engine.config_store = Some(Box::new(host::FileConfigStore { path: path.into() }));
     }
     engine.process.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    if let Err(e) = engine.start_lazyfree_thread() {
+        log::log(Level::Warning, &format!("Can't start the lazy free thread, freeing inline: {e}"));
+    }
     if opts.always_show_logo {
         log::write_raw(&banner(port, pid));
     } else {
@@ -160,6 +163,8 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         log::log(Level::Warning, "Received SIGTERM scheduling shutdown...");
     }
     log::log(Level::Warning, "User requested shutdown...");
+    // Let the free thread finish what is queued (see crate::lazyfree: shutdown drains).
+    event_loop.engine.lazyfree.shutdown();
     log::log(Level::Warning, "verdis is now ready to exit, bye bye...");
     0
 }
