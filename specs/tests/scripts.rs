@@ -30,3 +30,8 @@ fn expiry_script() {
 fn protocol_script() {
     check("protocol", include_str!("scripts/protocol.redis"));
 }
+
+#[test]
+fn zsets_script() {
+    check("zsets", include_str!("scripts/zsets.redis"));
+}

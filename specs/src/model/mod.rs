@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
-pub use zsets::{Score, ZSetValue};
+pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
 /// Redis's WRONGTYPE error.
 pub(crate) fn wrongtype() -> Reply {

@@ -191,7 +191,7 @@ fn compose(mantissa: u64, exp2: i64, sticky: bool) -> (f64, bool) {
     let mut kept = m >> drop;
     let rest = m & ((1u64 << drop) - 1);
     let half = 1u64 << (drop - 1);
-    if rest > half || (rest == half && (sticky || kept & 1 == 1)) || (rest == half && sticky) {
+    if rest > half || (rest == half && (sticky || kept & 1 == 1)) {
         kept += 1;
     }
     // `kept` has `keep` bits (or keep+1 after a carry). Scale it back exactly.
@@ -392,7 +392,11 @@ mod tests {
         assert_eq!(string2d(b"0x1.8p-1075"), Some(f64::from_bits(1)));
         assert_eq!(string2d(b"0x1p1024"), None);
         assert_eq!(string2d(b"0x1.fffffffffffffp1023"), Some(f64::MAX));
-        assert_eq!(string2d(b"0x123456789abcdef123"), Some(5373003157112691650000.0));
+        assert_eq!(string2d(b"0x123456789abcdef123"), Some(3.358127276707303e20));
+        // Ties and sticky bits beyond the 60 bits kept exactly.
+        assert_eq!(string2d(b"0x1.fffffffffffff8p0"), Some(2.0));
+        assert_eq!(string2d(b"0x1.fffffffffffff7ffffp0"), Some(1.9999999999999998));
+        assert_eq!(string2d(b"0x1.fffffffffffff80000001p0"), Some(2.0));
     }
 
     #[test]

@@ -14,14 +14,34 @@ fn zset_at<'m>(m: &'m Model, db: usize, key: &[u8], now_ms: u64) -> Option<&'m Z
     }
 }
 
+/// A score in a reply: a double, or its `%.17g` text (a RESP2 connection's bulk string, kept
+/// as text so it can be compared exactly).
+fn score_of(r: &Reply) -> Option<Result<f64, Vec<u8>>> {
+    match r {
+        Reply::Double(d) => Some(Ok(*d)),
+        Reply::Bulk(text) => Some(Err(text.clone())),
+        _ => None,
+    }
+}
+
+/// True when a reply's score is `score`.
+fn same_score(got: &Result<f64, Vec<u8>>, score: f64) -> bool {
+    match got {
+        Ok(d) => d.to_bits() == score.to_bits(),
+        Err(text) => num::fmt_17g(score).as_bytes() == text.as_slice(),
+    }
+}
+
+type Pair = (Vec<u8>, Result<f64, Vec<u8>>);
+
 /// Splits a WITHSCORES reply into (member, score) pairs, flat (RESP2) or nested (RESP3).
-fn pairs(items: &[Reply], resp: u8) -> Option<Vec<(Vec<u8>, f64)>> {
+fn pairs(items: &[Reply], resp: u8) -> Option<Vec<Pair>> {
     if resp >= 3 {
         items
             .iter()
             .map(|p| match p {
                 Reply::Array(v) => match v.as_slice() {
-                    [Reply::Bulk(m), Reply::Double(s)] => Some((m.clone(), *s)),
+                    [Reply::Bulk(m), s] => Some((m.clone(), score_of(s)?)),
                     _ => None,
                 },
                 _ => None,
@@ -34,7 +54,7 @@ fn pairs(items: &[Reply], resp: u8) -> Option<Vec<(Vec<u8>, f64)>> {
         items
             .chunks(2)
             .map(|c| match c {
-                [Reply::Bulk(m), Reply::Double(s)] => Some((m.clone(), *s)),
+                [Reply::Bulk(m), s] => Some((m.clone(), score_of(s)?)),
                 _ => None,
             })
             .collect()
@@ -67,13 +87,13 @@ pub fn judge_zrandmember(
     let Reply::Array(items) = actual else {
         return Err("an array".into());
     };
-    let got: Vec<(Vec<u8>, f64)> = if withscores {
+    let got: Vec<Pair> = if withscores {
         pairs(items, resp).ok_or("member/score pairs")?
     } else {
         items
             .iter()
             .map(|r| match r {
-                Reply::Bulk(m) => Some((m.clone(), f64::NAN)),
+                Reply::Bulk(m) => Some((m.clone(), Ok(f64::NAN))),
                 _ => None,
             })
             .collect::<Option<_>>()
@@ -90,7 +110,7 @@ pub fn judge_zrandmember(
         let Some(real) = z.score(member) else {
             return Err("only members of the set".into());
         };
-        if withscores && real.to_bits() != score.to_bits() {
+        if withscores && !same_score(score, real) {
             return Err("each member with its score".into());
         }
     }

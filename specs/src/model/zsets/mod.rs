@@ -130,6 +130,30 @@ impl std::fmt::Display for ZSetValue {
     }
 }
 
+/// True when Redis's reply to `argv` is not determined: a lex range over a skiplist-encoded
+/// set whose members have different scores. Redis then walks its skiplist from the highest
+/// level down, and where the walk stops depends on the random levels of the nodes. (verdis and
+/// the model answer as a listpack does, see rule ZSET-15.)
+pub fn unspecified_in_redis(m: &Model, client: u64, argv: &[Vec<u8>], now_ms: u64) -> bool {
+    let name = argv.first().map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
+    let key_at = match name.as_str() {
+        "zrangebylex" | "zrevrangebylex" | "zlexcount" | "zremrangebylex" => 1,
+        "zrange" if argv.iter().any(|a| opt_is(a, "bylex")) => 1,
+        "zrangestore" if argv.iter().any(|a| opt_is(a, "bylex")) => 2,
+        _ => return false,
+    };
+    let Some(key) = argv.get(key_at) else {
+        return false;
+    };
+    match m.item(m.selected_db(client), key, now_ms).map(|i| &i.value) {
+        Some(MValue::ZSet(z)) if !z.listpack => {
+            let v = z.sorted();
+            v.first().map(|e| e.1) != v.last().map(|e| e.1)
+        }
+        _ => false,
+    }
+}
+
 // ----- keyspace access -----
 
 /// The sorted set at `key` (a dead key is deleted first); WRONGTYPE for another type.

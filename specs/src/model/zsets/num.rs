@@ -193,31 +193,9 @@ pub fn range_end(arg: &[u8]) -> Option<(f64, bool)> {
     (!value.is_nan()).then_some((value, exclusive))
 }
 
-/// C's `%.17g`, as Redis prints scores (`inf`, `-inf`, `-0` included).
+/// C's `%.17g`, as Redis prints scores.
 pub fn fmt_17g(x: f64) -> String {
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    // 17 significant digits, exactly rounded: d.dddddddddddddddde<exp>.
-    let sci = format!("{:.16e}", x);
-    let (digits, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let trim = |s: String| -> String {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    };
-    if !(-4..17).contains(&exp) {
-        let m = trim(digits.to_string());
-        format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
-    } else {
-        trim(format!("{:.*}", (16 - exp) as usize, x))
-    }
+    crate::reply::format_double(x)
 }
 
 /// A score as a listpack holds it, read back as text: integral values between -2^62 and 2^62
@@ -241,6 +219,10 @@ mod tests {
         assert_eq!(string2d(b"0x20000000000001"), Some(9007199254740992.0));
         assert_eq!(string2d(b"0x1p-1074"), Some(f64::from_bits(1)));
         assert_eq!(string2d(b"0x1p-1075"), None);
+        assert_eq!(string2d(b"0x123456789abcdef123"), Some(3.358127276707303e20));
+        assert_eq!(string2d(b"0x1.fffffffffffff8p0"), Some(2.0));
+        assert_eq!(string2d(b"0x1.fffffffffffff7ffffp0"), Some(1.9999999999999998));
+        assert_eq!(string2d(b"0x1.fffffffffffff80000001p0"), Some(2.0));
         assert_eq!(string2d(b"1e-400"), None);
         assert_eq!(string2d(b"1e400"), None);
         assert_eq!(string2d(b"-infinity"), Some(f64::NEG_INFINITY));
