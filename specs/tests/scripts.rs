@@ -32,6 +32,11 @@ fn protocol_script() {
 }
 
 #[test]
+fn sets_script() {
+    check("sets", include_str!("scripts/sets.redis"));
+}
+
+#[test]
 fn zsets_script() {
     check("zsets", include_str!("scripts/zsets.redis"));
 }

@@ -11,7 +11,9 @@ pub mod expire;
 pub mod functions;
 pub mod info;
 pub mod keyspace;
+pub mod persist;
 pub mod server;
+pub mod sets;
 pub mod strings;
 pub mod zsets;
 
@@ -19,10 +21,12 @@ pub mod zsets;
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
         .or_else(|| keyspace::handler(full_name))
+        .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| sets::handler(full_name))
         .or_else(|| zsets::handler(full_name))
 }

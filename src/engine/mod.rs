@@ -16,6 +16,7 @@ pub mod keys;
 pub mod lazy;
 pub mod longdouble;
 pub mod meta;
+pub mod set_value;
 pub mod stats;
 pub mod table;
 mod table_data;
@@ -88,6 +89,8 @@ pub struct Engine {
     pub active_expire: expire::ActiveExpireState,
     /// The configuration file CONFIG REWRITE updates; `None` when started without one.
     pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
+    /// RDB persistence: the disk, the background saver, save and load state.
+    pub persist: crate::persist::Persistence,
     /// Where removed values and flushed tables go to be freed (inline until the server installs
     /// the threaded back end; see `lazy.rs`).
     pub lazyfree: lazy::LazyFree,
@@ -124,6 +127,7 @@ impl Engine {
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
+            persist: crate::persist::Persistence::simulated(now_ms),
             lazyfree: lazy::LazyFree::inline(),
         }
     }
@@ -219,6 +223,10 @@ impl Engine {
         let Some(handler) = handler else {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
+        if self.persist.loading.is_some() && !flags.contains(Flags::LOADING) {
+            self.command_stats[stat_index].rejected_calls += 1;
+            return Frame::error(errors::LOADING);
+        }
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         let stat = &mut self.command_stats[stat_index];
@@ -268,10 +276,14 @@ impl<'a> Ctx<'a> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
         let engine = &mut *self.engine;
+        // As Redis, no access-time update while a forked child saves: it would copy pages on write.
+        let engine_no_touch = engine.persist.avoid_writes;
         match engine.dbs[db].entry_mut(key) {
             Some(entry) => {
                 engine.stats.keyspace_hits += 1;
-                entry.access_ms = now;
+                if !engine_no_touch {
+                    entry.access_ms = now;
+                }
                 Some(&entry.value)
             }
             None => {
@@ -285,8 +297,11 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
+        let engine_no_touch = self.engine.persist.avoid_writes;
         self.engine.dbs[db].entry_mut(key).map(|entry| {
-            entry.access_ms = now;
+            if !engine_no_touch {
+                entry.access_ms = now;
+            }
             &mut entry.value
         })
     }

@@ -63,6 +63,8 @@ pub struct EventLoop {
     kill_scan_needed: bool,
     /// Reused read buffer (see `Conn::read_available`).
     scratch: Vec<u8>,
+    /// The RDB load in progress at start-up: clients are served (with LOADING) between steps.
+    loading: Option<super::persistence::StartupLoad>,
 }
 
 /// Binds the configured addresses. An address with a leading `-` is optional: failing to bind it
@@ -120,7 +122,32 @@ impl EventLoop {
             next_cron_ms: 0,
             kill_scan_needed: false,
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
+            loading: None,
         })
+    }
+
+    /// Loads `load` step by step while serving clients, before regular operation.
+    pub fn set_loading(&mut self, load: super::persistence::StartupLoad) {
+        self.loading = Some(load);
+    }
+
+    /// One step of the start-up load; logs readiness when it completes.
+    fn load_step(&mut self) -> io::Result<()> {
+        let Some(load) = &mut self.loading else { return Ok(()) };
+        let result = load.step(&mut self.engine);
+        super::persistence::drain_log(&mut self.engine);
+        match result {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                self.loading = None;
+                log::log(Level::Notice, "Ready to accept connections");
+                Ok(())
+            }
+            Err(line) => {
+                log::log(Level::Warning, &line);
+                Err(io::Error::other(line))
+            }
+        }
     }
 
     pub fn stop_handle(&self) -> StopHandle {
@@ -136,7 +163,8 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = unix_ms();
-            let sleep_ms = self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS);
+            let sleep_ms =
+                if self.loading.is_some() { 0 } else { self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS) };
             match self.poll.poll(&mut events, Some(Duration::from_millis(sleep_ms))) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -159,8 +187,11 @@ impl EventLoop {
                 }
             }
             self.after_events();
+            if self.loading.is_some() {
+                self.load_step()?;
+            }
             let now = unix_ms();
-            if now >= self.next_cron_ms {
+            if self.loading.is_none() && now >= self.next_cron_ms {
                 self.cron(now);
                 let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
                 self.next_cron_ms = now + period_ms;
@@ -343,6 +374,9 @@ impl EventLoop {
 
     /// Work after a batch of events: messages for other clients and killed clients.
     fn after_events(&mut self) {
+        if !self.engine.persist.log.is_empty() {
+            super::persistence::drain_log(&mut self.engine);
+        }
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -376,6 +410,7 @@ impl EventLoop {
         p.used_cpu_user_s = user;
         p.used_cpu_sys_s = sys;
         p.connected_clients = self.by_client.len();
+        super::persistence::drain_log(&mut self.engine);
     }
 
     /// Shrinks or frees query buffers of clients that no longer need them (Redis's clientsCron).

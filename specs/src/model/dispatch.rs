@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, strings, zsets, Model};
+use super::{expiry, keyspace, sets, strings, zsets, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,24 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // sets
+    ("sadd", -3, sets::sadd),
+    ("srem", -3, sets::srem),
+    ("smembers", 2, sets::smembers),
+    ("sismember", 3, sets::sismember),
+    ("smismember", -3, sets::smismember),
+    ("scard", 2, sets::scard),
+    ("spop", -2, sets::spop),
+    ("srandmember", -2, sets::srandmember),
+    ("smove", 4, sets::smove),
+    ("sinter", -2, sets::sinter),
+    ("sintercard", -3, sets::sintercard),
+    ("sinterstore", -3, sets::sinterstore),
+    ("sunion", -2, sets::sunion),
+    ("sunionstore", -3, sets::sunionstore),
+    ("sdiff", -2, sets::sdiff),
+    ("sdiffstore", -3, sets::sdiffstore),
+    ("sscan", -3, sets::sscan),
     // sorted sets
     ("zadd", -4, zsets::zadd),
     ("zincrby", 4, zsets::zincrby),

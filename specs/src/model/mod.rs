@@ -12,11 +12,12 @@ mod check;
 mod dispatch;
 mod expiry;
 mod keyspace;
+mod sets;
 mod strings;
 mod zsets;
 
 use crate::reply::Reply;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
@@ -33,12 +34,14 @@ pub const NUM_DBS: usize = 16;
 /// Redis's default `proto-max-bulk-len`: the largest string a command may build.
 pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 
-/// A stored value. Only strings are modelled, as plain bytes: Redis's
-/// int/embstr/raw encodings are representation, not semantics.
+/// A stored value. Encodings (int/embstr/raw strings, intset/hashtable
+/// sets) are representation, not semantics, and are not modelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A set: its members, never empty while stored.
+    Set(BTreeSet<Vec<u8>>),
     /// A sorted set (never empty while stored), with the encoding Redis would give it.
     ZSet(ZSetValue),
 }
@@ -48,6 +51,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::Set(_) => "set",
             MValue::ZSet(_) => "zset",
         }
     }
@@ -58,6 +62,10 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::Set(members) => {
+                let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
+                write!(f, "set{{{}}}", shown.join(", "))
+            }
             MValue::ZSet(z) => write!(f, "{z}"),
         }
     }

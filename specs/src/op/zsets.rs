@@ -7,12 +7,12 @@ use arbitrary::{Arbitrary, Unstructured};
 
 /// A sorted set member; the last one is longer than zset-max-listpack-value (64 bytes).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Member(pub u8);
+pub struct ZMember(pub u8);
 
 const LONG_MEMBER: &str = "m-longer-than-sixty-four-bytes-so-the-set-becomes-a-skiplist-xxxxxxxx";
 const MEMBER_TABLE: &[&str] = &["a", "b", "c", "d", "a", "b", "e", "", "1", "ab", "-0", LONG_MEMBER, LONG_MEMBER];
 
-impl Member {
+impl ZMember {
     pub fn bytes(self) -> Vec<u8> {
         pick(MEMBER_TABLE, self.0).as_bytes().to_vec()
     }
@@ -29,26 +29,26 @@ const SCORE_TABLE: &[&str] = &[
 
 /// One end of a score range.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ScoreBound(pub u8);
+pub struct ZScoreBound(pub u8);
 
 const BOUND_TABLE: &[&str] =
     &["-inf", "+inf", "0", "1", "(1", "2", "(2", "3", "(3", "2.5", "10", "(", "", " 1", "1e400", "x", "nan", "(-inf"];
 
 /// One end of a lex range.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LexBound(pub u8);
+pub struct ZLexBound(pub u8);
 
 const LEX_TABLE: &[&str] = &["-", "+", "[a", "(a", "[b", "(b", "[c", "(d", "[e", "[", "(", "a", "+x", "[ab"];
 
 /// A rank index.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rank(pub u8);
+pub struct ZRank(pub u8);
 
 const RANK_TABLE: &[&str] = &["0", "1", "2", "-1", "-2", "0", "-1", "5", "-10", "100", "x"];
 
 /// A LIMIT offset or count.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LimitArg(pub u8);
+pub struct ZLimit(pub u8);
 
 const LIMIT_TABLE: &[&str] = &["0", "1", "2", "-1", "5", "0", "1", "x"];
 
@@ -60,29 +60,29 @@ const ZCOUNT_TABLE: &[&str] = &["1", "2", "3", "0", "-1", "-3", "10", "x", "-922
 
 /// A WEIGHTS value.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Weight(pub u8);
+pub struct ZWeight(pub u8);
 
 const WEIGHT_TABLE: &[&str] = &["1", "2", "-1", "0", "0.5", "inf", "1", "x"];
 
 /// 1 to 3 members.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MemberList(pub Vec<Member>);
+pub struct ZMemberList(pub Vec<ZMember>);
 
-impl<'a> Arbitrary<'a> for MemberList {
+impl<'a> Arbitrary<'a> for ZMemberList {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let n = u.int_in_range(1..=3)?;
-        (0..n).map(|_| Member::arbitrary(u)).collect::<Result<_, _>>().map(MemberList)
+        (0..n).map(|_| ZMember::arbitrary(u)).collect::<Result<_, _>>().map(ZMemberList)
     }
 }
 
 /// 1 to 4 score/member pairs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScorePairs(pub Vec<(ZScore, Member)>);
+pub struct ZScorePairs(pub Vec<(ZScore, ZMember)>);
 
-impl<'a> Arbitrary<'a> for ScorePairs {
+impl<'a> Arbitrary<'a> for ZScorePairs {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let n = u.int_in_range(1..=4)?;
-        (0..n).map(|_| Ok((ZScore::arbitrary(u)?, Member::arbitrary(u)?))).collect::<Result<_, _>>().map(ScorePairs)
+        (0..n).map(|_| Ok((ZScore::arbitrary(u)?, ZMember::arbitrary(u)?))).collect::<Result<_, _>>().map(ZScorePairs)
     }
 }
 
@@ -113,19 +113,19 @@ const VALID_ZADD_OPTIONS: &[&[&str]] = &[
 /// What a ZRANGE selects.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZBy {
-    Rank(Rank, Rank),
-    Score(ScoreBound, ScoreBound),
-    Lex(LexBound, LexBound),
+    Rank(ZRank, ZRank),
+    Score(ZScoreBound, ZScoreBound),
+    Lex(ZLexBound, ZLexBound),
 }
 
 /// The older ZRANGE forms.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZOldRange {
-    RevRange(Rank, Rank),
-    ByScore(ScoreBound, ScoreBound),
-    RevByScore(ScoreBound, ScoreBound),
-    ByLex(LexBound, LexBound),
-    RevByLex(LexBound, LexBound),
+    RevRange(ZRank, ZRank),
+    ByScore(ZScoreBound, ZScoreBound),
+    RevByScore(ZScoreBound, ZScoreBound),
+    ByLex(ZLexBound, ZLexBound),
+    RevByLex(ZLexBound, ZLexBound),
 }
 
 /// The multi-key commands.
@@ -182,7 +182,7 @@ impl ZMalformed {
     }
 }
 
-fn members(args: Args, list: &MemberList) -> Args {
+fn members(args: Args, list: &ZMemberList) -> Args {
     list.0.iter().fold(args, |a, m| a.b(m.bytes()))
 }
 
@@ -194,7 +194,7 @@ fn range_args(args: Args, by: ZBy) -> Args {
     }
 }
 
-pub fn zadd(key: Key, flags: ZAddFlags, pairs: &ScorePairs, incrby: bool) -> Vec<Vec<u8>> {
+pub fn zadd(key: Key, flags: ZAddFlags, pairs: &ZScorePairs, incrby: bool) -> Vec<Vec<u8>> {
     let mut args = Args::new(if incrby { "ZINCRBY" } else { "ZADD" }).b(key.bytes());
     if !incrby {
         let options: Vec<&str> = if flags.0 >= 0xc0 {
@@ -218,23 +218,23 @@ pub fn zadd(key: Key, flags: ZAddFlags, pairs: &ScorePairs, incrby: bool) -> Vec
     args.0
 }
 
-pub fn zrem(key: Key, list: &MemberList) -> Vec<Vec<u8>> {
+pub fn zrem(key: Key, list: &ZMemberList) -> Vec<Vec<u8>> {
     members(Args::new("ZREM").b(key.bytes()), list).0
 }
 
-pub fn zmscore(key: Key, list: &MemberList) -> Vec<Vec<u8>> {
+pub fn zmscore(key: Key, list: &ZMemberList) -> Vec<Vec<u8>> {
     members(Args::new("ZMSCORE").b(key.bytes()), list).0
 }
 
-pub fn key_member(name: &str, key: Key, member: Member) -> Vec<Vec<u8>> {
+pub fn key_member(name: &str, key: Key, member: ZMember) -> Vec<Vec<u8>> {
     Args::new(name).b(key.bytes()).b(member.bytes()).0
 }
 
-pub fn zcount(key: Key, a: ScoreBound, b: ScoreBound) -> Vec<Vec<u8>> {
+pub fn zcount(key: Key, a: ZScoreBound, b: ZScoreBound) -> Vec<Vec<u8>> {
     Args::new("ZCOUNT").b(key.bytes()).s(pick(BOUND_TABLE, a.0)).s(pick(BOUND_TABLE, b.0)).0
 }
 
-pub fn zlexcount(key: Key, a: LexBound, b: LexBound) -> Vec<Vec<u8>> {
+pub fn zlexcount(key: Key, a: ZLexBound, b: ZLexBound) -> Vec<Vec<u8>> {
     Args::new("ZLEXCOUNT").b(key.bytes()).s(pick(LEX_TABLE, a.0)).s(pick(LEX_TABLE, b.0)).0
 }
 
@@ -244,7 +244,7 @@ pub fn zrange(
     by: ZBy,
     rev: bool,
     withscores: bool,
-    limit: Option<(LimitArg, LimitArg)>,
+    limit: Option<(ZLimit, ZLimit)>,
     store: Option<Key>,
 ) -> Vec<Vec<u8>> {
     let mut args = match store {
@@ -269,7 +269,7 @@ pub fn zrange(
     args.0
 }
 
-pub fn zold_range(key: Key, form: ZOldRange, withscores: bool, limit: Option<(LimitArg, LimitArg)>) -> Vec<Vec<u8>> {
+pub fn zold_range(key: Key, form: ZOldRange, withscores: bool, limit: Option<(ZLimit, ZLimit)>) -> Vec<Vec<u8>> {
     let (name, by) = match form {
         ZOldRange::RevRange(a, b) => ("ZREVRANGE", ZBy::Rank(a, b)),
         ZOldRange::ByScore(a, b) => ("ZRANGEBYSCORE", ZBy::Score(a, b)),
@@ -333,7 +333,7 @@ pub fn zscan(key: Key, cursor_zero: bool, pattern: Option<Pattern>, count: Optio
 }
 
 /// A multi-key command; `opts` bits: WEIGHTS, AGGREGATE, WITHSCORES, LIMIT, a wrong numkeys.
-pub fn zsetop(op: ZSetOp, dst: Key, keys: &KeyList, weight: Weight, aggregate: u8, opts: u8) -> Vec<Vec<u8>> {
+pub fn zsetop(op: ZSetOp, dst: Key, keys: &KeyList, weight: ZWeight, aggregate: u8, opts: u8) -> Vec<Vec<u8>> {
     let (name, store) = match op {
         ZSetOp::Union => ("ZUNION", false),
         ZSetOp::Inter => ("ZINTER", false),

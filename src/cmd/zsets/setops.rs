@@ -13,6 +13,7 @@ use crate::engine::value::Value;
 use crate::engine::zset::ZSet;
 use crate::engine::{errors, Ctx};
 use crate::resp::Frame;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -62,14 +63,16 @@ impl<'a> Src<'a> {
     fn len(&self) -> usize {
         match self.value {
             Some(Value::ZSet(z)) => z.len(),
+            Some(Value::Set(s)) => s.len(),
             _ => 0,
         }
     }
 
-    /// Members with their scores, in the input's own order.
-    fn iter(&self) -> Box<dyn Iterator<Item = (&'a [u8], f64)> + 'a> {
+    /// Members with their scores (1 for a set's members), in the input's own order.
+    fn iter(&self) -> Box<dyn Iterator<Item = (Cow<'a, [u8]>, f64)> + 'a> {
         match self.value {
-            Some(Value::ZSet(z)) => Box::new(z.iter().map(|(s, m)| (m, s))),
+            Some(Value::ZSet(z)) => Box::new(z.iter().map(|(s, m)| (Cow::Borrowed(m), s))),
+            Some(Value::Set(s)) => Box::new(s.iter().map(|m| (m, 1.0))),
             _ => Box::new(std::iter::empty()),
         }
     }
@@ -77,14 +80,15 @@ impl<'a> Src<'a> {
     fn find(&self, member: &[u8]) -> Option<f64> {
         match self.value {
             Some(Value::ZSet(z)) => z.score(member),
+            Some(Value::Set(s)) => s.contains(member).then_some(1.0),
             _ => None,
         }
     }
 }
 
-/// True for the types these commands accept as input.
+/// True for the types these commands accept as input: sorted sets and sets.
 fn is_input_type(value: &Value) -> bool {
-    matches!(value, Value::ZSet(_))
+    matches!(value, Value::ZSet(_) | Value::Set(_))
 }
 
 /// Options after the keys.
@@ -232,7 +236,7 @@ fn inter(srcs: &[Src], how: Aggregate) -> Vec<(Vec<u8>, f64)> {
     'members: for (member, s0) in srcs[0].iter() {
         let mut score = weighted(srcs[0].weight, s0);
         for other in &srcs[1..] {
-            match other.find(member) {
+            match other.find(&member) {
                 // The product is not cleaned of NaN here: aggregate() deals with it.
                 Some(s) => aggregate(&mut score, s * other.weight, how),
                 None => continue 'members,
@@ -249,7 +253,7 @@ fn inter_card(srcs: &[Src], limit: u64) -> u64 {
     }
     let mut count = 0;
     for (member, _) in srcs[0].iter() {
-        if srcs[1..].iter().all(|o| o.find(member).is_some()) {
+        if srcs[1..].iter().all(|o| o.find(&member).is_some()) {
             count += 1;
             if limit != 0 && count >= limit {
                 break;
@@ -260,16 +264,16 @@ fn inter_card(srcs: &[Src], limit: u64) -> u64 {
 }
 
 fn union(srcs: &[Src], how: Aggregate) -> Vec<(Vec<u8>, f64)> {
-    let mut index: HashMap<&[u8], usize> = HashMap::new();
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut out: Vec<(Vec<u8>, f64)> = Vec::new();
     for src in srcs {
         for (member, s) in src.iter() {
             let score = weighted(src.weight, s);
-            match index.get(member) {
+            match index.get(member.as_ref()) {
                 Some(&i) => aggregate(&mut out[i].1, score, how),
                 None => {
-                    index.insert(member, out.len());
-                    out.push((member.to_vec(), score));
+                    index.insert(member.to_vec(), out.len());
+                    out.push((member.into_owned(), score));
                 }
             }
         }
@@ -284,7 +288,11 @@ fn diff(srcs: &[Src]) -> Vec<(Vec<u8>, f64)> {
     if repeated {
         return Vec::new();
     }
-    first.iter().filter(|(m, _)| srcs[1..].iter().all(|o| o.find(m).is_none())).map(|(m, s)| (m.to_vec(), s)).collect()
+    first
+        .iter()
+        .filter(|(m, _)| srcs[1..].iter().all(|o| o.find(m).is_none()))
+        .map(|(m, s)| (m.into_owned(), s))
+        .collect()
 }
 
 pub fn zunion(ctx: &mut Ctx) -> Frame {

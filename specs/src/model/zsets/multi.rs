@@ -298,6 +298,11 @@ fn set_op(m: &mut Model, call: &Call, keys_at: usize, op: SetOp, dst: Option<&[u
         let elems = match m.lookup(call.db, key, call.now_ms).map(|i| &i.value) {
             None => None,
             Some(MValue::ZSet(z)) => Some(z.clone()),
+            // A set's members all score 1.
+            Some(MValue::Set(members)) => Some(ZSetValue {
+                scores: members.iter().map(|m| (m.clone(), super::Score(1.0))).collect(),
+                listpack: false,
+            }),
             Some(_) => return wrongtype(),
         };
         inputs.push(Input { elems, key: key.clone(), weight: 1.0 });
