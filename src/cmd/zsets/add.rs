@@ -116,17 +116,19 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> Frame {
         }
     }
     let limits = limits(ctx);
-    match write_zset(ctx, key) {
+    let created = match write_zset(ctx, key) {
         Err(e) => return e,
-        Ok(Some(_)) => {}
+        Ok(Some(_)) => false,
         Ok(None) if f.xx => return add_reply(f.incr, ch, 0, 0, None),
-        Ok(None) => {
-            let z = ZSet::new_for(limits, pairs[0].1.len());
-            let now = ctx.now_ms;
-            ctx.db().set(key.to_vec(), Value::ZSet(z), now);
-        }
+        Ok(None) => true,
+    };
+    if created {
+        let z = ZSet::new_for(limits, pairs[0].1.len());
+        let now = ctx.now_ms;
+        ctx.db().set(key.to_vec(), Value::ZSet(z), now);
     }
-    let Ok(Some(z)) = write_zset(ctx, key) else {
+    // The key was just looked up (and expired if due): take it directly.
+    let Some(Value::ZSet(z)) = ctx.db().entry_mut(key).map(|e| &mut e.value) else {
         return Frame::error(errors::WRONGTYPE);
     };
     let (mut added, mut updated) = (0, 0);

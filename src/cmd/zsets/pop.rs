@@ -211,8 +211,9 @@ fn random_one(ctx: &mut Ctx) -> Frame {
 }
 
 /// The most elements a negative ZRANDMEMBER count may ask for. Redis would try to build any
-/// reply (and run out of memory on absurd counts); verdis refuses beyond this (a deviation).
-const MAX_RANDOM_PICKS: u64 = 1 << 26;
+/// reply (and run out of memory on absurd counts); verdis refuses beyond this, as it does for
+/// SRANDMEMBER (specs/deviations.md).
+const MAX_RANDOM_PICKS: u64 = 1 << 24;
 
 /// ZRANDMEMBER with a count: distinct members for a positive count (the whole set, highest
 /// first, when the count reaches its size), members picked independently for a negative one.
@@ -230,7 +231,7 @@ fn random_with_count(ctx: &mut Ctx, l: i64, withscores: bool) -> Frame {
     let rng = &mut engine.rng;
     let count = l.unsigned_abs();
     if l < 0 && count > MAX_RANDOM_PICKS {
-        return Frame::error("ERR value is out of range");
+        return Frame::error("ERR value is out of range, verdis limits negative counts to -16777216");
     }
     let size = z.len() as u64;
     let at = |rank: u64| z.get(rank as usize).map(|(s, m)| (m.to_vec(), s));

@@ -7,15 +7,18 @@
 //! - every operation Redis needs is O(log n + CHUNK_MAX): find a position (binary search over
 //!   the chunks' last elements, then inside one chunk), rank (Fenwick prefix sum), element at a
 //!   rank (Fenwick descent), insert and remove (a shift inside one chunk);
-//! - it is a few plain vectors: no pointers, no unsafe code, cache friendly. Measured on this
-//!   machine (release build, 1M random inserts then 1M rank queries) it is about as fast as a
-//!   `BTreeMap` for inserts and far faster for ranks, which a `BTreeMap` can only answer by
-//!   walking from one end;
+//! - it is a few plain vectors: no pointers, no unsafe code, cache friendly;
+//! - measured against a `BTreeMap<(score, member), ()>` (release build, random scores, on the
+//!   shared 2-core build machine, so only the orders of magnitude count): inserts and removals
+//!   cost about the same (1-2 us at 200k-1M elements for both), while rank queries take 0.7-3 us
+//!   here against 3.6 ms (200k) to 47 ms (1M) for the `BTreeMap`, which can only count from one
+//!   end, and the element at a rank 0.1-0.2 us against 0.6-37 ms. ZRANK, ZRANGE by index and
+//!   ZREMRANGEBYRANK need both, so a plain ordered map is out;
 //! - iteration order never depends on random choices (Redis's skiplist levels are random but do
 //!   not change the order either), so behaviour stays deterministic.
 //!
-//! Chunks are split when they grow past `CHUNK_MAX` and merged with a neighbour when they shrink
-//! under `CHUNK_MIN`, so there are about n / (CHUNK_MAX / 2) of them at most.
+//! Chunks are split when they grow past `CHUNK_MAX` and merged with a neighbour when one shrinks
+//! under `CHUNK_MIN` and the two fit in one chunk; empty chunks are dropped.
 
 use std::cmp::Ordering;
 use std::sync::Arc;

@@ -150,6 +150,10 @@ pub(in crate::model) fn zrandmember(m: &mut Model, call: &Call) -> Reply {
         Ok(None) => return Reply::Array(Vec::new()),
         Ok(Some(z)) => z,
     };
+    // A verdis deviation shared with SRANDMEMBER: no replies of more than 2^24 random picks.
+    if count < -(1 << 24) {
+        return Reply::err("value is out of range, verdis limits negative counts to -16777216");
+    }
     let v = z.sorted();
     let picked: Vec<Elem> = if count < 0 {
         std::iter::repeat_n(v[0].clone(), count.unsigned_abs() as usize).collect()
