@@ -101,7 +101,7 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> Frame {
     if f.nx && f.xx {
         return Frame::error("ERR XX and NX options at the same time are not compatible");
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Frame::error("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if f.incr && elements > 2 {

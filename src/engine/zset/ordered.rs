@@ -31,6 +31,9 @@ const CHUNK_MIN: usize = CHUNK_MAX / 8;
 /// A member shared between the order and the member->score table.
 pub type Member = Arc<[u8]>;
 
+/// One element of the order.
+type Entry = (f64, Member);
+
 /// Redis's sorted set order: by score, then by member bytes (memcmp, shorter first on a tie).
 /// Scores are never NaN; -0 and 0 compare equal, as C's `<` and `==` do.
 pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
@@ -167,7 +170,7 @@ impl Ordered {
     /// Elements from `rank` down to the first, in reverse order.
     pub fn iter_back_from(&self, rank: usize) -> impl Iterator<Item = (f64, &Member)> + '_ {
         let (ci, pos) = if rank >= self.len { (0, 0) } else { self.find_rank(rank) };
-        let (head, before): (&[(f64, Member)], &[Vec<(f64, Member)>]) =
+        let (head, before): (&[Entry], &[Vec<Entry>]) =
             if rank >= self.len { (&[], &[]) } else { (&self.chunks[ci][..=pos], &self.chunks[..ci]) };
         head.iter().rev().chain(before.iter().rev().flat_map(|c| c.iter().rev())).map(|(s, m)| (*s, m))
     }
@@ -309,7 +312,7 @@ mod tests {
                     reference.remove(i);
                     assert!(o.remove(score, name.as_bytes()));
                 }
-                Ok(_) => assert!(!o.rank(score, name.as_bytes()).is_none()),
+                Ok(_) => assert!(o.rank(score, name.as_bytes()).is_some()),
                 Err(i) => {
                     reference.insert(i, key);
                     o.insert(score, m(&name));

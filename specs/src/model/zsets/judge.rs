@@ -48,7 +48,7 @@ fn pairs(items: &[Reply], resp: u8) -> Option<Vec<Pair>> {
             })
             .collect()
     } else {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return None;
         }
         items
@@ -129,7 +129,7 @@ pub fn judge_zrandmember(
 /// matching the pattern with its score as `%.17g` text, each member at most once.
 pub fn judge_zscan(m: &Model, db: usize, argv: &[Vec<u8>], now_ms: u64, actual: &Reply) -> Result<(), String> {
     // The options were valid (the model's reply was not an error): (name, value) pairs.
-    let pattern = argv[3..].chunks(2).filter(|o| opt_is(&o[0], "match")).map(|o| o[1].as_slice()).last();
+    let pattern = argv[3..].chunks(2).filter(|o| opt_is(&o[0], "match")).map(|o| o[1].as_slice()).next_back();
     let pattern = pattern.filter(|p| *p != b"*");
     let Some(z) = zset_at(m, db, &argv[1], now_ms) else {
         return Err("the reply for a missing key".into());
@@ -147,7 +147,7 @@ pub fn judge_zscan(m: &Model, db: usize, argv: &[Vec<u8>], now_ms: u64, actual: 
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err("a decimal cursor".into());
     }
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err("member/score pairs".into());
     }
     let mut seen = std::collections::BTreeSet::new();

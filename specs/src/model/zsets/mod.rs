@@ -247,7 +247,7 @@ fn add(m: &mut Model, call: &Call, mut f: Flags) -> Reply {
         i += 1;
     }
     let rest = &call.argv[i..];
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Reply::err("syntax error");
     }
     if f.nx && f.xx {

@@ -159,7 +159,7 @@ fn rank_span(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
     let fix = |i: i64| if i < 0 { i128::from(i) + len } else { i128::from(i) };
     let start = fix(start).max(0);
     let end = fix(end).min(len - 1);
-    (start <= end && start < len).then(|| (start as usize, end as usize))
+    (start <= end && start < len).then_some((start as usize, end as usize))
 }
 
 /// The selection of a score or lex range with LIMIT: skip `offset` from the first (or, reversed,
