@@ -7,7 +7,7 @@
 //!
 //! Cases: 256 by default; `PROPTEST_CASES=100000 cargo test --release --test model_engine` for a
 //! long campaign.
-// rules: PROTO-1 KEY-1 EXP-1 STR-1
+// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1
 
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use verdis::engine::value::Value;
 use verdis::oracle::system::ModelSystem;
 use verdis_spec::harness::{compare_state, System};
-use verdis_spec::model::{KeyState, MValue, Model, NUM_DBS};
+use verdis_spec::model::{KeyState, MValue, Model, Score, ZSetValue, NUM_DBS};
 use verdis_spec::op::{ops_from_bytes, Op, Step, EPOCH_MS};
 use verdis_spec::reply::Reply;
 
@@ -77,6 +77,10 @@ pub fn to_model_value(value: &Value) -> MValue {
     match value {
         Value::Str(s) => MValue::Str(s.as_bytes().into_owned()),
         Value::Set(s) => MValue::Set(s.members().into_iter().collect()),
+        Value::ZSet(z) => MValue::ZSet(ZSetValue {
+            scores: z.iter().map(|(score, member)| (member.to_vec(), Score(score))).collect(),
+            listpack: z.is_listpack(),
+        }),
     }
 }
 

@@ -15,6 +15,11 @@ pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
     FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
 };
+mod zsets;
+pub use zsets::{
+    ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
+    ZScorePairs, ZSetOp, ZWeight,
+};
 
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
 pub const EPOCH_MS: u64 = 1_700_000_000_000;
@@ -168,7 +173,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set", "zset"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -554,6 +559,60 @@ pub enum Op {
     },
     /// Malformed set commands.
     SetMalformed(SetMalformed),
+    ZAdd(Key, ZAddFlags, ZScorePairs),
+    ZIncrBy(Key, ZScore, ZMember),
+    ZRem(Key, ZMemberList),
+    ZCard(Key),
+    ZScoreOf(Key, ZMember),
+    ZMScore(Key, ZMemberList),
+    ZRank(Key, ZMember),
+    ZRevRank(Key, ZMember),
+    ZCount(Key, ZScoreBound, ZScoreBound),
+    ZLexCount(Key, ZLexBound, ZLexBound),
+    ZRange {
+        key: Key,
+        by: ZBy,
+        rev: bool,
+        withscores: bool,
+        limit: Option<(ZLimit, ZLimit)>,
+    },
+    ZRangeStore {
+        dst: Key,
+        key: Key,
+        by: ZBy,
+        rev: bool,
+        limit: Option<(ZLimit, ZLimit)>,
+    },
+    ZOldRange {
+        key: Key,
+        form: ZOldRange,
+        withscores: bool,
+        limit: Option<(ZLimit, ZLimit)>,
+    },
+    ZRemRange(Key, ZBy),
+    ZPopMin(Key, Option<ZCount>),
+    ZPopMax(Key, Option<ZCount>),
+    ZMPop {
+        keys: KeyList,
+        max: bool,
+        count: Option<ZCount>,
+    },
+    ZRandMember(Key, Option<(ZCount, bool)>),
+    ZScan {
+        key: Key,
+        cursor_zero: bool,
+        pattern: Option<Pattern>,
+        count: Option<ZCount>,
+    },
+    ZSetOp {
+        op: ZSetOp,
+        dst: Key,
+        keys: KeyList,
+        weight: ZWeight,
+        aggregate: u8,
+        opts: u8,
+    },
+    ZMalformed(ZMalformed),
 }
 
 /// What the test driver does for one operation.
@@ -764,6 +823,29 @@ impl Op {
                 args.0
             }
             Op::SetMalformed(m) => pick(SET_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::ZAdd(k, flags, pairs) => zsets::zadd(*k, *flags, pairs, false),
+            Op::ZIncrBy(k, score, m) => zsets::zadd(*k, ZAddFlags(0), &ZScorePairs(vec![(*score, *m)]), true),
+            Op::ZRem(k, list) => zsets::zrem(*k, list),
+            Op::ZCard(k) => key_cmd("ZCARD", *k),
+            Op::ZScoreOf(k, m) => zsets::key_member("ZSCORE", *k, *m),
+            Op::ZMScore(k, list) => zsets::zmscore(*k, list),
+            Op::ZRank(k, m) => zsets::key_member("ZRANK", *k, *m),
+            Op::ZRevRank(k, m) => zsets::key_member("ZREVRANK", *k, *m),
+            Op::ZCount(k, a, b) => zsets::zcount(*k, *a, *b),
+            Op::ZLexCount(k, a, b) => zsets::zlexcount(*k, *a, *b),
+            Op::ZRange { key, by, rev, withscores, limit } => zsets::zrange(*key, *by, *rev, *withscores, *limit, None),
+            Op::ZRangeStore { dst, key, by, rev, limit } => zsets::zrange(*key, *by, *rev, false, *limit, Some(*dst)),
+            Op::ZOldRange { key, form, withscores, limit } => zsets::zold_range(*key, *form, *withscores, *limit),
+            Op::ZRemRange(k, by) => zsets::zremrange(*k, *by),
+            Op::ZPopMin(k, c) => zsets::zpop(*k, false, *c),
+            Op::ZPopMax(k, c) => zsets::zpop(*k, true, *c),
+            Op::ZMPop { keys, max, count } => zsets::zmpop(keys, *max, *count),
+            Op::ZRandMember(k, c) => zsets::zrandmember(*k, *c),
+            Op::ZScan { key, cursor_zero, pattern, count } => zsets::zscan(*key, *cursor_zero, *pattern, *count),
+            Op::ZSetOp { op, dst, keys, weight, aggregate, opts } => {
+                zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
+            }
+            Op::ZMalformed(m) => m.argv(),
         }
     }
 }

@@ -45,3 +45,8 @@ fn hyperloglog_script() {
 fn sets_script() {
     check("sets", include_str!("scripts/sets.redis"));
 }
+
+#[test]
+fn zsets_script() {
+    check("zsets", include_str!("scripts/zsets.redis"));
+}

@@ -17,6 +17,7 @@ pub mod persist;
 pub mod server;
 pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
@@ -31,4 +32,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| bitmaps::handler(full_name))
         .or_else(|| hyperloglog::handler(full_name))
         .or_else(|| sets::handler(full_name))
+        .or_else(|| zsets::handler(full_name))
 }

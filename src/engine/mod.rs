@@ -23,6 +23,7 @@ pub mod table;
 mod table_data;
 pub mod testkit;
 pub mod value;
+pub mod zset;
 
 use crate::resp::Frame;
 use client::{ClientState, ReplyMode};

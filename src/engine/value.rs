@@ -95,6 +95,7 @@ pub enum Value {
     Str(StrValue),
     /// A set (`intset` or `hashtable`).
     Set(SetValue),
+    ZSet(super::zset::ZSet),
 }
 
 impl Value {
@@ -107,6 +108,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -115,6 +117,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -124,6 +127,7 @@ impl Value {
         match self {
             Value::Str(_) => 1,
             Value::Set(s) => s.free_effort(),
+            Value::ZSet(z) => z.free_effort(),
         }
     }
 }

@@ -30,6 +30,11 @@ impl EngineSide {
     pub fn new(config: Config) -> EngineSide {
         EngineSide { engine: Engine::new(config, wall_ms()), ids: BTreeMap::new() }
     }
+
+    /// The database a diff client has selected (0 before its first command).
+    pub fn selected_db(&self, client: u64) -> usize {
+        self.ids.get(&client).and_then(|id| self.engine.client(*id)).map_or(0, |c| c.db)
+    }
 }
 
 impl Side for EngineSide {

@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hyperloglog, keyspace, sets, strings, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, sets, strings, zsets, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -125,6 +125,39 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("sdiff", -2, sets::sdiff),
     ("sdiffstore", -3, sets::sdiffstore),
     ("sscan", -3, sets::sscan),
+    // sorted sets
+    ("zadd", -4, zsets::zadd),
+    ("zincrby", 4, zsets::zincrby),
+    ("zrem", -3, zsets::zrem),
+    ("zcard", 2, zsets::zcard),
+    ("zscore", 3, zsets::zscore),
+    ("zmscore", -3, zsets::zmscore),
+    ("zrank", 3, zsets::zrank),
+    ("zrevrank", 3, zsets::zrevrank),
+    ("zcount", 4, zsets::zcount),
+    ("zlexcount", 4, zsets::zlexcount),
+    ("zrange", -4, zsets::zrange),
+    ("zrangestore", -5, zsets::zrangestore),
+    ("zrevrange", -4, zsets::zrevrange),
+    ("zrangebyscore", -4, zsets::zrangebyscore),
+    ("zrevrangebyscore", -4, zsets::zrevrangebyscore),
+    ("zrangebylex", -4, zsets::zrangebylex),
+    ("zrevrangebylex", -4, zsets::zrevrangebylex),
+    ("zremrangebyrank", 4, zsets::zremrangebyrank),
+    ("zremrangebyscore", 4, zsets::zremrangebyscore),
+    ("zremrangebylex", 4, zsets::zremrangebylex),
+    ("zpopmin", -2, zsets::zpopmin),
+    ("zpopmax", -2, zsets::zpopmax),
+    ("zmpop", -4, zsets::zmpop),
+    ("zrandmember", -2, zsets::zrandmember),
+    ("zscan", -3, zsets::zscan),
+    ("zunion", -3, zsets::zunion),
+    ("zinter", -3, zsets::zinter),
+    ("zdiff", -3, zsets::zdiff),
+    ("zintercard", -3, zsets::zintercard),
+    ("zunionstore", -4, zsets::zunionstore),
+    ("zinterstore", -4, zsets::zinterstore),
+    ("zdiffstore", -4, zsets::zdiffstore),
 ];
 
 /// The lower-case names of every modelled command.

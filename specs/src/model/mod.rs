@@ -17,12 +17,14 @@ mod hyperloglog;
 mod keyspace;
 mod sets;
 mod strings;
+mod zsets;
 
 use crate::reply::Reply;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
 /// Redis's WRONGTYPE error.
 pub(crate) fn wrongtype() -> Reply {
@@ -43,6 +45,8 @@ pub enum MValue {
     Str(Vec<u8>),
     /// A set: its members, never empty while stored.
     Set(BTreeSet<Vec<u8>>),
+    /// A sorted set (never empty while stored), with the encoding Redis would give it.
+    ZSet(ZSetValue),
 }
 
 impl MValue {
@@ -51,6 +55,7 @@ impl MValue {
         match self {
             MValue::Str(_) => "string",
             MValue::Set(_) => "set",
+            MValue::ZSet(_) => "zset",
         }
     }
 }
@@ -64,6 +69,7 @@ impl std::fmt::Display for MValue {
                 let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
                 write!(f, "set{{{}}}", shown.join(", "))
             }
+            MValue::ZSet(z) => write!(f, "{z}"),
         }
     }
 }
