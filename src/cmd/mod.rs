@@ -11,6 +11,7 @@ pub mod expire;
 pub mod functions;
 pub mod info;
 pub mod keyspace;
+pub mod lists;
 pub mod server;
 pub mod strings;
 
@@ -23,4 +24,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| lists::handler(full_name))
 }

@@ -4,6 +4,8 @@
 use crate::resp::parse::parse_i64;
 use std::borrow::Cow;
 
+pub use super::list::ListValue;
+
 /// The longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_MAX_BYTES: usize = 44;
 
@@ -92,6 +94,7 @@ impl StrValue {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(ListValue),
 }
 
 impl Value {
@@ -103,6 +106,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
         }
     }
 
@@ -110,6 +114,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 
@@ -118,6 +123,7 @@ impl Value {
     pub fn free_effort(&self) -> usize {
         match self {
             Value::Str(_) => 1,
+            Value::List(l) => l.free_effort(),
         }
     }
 }
