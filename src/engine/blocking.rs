@@ -481,9 +481,15 @@ mod tests {
 
     #[test]
     fn huge_timeouts_wrap_and_never_fire() {
-        // 9.2e15 s is 9.2e18 ms: adding the clock wraps below zero.
-        let d = deadline("9.2e15").unwrap();
+        assert_eq!(deadline("9.2e15"), Ok(9_200_000_000_001_000_000));
+        // LLONG_MAX ms plus the clock wraps below zero: such a client never times out.
+        let d = deadline_from_secs(b"9223372036854775.807", 1_700_000_000_000).unwrap();
         assert!(d < 0);
-        assert_eq!(deadline("9223372036854775.807"), Ok(i64::MAX.wrapping_add(1_000_000)));
+        let mut h = super::super::testkit::Harness::new();
+        h.run("BLPOP k 9223372036854775.807");
+        assert!(h.engine.is_blocked(h.client));
+        assert_eq!(h.engine.blocking.next_deadline_ms(), None);
+        h.engine.handle_blocked_timeouts(h.now_ms * 2);
+        assert!(h.engine.is_blocked(h.client));
     }
 }
