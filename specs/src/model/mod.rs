@@ -12,6 +12,7 @@ mod check;
 mod dispatch;
 mod expiry;
 mod keyspace;
+mod lists;
 mod strings;
 
 use crate::reply::Reply;
@@ -19,6 +20,12 @@ use std::collections::BTreeMap;
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use lists::{Blocked, NO_REPLY};
+
+/// Redis's WRONGTYPE error.
+pub(crate) fn wrongtype() -> Reply {
+    Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".to_string())
+}
 
 /// Number of logical databases (Redis's default `databases 16`).
 pub const NUM_DBS: usize = 16;
@@ -32,6 +39,8 @@ pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A list: its elements head first, never empty while stored.
+    List(Vec<Vec<u8>>),
 }
 
 impl MValue {
@@ -39,6 +48,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::List(_) => "list",
         }
     }
 }
@@ -48,6 +58,10 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::List(items) => {
+                let shown: Vec<String> = items.iter().map(|i| format!("{:?}", String::from_utf8_lossy(i))).collect();
+                write!(f, "list[{}]", shown.join(", "))
+            }
         }
     }
 }
@@ -89,6 +103,10 @@ impl Default for ClientState {
 pub struct Model {
     dbs: Vec<BTreeMap<Vec<u8>, Item>>,
     clients: BTreeMap<u64, ClientState>,
+    /// Clients waiting in blocking commands, in the order they blocked.
+    blocked: Vec<lists::Blocked>,
+    /// Replies to blocked clients not yet taken (see `take_deliveries`).
+    deliveries: Vec<(u64, Reply)>,
 }
 
 impl Default for Model {
@@ -104,7 +122,12 @@ impl Model {
     /// An empty server: 16 empty databases, no clients yet (clients appear,
     /// on db 0 with RESP2, when first used).
     pub fn new() -> Model {
-        Model { dbs: vec![BTreeMap::new(); NUM_DBS], clients: BTreeMap::new() }
+        Model {
+            dbs: vec![BTreeMap::new(); NUM_DBS],
+            clients: BTreeMap::new(),
+            blocked: Vec::new(),
+            deliveries: Vec::new(),
+        }
     }
 
     /// Executes one command for `client` at time `now_ms` and returns the
@@ -194,12 +217,14 @@ impl Model {
         self.lookup(db, key, now_ms).is_some()
     }
 
-    /// The string value of a live key (deleting it if it is dead).
-    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Vec<u8>> {
-        self.lookup(db, key, now_ms).map(|item| {
-            let MValue::Str(bytes) = &item.value;
-            bytes.clone()
-        })
+    /// The string value of a live key (deleting it if it is dead); a key of
+    /// another type is `Err(WRONGTYPE)`.
+    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Result<Option<Vec<u8>>, Reply> {
+        match self.lookup(db, key, now_ms).map(|item| &item.value) {
+            None => Ok(None),
+            Some(MValue::Str(bytes)) => Ok(Some(bytes.clone())),
+            Some(_) => Err(wrongtype()),
+        }
     }
 
     /// The expire time of a live key (None also when the key is missing).
