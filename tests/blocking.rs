@@ -166,3 +166,44 @@ fn idle_timeout_spares_blocked_clients() {
     call(&mut pusher, "RPUSH k v");
     assert_eq!(c1.read_reply().expect("still connected"), b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
 }
+
+/// The engine alone, with simulated time: the parts a TCP client cannot see.
+mod engine_level {
+    // rules: BLOCK-9 BLOCK-10 BLOCK-12
+    use verdis::engine::testkit::Harness;
+    use verdis::resp::Frame;
+
+    fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split(' ').map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn denied_blocking_replies_as_timed_out() {
+        let mut h = Harness::new();
+        let id = h.client;
+        if let Some(c) = h.engine.client_mut(id) {
+            c.deny_blocking = true;
+        }
+        assert_eq!(h.run("BRPOP k 0"), Frame::NullArray);
+        assert_eq!(h.run("BRPOPLPUSH k d 0"), Frame::Null);
+        assert!(!h.engine.is_blocked(id));
+    }
+
+    #[test]
+    fn served_pops_propagate_as_plain_pops_and_count_one_call() {
+        let mut h = Harness::new();
+        h.engine.propagated = Some(Vec::new());
+        let waiter = h.client;
+        assert_eq!(h.engine.execute(waiter, &argv("BLMPOP 0 1 k RIGHT COUNT 3"), h.now_ms), None);
+        h.new_client();
+        h.run("RPUSH k a b");
+        assert_eq!(h.engine.outbox.len(), 1);
+        let propagated: Vec<Vec<Vec<u8>>> =
+            h.engine.propagated.take().unwrap_or_default().into_iter().map(|p| p.1).collect();
+        assert_eq!(propagated, vec![argv("RPOP k 2")]);
+        let (Frame::Verbatim(_, stats) | Frame::Bulk(stats)) = h.run("INFO commandstats") else {
+            panic!("INFO is text");
+        };
+        assert!(String::from_utf8_lossy(&stats).contains("cmdstat_blmpop:calls=1,"));
+    }
+}

@@ -600,7 +600,11 @@ pub(super) fn lpos(m: &mut Model, call: &Call) -> Reply {
             order.truncate(usize::try_from(maxlen).unwrap_or(usize::MAX));
         }
         let matches: Vec<usize> = order.into_iter().filter(|&i| items[i].as_slice() == call.arg(2)).collect();
-        let skip = usize::try_from(rank.unsigned_abs() - 1).unwrap_or(usize::MAX);
+        // Redis negates the rank in place: -LLONG_MIN stays LLONG_MIN, which
+        // then lets every match count and never reaches a COUNT limit.
+        let wraps = rank == i64::MIN;
+        let skip = if wraps { 0 } else { usize::try_from(rank.unsigned_abs() - 1).unwrap_or(usize::MAX) };
+        let count = if wraps && count.is_some() { Some(0) } else { count };
         let found: Vec<Reply> = matches.into_iter().skip(skip).map(|i| Reply::Int(i as i64)).collect();
         Ok(match count {
             None => found.into_iter().next().unwrap_or(Reply::Nil),

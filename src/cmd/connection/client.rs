@@ -336,7 +336,8 @@ fn client_unblock(ctx: &mut Ctx) -> Frame {
             return err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         }
     } else if ctx.argc() != 3 {
-        return err("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+        let sub = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+        return err(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."));
     }
     let Some(id) = parse_i64(ctx.arg(2)) else {
         return err(errors::NOT_INTEGER);

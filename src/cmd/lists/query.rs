@@ -103,11 +103,14 @@ fn lpos_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     };
     let len = list.len();
     let from_tail = opts.rank < 0;
-    let skip = opts.rank.unsigned_abs() - 1;
+    let skip = if opts.rank == i64::MIN { 0 } else { opts.rank.unsigned_abs() - 1 };
     let scan_limit = if opts.maxlen == 0 { len } else { usize::try_from(opts.maxlen).unwrap_or(len).min(len) };
     let wanted = match opts.count {
         None => 1,
         Some(0) => usize::MAX,
+        // Redis negates the rank without an overflow check: LLONG_MIN stays negative, every
+        // match then counts, and its `matches - rank + 1 >= count` test wraps and never stops.
+        Some(_) if opts.rank == i64::MIN => usize::MAX,
         Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
     };
     let positions: Box<dyn Iterator<Item = (usize, &Vec<u8>)>> =

@@ -1,7 +1,7 @@
 //! Unit tests for the list family and for blocking with simulated time (replies checked against
 //! redis-server 7.0.15).
 // rules: LIST-1 LIST-2 LIST-3 LIST-4 LIST-5 LIST-6 LIST-7 LIST-8 LIST-9 LIST-10 LIST-11 LIST-12
-// rules: BLOCK-1 BLOCK-2 BLOCK-3 BLOCK-4 BLOCK-5 BLOCK-6 BLOCK-7 BLOCK-8 BLOCK-9 BLOCK-10
+// rules: BLOCK-1 BLOCK-2 BLOCK-3 BLOCK-4 BLOCK-5 BLOCK-6 BLOCK-7 BLOCK-8 BLOCK-9 BLOCK-10 BLOCK-11 BLOCK-12
 
 use crate::engine::client::ClientState;
 use crate::engine::testkit::{bulk, err, int, ok, Harness};
@@ -437,7 +437,7 @@ fn client_unblock_timeout_and_error() {
     assert_eq!(h.run("CLIENT UNBLOCK x foo"), err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
     assert_eq!(
         h.run("CLIENT UNBLOCK 1 timeout x"),
-        err("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.")
+        err("ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.")
     );
     assert_eq!(outbox(&mut h), vec![(a, Frame::NullArray), (b, err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))]);
     assert!(text(h.run("INFO errorstats")).contains("errorstat_UNBLOCKED:count=1"));
