@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of verdis-server against redis-server, side by side in one run.
 # Runs `redis-benchmark -t $TESTS -n N -c 50` at -P 1 and -P 16 against both servers (TESTS defaults to
-# the string tests and the list tests: set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100)
+# the string, set and list tests: set,get,incr,mset,sadd,spop,lpush,rpush,lpop,rpop,lrange_100)
 # and prints requests per second and the verdis/redis ratio for each test.
 # Usage: scripts/bench-vs-redis.sh [N]   (N defaults to 200000; builds verdis in release mode)
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 N="${1:-200000}"
 VPORT="${VPORT:-7611}"
 RPORT="${RPORT:-7612}"
-TESTS="${TESTS:-set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100}"
+TESTS="${TESTS:-set,get,incr,mset,sadd,spop,lpush,rpush,lpop,rpop,lrange_100}"
 
 cargo build --release --quiet --bin verdis-server
 ./target/release/verdis-server --port "$VPORT" --loglevel warning >/tmp/bench-verdis.log 2>&1 &

@@ -31,3 +31,13 @@ fn resp_parse_seeds() {
 fn resp_decode_seeds() {
     replay("resp_decode", targets::resp_decode);
 }
+
+#[test]
+fn rdb_load_seeds() {
+    replay("rdb_load", targets::rdb_load);
+}
+
+#[test]
+fn command_seq_seeds() {
+    replay("command_seq", targets::command_seq);
+}

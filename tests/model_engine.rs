@@ -11,67 +11,56 @@
 
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
-use std::collections::{BTreeMap, HashMap};
-use verdis::engine::config::Config;
+use std::collections::BTreeMap;
 use verdis::engine::value::Value;
-use verdis::engine::Engine;
-use verdis::resp::Frame;
+use verdis::oracle::system::ModelSystem;
 use verdis_spec::harness::{compare_deliveries, compare_state, System};
 use verdis_spec::model::{KeyState, MValue, Model, NUM_DBS};
 use verdis_spec::op::{ops_from_bytes, Op, Step, EPOCH_MS};
 use verdis_spec::reply::Reply;
 
-/// The engine behind the model's `System` interface: model client n is engine client `ids[n]`.
+/// The engine with whole-state snapshots for the model's comparisons.
 pub struct EngineSystem {
-    engine: Engine,
-    ids: HashMap<u64, u64>,
+    inner: ModelSystem,
 }
 
 impl EngineSystem {
     pub fn new(now_ms: u64) -> EngineSystem {
-        EngineSystem { engine: Engine::new(Config::default(), now_ms), ids: HashMap::new() }
+        EngineSystem { inner: ModelSystem::new(now_ms) }
     }
 
-    fn id(&mut self, client: u64, now_ms: u64) -> u64 {
-        let engine = &mut self.engine;
-        *self
-            .ids
-            .entry(client)
-            .or_insert_with(|| engine.connect(format!("127.0.0.1:{}", 40000 + client), "127.0.0.1:6379".into(), now_ms))
+    /// An engine with the lazyfree options of `mask` on (bit i: `LAZYFREE_OPTIONS[i]`), and the
+    /// threaded lazy-free back end when `threaded`.
+    pub fn with_lazyfree(now_ms: u64, mask: u32, threaded: bool) -> EngineSystem {
+        let mut inner = ModelSystem::new(now_ms);
+        for (bit, name) in LAZYFREE_OPTIONS.iter().enumerate() {
+            let value: &[u8] = if mask & (1 << bit) != 0 { b"yes" } else { b"no" };
+            inner.engine.config.set(name, value).expect("a lazyfree option");
+        }
+        if threaded {
+            inner.engine.start_lazyfree_thread().expect("start the free thread");
+        }
+        EngineSystem { inner }
     }
 }
 
-/// The engine's reply in the model's terms.
-pub fn to_reply(frame: Frame) -> Reply {
-    match frame {
-        Frame::Simple(s) => Reply::Status(s),
-        Frame::Error(e) => Reply::Error(e),
-        Frame::Integer(n) => Reply::Int(n),
-        Frame::Bulk(b) => Reply::Bulk(b),
-        Frame::Null => Reply::Nil,
-        Frame::NullArray => Reply::NilArray,
-        Frame::Array(items) | Frame::Push(items) => Reply::Array(items.into_iter().map(to_reply).collect()),
-        Frame::Set(items) => Reply::Set(items.into_iter().map(to_reply).collect()),
-        Frame::Map(pairs) => Reply::Map(pairs.into_iter().map(|(k, v)| (to_reply(k), to_reply(v))).collect()),
-        Frame::Double(d) => Reply::Double(d),
-        Frame::Boolean(b) => Reply::Bool(b),
-        Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
-        Frame::Verbatim(_, text) => Reply::Bulk(text),
-        Frame::Raw(bytes) => Reply::Bulk(bytes),
-    }
-}
+/// The options that decide where freed values go; they must never change a reply.
+const LAZYFREE_OPTIONS: [&str; 6] = [
+    "lazyfree-lazy-user-del",
+    "lazyfree-lazy-user-flush",
+    "lazyfree-lazy-server-del",
+    "lazyfree-lazy-expire",
+    "lazyfree-lazy-eviction",
+    "replica-lazy-flush",
+];
 
 impl System for EngineSystem {
     fn execute(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply {
-        let id = self.id(client, now_ms);
-        match self.engine.execute(id, argv, now_ms) {
-            Some(frame) => to_reply(frame),
-            None => Reply::Status("<no reply>".into()),
-        }
+        self.inner.execute(client, argv, now_ms)
     }
 
     fn snapshot(&mut self, db: usize, now_ms: u64) -> Option<BTreeMap<Vec<u8>, KeyState>> {
-        let db = self.engine.dbs.get(db)?;
+        let db = self.inner.engine.dbs.get(db)?;
         let mut keys = BTreeMap::new();
         for (key, entry) in db.iter() {
             if entry.expire_at_ms.is_some_and(|t| now_ms > t) {
@@ -83,20 +72,11 @@ impl System for EngineSystem {
     }
 
     fn advance(&mut self, now_ms: u64) {
-        self.engine.handle_blocked_timeouts(now_ms);
+        self.inner.advance(now_ms);
     }
 
     fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
-        let outbox = std::mem::take(&mut self.engine.outbox);
-        let mut out: Vec<(u64, Reply)> = outbox
-            .into_iter()
-            .map(|(id, frame)| {
-                let client = self.ids.iter().find(|(_, &e)| e == id).map_or(u64::MAX, |(&m, _)| m);
-                (client, to_reply(frame))
-            })
-            .collect();
-        out.sort_by_key(|(c, _)| *c);
-        out
+        self.inner.take_deliveries()
     }
 }
 
@@ -104,6 +84,7 @@ impl System for EngineSystem {
 pub fn to_model_value(value: &Value) -> MValue {
     match value {
         Value::Str(s) => MValue::Str(s.as_bytes().into_owned()),
+        Value::Set(s) => MValue::Set(s.members().into_iter().collect()),
         Value::List(l) => MValue::List(l.iter().cloned().collect()),
     }
 }
@@ -258,4 +239,32 @@ fn scan_iterations_cover_the_keyspace() {
         }
     }
     let _ = NUM_DBS;
+}
+
+/// The model has no notion of lazy freeing: with every lazyfree option on or off, one at a time
+/// or all together, inline or with the free thread, the engine must agree with it.
+// rules: LAZY-1
+#[test]
+fn lazyfree_options_agree_with_model() {
+    let all = (1u32 << LAZYFREE_OPTIONS.len()) - 1;
+    let mut configs: Vec<(u32, bool)> = vec![(0, false), (all, false), (all, true), (0, true)];
+    configs.extend((0..LAZYFREE_OPTIONS.len()).map(|bit| (1u32 << bit, false)));
+    let mut rng_state = 0x2545_f491_4f6c_dd1du64;
+    for _case in 0..16 {
+        let bytes: Vec<u8> = (0..4096)
+            .map(|_| {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                rng_state as u8
+            })
+            .collect();
+        let ops = ops_from_bytes(&bytes, 400);
+        for &(mask, threaded) in &configs {
+            let mut system = EngineSystem::with_lazyfree(EPOCH_MS, mask, threaded);
+            if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+                panic!("lazyfree options {mask:#b} (threaded: {threaded}): {f}");
+            }
+        }
+    }
 }

@@ -162,7 +162,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -374,6 +374,112 @@ pub struct LposOpts {
     pub maxlen: Option<ListCount>,
 }
 
+/// A set member: integers (an intset holds them), then strings and
+/// non-canonical integers (which make the set a hash table).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member(pub u8);
+
+const MEMBER_TABLE: &[&str] = &[
+    "1",
+    "2",
+    "3",
+    "10",
+    "-1",
+    "0",
+    "a",
+    "b",
+    "c",
+    "abc",
+    "",
+    "01",
+    "-0",
+    "+1",
+    "9223372036854775807",
+    "9223372036854775808",
+];
+
+impl Member {
+    /// The member's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(MEMBER_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// 1 to 4 members.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberList(pub Vec<Member>);
+
+impl<'a> Arbitrary<'a> for MemberList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        (0..n).map(|_| Member::arbitrary(u)).collect::<Result<_, _>>().map(MemberList)
+    }
+}
+
+/// SPOP's count.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PopCount(pub u8);
+
+const POP_COUNT_TABLE: &[&str] = &["0", "1", "1", "2", "3", "5", "100", "-1", "x"];
+
+/// SRANDMEMBER's count (negative: members may repeat). No huge negative
+/// count: real Redis would build that reply until it runs out of memory.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RandCount(pub u8);
+
+const RAND_COUNT_TABLE: &[&str] =
+    &["0", "1", "2", "3", "10", "-1", "-2", "-5", "9223372036854775807", "-100", "-9223372036854775808", "x"];
+
+/// SINTERCARD's numkeys: mostly right, sometimes not.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumKeys(pub u8);
+
+impl NumKeys {
+    /// The argument for `keys` keys.
+    fn text(self, keys: usize) -> String {
+        match self.0 % 8 {
+            0 => "0".to_string(),
+            1 => "x".to_string(),
+            2 => (keys + 1).to_string(),
+            3 => keys.saturating_sub(1).to_string(),
+            _ => keys.to_string(),
+        }
+    }
+}
+
+/// SINTERCARD's LIMIT.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitArg(pub u8);
+
+const LIMIT_TABLE: &[&str] = &["0", "1", "2", "-1", "x"];
+
+/// An SSCAN MATCH pattern over members.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberPattern(pub u8);
+
+const MEMBER_PATTERN_TABLE: &[&str] = &["*", "1*", "a*", "?", "[ab]", "*b*", "zz", "-*"];
+
+/// Hand-picked malformed set commands.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetMalformed(pub u8);
+
+const SET_MALFORMED_TABLE: &[&[&str]] = &[
+    &["spop", "a", "1", "2"],
+    &["srandmember", "a", "1", "2"],
+    &["sintercard", "1", "a", "LIMIT"],
+    &["sintercard", "1", "a", "foo"],
+    &["sintercard", "1", "a", "LIMIT", "1", "LIMIT", "0"],
+    &["sscan", "a", "0", "TYPE", "set"],
+    &["sscan", "a", "0", "COUNT"],
+    &["sscan", "a", " 0"],
+    &["sadd", "a"],
+    &["smove", "a", "b"],
+    &["sintercard", "1"],
+    &["smembers", "a", "b"],
+    &["sismember", "a"],
+    &["spop", "a", "9223372036854775808"],
+];
+
 /// One generated operation: a command, or a change of clock or connection.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -516,6 +622,30 @@ pub enum Op {
     /// get served.
     LPushOne(Key, Elem),
     RPushOne(Key, Elem),
+    SAdd(Key, MemberList),
+    SRem(Key, MemberList),
+    SMembers(Key),
+    SIsMember(Key, Member),
+    SMIsMember(Key, MemberList),
+    SCard(Key),
+    SPop(Key, Option<PopCount>),
+    SRandMember(Key, Option<RandCount>),
+    SMove(Key, Key, Member),
+    SInter(KeyList),
+    SInterCard(NumKeys, KeyList, Option<LimitArg>),
+    SUnion(KeyList),
+    SDiff(KeyList),
+    SInterStore(Key, KeyList),
+    SUnionStore(Key, KeyList),
+    SDiffStore(Key, KeyList),
+    SScan {
+        key: Key,
+        cursor: Cursor,
+        pattern: Option<MemberPattern>,
+        count: Option<CountArg>,
+    },
+    /// Malformed set commands.
+    SetMalformed(SetMalformed),
 }
 
 /// What the test driver does for one operation.
@@ -548,6 +678,10 @@ impl Args {
     }
     fn keys(mut self, keys: &KeyList) -> Args {
         self.0.extend(keys.0.iter().map(|k| k.bytes()));
+        self
+    }
+    fn members(mut self, members: &MemberList) -> Args {
+        self.0.extend(members.0.iter().map(|m| m.bytes()));
         self
     }
 }
@@ -645,6 +779,41 @@ impl Op {
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
+            Op::SAdd(k, members) => Args::new("SADD").b(k.bytes()).members(members).0,
+            Op::SRem(k, members) => Args::new("SREM").b(k.bytes()).members(members).0,
+            Op::SMembers(k) => key_cmd("SMEMBERS", *k),
+            Op::SIsMember(k, x) => Args::new("SISMEMBER").b(k.bytes()).b(x.bytes()).0,
+            Op::SMIsMember(k, members) => Args::new("SMISMEMBER").b(k.bytes()).members(members).0,
+            Op::SCard(k) => key_cmd("SCARD", *k),
+            Op::SPop(k, None) => key_cmd("SPOP", *k),
+            Op::SPop(k, Some(c)) => Args::new("SPOP").b(k.bytes()).s(pick(POP_COUNT_TABLE, c.0)).0,
+            Op::SRandMember(k, None) => key_cmd("SRANDMEMBER", *k),
+            Op::SRandMember(k, Some(c)) => Args::new("SRANDMEMBER").b(k.bytes()).s(pick(RAND_COUNT_TABLE, c.0)).0,
+            Op::SMove(a, b, x) => Args::new("SMOVE").b(a.bytes()).b(b.bytes()).b(x.bytes()).0,
+            Op::SInter(keys) => Args::new("SINTER").keys(keys).0,
+            Op::SInterCard(n, keys, limit) => {
+                let mut args = Args::new("SINTERCARD").s(&n.text(keys.0.len())).keys(keys);
+                if let Some(l) = limit {
+                    args = args.s("LIMIT").s(pick(LIMIT_TABLE, l.0));
+                }
+                args.0
+            }
+            Op::SUnion(keys) => Args::new("SUNION").keys(keys).0,
+            Op::SDiff(keys) => Args::new("SDIFF").keys(keys).0,
+            Op::SInterStore(d, keys) => Args::new("SINTERSTORE").b(d.bytes()).keys(keys).0,
+            Op::SUnionStore(d, keys) => Args::new("SUNIONSTORE").b(d.bytes()).keys(keys).0,
+            Op::SDiffStore(d, keys) => Args::new("SDIFFSTORE").b(d.bytes()).keys(keys).0,
+            Op::SScan { key, cursor, pattern, count } => {
+                let mut args = Args::new("SSCAN").b(key.bytes()).s(pick(CURSOR_TABLE, cursor.0));
+                if let Some(p) = pattern {
+                    args = args.s("MATCH").s(pick(MEMBER_PATTERN_TABLE, p.0));
+                }
+                if let Some(c) = count {
+                    args = args.s("COUNT").s(pick(COUNT_TABLE, c.0));
+                }
+                args.0
+            }
+            Op::SetMalformed(m) => pick(SET_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             _ => list_argv(self),
         }
     }

@@ -30,3 +30,8 @@ fn expiry_script() {
 fn protocol_script() {
     check("protocol", include_str!("scripts/protocol.redis"));
 }
+
+#[test]
+fn sets_script() {
+    check("sets", include_str!("scripts/sets.redis"));
+}

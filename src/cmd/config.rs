@@ -189,7 +189,7 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
 const REPL_BACKLOG_MIN_SIZE: i64 = 16 * 1024;
 
 /// Redis's islocalClient: a unix-socket client or one from a loopback address.
-fn is_local_client(addr: &str) -> bool {
+pub(crate) fn is_local_client(addr: &str) -> bool {
     if addr.starts_with('/') || addr.is_empty() {
         return true;
     }
@@ -209,6 +209,7 @@ fn config_resetstat(ctx: &mut Ctx) -> Frame {
 /// What Redis's resetServerStats and resetCommandTableStats clear.
 pub fn reset_stats(engine: &mut Engine) {
     engine.stats = Stats::default();
+    engine.lazyfree.reset_freed_objects();
     for stat in engine.command_stats.iter_mut() {
         *stat = CommandStat::default();
     }

@@ -124,8 +124,10 @@ fn expire_generic(ctx: &mut Ctx, basetime_ms: i64, unit_ms: i64) -> Frame {
         }
     }
     if when_ms <= ctx.now_ms as i64 {
-        // Already in the past: the key goes now (Redis propagates this as a DEL).
-        ctx.db().remove(key);
+        // Already in the past: the key goes now (Redis propagates this as a DEL), freed as an
+        // expired key (LAZY-7).
+        let lazy = ctx.engine.config.lazyfree_lazy_expire();
+        ctx.delete_key(key, lazy);
     } else {
         ctx.db().set_expire(key, when_ms as u64);
     }

@@ -9,7 +9,8 @@ use crate::resp::Frame;
 
 pub fn handler(full_name: &str) -> Option<Handler> {
     let h: Handler = match full_name {
-        "del" | "unlink" => del,
+        "del" => del,
+        "unlink" => unlink,
         "exists" => exists,
         "type" => type_cmd,
         "rename" => rename,
@@ -70,14 +71,26 @@ fn db_index_arg(ctx: &Ctx, arg: &[u8]) -> Result<usize, Frame> {
         .ok_or_else(|| Frame::error(errors::DB_INDEX_OUT_OF_RANGE))
 }
 
-/// DEL and UNLINK (UNLINK frees synchronously for now: the reply and state are the same).
+/// DEL: frees big values in the background only with `lazyfree-lazy-user-del` (LAZY-3).
 fn del(ctx: &mut Ctx) -> Frame {
+    let lazy = ctx.engine.config.lazyfree_lazy_user_del();
+    del_generic(ctx, lazy)
+}
+
+/// UNLINK: DEL that always frees big values in the background (LAZY-3).
+fn unlink(ctx: &mut Ctx) -> Frame {
+    del_generic(ctx, true)
+}
+
+/// DEL and UNLINK (Redis's delGenericCommand): same reply and keyspace, `lazy` only decides
+/// where the values are freed.
+fn del_generic(ctx: &mut Ctx, lazy: bool) -> Frame {
     let mut deleted = 0;
     for i in 1..ctx.argc() {
         let key = ctx.arg(i);
         let (db, now) = (ctx.client.db, ctx.now_ms);
         ctx.engine.expire_if_needed(db, key, now);
-        if ctx.db().remove(key).is_some() {
+        if ctx.delete_key(key, lazy) {
             ctx.signal_modified(key);
             ctx.dirty(1);
             deleted += 1;
@@ -124,7 +137,10 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Frame {
         if nx {
             return Frame::Integer(0);
         }
-        ctx.db().remove(dst);
+        // The replaced value is freed as a server-side delete (LAZY-6).
+        if let Some(old) = ctx.db().remove(dst) {
+            ctx.engine.free_entry(old, ctx.engine.config.lazyfree_lazy_server_del());
+        }
     }
     let Some(entry) = ctx.db().remove(src) else {
         return Frame::error(errors::NO_SUCH_KEY);
@@ -199,7 +215,9 @@ fn copy(ctx: &mut Ctx) -> Frame {
         if !replace {
             return Frame::Integer(0);
         }
-        ctx.engine.dbs[dst].remove(dst_key);
+        if let Some(old) = ctx.engine.dbs[dst].remove(dst_key) {
+            ctx.engine.free_entry(old, ctx.engine.config.lazyfree_lazy_server_del());
+        }
     }
     // The copy is a new object: its access time is now.
     let entry = Entry { value, expire_at_ms, access_ms: now };

@@ -12,17 +12,21 @@ pub mod functions;
 pub mod info;
 pub mod keyspace;
 pub mod lists;
+pub mod persist;
 pub mod server;
+pub mod sets;
 pub mod strings;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
         .or_else(|| keyspace::handler(full_name))
+        .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
         .or_else(|| lists::handler(full_name))
+        .or_else(|| sets::handler(full_name))
 }

@@ -2,6 +2,7 @@
 //! and the COMMAND family in `command.rs`.
 
 use crate::cmd::args::{err, is};
+use crate::engine::lazy::FlushMode;
 use crate::engine::{errors, Ctx, Handler, ShutdownRequest};
 use crate::resp::Frame;
 
@@ -23,22 +24,26 @@ fn time(ctx: &mut Ctx) -> Frame {
     Frame::Array(vec![Frame::bulk(seconds.to_string()), Frame::bulk(micros.to_string())])
 }
 
-/// Checks FLUSHDB/FLUSHALL's optional SYNC or ASYNC. verdis always frees synchronously; the
-/// reply and the data afterwards are the same either way.
-fn flush_mode_ok(ctx: &Ctx) -> bool {
+/// FLUSHDB/FLUSHALL's optional SYNC or ASYNC (Redis's getFlushCommandFlags); `None` is a
+/// syntax error. The mode decides only when the memory is released, never the reply.
+fn flush_mode(ctx: &Ctx) -> Option<FlushMode> {
     match ctx.argc() {
-        1 => true,
-        2 => is(ctx.arg(1), "SYNC") || is(ctx.arg(1), "ASYNC"),
-        _ => false,
+        1 => Some(FlushMode::Default),
+        2 if is(ctx.arg(1), "SYNC") => Some(FlushMode::Sync),
+        2 if is(ctx.arg(1), "ASYNC") => Some(FlushMode::Async),
+        _ => None,
     }
 }
 
 /// FLUSHDB [SYNC|ASYNC]
 fn flushdb(ctx: &mut Ctx) -> Frame {
-    if !flush_mode_ok(ctx) {
+    let Some(mode) = flush_mode(ctx) else {
         return err(errors::SYNTAX);
-    }
-    let removed = flush_db(ctx, ctx.client.db);
+    };
+    // TODO(transactions): touch the keys watched in this database (Redis's signalFlushedDb).
+    let db = ctx.client.db;
+    let lazy = ctx.engine.flush_is_async(mode);
+    let removed = ctx.engine.empty_dbs(db..db + 1, lazy);
     // Each removed key is a change since the last save, as Redis counts them.
     ctx.dirty(removed);
     Frame::ok()
@@ -46,38 +51,33 @@ fn flushdb(ctx: &mut Ctx) -> Frame {
 
 /// FLUSHALL [SYNC|ASYNC]
 fn flushall(ctx: &mut Ctx) -> Frame {
-    if !flush_mode_ok(ctx) {
+    let Some(mode) = flush_mode(ctx) else {
         return err(errors::SYNTAX);
-    }
-    let mut removed = 0;
-    for db in 0..ctx.engine.dbs.len() {
-        removed += flush_db(ctx, db);
-    }
+    };
+    let lazy = ctx.engine.flush_is_async(mode);
+    let removed = ctx.engine.empty_dbs(0..ctx.engine.dbs.len(), lazy);
     ctx.dirty(removed);
-    // TODO(rdb): with save points configured Redis then saves the (empty) dataset, which
-    // resets the change counter to 0.
+    // As Redis's flushAllDataAndResetRDB: a running background save would write stale data, so
+    // it is stopped; with save points configured the (empty) dataset is saved at once, which
+    // resets the change counter.
+    ctx.engine.kill_rdb_child_now();
+    if !ctx.engine.config.save_points().is_empty() {
+        ctx.engine.rdb_save(ctx.now_ms);
+    }
     Frame::ok()
-}
-
-/// Empties one database; returns how many keys it held.
-fn flush_db(ctx: &mut Ctx, db: usize) -> u64 {
-    // TODO(transactions): touch the keys watched in this database (Redis's signalFlushedDb).
-    let removed = ctx.engine.dbs[db].len() as u64;
-    ctx.engine.dbs[db].clear();
-    removed
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 fn shutdown(ctx: &mut Ctx) -> Frame {
-    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
+    let (mut save, mut nosave, mut other, mut abort, mut force) = (false, false, false, false, false);
     for arg in &ctx.argv[1..] {
         if is(arg, "NOSAVE") {
             nosave = true;
         } else if is(arg, "SAVE") {
             save = true;
         } else if is(arg, "NOW") || is(arg, "FORCE") {
-            // NOW skips waiting for replicas and FORCE ignores save errors: verdis has no
-            // replicas to wait for, and the server decides about saving.
+            // NOW skips waiting for replicas (verdis has none); FORCE ignores save errors.
+            force |= is(arg, "FORCE");
             other = true;
         } else if is(arg, "ABORT") {
             abort = true;
@@ -91,6 +91,9 @@ fn shutdown(ctx: &mut Ctx) -> Frame {
     if abort {
         // verdis stops as soon as SHUTDOWN runs, so a shutdown is never pending.
         return err("ERR No shutdown in progress.");
+    }
+    if !ctx.engine.shutdown_save(save, nosave, force, ctx.now_ms) {
+        return err("ERR Errors trying to SHUTDOWN. Check logs.");
     }
     ctx.engine.shutdown = Some(if save {
         ShutdownRequest::Save
@@ -128,6 +131,8 @@ mod tests {
     #[test]
     fn flushdb_and_flushall() {
         let mut h = Harness::new();
+        // Without save points FLUSHALL does not save, so the change counter keeps growing.
+        h.run("CONFIG SET save \"\"");
         fill(&mut h, 0, 3);
         fill(&mut h, 1, 2);
         assert_eq!(h.run("FLUSHDB x"), err("ERR syntax error"));
@@ -140,6 +145,12 @@ mod tests {
         assert_eq!(h.engine.dirty, 5);
         assert_eq!(h.run("FLUSHALL"), ok());
         assert_eq!(h.engine.dirty, 5);
+        // With save points, FLUSHALL saves the empty dataset at once (Redis 7.0).
+        h.run("CONFIG SET save \"3600 1\"");
+        fill(&mut h, 0, 2);
+        assert_eq!(h.run("FLUSHALL"), ok());
+        assert_eq!(h.engine.dirty, 0);
+        assert_eq!(h.engine.persist.lastsave_s, h.now_ms / 1000);
     }
 
     #[test]

@@ -76,10 +76,14 @@ fn read_bytes(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<u8>>, Frame> {
 fn store(ctx: &mut Ctx, key: &[u8], value: StrValue, keep_ttl: bool) {
     let now_ms = ctx.now_ms;
     let value = Value::Str(value);
-    if keep_ttl {
-        ctx.db().set_keep_ttl(key.to_vec(), value, now_ms);
+    let replaced = if keep_ttl {
+        ctx.db().set_keep_ttl(key.to_vec(), value, now_ms)
     } else {
-        ctx.db().set(key.to_vec(), value, now_ms);
+        ctx.db().set(key.to_vec(), value, now_ms).map(|old| old.value)
+    };
+    // An overwritten value is freed as a server-side delete (LAZY-6).
+    if let Some(old) = replaced {
+        ctx.engine.free_overwritten(old);
     }
     ctx.signal_modified(key);
 }

@@ -15,6 +15,27 @@ pub struct Entry {
     pub access_ms: u64,
 }
 
+/// A database's key tables, taken out of it whole (`Db::take_tables`); dropping them frees every
+/// key and value.
+#[derive(Debug, Default)]
+pub struct DbTables {
+    keys: Dict<Vec<u8>, Entry>,
+    /// Never read: held so that it is freed where the tables are dropped.
+    #[allow(dead_code)]
+    volatile: Dict<Vec<u8>, ()>,
+}
+
+impl DbTables {
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
 /// A database: keys with values, and the set of volatile keys (those with an expiry) that the
 /// active expire cycle walks.
 #[derive(Clone, Debug, Default)]
@@ -79,13 +100,15 @@ impl Db {
         self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
     }
 
-    /// Stores `value` under `key`, keeping the key's expiry if it already had one.
-    pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) {
+    /// Stores `value` under `key`, keeping the key's expiry if it already had one. Returns the
+    /// value it replaced, for the caller to free (lazily or not).
+    pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Value> {
         if let Some(entry) = self.keys.get_mut(&key) {
-            entry.value = value;
             entry.access_ms = now_ms;
+            Some(std::mem::replace(&mut entry.value, value))
         } else {
             self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
+            None
         }
     }
 
@@ -136,6 +159,14 @@ impl Db {
         self.keys.get(key).and_then(|e| e.expire_at_ms)
     }
 
+    /// Takes the key tables in O(1), leaving the database empty as `clear` does (FLUSHDB ASYNC
+    /// hands the old tables to lazy free).
+    pub fn take_tables(&mut self) -> DbTables {
+        let tables = DbTables { keys: self.keys.take(), volatile: self.volatile.take() };
+        self.clear();
+        tables
+    }
+
     pub fn clear(&mut self) {
         self.keys.clear();
         self.volatile.clear();
@@ -156,6 +187,12 @@ impl Db {
     /// One step of a walk over the volatile keys (the active expire cycle).
     pub fn scan_volatile(&self, cursor: u64, mut visit: impl FnMut(&Vec<u8>)) -> u64 {
         self.volatile.scan(cursor, |k, _| visit(k))
+    }
+
+    /// Avoids or allows rehashing the tables (avoided while a forked child saves the dataset).
+    pub fn set_resize_avoided(&mut self, avoided: bool) {
+        self.keys.set_resize_avoided(avoided);
+        self.volatile.set_resize_avoided(avoided);
     }
 
     pub fn random_key(&self, rng: &mut impl RngCore) -> Option<&Vec<u8>> {

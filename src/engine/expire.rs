@@ -83,6 +83,7 @@ impl Engine {
         self.now_ms = self.now_ms.max(now_ms);
         self.handle_blocked_timeouts(now_ms);
         self.active_expire_cycle(now_ms);
+        self.persist_cron(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).
@@ -163,7 +164,7 @@ impl Engine {
                 };
                 let ttl_ms = at_ms as i64 - now_ms as i64;
                 if now_ms > at_ms {
-                    self.dbs[db].remove(key);
+                    self.delete_key(db, key, self.config.lazyfree_lazy_expire());
                     self.stats.expired_keys += 1;
                     found.expired += 1;
                 }

@@ -14,9 +14,11 @@ pub mod errors;
 pub mod expire;
 pub mod glob;
 pub mod keys;
+pub mod lazy;
 pub mod list;
 pub mod longdouble;
 pub mod meta;
+pub mod set_value;
 pub mod stats;
 pub mod table;
 mod table_data;
@@ -94,6 +96,11 @@ pub struct Engine {
     /// pop as the pop it became) record the command to propagate here, with its database. The
     /// AOF and replication will take their feed from here; tests turn it on to check it.
     pub propagated: Option<Vec<(usize, Vec<Vec<u8>>)>>,
+    /// RDB persistence: the disk, the background saver, save and load state.
+    pub persist: crate::persist::Persistence,
+    /// Where removed values and flushed tables go to be freed (inline until the server installs
+    /// the threaded back end; see `lazy.rs`).
+    pub lazyfree: lazy::LazyFree,
 }
 
 /// What a handler works with.
@@ -129,6 +136,8 @@ impl Engine {
             config_store: None,
             blocking: blocking::Blocking::default(),
             propagated: None,
+            persist: crate::persist::Persistence::simulated(now_ms),
+            lazyfree: lazy::LazyFree::inline(),
         }
     }
 
@@ -228,6 +237,10 @@ impl Engine {
         let Some(handler) = handler else {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
+        if self.persist.loading.is_some() && !flags.contains(Flags::LOADING) {
+            self.command_stats[stat_index].rejected_calls += 1;
+            return Frame::error(errors::LOADING);
+        }
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         if let Some(pending) = self.blocking.pending.as_mut() {
@@ -245,7 +258,7 @@ impl Engine {
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         if self.dbs[db].is_expired(key, now_ms) {
-            self.dbs[db].remove(key);
+            self.delete_key(db, key, self.config.lazyfree_lazy_expire());
             self.stats.expired_keys += 1;
             true
         } else {
@@ -294,10 +307,14 @@ impl<'a> Ctx<'a> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
         let engine = &mut *self.engine;
+        // As Redis, no access-time update while a forked child saves: it would copy pages on write.
+        let engine_no_touch = engine.persist.avoid_writes;
         match engine.dbs[db].entry_mut(key) {
             Some(entry) => {
                 engine.stats.keyspace_hits += 1;
-                entry.access_ms = now;
+                if !engine_no_touch {
+                    entry.access_ms = now;
+                }
                 Some(&entry.value)
             }
             None => {
@@ -311,8 +328,11 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
+        let engine_no_touch = self.engine.persist.avoid_writes;
         self.engine.dbs[db].entry_mut(key).map(|entry| {
-            entry.access_ms = now;
+            if !engine_no_touch {
+                entry.access_ms = now;
+            }
             &mut entry.value
         })
     }

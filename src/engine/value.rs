@@ -1,6 +1,7 @@
 //! Values stored in the keyspace. One enum over the types; each type keeps the representation
 //! that lets OBJECT ENCODING answer as Redis would.
 
+pub use super::set_value::SetValue;
 use crate::resp::parse::parse_i64;
 use std::borrow::Cow;
 
@@ -95,6 +96,8 @@ impl StrValue {
 pub enum Value {
     Str(StrValue),
     List(ListValue),
+    /// A set (`intset` or `hashtable`).
+    Set(SetValue),
 }
 
 impl Value {
@@ -107,6 +110,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Set(_) => "set",
         }
     }
 
@@ -115,6 +119,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 
@@ -124,6 +129,7 @@ impl Value {
         match self {
             Value::Str(_) => 1,
             Value::List(l) => l.free_effort(),
+            Value::Set(s) => s.free_effort(),
         }
     }
 }

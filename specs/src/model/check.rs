@@ -54,6 +54,9 @@ impl Model {
     pub fn check(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64, actual: &Reply) -> Result<(), Mismatch> {
         let db = self.selected_db(client);
         let name = argv.first().map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
+        if let Some(result) = super::sets::check_open_reply(self, client, argv, now_ms, actual, &name) {
+            return result.map_err(|expected| Mismatch { command: describe(argv), expected, actual: actual.clone() });
+        }
         if name == "scan" {
             return self.check_scan(db, argv, now_ms, actual).map_err(|expected| Mismatch {
                 command: describe(argv),

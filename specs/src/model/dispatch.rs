@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, lists, strings, Model};
+use super::{expiry, keyspace, lists, sets, strings, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -116,6 +116,24 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("blmove", 6, lists::blmove),
     ("brpoplpush", 4, lists::brpoplpush),
     ("blmpop", -5, lists::blmpop),
+    // sets
+    ("sadd", -3, sets::sadd),
+    ("srem", -3, sets::srem),
+    ("smembers", 2, sets::smembers),
+    ("sismember", 3, sets::sismember),
+    ("smismember", -3, sets::smismember),
+    ("scard", 2, sets::scard),
+    ("spop", -2, sets::spop),
+    ("srandmember", -2, sets::srandmember),
+    ("smove", 4, sets::smove),
+    ("sinter", -2, sets::sinter),
+    ("sintercard", -3, sets::sintercard),
+    ("sinterstore", -3, sets::sinterstore),
+    ("sunion", -2, sets::sunion),
+    ("sunionstore", -3, sets::sunionstore),
+    ("sdiff", -2, sets::sdiff),
+    ("sdiffstore", -3, sets::sdiffstore),
+    ("sscan", -3, sets::sscan),
 ];
 
 /// The lower-case names of every modelled command.

@@ -417,8 +417,11 @@ pub(super) fn rpop(m: &mut Model, call: &Call) -> Reply {
     pop(m, call, false)
 }
 
+/// A key and its list's elements.
+type KeyAndList = (Vec<u8>, Vec<Vec<u8>>);
+
 /// The first of the keys holding a list (WRONGTYPE stops the search).
-fn first_list(m: &mut Model, call: &Call, keys: &[Vec<u8>]) -> Result<Option<(Vec<u8>, Vec<Vec<u8>>)>, Reply> {
+fn first_list(m: &mut Model, call: &Call, keys: &[Vec<u8>]) -> Result<Option<KeyAndList>, Reply> {
     for key in keys {
         if let Some(items) = m.list(call.db, key, call.now_ms)? {
             return Ok(Some((key.clone(), items)));

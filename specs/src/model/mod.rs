@@ -13,10 +13,11 @@ mod dispatch;
 mod expiry;
 mod keyspace;
 mod lists;
+mod sets;
 mod strings;
 
 use crate::reply::Reply;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
@@ -33,14 +34,16 @@ pub const NUM_DBS: usize = 16;
 /// Redis's default `proto-max-bulk-len`: the largest string a command may build.
 pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 
-/// A stored value. Only strings are modelled, as plain bytes: Redis's
-/// int/embstr/raw encodings are representation, not semantics.
+/// A stored value. Encodings (int/embstr/raw strings, intset/hashtable
+/// sets) are representation, not semantics, and are not modelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
     /// A list: its elements head first, never empty while stored.
     List(Vec<Vec<u8>>),
+    /// A set: its members, never empty while stored.
+    Set(BTreeSet<Vec<u8>>),
 }
 
 impl MValue {
@@ -49,6 +52,7 @@ impl MValue {
         match self {
             MValue::Str(_) => "string",
             MValue::List(_) => "list",
+            MValue::Set(_) => "set",
         }
     }
 }
@@ -61,6 +65,10 @@ impl std::fmt::Display for MValue {
             MValue::List(items) => {
                 let shown: Vec<String> = items.iter().map(|i| format!("{:?}", String::from_utf8_lossy(i))).collect();
                 write!(f, "list[{}]", shown.join(", "))
+            }
+            MValue::Set(members) => {
+                let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
+                write!(f, "set{{{}}}", shown.join(", "))
             }
         }
     }

@@ -194,7 +194,9 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
         Ok(None) => return Frame::Null,
         Err(e) => return e,
     };
-    if ctx.db().remove(key).is_some() {
+    // GETDEL frees as DEL does (LAZY-3).
+    let lazy = ctx.engine.config.lazyfree_lazy_user_del();
+    if ctx.delete_key(key, lazy) {
         ctx.signal_modified(key);
         ctx.dirty(1);
     }
@@ -224,7 +226,9 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
     match expire_at {
         // An absolute time already past deletes the key at once.
         Some((kind, at_ms)) if !kind.relative() && at_ms <= ctx.now_ms => {
-            ctx.db().remove(key);
+            // Freed as an expired key (LAZY-7).
+            let lazy = ctx.engine.config.lazyfree_lazy_expire();
+            ctx.delete_key(key, lazy);
             ctx.signal_modified(key);
             ctx.dirty(1);
         }

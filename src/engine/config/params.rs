@@ -120,13 +120,13 @@ const CLUSTER: Support = Support::Accepted("cluster mode is not implemented");
 const TLS: Support = Support::Accepted("TLS is not implemented");
 const OS: Support = Support::Accepted("process and operating-system tuning with no observable effect on replies");
 const THREADS: Support =
-    Support::Accepted("verdis executes commands on one thread; there are no I/O or background threads");
+    Support::Accepted("verdis executes commands and does its I/O on one thread; there are no I/O threads");
 const DEFRAG: Support = Support::Accepted("active defragmentation is not implemented");
 const AOF: Support = Support::Accepted("details of AOF writing are not modelled");
 const RDB: Support = Support::Accepted("details of RDB writing are not modelled");
 const SYSLOG: Support = Support::Accepted("syslog logging is not implemented");
-const LAZY: Support =
-    Support::Accepted("verdis frees values synchronously; lazy freeing has no observable effect on replies");
+const LAZY_EVICT: Support =
+    Support::Accepted("verdis evicts no keys yet, so there are no evicted values to free lazily");
 const EVICT: Support = Support::Accepted("eviction tuning is not modelled");
 const ENCODING: Support = Support::Accepted("this internal encoding detail is not modelled");
 const LATENCY: Support = Support::Accepted("latency monitoring and tracking are not implemented");
@@ -264,11 +264,11 @@ pub const PARAMS: &[Param] = &[
     b("stop-writes-on-bgsave-error", None, M, true, RDB),
     b("set-proc-title", None, IMM, true, PROCESS),
     b("dynamic-hz", None, M, true, DYNHZ),
-    b("lazyfree-lazy-eviction", None, DEBUG, false, LAZY),
-    b("lazyfree-lazy-expire", None, DEBUG, false, LAZY),
-    b("lazyfree-lazy-server-del", None, DEBUG, false, LAZY),
-    b("lazyfree-lazy-user-del", None, DEBUG, false, LAZY),
-    b("lazyfree-lazy-user-flush", None, DEBUG, false, LAZY),
+    b("lazyfree-lazy-eviction", None, DEBUG, false, LAZY_EVICT),
+    b("lazyfree-lazy-expire", None, DEBUG, false, YES),
+    b("lazyfree-lazy-server-del", None, DEBUG, false, YES),
+    b("lazyfree-lazy-user-del", None, DEBUG, false, YES),
+    b("lazyfree-lazy-user-flush", None, DEBUG, false, YES),
     b("repl-disable-tcp-nodelay", None, M, false, REPL),
     b("repl-diskless-sync", None, DEBUG, true, REPL),
     b("aof-rewrite-incremental-fsync", None, M, true, AOF),

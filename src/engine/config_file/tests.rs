@@ -199,7 +199,7 @@ fn accepted_but_unimplemented_directives_warn_when_not_default() {
     assert_eq!(
         l.warnings,
         vec![
-            "'io-threads' is accepted but has no effect in verdis: verdis executes commands on one thread; there are no I/O or background threads".to_string(),
+            "'io-threads' is accepted but has no effect in verdis: verdis executes commands and does its I/O on one thread; there are no I/O threads".to_string(),
             "'tcp-keepalive' is accepted but has no effect in verdis: TCP keepalive is left to the operating system".to_string(),
         ]
     );

@@ -1,0 +1,461 @@
+//! `verdis diff`: generated operations (the `Op` type the state-machine tests and fuzzers use)
+//! run on an in-process verdis engine and on a target server; replies are normalised and
+//! compared; a divergence is shrunk to a short replayable script.
+//!
+//! Time: the target runs on the wall clock, so the engine does too, and the generator's clock
+//! steps are not used. Relative expiry times are scaled to at least about a second so that no key
+//! expires in the middle of a run, and TTL replies are compared with a small tolerance.
+
+use super::system::{EngineSide, RemoteSide, Side};
+use crate::engine::config::Config;
+use crate::resp::split::split_args;
+use crate::resp::Frame;
+use rand_core::{RngCore, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::io;
+use std::net::SocketAddr;
+use verdis_spec::op::{ops_from_bytes, Step};
+
+/// Upper bound on SCAN calls in one full iteration.
+const MAX_SCAN_CALLS: usize = 100_000;
+/// Upper bound on re-runs while shrinking one divergence.
+const MAX_SHRINK_RUNS: usize = 400;
+
+#[derive(Clone, Debug)]
+pub struct DiffOptions {
+    pub target: SocketAddr,
+    pub seed: u64,
+    pub ops: usize,
+    /// Families to generate (`strings`, `keyspace`, ...); empty: all.
+    pub families: Vec<String>,
+    /// Compare error replies by their first word only.
+    pub error_prefix: bool,
+    /// Operations per round; each round starts from empty databases.
+    pub round_ops: usize,
+}
+
+/// One difference, with the script that shows it.
+#[derive(Clone, Debug)]
+pub struct Divergence {
+    pub script: Vec<String>,
+    pub command: String,
+    pub verdis: String,
+    pub target: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DiffReport {
+    pub passed: usize,
+    pub failed: usize,
+    pub divergences: Vec<Divergence>,
+}
+
+/// A step of a run, as a diff executes it.
+#[derive(Clone, Debug, PartialEq)]
+enum DStep {
+    Command(Vec<Vec<u8>>),
+    ScanAll { pattern: Option<Vec<u8>>, type_name: Option<Vec<u8>> },
+    Client(u64),
+}
+
+/// The command groups (COMMAND DOCS `group`) a family name stands for.
+fn family_groups(family: &str) -> &'static [&'static str] {
+    match family {
+        "strings" | "string" => &["string"],
+        "keyspace" | "generic" => &["generic"],
+        "lists" | "list" => &["list"],
+        "sets" | "set" => &["set"],
+        "hashes" | "hash" => &["hash"],
+        "zsets" | "sorted-set" => &["sorted-set"],
+        "hll" | "hyperloglog" => &["hyperloglog"],
+        "bitmaps" | "bitmap" => &["bitmap"],
+        "streams" | "stream" => &["stream"],
+        "geo" => &["geo"],
+        "connection" => &["connection"],
+        "server" => &["server"],
+        _ => &[],
+    }
+}
+
+/// Commands whose reply is a random choice, or a cursor only meaningful to the server that gave
+/// it: not comparable between two servers (SCAN is covered by full iterations instead).
+const NOT_COMPARABLE: &[&str] = &[
+    "randomkey",
+    "spop",
+    "srandmember",
+    "hrandfield",
+    "zrandmember",
+    "scan",
+    "sscan",
+    "hscan",
+    "zscan",
+    "time",
+    "info",
+    "client",
+    "hello",
+    "object",
+    "debug",
+    "lastsave",
+    "command",
+    "config",
+];
+
+/// Commands whose array reply has no defined order.
+const UNORDERED: &[&str] = &["keys", "smembers", "sinter", "sunion", "sdiff", "hkeys", "hvals"];
+/// Commands whose flat array reply is unordered field/value pairs.
+const UNORDERED_PAIRS: &[&str] = &["hgetall"];
+
+fn lower(arg: &[u8]) -> String {
+    String::from_utf8_lossy(arg).to_ascii_lowercase()
+}
+
+/// Makes relative expiry times long enough that nothing expires during a run.
+fn stretch_times(argv: &mut [Vec<u8>]) {
+    let name = argv.first().map(|a| lower(a)).unwrap_or_default();
+    let mut positions = Vec::new();
+    match name.as_str() {
+        "expire" | "pexpire" | "setex" | "psetex" => positions.push(2),
+        _ => {}
+    }
+    for i in 1..argv.len().saturating_sub(1) {
+        if matches!(lower(&argv[i]).as_str(), "ex" | "px") && matches!(name.as_str(), "set" | "getex") {
+            positions.push(i + 1);
+        }
+    }
+    for i in positions {
+        let Some(arg) = argv.get_mut(i) else { continue };
+        if let Some(n) = std::str::from_utf8(arg).ok().and_then(|s| s.parse::<i64>().ok()) {
+            if (1..100_000).contains(&n) {
+                *arg = (n * 1000).to_string().into_bytes();
+            }
+        }
+    }
+}
+
+/// Generates the steps of a diff from a seed: the shared `Op` generator, filtered to the
+/// requested families and to comparable commands.
+fn generate(opts: &DiffOptions, table: &crate::engine::table::CommandTable) -> Vec<DStep> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
+    let groups: Vec<&str> = opts.families.iter().flat_map(|f| family_groups(f).iter().copied()).collect();
+    let mut steps = Vec::new();
+    // Each round of bytes decodes to a batch of ops; bounded by a generous number of batches.
+    for _ in 0..opts.ops.saturating_mul(4).max(16) {
+        if steps.len() >= opts.ops {
+            break;
+        }
+        let mut bytes = vec![0u8; 4096];
+        rng.fill_bytes(&mut bytes);
+        for op in ops_from_bytes(&bytes, 256) {
+            if steps.len() >= opts.ops {
+                break;
+            }
+            // A blocking command would hold a connection to the target until its timeout, on
+            // the wall clock; blocking is compared by the model and the TCP tests instead.
+            if op.may_block() {
+                continue;
+            }
+            match op.step() {
+                Step::Command(mut argv) => {
+                    let name = argv.first().map(|a| lower(a)).unwrap_or_default();
+                    if NOT_COMPARABLE.contains(&name.as_str()) {
+                        continue;
+                    }
+                    let group = table.get(&name).map(|c| c.meta.group).unwrap_or("");
+                    let always = matches!(name.as_str(), "select" | "ping" | "echo");
+                    if !groups.is_empty() && !always && !groups.contains(&group) {
+                        continue;
+                    }
+                    stretch_times(&mut argv);
+                    steps.push(DStep::Command(argv));
+                }
+                // SCAN TYPE none lists expired keys Redis has not reclaimed yet; verdis never shows
+                // them (specs/deviations.md, "Keyspace and expiry").
+                Step::ScanAll { type_name: Some(t), .. } if t.eq_ignore_ascii_case(b"none") => {}
+                Step::ScanAll { pattern, type_name } => steps.push(DStep::ScanAll { pattern, type_name }),
+                Step::SwitchClient(n) => steps.push(DStep::Client(n)),
+                Step::AdvanceTime(_) => {}
+            }
+        }
+    }
+    steps
+}
+
+/// A reply in a form where equal meaning gives equal text.
+fn normalise(argv: &[Vec<u8>], reply: &Frame, error_prefix: bool) -> String {
+    let name = argv.first().map(|a| lower(a)).unwrap_or_default();
+    match reply {
+        Frame::Error(e) if error_prefix => format!("-{}", e.split(' ').next().unwrap_or("")),
+        Frame::Array(items) if UNORDERED.contains(&name.as_str()) => {
+            let mut parts: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+            parts.sort();
+            format!("unordered{parts:?}")
+        }
+        Frame::Array(items) if UNORDERED_PAIRS.contains(&name.as_str()) => {
+            let mut pairs: Vec<String> = items.chunks(2).map(|p| format!("{p:?}")).collect();
+            pairs.sort();
+            format!("pairs{pairs:?}")
+        }
+        Frame::Map(pairs) if UNORDERED_PAIRS.contains(&name.as_str()) => {
+            let mut pairs: Vec<String> = pairs.iter().map(|p| format!("{p:?}")).collect();
+            pairs.sort();
+            format!("pairs{pairs:?}")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// Whether two integer replies agree within the tolerance the wall clock needs.
+fn close_enough(argv: &[Vec<u8>], a: &Frame, b: &Frame) -> bool {
+    let name = argv.first().map(|x| lower(x)).unwrap_or_default();
+    let tolerance = match name.as_str() {
+        "ttl" | "expiretime" => 1,
+        "pttl" | "pexpiretime" => 1000,
+        // Redis counts expired keys it has not reclaimed yet; verdis never shows them
+        // (specs/deviations.md, "Keyspace and expiry").
+        "dbsize" => {
+            return matches!((a, b), (Frame::Integer(v), Frame::Integer(t)) if t >= v);
+        }
+        _ => return false,
+    };
+    matches!((a, b), (Frame::Integer(x), Frame::Integer(y)) if x >= &0 && y >= &0 && (x - y).abs() <= tolerance)
+}
+
+fn quote_arg(arg: &[u8]) -> String {
+    let plain =
+        !arg.is_empty() && arg.iter().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'@' | b'#'));
+    if plain {
+        return String::from_utf8_lossy(arg).into_owned();
+    }
+    let mut s = String::from("\"");
+    for &b in arg {
+        match b {
+            b'"' | b'\\' => {
+                s.push('\\');
+                s.push(b as char);
+            }
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    s
+}
+
+fn script_line(step: &DStep) -> String {
+    match step {
+        DStep::Command(argv) => argv.iter().map(|a| quote_arg(a)).collect::<Vec<_>>().join(" "),
+        DStep::Client(n) => format!("@client {n}"),
+        DStep::ScanAll { pattern, type_name } => {
+            let mut line = "@scan-all".to_string();
+            if let Some(p) = pattern {
+                line.push_str(&format!(" MATCH {}", quote_arg(p)));
+            }
+            if let Some(t) = type_name {
+                line.push_str(&format!(" TYPE {}", quote_arg(t)));
+            }
+            line
+        }
+    }
+}
+
+fn parse_script_line(line: &str) -> Option<DStep> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let words = split_args(line.as_bytes())?;
+    let first = words.first()?.clone();
+    match first.as_slice() {
+        b"@client" => Some(DStep::Client(std::str::from_utf8(words.get(1)?).ok()?.parse().ok()?)),
+        b"@scan-all" => {
+            let (mut pattern, mut type_name) = (None, None);
+            let mut i = 1;
+            while i + 1 < words.len() {
+                match lower(&words[i]).as_str() {
+                    "match" => pattern = Some(words[i + 1].clone()),
+                    "type" => type_name = Some(words[i + 1].clone()),
+                    _ => {}
+                }
+                i += 2;
+            }
+            Some(DStep::ScanAll { pattern, type_name })
+        }
+        _ => Some(DStep::Command(words)),
+    }
+}
+
+/// Every key a full SCAN iteration returns, sorted (cursors differ between servers).
+fn scan_all(
+    side: &mut dyn Side,
+    client: u64,
+    pattern: &Option<Vec<u8>>,
+    type_name: &Option<Vec<u8>>,
+) -> io::Result<String> {
+    let mut cursor = b"0".to_vec();
+    let mut keys = std::collections::BTreeSet::new();
+    for _ in 0..MAX_SCAN_CALLS {
+        let mut argv = vec![b"SCAN".to_vec(), cursor.clone(), b"COUNT".to_vec(), b"50".to_vec()];
+        if let Some(p) = pattern {
+            argv.extend([b"MATCH".to_vec(), p.clone()]);
+        }
+        if let Some(t) = type_name {
+            argv.extend([b"TYPE".to_vec(), t.clone()]);
+        }
+        match side.call(client, &argv)? {
+            Frame::Array(parts) if parts.len() == 2 => {
+                if let (Frame::Bulk(next), Frame::Array(found)) = (&parts[0], &parts[1]) {
+                    keys.extend(found.iter().map(|k| format!("{k:?}")));
+                    cursor = next.clone();
+                    if cursor == b"0" {
+                        return Ok(format!("scan{keys:?}"));
+                    }
+                    continue;
+                }
+                return Ok(format!("{:?}", Frame::Array(parts)));
+            }
+            other => return Ok(format!("{other:?}")),
+        }
+    }
+    Ok("scan did not finish".to_string())
+}
+
+/// Runs `steps` on a fresh engine and the target from empty databases; returns the index and
+/// details of the first divergence.
+fn run_round(
+    opts: &DiffOptions,
+    steps: &[DStep],
+    stop_at_first: bool,
+    mut on_result: impl FnMut(bool),
+) -> io::Result<Option<(usize, Divergence)>> {
+    let mut engine = EngineSide::new(Config::default());
+    let mut target = RemoteSide::new(opts.target);
+    target.call(0, &[b"FLUSHALL".to_vec()])?;
+    let mut client = 0u64;
+    let mut first = None;
+    for (i, step) in steps.iter().enumerate() {
+        let (verdis, theirs, command) = match step {
+            DStep::Client(n) => {
+                client = *n;
+                continue;
+            }
+            DStep::Command(argv) => {
+                let v = engine.call(client, argv)?;
+                let t = target.call(client, argv)?;
+                if close_enough(argv, &v, &t) {
+                    (String::new(), String::new(), String::new())
+                } else {
+                    (normalise(argv, &v, opts.error_prefix), normalise(argv, &t, opts.error_prefix), script_line(step))
+                }
+            }
+            DStep::ScanAll { pattern, type_name } => (
+                scan_all(&mut engine, client, pattern, type_name)?,
+                scan_all(&mut target, client, pattern, type_name)?,
+                script_line(step),
+            ),
+        };
+        let same = verdis == theirs;
+        on_result(same);
+        if !same && first.is_none() {
+            let script = steps[..=i].iter().map(script_line).collect();
+            first = Some((i, Divergence { script, command, verdis, target: theirs }));
+            if stop_at_first {
+                break;
+            }
+        }
+    }
+    Ok(first)
+}
+
+/// Removes steps while the run still diverges (delta debugging), within MAX_SHRINK_RUNS re-runs.
+fn shrink(opts: &DiffOptions, mut steps: Vec<DStep>) -> io::Result<Option<Divergence>> {
+    let mut best = run_round(opts, &steps, true, |_| {})?;
+    let Some((i, _)) = &best else { return Ok(None) };
+    steps.truncate(i + 1);
+    let mut runs = 0;
+    let mut chunk = steps.len().div_ceil(2).max(1);
+    while chunk >= 1 && runs < MAX_SHRINK_RUNS {
+        let mut start = 0;
+        let mut removed_any = false;
+        while start < steps.len() && runs < MAX_SHRINK_RUNS {
+            let end = (start + chunk).min(steps.len());
+            let candidate: Vec<DStep> = steps[..start].iter().chain(steps[end..].iter()).cloned().collect();
+            runs += 1;
+            if candidate.is_empty() {
+                start = end;
+                continue;
+            }
+            match run_round(opts, &candidate, true, |_| {})? {
+                Some((i, d)) => {
+                    steps = candidate[..=i].to_vec();
+                    best = Some((i, d));
+                    removed_any = true;
+                }
+                None => start = end,
+            }
+        }
+        if chunk == 1 && !removed_any {
+            break;
+        }
+        chunk = if removed_any { chunk } else { chunk / 2 };
+        if chunk == 0 {
+            break;
+        }
+    }
+    Ok(best.map(|(_, d)| d))
+}
+
+/// Generated operations, in rounds; every diverging round is shrunk and reported.
+pub fn run_diff(opts: &DiffOptions) -> io::Result<DiffReport> {
+    let table_engine = EngineSide::new(Config::default());
+    let steps = generate(opts, &table_engine.engine.table);
+    let mut report = DiffReport::default();
+    for round in steps.chunks(opts.round_ops.max(1)) {
+        match run_round(opts, round, true, |_| {})? {
+            None => report.passed += 1,
+            Some(_) => {
+                report.failed += 1;
+                if let Some(d) = shrink(opts, round.to_vec())? {
+                    report.divergences.push(d);
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Replays a script file (one command a line, redis-cli quoting; `@client N` and
+/// `@scan-all [MATCH p] [TYPE t]` lines) on both sides; counts every command.
+pub fn run_replay(opts: &DiffOptions, script: &str) -> io::Result<DiffReport> {
+    let steps: Vec<DStep> = script.lines().filter_map(parse_script_line).collect();
+    let mut report = DiffReport::default();
+    let mut results = Vec::new();
+    let first = run_round(opts, &steps, false, |same| results.push(same))?;
+    report.passed = results.iter().filter(|s| **s).count();
+    report.failed = results.len() - report.passed;
+    report.divergences.extend(first.map(|(_, d)| d));
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_lines_round_trip() {
+        let steps = vec![
+            DStep::Command(vec![b"SET".to_vec(), b"a b".to_vec(), b"\x00\"".to_vec()]),
+            DStep::Client(2),
+            DStep::ScanAll { pattern: Some(b"k*".to_vec()), type_name: None },
+        ];
+        for s in steps {
+            assert_eq!(parse_script_line(&script_line(&s)), Some(s));
+        }
+    }
+
+    #[test]
+    fn times_are_stretched() {
+        let mut argv: Vec<Vec<u8>> = ["SET", "k", "v", "PX", "5"].iter().map(|s| s.as_bytes().to_vec()).collect();
+        stretch_times(&mut argv);
+        assert_eq!(argv[4], b"5000");
+    }
+}

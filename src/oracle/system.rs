@@ -1,0 +1,152 @@
+//! Both sides of a diff behind one interface: the in-process engine and a remote server, each
+//! with several connections (the generated operations switch between clients).
+
+use super::remote::Remote;
+use crate::engine::config::Config;
+use crate::engine::Engine;
+use crate::resp::{decode, encode, Frame};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The wall clock: the target runs on it, so the engine does too during a diff.
+pub fn wall_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// A server that runs commands for numbered clients.
+pub trait Side {
+    fn call(&mut self, client: u64, argv: &[Vec<u8>]) -> io::Result<Frame>;
+}
+
+/// The in-process engine, on the wall clock.
+pub struct EngineSide {
+    pub engine: Engine,
+    ids: BTreeMap<u64, u64>,
+}
+
+impl EngineSide {
+    pub fn new(config: Config) -> EngineSide {
+        EngineSide { engine: Engine::new(config, wall_ms()), ids: BTreeMap::new() }
+    }
+}
+
+impl Side for EngineSide {
+    fn call(&mut self, client: u64, argv: &[Vec<u8>]) -> io::Result<Frame> {
+        let now = wall_ms();
+        let engine = &mut self.engine;
+        let id = *self
+            .ids
+            .entry(client)
+            .or_insert_with(|| engine.connect(format!("127.0.0.1:{}", 50000 + client), "127.0.0.1:0".into(), now));
+        let frame = self.engine.execute(id, argv, now).unwrap_or(Frame::Simple("<no reply>".into()));
+        // Through the wire format of the client's protocol and back, so the reply compares with
+        // what a remote client decodes (a RESP2 map is a flat array, a double a bulk string).
+        let resp = self.engine.client(id).map_or(2, |c| c.resp);
+        let mut bytes = Vec::new();
+        encode(&frame, resp, &mut bytes);
+        match decode(&bytes) {
+            Ok(Some((wire, _))) => Ok(wire),
+            _ => Err(io::Error::other("the engine's reply did not decode")),
+        }
+    }
+}
+
+/// A remote server, one connection per client, opened on first use.
+pub struct RemoteSide {
+    addr: SocketAddr,
+    conns: BTreeMap<u64, Remote>,
+}
+
+impl RemoteSide {
+    pub fn new(addr: SocketAddr) -> RemoteSide {
+        RemoteSide { addr, conns: BTreeMap::new() }
+    }
+}
+
+impl Side for RemoteSide {
+    fn call(&mut self, client: u64, argv: &[Vec<u8>]) -> io::Result<Frame> {
+        if !self.conns.contains_key(&client) {
+            self.conns.insert(client, Remote::connect(self.addr)?);
+        }
+        match self.conns.get_mut(&client) {
+            Some(conn) => conn.call(argv),
+            None => Err(io::Error::other("no connection")),
+        }
+    }
+}
+
+/// An engine reply in the model's terms (`verdis_spec::Reply`), for the state-machine tests and
+/// the `command_seq` fuzz target.
+pub fn to_model_reply(frame: Frame) -> verdis_spec::Reply {
+    use verdis_spec::Reply;
+    match frame {
+        Frame::Simple(s) => Reply::Status(s),
+        Frame::Error(e) => Reply::Error(e),
+        Frame::Integer(n) => Reply::Int(n),
+        Frame::Bulk(b) => Reply::Bulk(b),
+        Frame::Null => Reply::Nil,
+        Frame::NullArray => Reply::NilArray,
+        Frame::Array(items) | Frame::Push(items) => Reply::Array(items.into_iter().map(to_model_reply).collect()),
+        Frame::Set(items) => Reply::Set(items.into_iter().map(to_model_reply).collect()),
+        Frame::Map(pairs) => {
+            Reply::Map(pairs.into_iter().map(|(k, v)| (to_model_reply(k), to_model_reply(v))).collect())
+        }
+        Frame::Double(d) => Reply::Double(d),
+        Frame::Boolean(b) => Reply::Bool(b),
+        Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
+        Frame::Verbatim(_, text) => Reply::Bulk(text),
+        Frame::Raw(bytes) => Reply::Bulk(bytes),
+    }
+}
+
+/// The engine behind the model's `System` interface, on a simulated clock (model client n is
+/// engine client `ids[n]`). No whole-state snapshot: replies are what it compares.
+pub struct ModelSystem {
+    pub engine: Engine,
+    ids: BTreeMap<u64, u64>,
+}
+
+impl ModelSystem {
+    pub fn new(now_ms: u64) -> ModelSystem {
+        ModelSystem { engine: Engine::new(Config::default(), now_ms), ids: BTreeMap::new() }
+    }
+
+    /// The engine client that stands for model client `client`.
+    pub fn engine_client(&mut self, client: u64, now_ms: u64) -> u64 {
+        let engine = &mut self.engine;
+        *self
+            .ids
+            .entry(client)
+            .or_insert_with(|| engine.connect(format!("127.0.0.1:{}", 40000 + client), "127.0.0.1:6379".into(), now_ms))
+    }
+}
+
+impl verdis_spec::System for ModelSystem {
+    fn execute(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> verdis_spec::Reply {
+        let id = self.engine_client(client, now_ms);
+        match self.engine.execute(id, argv, now_ms) {
+            Some(frame) => to_model_reply(frame),
+            None => verdis_spec::Reply::Status("<no reply>".into()),
+        }
+    }
+
+    fn advance(&mut self, now_ms: u64) {
+        self.engine.handle_blocked_timeouts(now_ms);
+    }
+
+    /// The replies blocked clients got, by model client.
+    fn take_deliveries(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
+        let outbox = std::mem::take(&mut self.engine.outbox);
+        let mut out: Vec<(u64, verdis_spec::Reply)> = outbox
+            .into_iter()
+            .map(|(id, frame)| {
+                let client = self.ids.iter().find(|(_, &e)| e == id).map_or(u64::MAX, |(&m, _)| m);
+                (client, to_model_reply(frame))
+            })
+            .collect();
+        out.sort_by_key(|(c, _)| *c);
+        out
+    }
+}
