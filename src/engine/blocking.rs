@@ -19,6 +19,15 @@
 //!
 //! Redis 7.0 serves a client from the key that became ready, not by re-running the command from
 //! its first key; the callback gets that key for this reason.
+//!
+//! Hooks for the families still to come:
+//! - MULTI/EXEC and scripts: set `client.deny_blocking` while the queued commands run (handlers
+//!   check [`Ctx::may_block`] and answer as on timeout), and run them through the dispatcher,
+//!   not `Engine::execute`, so that the keys they make ready are served once, after EXEC as a
+//!   whole (`execute` serves at its end), as Redis isolates a transaction from blocked clients.
+//! - Sorted sets and streams: block with `BlockKind::Zset` / `BlockKind::Stream` and a serve
+//!   callback; a write signals the key through `ctx.signal_modified`, nothing else is needed.
+//!   XREAD can store the ID it waits after by passing a rewritten `argv` in its request.
 
 use super::meta::CommandMeta;
 use super::{Ctx, Engine};
