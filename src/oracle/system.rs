@@ -138,6 +138,8 @@ impl verdis_spec::System for ModelSystem {
 
     /// The replies blocked clients got, by model client.
     fn take_deliveries(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
+        // No server resumes unblocked clients here: forget them.
+        self.engine.blocking.take_unblocked();
         let outbox = std::mem::take(&mut self.engine.outbox);
         let mut out: Vec<(u64, verdis_spec::Reply)> = outbox
             .into_iter()
