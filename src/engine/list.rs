@@ -115,7 +115,7 @@ impl ListValue {
     }
 
     /// Elements `start..=end` (already clamped to the list).
-    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &Vec<u8>> {
+    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &Vec<u8>> + ExactSizeIterator {
         self.items.range(start..=end)
     }
 

@@ -97,7 +97,11 @@ pub fn to_model_reply(frame: Frame) -> verdis_spec::Reply {
         Frame::Boolean(b) => Reply::Bool(b),
         Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
         Frame::Verbatim(_, text) => Reply::Bulk(text),
-        Frame::Raw(bytes) => Reply::Bulk(bytes),
+        // A pre-encoded reply (LRANGE) compares as what it encodes.
+        Frame::Raw(bytes) => match crate::engine::testkit::structured(Frame::Raw(bytes)) {
+            Frame::Raw(bytes) => Reply::Bulk(bytes),
+            frame => to_model_reply(frame),
+        },
     }
 }
 

@@ -200,6 +200,24 @@ fn push_one(list: &mut ListValue, end: End, item: Vec<u8>) {
     }
 }
 
+/// An array of bulk strings, encoded once into its wire form (`Frame::Raw`): the same bytes in
+/// RESP2 and RESP3, without a frame and an allocation per element. LRANGE replies this way, as
+/// Redis copies each element straight into the reply buffer.
+fn encoded_bulk_array<'a>(items: impl ExactSizeIterator<Item = &'a Vec<u8>>) -> Frame {
+    let mut out = Vec::with_capacity(16 + items.len() * 16);
+    out.push(b'*');
+    out.extend_from_slice(items.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for item in items {
+        out.push(b'$');
+        out.extend_from_slice(item.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(item);
+        out.extend_from_slice(b"\r\n");
+    }
+    Frame::Raw(out)
+}
+
 /// Turns a handler body's `Result` into its reply.
 fn reply(result: Result<Frame, Frame>) -> Frame {
     result.unwrap_or_else(|e| e)

@@ -23,11 +23,10 @@ fn lrange_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     let Some(list) = list_for_read(ctx, key)? else {
         return Ok(Frame::Array(Vec::new()));
     };
-    let items = match clamp_range(start, end, list.len()) {
-        Some((start, end)) => list.range(start, end).map(|item| Frame::bulk(item.clone())).collect(),
-        None => Vec::new(),
-    };
-    Ok(Frame::Array(items))
+    Ok(match clamp_range(start, end, list.len()) {
+        Some((start, end)) => super::encoded_bulk_array(list.range(start, end)),
+        None => Frame::Array(Vec::new()),
+    })
 }
 
 /// LINDEX key index (the key is looked up before the index is parsed).
