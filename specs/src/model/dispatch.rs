@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, lists, sets, strings, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, lists, sets, strings, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -116,6 +116,20 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("blmove", 6, lists::blmove),
     ("brpoplpush", 4, lists::brpoplpush),
     ("blmpop", -5, lists::blmpop),
+    // bitmaps
+    ("setbit", 4, bitmaps::setbit),
+    ("getbit", 3, bitmaps::getbit),
+    ("bitcount", -2, bitmaps::bitcount),
+    ("bitpos", -3, bitmaps::bitpos),
+    ("bitop", -4, bitmaps::bitop),
+    ("bitfield", -2, bitmaps::bitfield),
+    ("bitfield_ro", -2, bitmaps::bitfield_ro),
+    // hyperloglog
+    ("pfadd", -2, hyperloglog::pfadd),
+    ("pfcount", -2, hyperloglog::pfcount),
+    ("pfmerge", -2, hyperloglog::pfmerge),
+    ("pfdebug", 3, hyperloglog::pfdebug),
+    ("pfselftest", 1, hyperloglog::pfselftest),
     // sets
     ("sadd", -3, sets::sadd),
     ("srem", -3, sets::srem),
