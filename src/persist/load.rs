@@ -83,6 +83,9 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
             }
             Ok(Value::ZSet(zset))
         }
+        // Lists take the default node fill (`list-max-listpack-size -2`), as Redis's loader takes
+        // the configured one.
+        RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, -2))),
         RdbValue::Module(m) => {
             Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", m.name))
         }

@@ -237,6 +237,9 @@ pub fn rdb_type(value: &Value, _version: u16) -> u8 {
         Value::Set(_) => TYPE_SET,
         // Members with 8-byte binary scores, as Redis 7.0 writes a skiplist zset.
         Value::ZSet(_) => super::TYPE_ZSET_2,
+        // TODO(rdb): Redis 7.0 saves lists as quicklist-2 (listpack nodes); the plain linked-list
+        // type it also loads keeps this minimal until the RDB code writes listpacks.
+        Value::List(_) => TYPE_LIST,
     }
 }
 
@@ -258,6 +261,13 @@ pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<
             for (score, member) in zset.iter() {
                 enc.string(member)?;
                 enc.raw(&score.to_le_bytes())?;
+            }
+            Ok(())
+        }
+        Value::List(list) => {
+            enc.len(list.len() as u64)?;
+            for item in list.iter() {
+                enc.string(item)?;
             }
             Ok(())
         }
