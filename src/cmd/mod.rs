@@ -4,20 +4,24 @@
 use crate::engine::Handler;
 
 pub mod args;
+pub mod bitmaps;
 pub mod command;
 pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
+pub mod lists;
 pub mod memory;
 pub mod persist;
 pub mod server;
 pub mod sets;
 pub mod sort;
 pub mod strings;
+pub mod zsets;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
@@ -29,8 +33,12 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| lists::handler(full_name))
+        .or_else(|| bitmaps::handler(full_name))
+        .or_else(|| hyperloglog::handler(full_name))
         .or_else(|| hashes::handler(full_name))
         .or_else(|| memory::handler(full_name))
         .or_else(|| sort::handler(full_name))
         .or_else(|| sets::handler(full_name))
+        .or_else(|| zsets::handler(full_name))
 }

@@ -24,6 +24,10 @@ const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
 const MAX_ACCEPTS_PER_EVENT: usize = 1000;
 /// The longest the loop sleeps, so a stop request is seen promptly even without the waker.
 const MAX_SLEEP_MS: u64 = 100;
+/// Rounds of resuming unblocked clients per loop turn (see `after_events`).
+const MAX_RESUME_ROUNDS: usize = 16;
+/// Redis's per-client static reply buffer (PROTO_REPLY_CHUNK_BYTES), for CLIENT LIST figures.
+const REPLY_BUF_BYTES: usize = 16 * 1024;
 
 const DENIED: &str = "-DENIED verdis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept connections from other hosts, either disable protected mode (CONFIG SET protected-mode no from the loopback interface, or --protected-mode no at start) or set a password for the default user.\r\n";
 
@@ -63,6 +67,8 @@ pub struct EventLoop {
     kill_scan_needed: bool,
     /// Reused read buffer (see `Conn::read_available`).
     scratch: Vec<u8>,
+    /// Unblocked clients still have commands to run: poll without sleeping.
+    resume_pending: bool,
     /// The RDB load in progress at start-up: clients are served (with LOADING) between steps.
     loading: Option<super::persistence::StartupLoad>,
 }
@@ -122,6 +128,7 @@ impl EventLoop {
             next_cron_ms: 0,
             kill_scan_needed: false,
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
+            resume_pending: false,
             loading: None,
         })
     }
@@ -163,8 +170,15 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = unix_ms();
-            let sleep_ms =
+            let mut sleep_ms =
                 if self.loading.is_some() { 0 } else { self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS) };
+            if let Some(deadline) = self.engine.blocking.next_deadline_ms() {
+                // A client times out once the clock is past its deadline.
+                sleep_ms = sleep_ms.min((deadline + 1).saturating_sub(now));
+            }
+            if self.resume_pending {
+                sleep_ms = 0;
+            }
             match self.poll.poll(&mut events, Some(Duration::from_millis(sleep_ms))) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -186,6 +200,7 @@ impl EventLoop {
                     }
                 }
             }
+            self.engine.handle_blocked_timeouts(unix_ms());
             self.after_events();
             if self.loading.is_some() {
                 self.load_step()?;
@@ -287,7 +302,8 @@ impl EventLoop {
         let now_ms = unix_ms();
         // Each iteration consumes bytes or stops, so the loop ends; the cap is a second guard.
         for _ in 0..usize::MAX {
-            if conn.closing {
+            // A blocked client's further commands wait in its buffer until it is unblocked.
+            if conn.closing || self.engine.is_blocked(id) {
                 break;
             }
             let Some(client) = self.engine.client(id) else {
@@ -308,8 +324,9 @@ impl EventLoop {
                         continue;
                     }
                     if let Some(c) = self.engine.client_mut(id) {
-                        c.io.qbuf = conn.query.len() - conn.query_pos;
-                        c.io.qbuf_free = conn.query_free();
+                        // As Redis, the buffer still holds this batch's commands while they run.
+                        c.io.qbuf = conn.query.len();
+                        c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
                     let reply = self.engine.execute(id, &argv, now_ms);
@@ -340,7 +357,6 @@ impl EventLoop {
         if let Some(c) = self.engine.client_mut(id) {
             c.io.qbuf = conn.query.len() - conn.query_pos;
             c.io.qbuf_free = conn.query_free();
-            c.io.omem = conn.pending_output_bytes();
         }
     }
 
@@ -357,6 +373,14 @@ impl EventLoop {
                 Err(_) => conn.dead = true,
             }
         }
+        // CLIENT LIST's output fields, as Redis's 16 KiB static reply buffer (obl) and the
+        // reply list beyond it (oll blocks, omem bytes) would show what is still unsent.
+        let pending = conn.pending_output_bytes();
+        if let Some(c) = self.engine.clients.get_mut(&conn.client_id) {
+            c.io.obl = pending.min(REPLY_BUF_BYTES);
+            c.io.omem = pending.saturating_sub(REPLY_BUF_BYTES);
+            c.io.oll = c.io.omem.div_ceil(REPLY_BUF_BYTES);
+        }
         if conn.dead || (conn.closing && !conn.has_pending_output()) {
             self.close_slot(slot);
         }
@@ -372,11 +396,45 @@ impl EventLoop {
         self.free_slots.push(slot);
     }
 
-    /// Work after a batch of events: messages for other clients and killed clients.
+    /// Work after a batch of events: messages for other clients (replies of unblocked clients
+    /// among them), the commands unblocked clients had queued meanwhile, and killed clients.
     fn after_events(&mut self) {
         if !self.engine.persist.log.is_empty() {
             super::persistence::drain_log(&mut self.engine);
         }
+        self.deliver_outbox();
+        // Running queued commands can block and unblock clients again; each round consumes
+        // queued input, and what is left after the last round waits for the next loop turn.
+        self.resume_pending = false;
+        for _ in 0..MAX_RESUME_ROUNDS {
+            let unblocked = self.engine.blocking.take_unblocked();
+            if unblocked.is_empty() {
+                break;
+            }
+            for id in unblocked {
+                if let Some(&slot) = self.by_client.get(&id) {
+                    self.process_queries(slot);
+                    self.flush_slot(slot);
+                }
+            }
+            self.deliver_outbox();
+        }
+        if self.engine.blocking.has_unblocked() {
+            self.resume_pending = true;
+        }
+        if self.kill_scan_needed {
+            self.kill_scan_needed = false;
+            let killed: Vec<u64> = self.engine.clients.values().filter(|c| c.killed).map(|c| c.id).collect();
+            for id in killed {
+                if let Some(&slot) = self.by_client.get(&id) {
+                    self.close_slot(slot);
+                }
+            }
+        }
+    }
+
+    /// Encodes and sends the messages the engine queued for other clients.
+    fn deliver_outbox(&mut self) {
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -387,15 +445,6 @@ impl EventLoop {
                 encode(&frame, resp, &mut conn.out);
             }
             self.flush_slot(slot);
-        }
-        if self.kill_scan_needed {
-            self.kill_scan_needed = false;
-            let killed: Vec<u64> = self.engine.clients.values().filter(|c| c.killed).map(|c| c.id).collect();
-            for id in killed {
-                if let Some(&slot) = self.by_client.get(&id) {
-                    self.close_slot(slot);
-                }
-            }
         }
     }
 
@@ -434,7 +483,8 @@ impl EventLoop {
             .engine
             .clients
             .values()
-            .filter(|c| now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            // Blocked clients wait as long as their command says (Redis skips them too).
+            .filter(|c| !c.blocked && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
             .map(|c| c.id)
             .collect();
         for id in idle {

@@ -101,6 +101,11 @@ impl Model {
                     Err(fail(format!("an integer in {live_before}..={stored_before}")))
                 }
             }
+            ("zrandmember", _, _) => {
+                let resp = self.client(client).resp;
+                super::zsets::judge_zrandmember(self, db, argv, now_ms, resp, actual).map_err(fail)
+            }
+            ("zscan", _, _) => super::zsets::judge_zscan(self, db, argv, now_ms, actual).map_err(fail),
             _ => Err(fail(expected.to_string())),
         }
     }

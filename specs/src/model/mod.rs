@@ -8,20 +8,27 @@
 //! dead keys that Redis has not reclaimed yet. Active expiry is not modelled,
 //! so DBSIZE is checked against a range (see [`Model::check`]).
 
+mod bitmaps;
 mod check;
 mod dispatch;
 mod expiry;
 mod hashes;
+mod hll;
+mod hyperloglog;
 mod keyspace;
+mod lists;
 mod sets;
 mod sort;
 mod strings;
+mod zsets;
 
 use crate::reply::Reply;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use lists::{Blocked, NO_REPLY};
+pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
 /// Redis's WRONGTYPE error.
 pub(crate) fn wrongtype() -> Reply {
@@ -40,8 +47,12 @@ pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A list: its elements head first, never empty while stored.
+    List(Vec<Vec<u8>>),
     /// A set: its members, never empty while stored.
     Set(BTreeSet<Vec<u8>>),
+    /// A sorted set (never empty while stored), with the encoding Redis would give it.
+    ZSet(ZSetValue),
     /// A hash: field to value, never empty while stored.
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
 }
@@ -51,7 +62,9 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::List(_) => "list",
             MValue::Set(_) => "set",
+            MValue::ZSet(_) => "zset",
             MValue::Hash(_) => "hash",
         }
     }
@@ -62,10 +75,15 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::List(items) => {
+                let shown: Vec<String> = items.iter().map(|i| format!("{:?}", String::from_utf8_lossy(i))).collect();
+                write!(f, "list[{}]", shown.join(", "))
+            }
             MValue::Set(members) => {
                 let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
                 write!(f, "set{{{}}}", shown.join(", "))
             }
+            MValue::ZSet(z) => write!(f, "{z}"),
             MValue::Hash(fields) => {
                 let shown: Vec<String> = fields
                     .iter()
@@ -114,6 +132,10 @@ impl Default for ClientState {
 pub struct Model {
     dbs: Vec<BTreeMap<Vec<u8>, Item>>,
     clients: BTreeMap<u64, ClientState>,
+    /// Clients waiting in blocking commands, in the order they blocked.
+    blocked: Vec<lists::Blocked>,
+    /// Replies to blocked clients not yet taken (see `take_deliveries`).
+    deliveries: Vec<(u64, Reply)>,
 }
 
 impl Default for Model {
@@ -129,7 +151,12 @@ impl Model {
     /// An empty server: 16 empty databases, no clients yet (clients appear,
     /// on db 0 with RESP2, when first used).
     pub fn new() -> Model {
-        Model { dbs: vec![BTreeMap::new(); NUM_DBS], clients: BTreeMap::new() }
+        Model {
+            dbs: vec![BTreeMap::new(); NUM_DBS],
+            clients: BTreeMap::new(),
+            blocked: Vec::new(),
+            deliveries: Vec::new(),
+        }
     }
 
     /// Executes one command for `client` at time `now_ms` and returns the
