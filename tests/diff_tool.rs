@@ -65,7 +65,7 @@ fn replay_and_the_command_line_tool() {
 
     let other = RedisOracle::start(&["--databases", "4"]).expect("second redis");
     let out = Command::new(env!("CARGO_BIN_EXE_verdis"))
-        .args(["diff", "--target", &other.addr.to_string(), "--seed", "1", "--ops", "500"])
+        .args(["diff", "--target", &other.addr.to_string(), "--seed", "1", "--ops", "3000"])
         .output()
         .expect("run verdis diff");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));

@@ -87,16 +87,16 @@ fn set_key(member: &[u8]) -> (u8, i64, Vec<u8>) {
 }
 
 /// The elements to sort, in input order.
-#[allow(unreachable_patterns)] // lists and sorted sets add their arms
 fn input(value: &MValue) -> Result<(Source, Vec<Vec<u8>>), Reply> {
     match value {
+        MValue::List(items) => Ok((Source::List, items.clone())),
+        MValue::ZSet(z) => Ok((Source::SortedSet, z.sorted().into_iter().map(|(member, _)| member).collect())),
         MValue::Set(members) => {
             let mut v: Vec<Vec<u8>> = members.iter().cloned().collect();
             v.sort_by_key(|m| set_key(m));
             Ok((Source::Set, v))
         }
         MValue::Str(_) | MValue::Hash(_) => Err(wrongtype()),
-        _ => Err(wrongtype()),
     }
 }
 
@@ -355,6 +355,12 @@ fn sort_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
             Err(e) => return e,
         },
     };
+    if source == Source::SortedSet {
+        // Sorting a sorted set leaves it in the skiplist encoding.
+        if let Some(Item { value: MValue::ZSet(z), .. }) = m.dbs[call.db].get_mut(call.arg(1)) {
+            z.listpack = false;
+        }
+    }
     let (mut no_sort, mut alpha, mut by) = (args.no_sort, args.alpha, args.by.clone());
     if no_sort && source == Source::Set && args.store.is_some() {
         no_sort = false;
@@ -455,9 +461,9 @@ fn store_list(m: &mut Model, db: usize, dest: &[u8], list: Vec<Vec<u8>>) {
     }
 }
 
-/// A list value (lists land in the model with their own family).
-fn list_value(_items: Vec<Vec<u8>>) -> MValue {
-    MValue::Str(Vec::new())
+/// A list value.
+fn list_value(items: Vec<Vec<u8>>) -> MValue {
+    MValue::List(items)
 }
 
 pub(super) fn sort(m: &mut Model, call: &Call) -> Reply {

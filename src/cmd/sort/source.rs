@@ -8,7 +8,8 @@
 //!   order Redis gives, and the model can predict the order for every set.
 
 use crate::engine::errors;
-use crate::engine::value::Value;
+use crate::engine::value::{ListValue, Value};
+use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
 
@@ -32,26 +33,31 @@ pub fn set_order(members: &mut [Vec<u8>]) {
 }
 
 /// The kind and elements of a sortable value; WRONGTYPE for strings and hashes.
-#[allow(unreachable_patterns)] // lists, sets and sorted sets land here with their arms
 pub fn elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), Frame> {
     match value {
+        Value::List(l) => Ok((Kind::List, l.iter().cloned().collect())),
+        Value::ZSet(z) => Ok((Kind::ZSet, z.iter().map(|(_, member)| member.to_vec()).collect())),
         Value::Set(s) => {
             let mut members = s.members();
             set_order(&mut members);
             Ok((Kind::Set, members))
         }
         Value::Str(_) | Value::Hash(_) => Err(Frame::error(errors::WRONGTYPE)),
-        _ => Err(Frame::error(errors::WRONGTYPE)),
     }
 }
 
 /// Converts the sorted set at `key` to the skiplist encoding (Redis's zsetConvert before SORT).
-pub fn zset_to_skiplist(_ctx: &mut crate::engine::Ctx, _key: &[u8]) {}
+pub fn zset_to_skiplist(ctx: &mut Ctx, key: &[u8]) {
+    if let Some(Value::ZSet(z)) = ctx.db().entry_mut(key).map(|e| &mut e.value) {
+        z.convert_to_skiplist();
+    }
+}
 
 /// Stores SORT's result at `dest` as a list (setKey: replacing any value, dropping the TTL), or
 /// deletes `dest` when there is nothing to store; counts the changes as Redis does.
-pub fn store_list(ctx: &mut crate::engine::Ctx, dest: &[u8], values: Vec<Vec<u8>>) -> Result<(), Frame> {
-    if values.is_empty() {
+pub fn store_list(ctx: &mut Ctx, dest: &[u8], values: Vec<Vec<u8>>) -> Result<(), Frame> {
+    let count = values.len() as u64;
+    if count == 0 {
         // As Redis's dbDelete: whatever is stored goes, expired or not.
         if ctx.db().remove(dest).is_some() {
             ctx.signal_modified(dest);
@@ -59,5 +65,12 @@ pub fn store_list(ctx: &mut crate::engine::Ctx, dest: &[u8], values: Vec<Vec<u8>
         }
         return Ok(());
     }
-    Err(Frame::error("ERR SORT STORE needs the list type"))
+    // setKey: an expired destination is gone first; the new list has no TTL.
+    ctx.lookup_write(dest);
+    let fill = ctx.engine.config.list_max_listpack_size();
+    let now_ms = ctx.now_ms;
+    ctx.db().set(dest.to_vec(), Value::List(ListValue::from_items(values, fill)), now_ms);
+    ctx.signal_modified(dest);
+    ctx.dirty(count);
+    Ok(())
 }

@@ -12,6 +12,11 @@ fn golden_sets() {
     check_script(include_str!("golden/sets.txt"));
 }
 
+#[test]
+fn golden_lists_zsets() {
+    check_script(include_str!("golden/lists_zsets.txt"));
+}
+
 const NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 
 #[test]
