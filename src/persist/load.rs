@@ -3,7 +3,7 @@
 //! merging). Loading is incremental: `Loader::step` reads a bounded number of bytes, so the server
 //! can keep answering clients (with LOADING) during a long load.
 //!
-//! Values of types the engine does not hold yet (everything but strings, for now) and function
+//! Values of types the engine does not hold yet (streams, module values) and function
 //! libraries are refused with an error naming the key and the type: the file parses, but verdis
 //! will not load part of a dataset silently. Each type family replaces its arm in `engine_value`.
 
@@ -86,6 +86,24 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
         // Lists take the default node fill (`list-max-listpack-size -2`), as Redis's loader takes
         // the configured one.
         RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, -2))),
+        RdbValue::Hash(fields) => {
+            if fields.iter().any(|f| f.expire_at_ms.is_some()) {
+                return Err(format!(
+                    "verdis cannot load hash fields with expiry times (key '{}')",
+                    String::from_utf8_lossy(key)
+                ));
+            }
+            // A listpack while it fits the default hash-max-listpack-entries/value (512/64), a
+            // hashtable otherwise, as Redis's loader decides; fields in file order.
+            let limits = crate::engine::hash::HashLimits { max_entries: 512, max_value_bytes: 64 };
+            let mut hash = crate::engine::hash::Hash::new();
+            for f in fields {
+                if hash.set(&f.field, f.value, limits) {
+                    return Err(format!("Duplicate hash fields detected (key '{}')", String::from_utf8_lossy(key)));
+                }
+            }
+            Ok(Value::Hash(hash))
+        }
         RdbValue::Module(m) => {
             Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", m.name))
         }

@@ -187,3 +187,25 @@ fn free_effort_and_memory_usage() {
     assert_eq!(h.run("MEMORY USAGE big FOO"), err("ERR syntax error"));
     assert_eq!(h.run("HLEN big"), int(600));
 }
+
+#[test]
+fn dump_and_restore_keep_fields_and_choose_the_encoding_as_redis() {
+    let mut h = Harness::new();
+    h.run("HSET small a 1 b 2");
+    fill(&mut h, "big", 600);
+    for key in ["small", "big"] {
+        let Frame::Bulk(payload) = h.run(&format!("DUMP {key}")) else { panic!("dump") };
+        let mut argv: Vec<Vec<u8>> = vec![b"RESTORE".to_vec(), b"copy".to_vec(), b"0".to_vec(), payload];
+        argv.push(b"REPLACE".to_vec());
+        assert_eq!(h.run_argv(&argv), crate::engine::testkit::ok());
+        assert_eq!(h.run(&format!("HLEN {key}")), h.run("HLEN copy"));
+        assert_eq!(h.run(&format!("OBJECT ENCODING {key}")), h.run("OBJECT ENCODING copy"));
+    }
+    // A payload written by Redis 7.0.15 (a listpack hash {a: 1, b: 2}).
+    let redis_payload =
+        b"\x10\x11\x11\x00\x00\x00\x04\x00\x81a\x02\x01\x01\x81b\x02\x02\x01\xff\n\x00>@cl\x8f]v\x9a".to_vec();
+    let argv = vec![b"RESTORE".to_vec(), b"r".to_vec(), b"0".to_vec(), redis_payload];
+    assert_eq!(h.run_argv(&argv), crate::engine::testkit::ok());
+    assert_eq!(h.run("HGETALL r"), Frame::Map(vec![(bulk("a"), bulk("1")), (bulk("b"), bulk("2"))]));
+    assert_eq!(h.run("OBJECT ENCODING r"), bulk("listpack"));
+}
