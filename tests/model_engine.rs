@@ -127,23 +127,9 @@ pub struct Sut {
     script: Vec<String>,
 }
 
+/// An argument in redis-cli quoting, as `verdis diff --replay` reads it.
 fn quote(arg: &[u8]) -> String {
-    if !arg.is_empty() && arg.iter().all(|b| b.is_ascii_graphic() && *b != b'"' && *b != b'\'' && *b != b'\\') {
-        return String::from_utf8_lossy(arg).into_owned();
-    }
-    let mut s = String::from("\"");
-    for &b in arg {
-        match b {
-            b'"' | b'\\' => {
-                s.push('\\');
-                s.push(b as char);
-            }
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    s.push('"');
-    s
+    verdis::oracle::diff::quote_arg(arg)
 }
 
 impl Sut {

@@ -237,7 +237,8 @@ fn close_enough(argv: &[Vec<u8>], a: &Frame, b: &Frame) -> bool {
     matches!((a, b), (Frame::Integer(x), Frame::Integer(y)) if x >= &0 && y >= &0 && (x - y).abs() <= tolerance)
 }
 
-fn quote_arg(arg: &[u8]) -> String {
+/// An argument in redis-cli quoting (what `--replay` and split_args read back).
+pub fn quote_arg(arg: &[u8]) -> String {
     let plain =
         !arg.is_empty() && arg.iter().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\' | b'@' | b'#'));
     if plain {
