@@ -209,20 +209,25 @@ prop_state_machine! {
     fn engine_matches_model(sequential 1..120 => EngineAgainstModel);
 }
 
+/// `len` pseudo-random bytes from a xorshift64 state (fixed seeds keep these tests reproducible).
+fn xorshift_bytes(state: &mut u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state as u8
+        })
+        .collect()
+}
+
 /// Long sequences decoded straight from bytes, including full SCAN iterations, through the
 /// model crate's own driver.
 #[test]
 fn scan_iterations_cover_the_keyspace() {
     let mut rng_state = 0x9e37_79b9_7f4a_7c15u64;
     for _case in 0..64 {
-        let bytes: Vec<u8> = (0..4096)
-            .map(|_| {
-                rng_state ^= rng_state << 13;
-                rng_state ^= rng_state >> 7;
-                rng_state ^= rng_state << 17;
-                rng_state as u8
-            })
-            .collect();
+        let bytes = xorshift_bytes(&mut rng_state, 4096);
         let ops = ops_from_bytes(&bytes, 400);
         let mut system = EngineSystem::new(EPOCH_MS);
         if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
@@ -242,14 +247,7 @@ fn lazyfree_options_agree_with_model() {
     configs.extend((0..LAZYFREE_OPTIONS.len()).map(|bit| (1u32 << bit, false)));
     let mut rng_state = 0x2545_f491_4f6c_dd1du64;
     for _case in 0..16 {
-        let bytes: Vec<u8> = (0..4096)
-            .map(|_| {
-                rng_state ^= rng_state << 13;
-                rng_state ^= rng_state >> 7;
-                rng_state ^= rng_state << 17;
-                rng_state as u8
-            })
-            .collect();
+        let bytes = xorshift_bytes(&mut rng_state, 4096);
         let ops = ops_from_bytes(&bytes, 400);
         for &(mask, threaded) in &configs {
             let mut system = EngineSystem::with_lazyfree(EPOCH_MS, mask, threaded);
@@ -272,14 +270,7 @@ fn sort_over_every_collection() {
     ];
     let mut rng_state = 0x2545_f491_4f6c_dd1du64;
     for _case in 0..400 {
-        let bytes: Vec<u8> = (0..8192)
-            .map(|_| {
-                rng_state ^= rng_state << 13;
-                rng_state ^= rng_state >> 7;
-                rng_state ^= rng_state << 17;
-                rng_state as u8
-            })
-            .collect();
+        let bytes = xorshift_bytes(&mut rng_state, 8192);
         let ops: Vec<Op> = ops_from_bytes(&bytes, 2000)
             .into_iter()
             .filter(|op| match op.step() {
