@@ -10,6 +10,11 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod bits;
+pub use bits::{
+    BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
+    FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
+};
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
@@ -506,6 +511,30 @@ pub enum Op {
     AdvanceTime(Delay),
     /// Send the following commands from another connection (0..=2).
     SwitchClient(u8),
+    SetBit(Key, BitOffset, BitArg),
+    GetBit(Key, BitOffset),
+    BitCount(Key, Option<(RangeArg, RangeArg, Option<BitUnit>)>),
+    BitPos(Key, BitArg, Option<(RangeArg, Option<BitPosEnd>)>),
+    BitOp(BitOpKind, Key, KeyList),
+    BitField {
+        key: Key,
+        subs: FieldSubs,
+        read_only: bool,
+    },
+    PfAdd(Key, Elements),
+    /// PFADD of many generated elements (`seed:i`), to reach the dense encoding.
+    PfAddBulk {
+        key: Key,
+        seed: u8,
+        size: u8,
+    },
+    PfCount(KeyList),
+    PfMerge(Key, Vec<Key>),
+    PfDebug(PfDebugSub, Key),
+    /// SET of a hand-made HyperLogLog-like string (valid, corrupted or not one).
+    SetHll(Key, HllSample),
+    /// Malformed bitmap and HyperLogLog calls.
+    BitsMalformed(Malformed),
     SAdd(Key, MemberList),
     SRem(Key, MemberList),
     SMembers(Key),
@@ -717,6 +746,48 @@ impl Op {
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
+            Op::SetBit(k, o, v) => {
+                Args::new("SETBIT").b(k.bytes()).s(bits::offset_text(*o)).s(bits::bit_arg_text(*v)).0
+            }
+            Op::GetBit(k, o) => Args::new("GETBIT").b(k.bytes()).s(bits::offset_text(*o)).0,
+            Op::BitCount(k, range) => {
+                let mut args = Args::new("BITCOUNT").b(k.bytes());
+                if let Some((start, end, unit)) = range {
+                    args = args.s(bits::range_text(*start)).s(bits::range_text(*end));
+                    if let Some(u) = unit {
+                        args = args.s(bits::unit_text(*u));
+                    }
+                }
+                args.0
+            }
+            Op::BitPos(k, bit, range) => {
+                let mut args = Args::new("BITPOS").b(k.bytes()).s(bits::bit_arg_text(*bit));
+                if let Some((start, rest)) = range {
+                    args = args.s(bits::range_text(*start));
+                    if let Some((end, unit)) = rest {
+                        args = args.s(bits::range_text(*end));
+                        if let Some(u) = unit {
+                            args = args.s(bits::unit_text(*u));
+                        }
+                    }
+                }
+                args.0
+            }
+            Op::BitOp(kind, dest, sources) => bits::bitop_argv(*kind, *dest, sources),
+            Op::BitField { key, subs, read_only } => bits::bitfield_argv(*key, subs, *read_only),
+            Op::PfAdd(k, elements) => bits::pfadd_argv(*k, elements),
+            Op::PfAddBulk { key, seed, size } => bits::pfadd_bulk_argv(*key, *seed, *size),
+            Op::PfCount(keys) => Args::new("PFCOUNT").keys(keys).0,
+            Op::PfMerge(dest, sources) => {
+                let mut args = Args::new("PFMERGE").b(dest.bytes());
+                for k in sources.iter().take(3) {
+                    args = args.b(k.bytes());
+                }
+                args.0
+            }
+            Op::PfDebug(sub, k) => bits::pfdebug_argv(*sub, *k),
+            Op::SetHll(k, sample) => bits::set_hll_argv(*k, *sample),
+            Op::BitsMalformed(m) => pick(bits::MALFORMED, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::SAdd(k, members) => Args::new("SADD").b(k.bytes()).members(members).0,
             Op::SRem(k, members) => Args::new("SREM").b(k.bytes()).members(members).0,
             Op::SMembers(k) => key_cmd("SMEMBERS", *k),

@@ -242,6 +242,8 @@ fn scripts_agree_with_real_redis() {
         ("keyspace", include_str!("scripts/keyspace.redis")),
         ("expiry", include_str!("scripts/expiry.redis")),
         ("protocol", include_str!("scripts/protocol.redis")),
+        ("bitmaps", include_str!("scripts/bitmaps.redis")),
+        ("hyperloglog", include_str!("scripts/hyperloglog.redis")),
         ("sets", include_str!("scripts/sets.redis")),
         ("zsets", include_str!("scripts/zsets.redis")),
     ];

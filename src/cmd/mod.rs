@@ -4,11 +4,13 @@
 use crate::engine::Handler;
 
 pub mod args;
+pub mod bitmaps;
 pub mod command;
 pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
 pub mod persist;
@@ -27,6 +29,8 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| bitmaps::handler(full_name))
+        .or_else(|| hyperloglog::handler(full_name))
         .or_else(|| sets::handler(full_name))
         .or_else(|| zsets::handler(full_name))
 }

@@ -12,6 +12,7 @@ pub mod docs;
 pub mod errors;
 pub mod expire;
 pub mod glob;
+pub mod hll;
 pub mod keys;
 pub mod lazy;
 pub mod longdouble;

@@ -48,11 +48,23 @@ pub struct LoadStats {
     pub empty_keys_skipped: u64,
 }
 
+/// The default `set-max-intset-entries`, used for the encoding of loaded sets.
+const SET_MAX_INTSET_ENTRIES: u64 = 512;
+
 /// Converts a value read from RDB into an engine value. Strings get the encoding Redis gives a
 /// loaded string (int, embstr or raw, as tryObjectEncoding).
 pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
     match value {
         RdbValue::String(bytes) => Ok(Value::Str(StrValue::from_bytes(bytes))),
+        RdbValue::Set(members) => {
+            // As Redis's loader: an intset while every member is an integer and the count fits
+            // (set-max-intset-entries, default 512), a hashtable otherwise.
+            let mut set = crate::engine::set_value::SetValue::new_intset();
+            for member in &members {
+                set.add(member, SET_MAX_INTSET_ENTRIES);
+            }
+            Ok(Value::Set(set))
+        }
         RdbValue::Module(m) => {
             Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", m.name))
         }

@@ -24,6 +24,8 @@ const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
 const MAX_ACCEPTS_PER_EVENT: usize = 1000;
 /// The longest the loop sleeps, so a stop request is seen promptly even without the waker.
 const MAX_SLEEP_MS: u64 = 100;
+/// Redis's per-client static reply buffer (PROTO_REPLY_CHUNK_BYTES), for CLIENT LIST figures.
+const REPLY_BUF_BYTES: usize = 16 * 1024;
 
 const DENIED: &str = "-DENIED verdis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept connections from other hosts, either disable protected mode (CONFIG SET protected-mode no from the loopback interface, or --protected-mode no at start) or set a password for the default user.\r\n";
 
@@ -308,8 +310,9 @@ impl EventLoop {
                         continue;
                     }
                     if let Some(c) = self.engine.client_mut(id) {
-                        c.io.qbuf = conn.query.len() - conn.query_pos;
-                        c.io.qbuf_free = conn.query_free();
+                        // As Redis, the buffer still holds this batch's commands while they run.
+                        c.io.qbuf = conn.query.len();
+                        c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
                     let reply = self.engine.execute(id, &argv, now_ms);
@@ -340,7 +343,6 @@ impl EventLoop {
         if let Some(c) = self.engine.client_mut(id) {
             c.io.qbuf = conn.query.len() - conn.query_pos;
             c.io.qbuf_free = conn.query_free();
-            c.io.omem = conn.pending_output_bytes();
         }
     }
 
@@ -356,6 +358,14 @@ impl EventLoop {
                 }
                 Err(_) => conn.dead = true,
             }
+        }
+        // CLIENT LIST's output fields, as Redis's 16 KiB static reply buffer (obl) and the
+        // reply list beyond it (oll blocks, omem bytes) would show what is still unsent.
+        let pending = conn.pending_output_bytes();
+        if let Some(c) = self.engine.clients.get_mut(&conn.client_id) {
+            c.io.obl = pending.min(REPLY_BUF_BYTES);
+            c.io.omem = pending.saturating_sub(REPLY_BUF_BYTES);
+            c.io.oll = c.io.omem.div_ceil(REPLY_BUF_BYTES);
         }
         if conn.dead || (conn.closing && !conn.has_pending_output()) {
             self.close_slot(slot);

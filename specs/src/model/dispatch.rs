@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, sets, strings, zsets, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, sets, strings, zsets, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,20 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // bitmaps
+    ("setbit", 4, bitmaps::setbit),
+    ("getbit", 3, bitmaps::getbit),
+    ("bitcount", -2, bitmaps::bitcount),
+    ("bitpos", -3, bitmaps::bitpos),
+    ("bitop", -4, bitmaps::bitop),
+    ("bitfield", -2, bitmaps::bitfield),
+    ("bitfield_ro", -2, bitmaps::bitfield_ro),
+    // hyperloglog
+    ("pfadd", -2, hyperloglog::pfadd),
+    ("pfcount", -2, hyperloglog::pfcount),
+    ("pfmerge", -2, hyperloglog::pfmerge),
+    ("pfdebug", 3, hyperloglog::pfdebug),
+    ("pfselftest", 1, hyperloglog::pfselftest),
     // sets
     ("sadd", -3, sets::sadd),
     ("srem", -3, sets::srem),

@@ -8,9 +8,12 @@
 //! dead keys that Redis has not reclaimed yet. Active expiry is not modelled,
 //! so DBSIZE is checked against a range (see [`Model::check`]).
 
+mod bitmaps;
 mod check;
 mod dispatch;
 mod expiry;
+mod hll;
+mod hyperloglog;
 mod keyspace;
 mod sets;
 mod strings;

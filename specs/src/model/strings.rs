@@ -505,6 +505,11 @@ pub(super) fn lcs(m: &mut Model, call: &Call) -> Reply {
         Ok(o) => o,
         Err(e) => return e,
     };
+    // The table of (len a + 1) x (len b + 1) 32-bit cells may not exceed
+    // proto-max-bulk-len (long strings such as dense HyperLogLogs reach it).
+    if (a.len() as u64 + 1) * (b.len() as u64 + 1) * 4 > PROTO_MAX_BULK_LEN {
+        return Reply::err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    }
     let (common, runs) = lcs_table_walk(&a, &b);
     if o.len {
         return Reply::Int(common.len() as i64);

@@ -6,6 +6,7 @@
 //! the value's own encoding and `opts.version`, as Redis's rdbSaveObjectType/rdbSaveObject do),
 //! and a conversion from `RdbValue` in `crate::persist::load`.
 
+use super::TYPE_SET;
 use super::*;
 use crate::engine::db::{Db, Entry};
 use crate::engine::value::{StrValue, Value};
@@ -231,8 +232,10 @@ impl<W: Write> Encoder<W> {
 pub fn rdb_type(value: &Value, _version: u16) -> u8 {
     match value {
         Value::Str(_) => TYPE_STRING,
-        // Placeholders so the merged tree builds; the RDB work encodes these types.
-        Value::Set(_) => super::TYPE_SET,
+        // Members as strings, whatever the encoding: Redis loads such a set back as an intset
+        // when every member is an integer and the count fits.
+        Value::Set(_) => TYPE_SET,
+        // Placeholder so the merged tree builds; the RDB work encodes sorted sets.
         Value::ZSet(_) => super::TYPE_ZSET_2,
     }
 }
@@ -242,10 +245,16 @@ pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<
     match value {
         Value::Str(StrValue::Int(n)) => enc.int_string(*n),
         Value::Str(StrValue::Emb(b) | StrValue::Raw(b)) => enc.string(b),
-        // Placeholder (see rdb_type): refuse rather than write a wrong body.
-        Value::Set(_) | Value::ZSet(_) => {
-            Err(io::Error::new(io::ErrorKind::Unsupported, "this type is not saved in RDB yet"))
+        Value::Set(set) => {
+            let members = set.members();
+            enc.len(members.len() as u64)?;
+            for m in &members {
+                enc.string(m)?;
+            }
+            Ok(())
         }
+        // Placeholder (see rdb_type): refuse rather than write a wrong body.
+        Value::ZSet(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "sorted sets are not saved in RDB yet")),
     }
 }
 
