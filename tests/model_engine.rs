@@ -7,14 +7,14 @@
 //!
 //! Cases: 256 by default; `PROPTEST_CASES=100000 cargo test --release --test model_engine` for a
 //! long campaign.
-// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1
+// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1 LIST-1 BLOCK-1
 
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
 use std::collections::BTreeMap;
 use verdis::engine::value::Value;
 use verdis::oracle::system::ModelSystem;
-use verdis_spec::harness::{compare_state, System};
+use verdis_spec::harness::{compare_deliveries, compare_state, System};
 use verdis_spec::model::{KeyState, MValue, Model, Score, ZSetValue, NUM_DBS};
 use verdis_spec::op::{ops_from_bytes, Op, Step, EPOCH_MS};
 use verdis_spec::reply::Reply;
@@ -70,6 +70,14 @@ impl System for EngineSystem {
         }
         Some(keys)
     }
+
+    fn advance(&mut self, now_ms: u64) {
+        self.inner.advance(now_ms);
+    }
+
+    fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
+        self.inner.take_deliveries()
+    }
 }
 
 /// The engine's value in the model's representation (each type adds its arm).
@@ -81,6 +89,7 @@ pub fn to_model_value(value: &Value) -> MValue {
             scores: z.iter().map(|(score, member)| (member.to_vec(), Score(score))).collect(),
             listpack: z.is_listpack(),
         }),
+        Value::List(l) => MValue::List(l.iter().cloned().collect()),
     }
 }
 
@@ -146,6 +155,11 @@ impl Sut {
 
     fn step(&mut self, op: &Op) {
         match op.step() {
+            Step::Command(argv) if self.model.is_blocked(self.client) => {
+                // A blocked connection sends nothing until it is served.
+                let line = argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
+                self.script.push(format!("# (blocked, not sent) {line}"));
+            }
             Step::Command(argv) => {
                 self.script.push(argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "));
                 let actual = self.system.execute(self.client, &argv, self.now_ms);
@@ -159,11 +173,16 @@ impl Sut {
             Step::AdvanceTime(ms) => {
                 self.script.push(format!("# time +{ms} ms"));
                 self.now_ms += ms;
+                self.system.advance(self.now_ms);
+                self.model.time_passes(self.now_ms);
             }
             Step::SwitchClient(n) => {
                 self.script.push(format!("# client {n}"));
                 self.client = n;
             }
+        }
+        if let Err(m) = compare_deliveries(&mut self.model, &mut self.system) {
+            self.fail(m);
         }
         if let Err(m) = compare_state(&self.model, &mut self.system, self.now_ms) {
             self.fail(m);

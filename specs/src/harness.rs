@@ -16,6 +16,15 @@ pub trait System {
     fn snapshot(&mut self, _db: usize, _now_ms: u64) -> Option<BTreeMap<Vec<u8>, KeyState>> {
         None
     }
+
+    /// The clock moved to `now_ms` (blocked clients may time out).
+    fn advance(&mut self, _now_ms: u64) {}
+
+    /// Replies that blocked clients received since the last call, sorted by
+    /// client; compared with the model's after every step.
+    fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
+        Vec::new()
+    }
 }
 
 /// Why a run failed.
@@ -47,6 +56,8 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
     for (step, op) in ops.iter().enumerate() {
         let fail = |message: String| Failure { step, op: op.clone(), message };
         match op.step() {
+            // A blocked connection sends nothing until it is served.
+            Step::Command(_) | Step::ScanAll { .. } if model.is_blocked(client) => {}
             Step::Command(argv) => {
                 let actual = sys.execute(client, &argv, now_ms);
                 model.check(client, &argv, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
@@ -54,9 +65,14 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
             Step::ScanAll { pattern, type_name } => {
                 scan_all(&mut model, sys, client, now_ms, pattern, type_name).map_err(fail)?;
             }
-            Step::AdvanceTime(ms) => now_ms += ms,
+            Step::AdvanceTime(ms) => {
+                now_ms += ms;
+                sys.advance(now_ms);
+                model.time_passes(now_ms);
+            }
             Step::SwitchClient(n) => client = n,
         }
+        compare_deliveries(&mut model, sys).map_err(fail)?;
         compare_state(&model, sys, now_ms).map_err(fail)?;
     }
     Ok(model)
@@ -102,6 +118,22 @@ fn scan_all(
         }
     }
     Err(format!("SCAN did not finish within {MAX_SCAN_CALLS} calls"))
+}
+
+/// Compares the replies blocked clients received during the last step.
+pub fn compare_deliveries(model: &mut Model, sys: &mut impl System) -> Result<(), String> {
+    let expected = model.take_deliveries();
+    let actual = sys.take_deliveries();
+    if expected != actual {
+        let show =
+            |d: &[(u64, Reply)]| d.iter().map(|(c, r)| format!("client {c}: {r}")).collect::<Vec<_>>().join("; ");
+        return Err(format!(
+            "blocked clients' replies differ:\n  model:  {}\n  system: {}",
+            show(&expected),
+            show(&actual)
+        ));
+    }
+    Ok(())
 }
 
 /// Compares the whole keyspace of every database of `sys` with the model at `now_ms`.

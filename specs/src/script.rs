@@ -434,6 +434,14 @@ impl System for crate::Model {
     ) -> Option<std::collections::BTreeMap<Vec<u8>, crate::model::KeyState>> {
         Some(self.keys(db, now_ms))
     }
+
+    fn advance(&mut self, now_ms: u64) {
+        self.time_passes(now_ms);
+    }
+
+    fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
+        crate::Model::take_deliveries(self)
+    }
 }
 
 impl Clocked for crate::Model {}

@@ -243,6 +243,9 @@ fn swapdb(ctx: &mut Ctx) -> Frame {
         return Frame::error(errors::DB_INDEX_OUT_OF_RANGE);
     };
     ctx.engine.dbs.swap(a, b);
+    // Clients blocked on keys that exist in the swapped-in contents may be served now.
+    ctx.engine.signal_db_ready(a);
+    ctx.engine.signal_db_ready(b);
     ctx.dirty(1);
     Frame::ok()
 }

@@ -13,6 +13,7 @@ pub mod functions;
 pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
+pub mod lists;
 pub mod persist;
 pub mod server;
 pub mod sets;
@@ -29,6 +30,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| lists::handler(full_name))
         .or_else(|| bitmaps::handler(full_name))
         .or_else(|| hyperloglog::handler(full_name))
         .or_else(|| sets::handler(full_name))

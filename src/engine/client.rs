@@ -50,6 +50,11 @@ pub struct ClientState {
     /// Set by CLIENT KILL; the server closes the connection.
     pub killed: bool,
     pub io: IoStats,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`); kept by `engine::blocking`.
+    pub blocked: bool,
+    /// Blocking commands must not block (Redis's CLIENT_DENY_BLOCKING): set while MULTI/EXEC or
+    /// a script runs commands, which then answer as if they had timed out.
+    pub deny_blocking: bool,
 }
 
 impl ClientState {
@@ -72,6 +77,8 @@ impl ClientState {
             close_after_reply: false,
             killed: false,
             io: IoStats::default(),
+            blocked: false,
+            deny_blocking: false,
         }
     }
 }

@@ -102,7 +102,11 @@ pub fn to_model_reply(frame: Frame) -> verdis_spec::Reply {
         Frame::Boolean(b) => Reply::Bool(b),
         Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
         Frame::Verbatim(_, text) => Reply::Bulk(text),
-        Frame::Raw(bytes) => Reply::Bulk(bytes),
+        // A pre-encoded reply (LRANGE) compares as what it encodes.
+        Frame::Raw(bytes) => match crate::engine::testkit::structured(Frame::Raw(bytes)) {
+            Frame::Raw(bytes) => Reply::Bulk(bytes),
+            frame => to_model_reply(frame),
+        },
     }
 }
 
@@ -135,5 +139,25 @@ impl verdis_spec::System for ModelSystem {
             Some(frame) => to_model_reply(frame),
             None => verdis_spec::Reply::Status("<no reply>".into()),
         }
+    }
+
+    fn advance(&mut self, now_ms: u64) {
+        self.engine.handle_blocked_timeouts(now_ms);
+    }
+
+    /// The replies blocked clients got, by model client.
+    fn take_deliveries(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
+        // No server resumes unblocked clients here: forget them.
+        self.engine.blocking.take_unblocked();
+        let outbox = std::mem::take(&mut self.engine.outbox);
+        let mut out: Vec<(u64, verdis_spec::Reply)> = outbox
+            .into_iter()
+            .map(|(id, frame)| {
+                let client = self.ids.iter().find(|(_, &e)| e == id).map_or(u64::MAX, |(&m, _)| m);
+                (client, to_model_reply(frame))
+            })
+            .collect();
+        out.sort_by_key(|(c, _)| *c);
+        out
     }
 }

@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hyperloglog, keyspace, sets, strings, zsets, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, lists, sets, strings, zsets, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,29 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // lists
+    ("lpush", -3, lists::lpush),
+    ("rpush", -3, lists::rpush),
+    ("lpushx", -3, lists::lpushx),
+    ("rpushx", -3, lists::rpushx),
+    ("lpop", -2, lists::lpop),
+    ("rpop", -2, lists::rpop),
+    ("lmpop", -4, lists::lmpop),
+    ("llen", 2, lists::llen),
+    ("lrange", 4, lists::lrange),
+    ("lindex", 3, lists::lindex),
+    ("lset", 4, lists::lset),
+    ("linsert", 5, lists::linsert),
+    ("lrem", 4, lists::lrem),
+    ("ltrim", 4, lists::ltrim),
+    ("lpos", -3, lists::lpos),
+    ("lmove", 5, lists::lmove),
+    ("rpoplpush", 3, lists::rpoplpush),
+    ("blpop", -3, lists::blpop),
+    ("brpop", -3, lists::brpop),
+    ("blmove", 6, lists::blmove),
+    ("brpoplpush", 4, lists::brpoplpush),
+    ("blmpop", -5, lists::blmpop),
     // bitmaps
     ("setbit", 4, bitmaps::setbit),
     ("getbit", 3, bitmaps::getbit),
@@ -226,5 +249,8 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     let call = Call { client, db: model.client(client).db, argv, now_ms, name };
     // Make sure the client exists from its first command on.
     model.client_mut(client);
-    handler(model, &call)
+    let reply = handler(model, &call);
+    // Writes may have woken blocked clients.
+    model.serve_blocked(&call);
+    reply
 }

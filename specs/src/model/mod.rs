@@ -15,6 +15,7 @@ mod expiry;
 mod hll;
 mod hyperloglog;
 mod keyspace;
+mod lists;
 mod sets;
 mod strings;
 mod zsets;
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
 pub use zsets::{unspecified_in_redis, Score, ZSetValue};
+pub use lists::{Blocked, NO_REPLY};
 
 /// Redis's WRONGTYPE error.
 pub(crate) fn wrongtype() -> Reply {
@@ -43,6 +45,8 @@ pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A list: its elements head first, never empty while stored.
+    List(Vec<Vec<u8>>),
     /// A set: its members, never empty while stored.
     Set(BTreeSet<Vec<u8>>),
     /// A sorted set (never empty while stored), with the encoding Redis would give it.
@@ -54,6 +58,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::List(_) => "list",
             MValue::Set(_) => "set",
             MValue::ZSet(_) => "zset",
         }
@@ -65,6 +70,10 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::List(items) => {
+                let shown: Vec<String> = items.iter().map(|i| format!("{:?}", String::from_utf8_lossy(i))).collect();
+                write!(f, "list[{}]", shown.join(", "))
+            }
             MValue::Set(members) => {
                 let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
                 write!(f, "set{{{}}}", shown.join(", "))
@@ -111,6 +120,10 @@ impl Default for ClientState {
 pub struct Model {
     dbs: Vec<BTreeMap<Vec<u8>, Item>>,
     clients: BTreeMap<u64, ClientState>,
+    /// Clients waiting in blocking commands, in the order they blocked.
+    blocked: Vec<lists::Blocked>,
+    /// Replies to blocked clients not yet taken (see `take_deliveries`).
+    deliveries: Vec<(u64, Reply)>,
 }
 
 impl Default for Model {
@@ -126,7 +139,12 @@ impl Model {
     /// An empty server: 16 empty databases, no clients yet (clients appear,
     /// on db 0 with RESP2, when first used).
     pub fn new() -> Model {
-        Model { dbs: vec![BTreeMap::new(); NUM_DBS], clients: BTreeMap::new() }
+        Model {
+            dbs: vec![BTreeMap::new(); NUM_DBS],
+            clients: BTreeMap::new(),
+            blocked: Vec::new(),
+            deliveries: Vec::new(),
+        }
     }
 
     /// Executes one command for `client` at time `now_ms` and returns the
