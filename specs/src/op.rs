@@ -18,7 +18,7 @@ pub use bits::{
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
-    ZScorePairs, ZSetOp, ZWeight,
+    ZScorePairs, ZSetOp, ZTimeout, ZWeight,
 };
 
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
@@ -735,6 +735,17 @@ pub enum Op {
         opts: u8,
     },
     ZMalformed(ZMalformed),
+    BZPop {
+        keys: KeyList,
+        max: bool,
+        timeout: ZTimeout,
+    },
+    BZMPop {
+        keys: KeyList,
+        max: bool,
+        count: Option<ZCount>,
+        timeout: ZTimeout,
+    },
 }
 
 /// What the test driver does for one operation.
@@ -968,6 +979,8 @@ impl Op {
                 zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
             }
             Op::ZMalformed(m) => m.argv(),
+            Op::BZPop { keys, max, timeout } => zsets::bzpop(keys, *max, timeout.text()),
+            Op::BZMPop { keys, max, count, timeout } => zsets::bzmpop(keys, *max, *count, timeout.text()),
             _ => list_argv(self),
         }
     }
@@ -975,7 +988,15 @@ impl Op {
     /// True for the commands that may block (a driver talking to a real
     /// server over one connection skips them).
     pub fn may_block(&self) -> bool {
-        matches!(self, Op::BPop { .. } | Op::BLMove { .. } | Op::BRPopLPush(..) | Op::BLMPop { .. })
+        matches!(
+            self,
+            Op::BPop { .. }
+                | Op::BLMove { .. }
+                | Op::BRPopLPush(..)
+                | Op::BLMPop { .. }
+                | Op::BZPop { .. }
+                | Op::BZMPop { .. }
+        )
     }
 }
 

@@ -181,6 +181,9 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("zunionstore", -4, zsets::zunionstore),
     ("zinterstore", -4, zsets::zinterstore),
     ("zdiffstore", -4, zsets::zdiffstore),
+    ("bzpopmin", -3, zsets::bzpopmin),
+    ("bzpopmax", -3, zsets::bzpopmax),
+    ("bzmpop", -5, zsets::bzmpop),
 ];
 
 /// The lower-case names of every modelled command.

@@ -25,8 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
-pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 pub use lists::{Blocked, NO_REPLY};
+pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
 /// Redis's WRONGTYPE error.
 pub(crate) fn wrongtype() -> Reply {
