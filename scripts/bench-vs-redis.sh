@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Throughput of verdis-server against redis-server, side by side in one run.
 # Runs `redis-benchmark -t $TESTS -n N -c 50` at -P 1 and -P 16 against both servers (TESTS defaults to
-# the string, set and list tests: set,get,incr,mset,sadd,spop,zadd,lpush,rpush,lpop,rpop,lrange_100)
+# the string, set, hash, sorted set and list tests: set,get,incr,mset,sadd,spop,hset,zadd,lpush,rpush,lpop,rpop,
+# lrange_100)
 # and prints requests per second and the verdis/redis ratio for each test.
 # Usage: scripts/bench-vs-redis.sh [N]   (N defaults to 200000; builds verdis in release mode)
+# TESTS=hset,sadd scripts/bench-vs-redis.sh runs only those tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200000}"
 VPORT="${VPORT:-7611}"
 RPORT="${RPORT:-7612}"
-TESTS="${TESTS:-set,get,incr,mset,sadd,spop,zadd,lpush,rpush,lpop,rpop,lrange_100}"
+TESTS="${TESTS:-set,get,incr,mset,sadd,spop,hset,zadd,lpush,rpush,lpop,rpop,lrange_100}"
 
 cargo build --release --quiet --bin verdis-server
-./target/release/verdis-server --port "$VPORT" --loglevel warning >/tmp/bench-verdis.log 2>&1 &
+./target/release/verdis-server --port "$VPORT" --save "" --appendonly no --loglevel warning >/tmp/bench-verdis.log 2>&1 &
 VPID=$!
 redis-server --port "$RPORT" --save "" --appendonly no --loglevel warning >/tmp/bench-redis.log 2>&1 &
 RPID=$!

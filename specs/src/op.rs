@@ -173,7 +173,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set", "zset"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set", "zset", "hash"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -491,6 +491,147 @@ const SET_MALFORMED_TABLE: &[&[&str]] = &[
     &["spop", "a", "9223372036854775808"],
 ];
 
+/// A hash field: short names so fields collide, some numbers, the empty field.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field(pub u8);
+
+const FIELD_TABLE: &[&str] = &["f", "f", "g", "g", "h", "a", "1", "", "field:1", "x\0y"];
+
+impl Field {
+    /// The field's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(FIELD_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// 1 to 4 fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldList(pub Vec<Field>);
+
+impl<'a> Arbitrary<'a> for FieldList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        (0..n).map(|_| Field::arbitrary(u)).collect::<Result<_, _>>().map(FieldList)
+    }
+}
+
+/// 1 to 3 field/value pairs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldValues(pub Vec<(Field, Val)>);
+
+impl<'a> Arbitrary<'a> for FieldValues {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=3)?;
+        (0..n).map(|_| Ok((Field::arbitrary(u)?, Val::arbitrary(u)?))).collect::<Result<_, _>>().map(FieldValues)
+    }
+}
+
+/// HRANDFIELD's count, with the range errors at the edges. No huge negative
+/// count: real Redis would build that reply until it runs out of memory.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldCount(pub u8);
+
+const FIELD_COUNT_TABLE: &[&str] =
+    &["0", "1", "2", "3", "5", "100", "-1", "-2", "-7", "x", "-9223372036854775808", "4611686018427387904"];
+
+/// An HSCAN MATCH pattern over fields.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldPattern(pub u8);
+
+const FIELD_PATTERN_TABLE: &[&str] = &["*", "f*", "?", "[fg]", "*:*", "zz", ""];
+
+/// Hand-picked malformed hash commands.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashMalformed(pub u8);
+
+const HASH_MALFORMED_TABLE: &[&[&str]] = &[
+    &["hset", "a", "f"],
+    &["hset", "a", "f", "v", "g"],
+    &["hmset", "a", "f", "v", "g"],
+    &["hsetnx", "a", "f"],
+    &["hget", "a"],
+    &["hrandfield", "a", "1", "withvalues", "x"],
+    &["hrandfield", "a", "1", "foo"],
+    &["hrandfield", "a", "1", "withvalues\0x"],
+    &["hscan", "a", "0", "TYPE", "hash"],
+    &["hscan", "a", "0", "COUNT"],
+    &["hscan", "a", " 0"],
+    &["hscan", "a", "0", "count\0x", "5"],
+    &["hincrby", "a", "f"],
+    &["hdel", "a"],
+    &["hincrbyfloat", "a", "f", "nan"],
+];
+
+/// A SORT BY pattern: constant ones do not sort; `*` makes each element
+/// name its own weight key, so the generated keys are found.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortBy(pub u8);
+
+const SORT_BY_TABLE: &[&str] = &["nosort", "*", "*", "*->f", "*->g", "key:*", "w*", "*->", "#", "a\0*"];
+
+/// A SORT GET pattern.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortGet(pub u8);
+
+const SORT_GET_TABLE: &[&str] = &["#", "#", "*", "*->f", "key:*", "nothing", "*->g"];
+
+/// A SORT LIMIT offset or count.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortLimit(pub u8);
+
+const SORT_LIMIT_TABLE: &[&str] = &["0", "1", "2", "-1", "3", "100", "x"];
+
+/// SORT's options, written in this order (Redis reads them in any order).
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub struct SortOptions {
+    pub by: Option<SortBy>,
+    pub limit: Option<(SortLimit, SortLimit)>,
+    pub gets: Vec<SortGet>,
+    pub desc: Option<bool>,
+    pub alpha: bool,
+}
+
+impl SortOptions {
+    fn push(&self, mut args: Args) -> Args {
+        if let Some(b) = self.by {
+            args = args.s("BY").s(pick(SORT_BY_TABLE, b.0));
+        }
+        if let Some((a, b)) = self.limit {
+            args = args.s("LIMIT").s(pick(SORT_LIMIT_TABLE, a.0)).s(pick(SORT_LIMIT_TABLE, b.0));
+        }
+        for g in self.gets.iter().take(3) {
+            args = args.s("GET").s(pick(SORT_GET_TABLE, g.0));
+        }
+        match self.desc {
+            Some(true) => args = args.s("DESC"),
+            Some(false) => args = args.s("ASC"),
+            None => {}
+        }
+        if self.alpha {
+            args = args.s("ALPHA");
+        }
+        args
+    }
+}
+
+/// Hand-picked malformed or unusual SORT commands.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortMalformed(pub u8);
+
+const SORT_MALFORMED_TABLE: &[&[&str]] = &[
+    &["sort", "a", "LIMIT", "1"],
+    &["sort", "a", "BY"],
+    &["sort", "a", "GET"],
+    &["sort", "a", "STORE"],
+    &["sort", "a", "FOO"],
+    &["sort_ro", "a", "STORE", "b"],
+    &["sort", "a", "BY", "nosort", "BY", "*"],
+    &["sort", "a", "BY", "nosort", "STORE", "b"],
+    &["sort", "a", "LIMIT", "-5", "2"],
+    &["sort", "a", "ALPHA", "STORE", "b", "STORE", "c"],
+    &["sort", "a", "desc\0x"],
+];
+
 /// One generated operation: a command, or a change of clock or connection.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -735,6 +876,44 @@ pub enum Op {
         opts: u8,
     },
     ZMalformed(ZMalformed),
+    HSet(Key, FieldValues),
+    HMSet(Key, FieldValues),
+    HSetNx(Key, Field, Val),
+    HGet(Key, Field),
+    HMGet(Key, FieldList),
+    HDel(Key, FieldList),
+    HLen(Key),
+    HStrlen(Key, Field),
+    HExists(Key, Field),
+    HKeys(Key),
+    HVals(Key),
+    HGetAll(Key),
+    HIncrBy(Key, Field, IntArg),
+    HIncrByFloat(Key, Field, FloatArg),
+    HRandField {
+        key: Key,
+        count: Option<FieldCount>,
+        with_values: bool,
+    },
+    HScan {
+        key: Key,
+        cursor: Cursor,
+        pattern: Option<FieldPattern>,
+        count: Option<CountArg>,
+    },
+    /// Malformed hash commands.
+    HashMalformed(HashMalformed),
+    Sort {
+        key: Key,
+        options: SortOptions,
+        store: Option<Key>,
+    },
+    SortRo {
+        key: Key,
+        options: SortOptions,
+    },
+    /// Malformed SORT commands.
+    SortMalformed(SortMalformed),
     BZPop {
         keys: KeyList,
         max: bool,
@@ -784,6 +963,18 @@ impl Args {
         self.0.extend(members.0.iter().map(|m| m.bytes()));
         self
     }
+    fn fields(mut self, fields: &FieldList) -> Args {
+        self.0.extend(fields.0.iter().map(|f| f.bytes()));
+        self
+    }
+}
+
+fn field_values_argv(name: &str, key: Key, pairs: &FieldValues) -> Vec<Vec<u8>> {
+    let mut args = Args::new(name).b(key.bytes());
+    for (f, v) in &pairs.0 {
+        args = args.b(f.bytes()).b(v.bytes());
+    }
+    args.0
 }
 
 fn key_cmd(name: &str, key: Key) -> Vec<Vec<u8>> {
@@ -955,6 +1146,42 @@ impl Op {
                 }
                 args.0
             }
+            Op::HSet(k, pairs) => field_values_argv("HSET", *k, pairs),
+            Op::HMSet(k, pairs) => field_values_argv("HMSET", *k, pairs),
+            Op::HSetNx(k, f, v) => Args::new("HSETNX").b(k.bytes()).b(f.bytes()).b(v.bytes()).0,
+            Op::HGet(k, f) => Args::new("HGET").b(k.bytes()).b(f.bytes()).0,
+            Op::HMGet(k, fields) => Args::new("HMGET").b(k.bytes()).fields(fields).0,
+            Op::HDel(k, fields) => Args::new("HDEL").b(k.bytes()).fields(fields).0,
+            Op::HLen(k) => key_cmd("HLEN", *k),
+            Op::HStrlen(k, f) => Args::new("HSTRLEN").b(k.bytes()).b(f.bytes()).0,
+            Op::HExists(k, f) => Args::new("HEXISTS").b(k.bytes()).b(f.bytes()).0,
+            Op::HKeys(k) => key_cmd("HKEYS", *k),
+            Op::HVals(k) => key_cmd("HVALS", *k),
+            Op::HGetAll(k) => key_cmd("HGETALL", *k),
+            Op::HIncrBy(k, f, n) => Args::new("HINCRBY").b(k.bytes()).b(f.bytes()).s(pick(INT_TABLE, n.0)).0,
+            Op::HIncrByFloat(k, f, n) => {
+                Args::new("HINCRBYFLOAT").b(k.bytes()).b(f.bytes()).s(pick(FLOAT_TABLE, n.0)).0
+            }
+            Op::HRandField { key, count, with_values } => {
+                let mut args = Args::new("HRANDFIELD").b(key.bytes());
+                if let Some(c) = count {
+                    args = args.s(pick(FIELD_COUNT_TABLE, c.0));
+                    if *with_values {
+                        args = args.s("WITHVALUES");
+                    }
+                }
+                args.0
+            }
+            Op::HScan { key, cursor, pattern, count } => {
+                let mut args = Args::new("HSCAN").b(key.bytes()).s(pick(CURSOR_TABLE, cursor.0));
+                if let Some(p) = pattern {
+                    args = args.s("MATCH").s(pick(FIELD_PATTERN_TABLE, p.0));
+                }
+                if let Some(c) = count {
+                    args = args.s("COUNT").s(pick(COUNT_TABLE, c.0));
+                }
+                args.0
+            }
             Op::SetMalformed(m) => pick(SET_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ZAdd(k, flags, pairs) => zsets::zadd(*k, *flags, pairs, false),
             Op::ZIncrBy(k, score, m) => zsets::zadd(*k, ZAddFlags(0), &ZScorePairs(vec![(*score, *m)]), true),
@@ -979,6 +1206,16 @@ impl Op {
                 zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
             }
             Op::ZMalformed(m) => m.argv(),
+            Op::HashMalformed(m) => pick(HASH_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::Sort { key, options, store } => {
+                let mut args = options.push(Args::new("SORT").b(key.bytes()));
+                if let Some(dest) = store {
+                    args = args.s("STORE").b(dest.bytes());
+                }
+                args.0
+            }
+            Op::SortRo { key, options } => options.push(Args::new("SORT_RO").b(key.bytes())).0,
+            Op::SortMalformed(m) => pick(SORT_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::BZPop { keys, max, timeout } => zsets::bzpop(keys, *max, timeout.text()),
             Op::BZMPop { keys, max, count, timeout } => zsets::bzmpop(keys, *max, *count, timeout.text()),
             _ => list_argv(self),

@@ -211,3 +211,34 @@ fn every_generated_command_is_modelled() {
         }
     }
 }
+
+#[test]
+fn hrandfield_huge_negative_counts_are_refused() {
+    // rule: HASH-16
+    let mut m = Model::new();
+    run(&mut m, "HSET h f v", T0);
+    assert_eq!(run(&mut m, "HRANDFIELD h -10000000", T0), Reply::Array(vec![Reply::bulk("f"); 10_000_000]));
+    assert_eq!(run(&mut m, "HRANDFIELD h -10000001", T0), Reply::err("value is out of range"));
+    assert_eq!(run(&mut m, "HRANDFIELD nokey -10000001", T0), Reply::Array(vec![]));
+}
+
+#[test]
+fn hash_random_replies_are_judged() {
+    // rules: HASH-15, HASH-17
+    let mut m = Model::new();
+    run(&mut m, "HSET h a 1 b 2 c 3", T0);
+    let pick = |items: &[&str]| Reply::Array(items.iter().map(Reply::bulk).collect());
+    assert!(m.check(0, &argv(&["HRANDFIELD", "h", "2"]), T0, &pick(&["c", "a"])).is_ok());
+    assert!(m.check(0, &argv(&["HRANDFIELD", "h", "2"]), T0, &pick(&["c", "c"])).is_err());
+    assert!(m.check(0, &argv(&["HRANDFIELD", "h", "-3"]), T0, &pick(&["c", "c", "b"])).is_ok());
+    assert!(m.check(0, &argv(&["HRANDFIELD", "h", "1", "WITHVALUES"]), T0, &pick(&["b", "2"])).is_ok());
+    assert!(m.check(0, &argv(&["HRANDFIELD", "h", "1", "WITHVALUES"]), T0, &pick(&["b", "3"])).is_err());
+    assert!(m.check(0, &argv(&["HRANDFIELD", "h"]), T0, &Reply::bulk("z")).is_err());
+    let scan = |cursor: &str, items: &[&str]| Reply::Array(vec![Reply::bulk(cursor), pick(items)]);
+    assert!(m.check(0, &argv(&["HSCAN", "h", "0"]), T0, &scan("4", &["b", "2"])).is_ok());
+    assert!(m.check(0, &argv(&["HSCAN", "h", "0", "MATCH", "a"]), T0, &scan("0", &["b", "2"])).is_err());
+    assert!(m.check(0, &argv(&["HKEYS", "h"]), T0, &pick(&["c", "b", "a"])).is_ok());
+    assert!(m.check(0, &argv(&["HVALS", "h"]), T0, &pick(&["1", "3", "2"])).is_ok());
+    assert!(m.check(0, &argv(&["HGETALL", "h"]), T0, &pick(&["c", "3", "a", "1", "b", "2"])).is_ok());
+    assert!(m.check(0, &argv(&["HGETALL", "h"]), T0, &pick(&["c", "1", "a", "3", "b", "2"])).is_err());
+}

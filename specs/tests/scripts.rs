@@ -50,3 +50,13 @@ fn sets_script() {
 fn zsets_script() {
     check("zsets", include_str!("scripts/zsets.redis"));
 }
+
+#[test]
+fn hashes_script() {
+    check("hashes", include_str!("scripts/hashes.redis"));
+}
+
+#[test]
+fn sort_script() {
+    check("sort", include_str!("scripts/sort.redis"));
+}

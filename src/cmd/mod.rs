@@ -10,13 +10,16 @@ pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
 pub mod lists;
+pub mod memory;
 pub mod persist;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod zsets;
 
@@ -33,6 +36,9 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| lists::handler(full_name))
         .or_else(|| bitmaps::handler(full_name))
         .or_else(|| hyperloglog::handler(full_name))
+        .or_else(|| hashes::handler(full_name))
+        .or_else(|| memory::handler(full_name))
+        .or_else(|| sort::handler(full_name))
         .or_else(|| sets::handler(full_name))
         .or_else(|| zsets::handler(full_name))
 }

@@ -13,6 +13,7 @@ pub mod docs;
 pub mod errors;
 pub mod expire;
 pub mod glob;
+pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod lazy;

@@ -99,6 +99,7 @@ pub enum Value {
     /// A set (`intset` or `hashtable`).
     Set(SetValue),
     ZSet(super::zset::ZSet),
+    Hash(super::hash::Hash),
 }
 
 impl Value {
@@ -113,6 +114,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -123,6 +125,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Hash(h) => h.encoding(),
         }
     }
 
@@ -134,6 +137,7 @@ impl Value {
             Value::List(l) => l.free_effort(),
             Value::Set(s) => s.free_effort(),
             Value::ZSet(z) => z.free_effort(),
+            Value::Hash(h) => h.free_effort(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hyperloglog, keyspace, lists, sets, strings, zsets, Model};
+use super::{bitmaps, expiry, hashes, hyperloglog, keyspace, lists, sets, sort, strings, zsets, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -181,6 +181,26 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("zunionstore", -4, zsets::zunionstore),
     ("zinterstore", -4, zsets::zinterstore),
     ("zdiffstore", -4, zsets::zdiffstore),
+    // hashes
+    ("hset", -4, hashes::hset),
+    ("hmset", -4, hashes::hset),
+    ("hsetnx", 4, hashes::hsetnx),
+    ("hget", 3, hashes::hget),
+    ("hmget", -3, hashes::hmget),
+    ("hdel", -3, hashes::hdel),
+    ("hlen", 2, hashes::hlen),
+    ("hstrlen", 3, hashes::hstrlen),
+    ("hexists", 3, hashes::hexists),
+    ("hkeys", 2, hashes::hkeys),
+    ("hvals", 2, hashes::hvals),
+    ("hgetall", 2, hashes::hgetall),
+    ("hincrby", 4, hashes::hincrby),
+    ("hincrbyfloat", 4, hashes::hincrbyfloat),
+    ("hrandfield", -2, hashes::hrandfield),
+    ("hscan", -3, hashes::hscan),
+    // sort
+    ("sort", -2, sort::sort),
+    ("sort_ro", -2, sort::sort_ro),
     ("bzpopmin", -3, zsets::bzpopmin),
     ("bzpopmax", -3, zsets::bzpopmax),
     ("bzmpop", -5, zsets::bzmpop),

@@ -12,11 +12,13 @@ mod bitmaps;
 mod check;
 mod dispatch;
 mod expiry;
+mod hashes;
 mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
 mod sets;
+mod sort;
 mod strings;
 mod zsets;
 
@@ -51,6 +53,8 @@ pub enum MValue {
     Set(BTreeSet<Vec<u8>>),
     /// A sorted set (never empty while stored), with the encoding Redis would give it.
     ZSet(ZSetValue),
+    /// A hash: field to value, never empty while stored.
+    Hash(BTreeMap<Vec<u8>, Vec<u8>>),
 }
 
 impl MValue {
@@ -61,6 +65,7 @@ impl MValue {
             MValue::List(_) => "list",
             MValue::Set(_) => "set",
             MValue::ZSet(_) => "zset",
+            MValue::Hash(_) => "hash",
         }
     }
 }
@@ -79,6 +84,13 @@ impl std::fmt::Display for MValue {
                 write!(f, "set{{{}}}", shown.join(", "))
             }
             MValue::ZSet(z) => write!(f, "{z}"),
+            MValue::Hash(fields) => {
+                let shown: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{:?}: {:?}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
+                    .collect();
+                write!(f, "hash{{{}}}", shown.join(", "))
+            }
         }
     }
 }
