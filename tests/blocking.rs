@@ -207,3 +207,48 @@ mod engine_level {
         assert!(String::from_utf8_lossy(&stats).contains("cmdstat_blmpop:calls=1,"));
     }
 }
+
+/// Sorted set waiters over TCP: wake order across BZPOPMIN, BZPOPMAX and BZMPOP, a waiter on
+/// a key that turns into a string and back into a sorted set, RESP3 replies and timeouts.
+// rules: ZSET-31 ZSET-32 ZSET-33
+#[test]
+fn sorted_set_waiters_over_tcp() {
+    let server = server();
+    let (mut c1, mut c2, mut c3, mut admin) = (
+        Wire::connect(server.addr()),
+        Wire::connect(server.addr()),
+        Wire::connect(server.addr()),
+        Wire::connect(server.addr()),
+    );
+    send(&mut c1, "BZPOPMIN z 0");
+    wait_blocked(&mut admin, 1);
+    send(&mut c2, "BZPOPMAX other z 0");
+    wait_blocked(&mut admin, 2);
+    send(&mut c3, "BZMPOP 0 1 z MIN COUNT 5");
+    wait_blocked(&mut admin, 3);
+    assert_eq!(call(&mut admin, "ZADD z 1 a 2 b 3 c 4 d"), b":4\r\n");
+    assert_eq!(c1.read_reply().expect("c1"), b"*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_eq!(c2.read_reply().expect("c2"), b"*3\r\n$1\r\nz\r\n$1\r\nd\r\n$1\r\n4\r\n");
+    assert_eq!(
+        c3.read_reply().expect("c3"),
+        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n"
+    );
+    wait_blocked(&mut admin, 0);
+    assert_eq!(call(&mut admin, "EXISTS z"), b":0\r\n");
+
+    // A string at the key does not wake the waiter; a sorted set created later does.
+    assert_eq!(call(&mut c1, "HELLO 3").first(), Some(&b'%'));
+    send(&mut c1, "BZPOPMAX k 0");
+    wait_blocked(&mut admin, 1);
+    assert_eq!(call(&mut admin, "SET k v"), b"+OK\r\n");
+    assert!(silent_for(&mut c1, 100));
+    assert_eq!(call(&mut admin, "DEL k"), b":1\r\n");
+    assert_eq!(call(&mut admin, "ZADD k 1.5 m"), b":1\r\n");
+    assert_eq!(c1.read_reply().expect("c1"), b"*3\r\n$1\r\nk\r\n$1\r\nm\r\n,1.5\r\n");
+
+    // Timeouts: the null array (RESP3 null for c1).
+    let started = Instant::now();
+    assert_eq!(call(&mut c2, "BZPOPMIN nokey 0.2"), b"*-1\r\n");
+    assert_eq!(call(&mut c1, "BZMPOP 0.1 1 nokey MAX"), b"_\r\n");
+    assert!(started.elapsed() >= Duration::from_millis(290));
+}

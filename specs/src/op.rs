@@ -18,7 +18,7 @@ pub use bits::{
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
-    ZScorePairs, ZSetOp, ZWeight,
+    ZScorePairs, ZSetOp, ZTimeout, ZWeight,
 };
 
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
@@ -914,6 +914,17 @@ pub enum Op {
     },
     /// Malformed SORT commands.
     SortMalformed(SortMalformed),
+    BZPop {
+        keys: KeyList,
+        max: bool,
+        timeout: ZTimeout,
+    },
+    BZMPop {
+        keys: KeyList,
+        max: bool,
+        count: Option<ZCount>,
+        timeout: ZTimeout,
+    },
 }
 
 /// What the test driver does for one operation.
@@ -1205,6 +1216,8 @@ impl Op {
             }
             Op::SortRo { key, options } => options.push(Args::new("SORT_RO").b(key.bytes())).0,
             Op::SortMalformed(m) => pick(SORT_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::BZPop { keys, max, timeout } => zsets::bzpop(keys, *max, timeout.text()),
+            Op::BZMPop { keys, max, count, timeout } => zsets::bzmpop(keys, *max, *count, timeout.text()),
             _ => list_argv(self),
         }
     }
@@ -1212,7 +1225,15 @@ impl Op {
     /// True for the commands that may block (a driver talking to a real
     /// server over one connection skips them).
     pub fn may_block(&self) -> bool {
-        matches!(self, Op::BPop { .. } | Op::BLMove { .. } | Op::BRPopLPush(..) | Op::BLMPop { .. })
+        matches!(
+            self,
+            Op::BPop { .. }
+                | Op::BLMove { .. }
+                | Op::BRPopLPush(..)
+                | Op::BLMPop { .. }
+                | Op::BZPop { .. }
+                | Op::BZMPop { .. }
+        )
     }
 }
 

@@ -201,6 +201,9 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     // sort
     ("sort", -2, sort::sort),
     ("sort_ro", -2, sort::sort_ro),
+    ("bzpopmin", -3, zsets::bzpopmin),
+    ("bzpopmax", -3, zsets::bzpopmax),
+    ("bzmpop", -5, zsets::bzmpop),
 ];
 
 /// The lower-case names of every modelled command.

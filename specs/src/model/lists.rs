@@ -19,7 +19,7 @@ use crate::reply::Reply;
 /// reports the absent reply the same way).
 pub const NO_REPLY: &str = "<no reply>";
 
-/// A client waiting in a blocking list command.
+/// A client waiting in a blocking list (or sorted set) command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Blocked {
     pub client: u64,
@@ -30,6 +30,19 @@ pub struct Blocked {
     pub deadline_ms: Option<u64>,
     /// The command that blocked.
     pub argv: Vec<Vec<u8>>,
+}
+
+impl Blocked {
+    /// True when a key holding `value` can serve this client: a list for the list commands, a
+    /// sorted set for BZPOPMIN, BZPOPMAX and BZMPOP.
+    pub fn waits_for(&self, value: &MValue) -> bool {
+        let zset_command = self.argv.first().is_some_and(|n| n.len() > 2 && n[..2].eq_ignore_ascii_case(b"bz"));
+        if zset_command {
+            matches!(value, MValue::ZSet(_))
+        } else {
+            matches!(value, MValue::List(_))
+        }
+    }
 }
 
 const SYNTAX: &str = "syntax error";
@@ -118,7 +131,7 @@ impl Model {
                 .iter()
                 .filter(|b| b.db == db)
                 .flat_map(|b| b.keys.iter().cloned())
-                .filter(|k| matches!(self.item(db, k, now_ms).map(|i| &i.value), Some(MValue::List(_))))
+                .filter(|k| self.item(db, k, now_ms).is_some_and(|i| self.some_waiter_takes(db, k, &i.value)))
                 .collect();
             keys.sort();
             keys.dedup();
@@ -157,14 +170,22 @@ impl Model {
         }
     }
 
-    /// Offers the list at `key` to its waiting clients in blocking order
-    /// while it exists.
+    /// True when a client blocked on `key` of `db` waits for a value like `value`.
+    fn some_waiter_takes(&self, db: usize, key: &[u8], value: &MValue) -> bool {
+        self.blocked.iter().any(|b| b.db == db && b.keys.iter().any(|k| k == key) && b.waits_for(value))
+    }
+
+    /// Offers the value at `key` to its waiting clients in blocking order
+    /// while it exists; a client waiting for another type is passed over.
     fn serve_key(&mut self, db: usize, key: &[u8], now_ms: u64) {
         let waiting: Vec<Blocked> =
             self.blocked.iter().filter(|b| b.db == db && b.keys.iter().any(|k| k == key)).cloned().collect();
         for b in waiting {
-            if !matches!(self.item(db, key, now_ms).map(|i| &i.value), Some(MValue::List(_))) {
+            let Some(value) = self.item(db, key, now_ms).map(|i| &i.value) else {
                 return;
+            };
+            if !b.waits_for(value) {
+                continue;
             }
             let reply = self.serve_one(&b, key, now_ms);
             self.blocked.retain(|x| x.client != b.client);
@@ -172,9 +193,12 @@ impl Model {
         }
     }
 
-    /// What one blocked client gets from the list at `key`.
+    /// What one blocked client gets from the list (or sorted set) at `key`.
     fn serve_one(&mut self, b: &Blocked, key: &[u8], now_ms: u64) -> Reply {
         let name = String::from_utf8_lossy(&b.argv[0]).to_ascii_lowercase();
+        if name.starts_with("bz") {
+            return super::zsets::serve_blocked_zset(self, b, key, now_ms);
+        }
         let mut items = match self.list(b.db, key, now_ms) {
             Ok(Some(items)) => items,
             _ => return Reply::NilArray,
@@ -241,7 +265,7 @@ impl Model {
     }
 
     /// Records a blocked client; the command has no reply yet.
-    fn block(&mut self, call: &Call, keys: &[Vec<u8>], deadline_ms: Option<u64>) -> Reply {
+    pub(super) fn block(&mut self, call: &Call, keys: &[Vec<u8>], deadline_ms: Option<u64>) -> Reply {
         let mut distinct: Vec<Vec<u8>> = Vec::new();
         for k in keys {
             if !distinct.contains(k) {
@@ -274,7 +298,7 @@ fn pop_n(items: &mut Vec<Vec<u8>>, left: bool, count: usize) -> Vec<Vec<u8>> {
 /// A blocking timeout in seconds: the deadline (`None` for none), or the
 /// error. Redis multiplies by 1000 and rounds up; a product beyond 64 bits
 /// (or an infinity) reads as negative.
-fn deadline(arg: &[u8], now_ms: u64) -> Result<Option<u64>, Reply> {
+pub(super) fn deadline(arg: &[u8], now_ms: u64) -> Result<Option<u64>, Reply> {
     let Some(value) = ld::parse(arg) else {
         return Err(Reply::err("timeout is not a float or out of range"));
     };

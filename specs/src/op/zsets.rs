@@ -64,6 +64,19 @@ pub struct ZWeight(pub u8);
 
 const WEIGHT_TABLE: &[&str] = &["1", "2", "-1", "0", "0.5", "inf", "1", "x"];
 
+/// A BZPOPMIN/BZPOPMAX/BZMPOP timeout: mostly long or infinite, so that another client gets to
+/// feed the waiting one, with a few short, negative or invalid ones.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZTimeout(pub u8);
+
+const ZTIMEOUT_TABLE: &[&str] = &["0", "0", "0", "5", "10", "1", "0.5", "0.001", "-1", "x"];
+
+impl ZTimeout {
+    pub fn text(self) -> &'static str {
+        pick(ZTIMEOUT_TABLE, self.0)
+    }
+}
+
 /// 1 to 3 members.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZMemberList(pub Vec<ZMember>);
@@ -306,6 +319,19 @@ pub fn zpop(key: Key, max: bool, count: Option<ZCount>) -> Vec<Vec<u8>> {
 
 pub fn zmpop(keys: &KeyList, max: bool, count: Option<ZCount>) -> Vec<Vec<u8>> {
     let mut args = Args::new("ZMPOP").s(&keys.0.len().to_string()).keys(keys).s(if max { "MAX" } else { "MIN" });
+    if let Some(c) = count {
+        args = args.s("COUNT").s(pick(ZCOUNT_TABLE, c.0));
+    }
+    args.0
+}
+
+pub fn bzpop(keys: &KeyList, max: bool, timeout: &str) -> Vec<Vec<u8>> {
+    Args::new(if max { "BZPOPMAX" } else { "BZPOPMIN" }).keys(keys).s(timeout).0
+}
+
+pub fn bzmpop(keys: &KeyList, max: bool, count: Option<ZCount>, timeout: &str) -> Vec<Vec<u8>> {
+    let mut args =
+        Args::new("BZMPOP").s(timeout).s(&keys.0.len().to_string()).keys(keys).s(if max { "MAX" } else { "MIN" });
     if let Some(c) = count {
         args = args.s("COUNT").s(pick(ZCOUNT_TABLE, c.0));
     }

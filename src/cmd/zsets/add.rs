@@ -116,20 +116,19 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> Frame {
         }
     }
     let limits = limits(ctx);
-    let created = match write_zset(ctx, key) {
+    let z = match write_zset(ctx, key) {
         Err(e) => return e,
-        Ok(Some(_)) => false,
+        Ok(Some(z)) => z,
         Ok(None) if f.xx => return add_reply(f.incr, ch, 0, 0, None),
-        Ok(None) => true,
-    };
-    if created {
-        let z = ZSet::new_for(limits, pairs[0].1.len());
-        let now = ctx.now_ms;
-        ctx.db().set(key.to_vec(), Value::ZSet(z), now);
-    }
-    // The key was just looked up (and expired if due): take it directly.
-    let Some(Value::ZSet(z)) = ctx.db().entry_mut(key).map(|e| &mut e.value) else {
-        return Frame::error(errors::WRONGTYPE);
+        Ok(None) => {
+            let now = ctx.now_ms;
+            let db = ctx.db();
+            db.set(key.to_vec(), Value::ZSet(ZSet::new_for(limits, pairs[0].1.len())), now);
+            match db.entry_mut(key).map(|e| &mut e.value) {
+                Some(Value::ZSet(z)) => z,
+                _ => return Frame::error(errors::WRONGTYPE),
+            }
+        }
     };
     let (mut added, mut updated) = (0, 0);
     let mut last_score = None;

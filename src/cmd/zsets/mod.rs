@@ -5,10 +5,12 @@
 //!   ZREVRANK).
 //! - `range`: ZRANGE and its older forms, ZRANGESTORE, ZCOUNT, ZLEXCOUNT, ZREMRANGEBY*.
 //! - `pop`: ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER, ZSCAN.
+//! - `blocking`: BZPOPMIN, BZPOPMAX, BZMPOP.
 //! - `setops`: ZUNION, ZINTER, ZDIFF, ZINTERCARD and the STORE forms.
 //! - `score`: score and range argument parsing (C's strtod rules).
 
 mod add;
+mod blocking;
 mod pop;
 mod range;
 pub mod score;
@@ -44,6 +46,9 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "zpopmin" => pop::zpopmin,
         "zpopmax" => pop::zpopmax,
         "zmpop" => pop::zmpop,
+        "bzpopmin" => blocking::bzpopmin,
+        "bzpopmax" => blocking::bzpopmax,
+        "bzmpop" => blocking::bzmpop,
         "zrandmember" => pop::zrandmember,
         "zscan" => pop::zscan,
         "zunion" => setops::zunion,
@@ -110,6 +115,14 @@ fn write_zset<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut ZSet>, 
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
         Some(_) => Err(wrongtype()),
+    }
+}
+
+/// The size of the sorted set at `key` (0 when there is none), without a lookup's side effects.
+fn zset_len(ctx: &mut Ctx, key: &[u8]) -> usize {
+    match ctx.db().entry(key).map(|e| &e.value) {
+        Some(Value::ZSet(z)) => z.len(),
+        _ => 0,
     }
 }
 

@@ -158,7 +158,7 @@ pub(crate) fn first_nonempty<'a>(ctx: &mut Ctx, keys: &'a [Vec<u8>]) -> Result<O
     Ok(None)
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count].
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: propagated as ZPOPMIN/ZPOPMAX key n.
 pub fn zmpop(ctx: &mut Ctx) -> Frame {
     let args = match parse_mpop(ctx.argv, 1) {
         Ok(a) => a,
@@ -167,8 +167,23 @@ pub fn zmpop(ctx: &mut Ctx) -> Frame {
     match first_nonempty(ctx, args.keys) {
         Err(e) => e,
         Ok(None) => Frame::NullArray,
-        Ok(Some(key)) => pop_from(ctx, key, args.end, args.count, PopShape::NestedWithKey),
+        Ok(Some(key)) => {
+            let len = super::zset_len(ctx, key);
+            ctx.propagate_as(pop_propagation(args.end, key, Some(args.count.min(len))));
+            pop_from(ctx, key, args.end, args.count, PopShape::NestedWithKey)
+        }
     }
+}
+
+/// How a pop propagates (Redis's rewriteClientCommandVector / alsoPropagate): ZPOPMIN or
+/// ZPOPMAX with the key, and the number of elements when the command had a count.
+pub(crate) fn pop_propagation(end: End, key: &[u8], count: Option<usize>) -> Vec<Vec<u8>> {
+    let name: &[u8] = if end == End::Min { b"ZPOPMIN" } else { b"ZPOPMAX" };
+    let mut argv = vec![name.to_vec(), key.to_vec()];
+    if let Some(n) = count {
+        argv.push(n.to_string().into_bytes());
+    }
+    argv
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]].

@@ -307,3 +307,100 @@ fn c_string_options() {
     assert_eq!(h.run_argv(&argv(&[b"ZRANGEBYSCORE", b"z", b"1\0x", b"1"])), arr(&["a"]));
     assert_eq!(h.run_argv(&argv(&[b"ZADD", b"z", b"1\0", b"b"])), err("ERR value is not a valid float"));
 }
+
+fn argv(line: &str) -> Vec<Vec<u8>> {
+    crate::resp::split::split_args(line.as_bytes()).expect("quotes")
+}
+
+fn outbox(h: &mut Harness) -> Vec<(u64, Frame)> {
+    std::mem::take(&mut h.engine.outbox)
+}
+
+/// Runs `line` for `client` (which may block: `None`).
+fn run_as(h: &mut Harness, client: u64, line: &str) -> Option<Frame> {
+    h.engine.execute(client, &argv(line), h.now_ms)
+}
+
+#[test]
+fn bzpop_pops_at_once_or_blocks() {
+    // rule: ZSET-31, ZSET-32
+    let mut h = Harness::new();
+    h.run("ZADD z 1 a 2 b 3 c");
+    assert_eq!(h.run("BZPOPMIN nokey z 0"), Frame::Array(vec![bulk("z"), bulk("a"), dbl(1.0)]));
+    assert_eq!(h.run("BZPOPMAX z 0"), Frame::Array(vec![bulk("z"), bulk("c"), dbl(3.0)]));
+    let pair = |m: &str, s: f64| Frame::Array(vec![bulk(m), dbl(s)]);
+    assert_eq!(h.run("BZMPOP 0 1 z MIN COUNT 5"), Frame::Array(vec![bulk("z"), Frame::Array(vec![pair("b", 2.0)])]));
+    assert_eq!(h.run("EXISTS z"), int(0));
+    h.run("SET s v");
+    let wrong = err(crate::engine::errors::WRONGTYPE);
+    assert_eq!(h.run("BZPOPMIN nokey s 0"), wrong);
+    assert_eq!(h.run("BZMPOP 0 2 nokey s MAX"), wrong);
+    assert_eq!(h.run("BZPOPMIN z -1"), err("ERR timeout is negative"));
+    assert_eq!(h.run("BZPOPMIN z x"), err("ERR timeout is not a float or out of range"));
+    // BZMPOP checks its other arguments before the timeout.
+    assert_eq!(h.run("BZMPOP x 1 z MIN COUNT 0"), err("ERR count should be greater than 0"));
+    assert_eq!(h.run("BZMPOP x 0 z MIN"), err("ERR numkeys should be greater than 0"));
+    assert_eq!(h.run("BZMPOP x 1 z MIN"), err("ERR timeout is not a float or out of range"));
+    let id = h.client;
+    assert_eq!(run_as(&mut h, id, "BZPOPMIN z 0"), None);
+    assert!(h.engine.is_blocked(id));
+}
+
+#[test]
+fn blocked_clients_are_served_in_order_from_the_ready_key() {
+    // rule: ZSET-33
+    let mut h = Harness::new();
+    let a = h.client;
+    let b = h.new_client();
+    let c = h.new_client();
+    assert_eq!(run_as(&mut h, a, "BZPOPMIN k1 k2 0"), None);
+    assert_eq!(run_as(&mut h, b, "BZMPOP 0 2 k2 k1 MAX COUNT 2"), None);
+    assert_eq!(run_as(&mut h, c, "ZADD k2 1 x 2 y 3 z"), Some(int(3)));
+    let pair = |m: &str, s: f64| Frame::Array(vec![bulk(m), dbl(s)]);
+    assert_eq!(
+        outbox(&mut h),
+        vec![
+            (a, Frame::Array(vec![bulk("k2"), bulk("x"), dbl(1.0)])),
+            (b, Frame::Array(vec![bulk("k2"), Frame::Array(vec![pair("z", 3.0), pair("y", 2.0)])])),
+        ]
+    );
+    assert_eq!(run_as(&mut h, c, "EXISTS k2"), Some(int(0)));
+    // A key holding another type does not wake a sorted set waiter.
+    assert_eq!(run_as(&mut h, a, "BZPOPMAX q 0"), None);
+    run_as(&mut h, c, "SET q v");
+    run_as(&mut h, c, "DEL q");
+    assert_eq!(outbox(&mut h), vec![]);
+    run_as(&mut h, c, "ZADD q 5 m");
+    assert_eq!(outbox(&mut h), vec![(a, Frame::Array(vec![bulk("q"), bulk("m"), dbl(5.0)]))]);
+}
+
+#[test]
+fn blocked_zset_pops_time_out_with_the_null_array() {
+    // rule: ZSET-33
+    let mut h = Harness::new();
+    let a = h.client;
+    let b = h.new_client();
+    assert_eq!(run_as(&mut h, a, "BZPOPMIN z 0.5"), None);
+    assert_eq!(run_as(&mut h, b, "BZMPOP 1.5 1 z MIN"), None);
+    h.engine.handle_blocked_timeouts(h.now_ms + 500);
+    assert_eq!(outbox(&mut h), vec![]);
+    h.engine.handle_blocked_timeouts(h.now_ms + 501);
+    assert_eq!(outbox(&mut h), vec![(a, Frame::NullArray)]);
+    h.engine.handle_blocked_timeouts(h.now_ms + 2000);
+    assert_eq!(outbox(&mut h), vec![(b, Frame::NullArray)]);
+}
+
+#[test]
+fn pops_propagate_as_zpop_with_count() {
+    let mut h = Harness::new();
+    h.engine.propagated = Some(Vec::new());
+    h.run("ZADD z 1 a 2 b 3 c");
+    h.run("ZMPOP 1 z MAX COUNT 2");
+    h.run("BZPOPMIN z 0");
+    h.run("ZADD y 1 a");
+    h.run("BZMPOP 0 1 y MIN COUNT 9");
+    let propagated: Vec<Vec<Vec<u8>>> =
+        h.engine.propagated.take().unwrap_or_default().into_iter().map(|(_, a)| a).collect();
+    let pops: Vec<Vec<Vec<u8>>> = propagated.into_iter().filter(|a| a[0].starts_with(b"ZPOP")).collect();
+    assert_eq!(pops, vec![argv("ZPOPMAX z 2"), argv("ZPOPMIN z"), argv("ZPOPMIN y 1")]);
+}

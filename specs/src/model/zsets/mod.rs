@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 pub(super) use judge::{judge_zrandmember, judge_zscan};
 pub(super) use multi::{
-    zdiff, zdiffstore, zinter, zintercard, zinterstore, zmpop, zpopmax, zpopmin, zrandmember, zscan, zunion,
-    zunionstore,
+    bzmpop, bzpopmax, bzpopmin, serve_blocked_zset, zdiff, zdiffstore, zinter, zintercard, zinterstore, zmpop, zpopmax,
+    zpopmin, zrandmember, zscan, zunion, zunionstore,
 };
 pub(super) use ranges::{
     zcount, zlexcount, zrange, zrangebylex, zrangebyscore, zrangestore, zremrangebylex, zremrangebyrank,

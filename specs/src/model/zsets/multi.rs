@@ -70,15 +70,22 @@ pub(in crate::model) fn zpopmax(m: &mut Model, call: &Call) -> Reply {
     zpop(m, call, true)
 }
 
-/// ZMPOP numkeys key... MIN|MAX [COUNT n].
-pub(in crate::model) fn zmpop(m: &mut Model, call: &Call) -> Reply {
-    let numkeys = match int_arg(call.arg(1)) {
+/// The arguments of ZMPOP/BZMPOP from numkeys (at `at`) on: the keys, MAX (true) or MIN, and
+/// the count.
+struct MPop {
+    keys: Vec<Vec<u8>>,
+    max: bool,
+    count: usize,
+}
+
+fn mpop_args(argv: &[Vec<u8>], at: usize) -> Result<MPop, Reply> {
+    let numkeys = match int_arg(&argv[at]) {
         Ok(n) if n > 0 => n as u64,
-        _ => return Reply::err("numkeys should be greater than 0"),
+        _ => return Err(Reply::err("numkeys should be greater than 0")),
     };
-    let end_at = 2u64.saturating_add(numkeys);
-    let Some(end) = usize::try_from(end_at).ok().and_then(|i| call.argv.get(i)) else {
-        return Reply::err("syntax error");
+    let end_at = (at as u64 + 1).saturating_add(numkeys);
+    let Some(end) = usize::try_from(end_at).ok().and_then(|i| argv.get(i)) else {
+        return Err(Reply::err("syntax error"));
     };
     let end_at = end_at as usize;
     let max = if opt_is(end, "max") {
@@ -86,36 +93,116 @@ pub(in crate::model) fn zmpop(m: &mut Model, call: &Call) -> Reply {
     } else if opt_is(end, "min") {
         false
     } else {
-        return Reply::err("syntax error");
+        return Err(Reply::err("syntax error"));
     };
     let mut count = None;
     let mut i = end_at + 1;
-    while i < call.argv.len() {
-        if count.is_none() && opt_is(call.arg(i), "count") && i + 1 < call.argv.len() {
-            match int_arg(call.arg(i + 1)) {
+    while i < argv.len() {
+        if count.is_none() && opt_is(&argv[i], "count") && i + 1 < argv.len() {
+            match int_arg(&argv[i + 1]) {
                 Ok(n) if n > 0 => count = Some(n),
-                _ => return Reply::err("count should be greater than 0"),
+                _ => return Err(Reply::err("count should be greater than 0")),
             }
             i += 2;
         } else {
-            return Reply::err("syntax error");
+            return Err(Reply::err("syntax error"));
         }
     }
-    for key in &call.argv[2..end_at] {
+    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    Ok(MPop { keys: argv[at + 1..end_at].to_vec(), max, count })
+}
+
+/// Pops from the first key holding a sorted set: `Ok(None)` when none does, WRONGTYPE for a
+/// key of another type met first.
+fn mpop_first(m: &mut Model, call: &Call, a: &MPop) -> Result<Option<Reply>, Reply> {
+    for key in &a.keys {
+        if let Some(z) = get(m, call.db, key, call.now_ms)? {
+            let popped = pop_n(m, call.db, key, z, a.count, a.max);
+            return Ok(Some(Reply::Array(vec![
+                Reply::Bulk(key.clone()),
+                Reply::Array(popped.into_iter().map(pair).collect()),
+            ])));
+        }
+    }
+    Ok(None)
+}
+
+/// ZMPOP numkeys key... MIN|MAX [COUNT n].
+pub(in crate::model) fn zmpop(m: &mut Model, call: &Call) -> Reply {
+    let args = match mpop_args(call.argv, 1) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    match mpop_first(m, call, &args) {
+        Ok(reply) => reply.unwrap_or(Reply::NilArray),
+        Err(e) => e,
+    }
+}
+
+/// BZPOPMIN/BZPOPMAX key... timeout: pops from the first key holding a sorted set
+/// ([key, member, score]), or blocks on all the keys.
+fn bzpop(m: &mut Model, call: &Call, max: bool) -> Reply {
+    let last = call.argv.len() - 1;
+    let deadline = match crate::model::lists::deadline(call.arg(last), call.now_ms) {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    let keys = &call.argv[1..last];
+    for key in keys {
         match get(m, call.db, key, call.now_ms) {
             Err(e) => return e,
-            Ok(None) => continue,
+            Ok(None) => {}
             Ok(Some(z)) => {
-                let n = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-                let popped = pop_n(m, call.db, key, z, n, max);
-                return Reply::Array(vec![
-                    Reply::Bulk(key.clone()),
-                    Reply::Array(popped.into_iter().map(pair).collect()),
-                ]);
+                let popped = pop_n(m, call.db, key, z, 1, max);
+                return Reply::Array(std::iter::once(Reply::Bulk(key.clone())).chain(flat(popped)).collect());
             }
         }
     }
-    Reply::NilArray
+    m.block(call, keys, deadline)
+}
+
+pub(in crate::model) fn bzpopmin(m: &mut Model, call: &Call) -> Reply {
+    bzpop(m, call, false)
+}
+
+pub(in crate::model) fn bzpopmax(m: &mut Model, call: &Call) -> Reply {
+    bzpop(m, call, true)
+}
+
+/// BZMPOP timeout numkeys key... MIN|MAX [COUNT n]: ZMPOP that waits (its other arguments
+/// are checked before the timeout).
+pub(in crate::model) fn bzmpop(m: &mut Model, call: &Call) -> Reply {
+    let args = match mpop_args(call.argv, 2) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let deadline = match crate::model::lists::deadline(call.arg(1), call.now_ms) {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    match mpop_first(m, call, &args) {
+        Ok(Some(reply)) => reply,
+        Ok(None) => m.block(call, &args.keys, deadline),
+        Err(e) => e,
+    }
+}
+
+/// What a client blocked in BZPOPMIN, BZPOPMAX or BZMPOP gets from the sorted set at `key`.
+pub(in crate::model) fn serve_blocked_zset(m: &mut Model, b: &crate::model::Blocked, key: &[u8], now_ms: u64) -> Reply {
+    let z = match get(m, b.db, key, now_ms) {
+        Ok(Some(z)) => z,
+        _ => return Reply::NilArray,
+    };
+    let name = String::from_utf8_lossy(&b.argv[0]).to_ascii_lowercase();
+    if name == "bzmpop" {
+        let Ok(args) = mpop_args(&b.argv, 2) else {
+            return Reply::NilArray;
+        };
+        let popped = pop_n(m, b.db, key, z, args.count, args.max);
+        return Reply::Array(vec![Reply::bulk(key), Reply::Array(popped.into_iter().map(pair).collect())]);
+    }
+    let popped = pop_n(m, b.db, key, z, 1, name == "bzpopmax");
+    Reply::Array(std::iter::once(Reply::bulk(key)).chain(flat(popped)).collect())
 }
 
 /// ZRANDMEMBER: the reply here is one valid answer (the lowest elements, or the first one
