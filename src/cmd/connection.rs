@@ -54,8 +54,9 @@ fn quit(ctx: &mut Ctx) -> Frame {
 
 /// RESET: back to the state of a new connection (Redis's clearClientConnectionState).
 fn reset(ctx: &mut Ctx) -> Frame {
-    // TODO(transactions, pub/sub, tracking): discard MULTI, unsubscribe from every channel and
-    // pattern, and turn tracking off once those exist.
+    // TODO(pub/sub, tracking): unsubscribe from every channel and pattern, and turn tracking
+    // off once those exist.
+    ctx.engine.discard_transaction(ctx.client);
     let requirepass_set = ctx.engine.config.requirepass.is_some();
     let client = &mut *ctx.client;
     client.db = 0;

@@ -13,6 +13,7 @@ pub mod info;
 pub mod keyspace;
 pub mod server;
 pub mod strings;
+pub mod tx;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
@@ -23,4 +24,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| tx::handler(full_name))
 }

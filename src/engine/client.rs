@@ -50,6 +50,8 @@ pub struct ClientState {
     /// Set by CLIENT KILL; the server closes the connection.
     pub killed: bool,
     pub io: IoStats,
+    /// MULTI state: the queued commands and whether the transaction already failed.
+    pub multi: super::multi::MultiState,
 }
 
 impl ClientState {
@@ -72,6 +74,7 @@ impl ClientState {
             close_after_reply: false,
             killed: false,
             io: IoStats::default(),
+            multi: super::multi::MultiState::default(),
         }
     }
 }

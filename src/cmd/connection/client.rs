@@ -5,7 +5,7 @@
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};
-use crate::engine::{errors, Ctx, Handler};
+use crate::engine::{errors, Ctx, Engine, Handler};
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
 use std::fmt::Write;
@@ -99,9 +99,15 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 }
 
 /// The flag letters of CLIENT LIST's `flags=` (Redis's catClientInfoString order), `N` if none.
-fn flag_letters(client: &ClientState) -> String {
-    // TODO(transactions, blocking, pub/sub, tracking): x, b, P, t, d, ... once those exist.
+fn flag_letters(client: &ClientState, engine: &Engine) -> String {
+    // TODO(blocking, pub/sub, tracking): b, P, t, ... once those exist.
     let mut flags = String::new();
+    if client.multi.active {
+        flags.push('x');
+    }
+    if engine.watches.is_dirty(client.id) {
+        flags.push('d');
+    }
     if client.close_after_reply {
         flags.push('c');
     }
@@ -116,7 +122,7 @@ fn flag_letters(client: &ClientState) -> String {
 
 /// One CLIENT LIST / CLIENT INFO line (without the trailing newline), with every field of
 /// Redis 7.0 in its order. Ages are whole seconds of the engine clock.
-pub fn client_info_line(client: &ClientState, now_ms: u64) -> String {
+pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> String {
     let now_s = now_ms / 1000;
     let age_s = now_s.saturating_sub(client.created_ms / 1000);
     let idle_s = now_s.saturating_sub(client.last_interaction_ms / 1000);
@@ -136,16 +142,16 @@ pub fn client_info_line(client: &ClientState, now_ms: u64) -> String {
         name,
         age_s,
         idle_s,
-        flag_letters(client),
+        flag_letters(client, engine),
         client.db,
-        0,  // TODO(pub/sub): channel subscriptions
-        0,  // TODO(pub/sub): pattern subscriptions
-        0,  // TODO(pub/sub): shard channel subscriptions
-        -1, // TODO(transactions): queued commands while in MULTI
+        0, // TODO(pub/sub): channel subscriptions
+        0, // TODO(pub/sub): pattern subscriptions
+        0, // TODO(pub/sub): shard channel subscriptions
+        client.multi.list_count(),
         io.qbuf,
         io.qbuf_free,
         io.argv_mem,
-        0, // TODO(transactions): memory of queued commands
+        client.multi.argv_len_sums,
         io.rbs,
         io.rbp,
         io.obl,
@@ -178,7 +184,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
         };
         for c in live_clients(ctx) {
             if ClientType::of(c) == wanted {
-                text.push_str(&client_info_line(c, ctx.now_ms));
+                text.push_str(&client_info_line(c, ctx.engine, ctx.now_ms));
                 text.push('\n');
             }
         }
@@ -194,7 +200,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
         // Listed in the order asked, repeats included, as Redis does.
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                text.push_str(&client_info_line(c, ctx.now_ms));
+                text.push_str(&client_info_line(c, ctx.engine, ctx.now_ms));
                 text.push('\n');
             }
         }
@@ -202,7 +208,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
         return err(errors::SYNTAX);
     } else {
         for c in live_clients(ctx) {
-            text.push_str(&client_info_line(c, ctx.now_ms));
+            text.push_str(&client_info_line(c, ctx.engine, ctx.now_ms));
             text.push('\n');
         }
     }
@@ -211,7 +217,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx) -> Frame {
-    let mut text = client_info_line(ctx.client, ctx.now_ms);
+    let mut text = client_info_line(ctx.client, ctx.engine, ctx.now_ms);
     text.push('\n');
     Frame::Verbatim("txt", text.into_bytes())
 }
