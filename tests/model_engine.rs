@@ -248,3 +248,50 @@ fn lazyfree_options_agree_with_model() {
         }
     }
 }
+
+/// The generated operations reach every outcome of EXEC (a run queue, a touched or expired
+/// watch, a refused command), so the state-machine test exercises transactions and WATCH
+/// against the model.
+// rules: TX-1 TX-4 TX-6 TX-8
+#[test]
+fn generated_transactions_reach_every_exec_outcome() {
+    let mut rng_state = 0x1234_5678_9abc_def1u64;
+    let (mut ran, mut nil, mut aborted) = (0, 0, 0);
+    for _case in 0..64 {
+        let bytes: Vec<u8> = (0..4096)
+            .map(|_| {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                rng_state as u8
+            })
+            .collect();
+        let ops = ops_from_bytes(&bytes, 400);
+        let mut system = EngineSystem::new(EPOCH_MS);
+        let mut model = Model::new();
+        let (mut now_ms, mut client) = (EPOCH_MS, 0u64);
+        for op in &ops {
+            match op.step() {
+                Step::Command(argv) => {
+                    let reply = system.execute(client, &argv, now_ms);
+                    if let Err(m) = model.check(client, &argv, now_ms, &reply) {
+                        panic!("{m}");
+                    }
+                    if argv[0].eq_ignore_ascii_case(b"exec") {
+                        match reply {
+                            Reply::Array(items) if !items.is_empty() => ran += 1,
+                            Reply::NilArray => nil += 1,
+                            Reply::Error(e) if e.starts_with("EXECABORT") => aborted += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                Step::AdvanceTime(ms) => now_ms += ms,
+                Step::SwitchClient(n) => client = n,
+                Step::ScanAll { .. } => {}
+            }
+        }
+    }
+    eprintln!("EXEC outcomes: {ran} ran, {nil} failed by WATCH, {aborted} aborted");
+    assert!(ran > 20 && nil > 5 && aborted > 5, "{ran} ran, {nil} nil, {aborted} aborted");
+}

@@ -316,6 +316,11 @@ const MALFORMED_TABLE: &[&[&str]] = &[
     &["setex", "a", "0", "v"],
     &["psetex", "a", "-5", "v"],
     &["rename", "nosuchkey", "a"],
+    &["exec", "x"],
+    &["watch"],
+    &["multi", "x"],
+    &["unwatch", "a"],
+    &["discard", "x"],
 ];
 
 /// One generated operation: a command, or a change of clock or connection.
@@ -394,6 +399,11 @@ pub enum Op {
     AdvanceTime(Delay),
     /// Send the following commands from another connection (0..=2).
     SwitchClient(u8),
+    Multi,
+    Exec,
+    Discard,
+    Watch(KeyList),
+    Unwatch,
 }
 
 /// What the test driver does for one operation.
@@ -521,6 +531,11 @@ impl Op {
             Op::FlushDb => Args::new("FLUSHDB").0,
             Op::FlushAll => Args::new("FLUSHALL").0,
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
+            Op::Multi => Args::new("MULTI").0,
+            Op::Exec => Args::new("EXEC").0,
+            Op::Discard => Args::new("DISCARD").0,
+            Op::Watch(keys) => Args::new("WATCH").keys(keys).0,
+            Op::Unwatch => Args::new("UNWATCH").0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
         }

@@ -241,6 +241,7 @@ fn scripts_agree_with_real_redis() {
         ("keyspace", include_str!("scripts/keyspace.redis")),
         ("expiry", include_str!("scripts/expiry.redis")),
         ("protocol", include_str!("scripts/protocol.redis")),
+        ("tx", include_str!("scripts/tx.redis")),
     ];
     let mut failures = Vec::new();
     for (name, text) in scripts {

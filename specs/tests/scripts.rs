@@ -30,3 +30,8 @@ fn expiry_script() {
 fn protocol_script() {
     check("protocol", include_str!("scripts/protocol.redis"));
 }
+
+#[test]
+fn tx_script() {
+    check("tx", include_str!("scripts/tx.redis"));
+}

@@ -278,12 +278,12 @@ impl Engine {
     }
 
     /// A command was rejected before running (Redis's rejectCommand): inside MULTI the
-    /// transaction will abort; a rejected EXEC aborts it at once, naming the reason.
+    /// transaction will abort; a rejected EXEC, inside MULTI or not, ends it at once, naming
+    /// the reason.
     pub fn reject_in_multi(&mut self, client: &mut ClientState, is_exec: bool, reply: Frame) -> Frame {
-        if !client.multi.active {
-            return reply;
+        if client.multi.active {
+            client.multi.dirty_exec = true;
         }
-        client.multi.dirty_exec = true;
         if !is_exec {
             return reply;
         }

@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, strings, Model};
+use super::{expiry, keyspace, strings, tx, Item, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,12 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // transactions
+    ("multi", 1, tx::multi),
+    ("exec", 1, tx::exec),
+    ("discard", 1, tx::discard),
+    ("watch", -2, tx::watch),
+    ("unwatch", 1, tx::unwatch),
 ];
 
 /// The lower-case names of every modelled command.
@@ -143,23 +149,67 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     Reply::Error(one_line(&text))
 }
 
-/// Looks the command up, checks its arity and runs it.
+/// Looks the command up, checks its arity, and runs it (or queues it inside
+/// MULTI). A command refused here dooms an open transaction.
 pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply {
+    // Make sure the client exists from its first command on.
+    model.client_mut(client);
     let Some(first) = argv.first() else {
         // Redis never dispatches an empty command; the model answers as for
         // an unknown empty name.
         return unknown_command(&[Vec::new()]);
     };
     let Some(&(name, arity, handler)) = find(first) else {
-        return unknown_command(argv);
+        return model.refuse(client, unknown_command(argv), false);
     };
     let argc = argv.len() as i64;
     let arity = i64::from(arity);
     if (arity > 0 && argc != arity) || argc < -arity {
-        return wrong_arity(name);
+        return model.refuse(client, wrong_arity(name), name == "exec");
+    }
+    if model.in_multi(client) && !tx::runs_now(name) {
+        return model.enqueue(client, argv);
     }
     let call = Call { client, db: model.client(client).db, argv, now_ms, name };
-    // Make sure the client exists from its first command on.
-    model.client_mut(client);
-    handler(model, &call)
+    model.clock_ms = now_ms;
+    let before = model.watched_items();
+    // Names touched by an enclosing EXEC so far are set aside and merged
+    // back; a top-level command starts and ends with none.
+    let outer = std::mem::take(&mut model.touched_now);
+    model.run_depth += 1;
+    let reply = handler(model, &call);
+    model.touch_changed(&before);
+    model.run_depth -= 1;
+    if model.run_depth > 0 {
+        model.touched_now.extend(outer);
+    } else {
+        model.touched_now.clear();
+    }
+    reply
+}
+
+impl Model {
+    /// What is stored now under every watched name.
+    fn watched_items(&self) -> Vec<(usize, Vec<u8>, Option<Item>)> {
+        let mut items: Vec<_> = self
+            .clients
+            .values()
+            .flat_map(|c| c.watching.iter())
+            .map(|w| (w.db, w.key.clone(), self.dbs[w.db].get(&w.key).cloned()))
+            .collect();
+        items.dedup();
+        items
+    }
+
+    /// A backstop for commands that change a key without touching it: a
+    /// watched name whose stored item differs from `before`, and that the
+    /// command did not touch, is touched now.
+    fn touch_changed(&mut self, before: &[(usize, Vec<u8>, Option<Item>)]) {
+        for (db, key, item) in before {
+            let touched = self.touched_now.contains(&(*db, key.clone()));
+            if !touched && self.dbs[*db].get(key) != item.as_ref() {
+                self.touch(*db, key);
+            }
+        }
+    }
 }

@@ -13,12 +13,14 @@ mod dispatch;
 mod expiry;
 mod keyspace;
 mod strings;
+mod tx;
 
 use crate::reply::Reply;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use tx::Watched;
 
 /// Number of logical databases (Redis's default `databases 16`).
 pub const NUM_DBS: usize = 16;
@@ -76,11 +78,19 @@ pub struct ClientState {
     /// The protocol version (2 or 3). Replies are protocol-neutral, so this
     /// is recorded but changes no reply of the modelled commands.
     pub resp: u8,
+    /// The commands queued since MULTI; `None` outside MULTI.
+    pub queue: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command was refused while queuing: EXEC will abort.
+    pub queue_refused: bool,
+    /// The keys this client watches.
+    pub watching: Vec<Watched>,
+    /// A watched key was touched: EXEC will fail.
+    pub watch_touched: bool,
 }
 
 impl Default for ClientState {
     fn default() -> Self {
-        ClientState { db: 0, resp: 2 }
+        ClientState { db: 0, resp: 2, queue: None, queue_refused: false, watching: Vec::new(), watch_touched: false }
     }
 }
 
@@ -89,6 +99,14 @@ impl Default for ClientState {
 pub struct Model {
     dbs: Vec<BTreeMap<Vec<u8>, Item>>,
     clients: BTreeMap<u64, ClientState>,
+    /// How many WATCHes happened: orders the watchers of a key.
+    watch_order: u64,
+    /// The time of the command running now (writes expire a dead key first).
+    clock_ms: u64,
+    /// The names the running command touched (see `tx.rs`).
+    touched_now: BTreeSet<(usize, Vec<u8>)>,
+    /// How deep `dispatch::run` is nested (EXEC runs its queue inside).
+    run_depth: u32,
 }
 
 impl Default for Model {
@@ -104,7 +122,14 @@ impl Model {
     /// An empty server: 16 empty databases, no clients yet (clients appear,
     /// on db 0 with RESP2, when first used).
     pub fn new() -> Model {
-        Model { dbs: vec![BTreeMap::new(); NUM_DBS], clients: BTreeMap::new() }
+        Model {
+            dbs: vec![BTreeMap::new(); NUM_DBS],
+            clients: BTreeMap::new(),
+            watch_order: 0,
+            clock_ms: 0,
+            touched_now: BTreeSet::new(),
+            run_depth: 0,
+        }
     }
 
     /// Executes one command for `client` at time `now_ms` and returns the
@@ -173,8 +198,13 @@ impl Model {
 
     /// Forgets dead keys (what a complete active-expiry cycle would do).
     pub fn purge_dead(&mut self, now_ms: u64) {
-        for map in &mut self.dbs {
-            map.retain(|_, item| !item.is_dead(now_ms));
+        for db in 0..self.dbs.len() {
+            let dead: Vec<Vec<u8>> =
+                self.dbs[db].iter().filter(|(_, item)| item.is_dead(now_ms)).map(|(k, _)| k.clone()).collect();
+            for key in dead {
+                self.dbs[db].remove(&key);
+                self.touch(db, &key);
+            }
         }
     }
 
@@ -182,11 +212,11 @@ impl Model {
 
     /// Redis's lookupKey: a dead key is deleted and reported missing.
     fn lookup(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&Item> {
-        let map = &mut self.dbs[db];
-        if map.get(key).is_some_and(|item| item.is_dead(now_ms)) {
-            map.remove(key);
+        if self.dbs[db].get(key).is_some_and(|item| item.is_dead(now_ms)) {
+            self.dbs[db].remove(key);
+            self.touch(db, key);
         }
-        map.get(key)
+        self.dbs[db].get(key)
     }
 
     /// True when a live key exists (deleting it if it is dead).
@@ -209,9 +239,12 @@ impl Model {
 
     /// Stores a string, dropping any TTL unless `keep_ttl` (Redis's setKey).
     fn set_str(&mut self, db: usize, key: &[u8], value: Vec<u8>, keep_ttl: bool) {
+        // A write looks the key up first, which deletes it if it is dead.
+        self.lookup(db, key, self.clock_ms);
         let map = &mut self.dbs[db];
         let expire_at_ms = if keep_ttl { map.get(key).and_then(|i| i.expire_at_ms) } else { None };
         map.insert(key.to_vec(), Item { value: MValue::Str(value), expire_at_ms });
+        self.touch(db, key);
     }
 
     /// Replaces the value of an existing key, keeping its TTL (dbOverwrite),
@@ -222,13 +255,23 @@ impl Model {
 
     /// Sets or clears the expire time of an existing key.
     fn set_expire(&mut self, db: usize, key: &[u8], at_ms: Option<u64>) {
-        if let Some(item) = self.dbs[db].get_mut(key) {
-            item.expire_at_ms = at_ms;
+        let Some(item) = self.dbs[db].get_mut(key) else {
+            return;
+        };
+        // Setting a time always counts as a write; removing none does not.
+        let changed = at_ms.is_some() || item.expire_at_ms.is_some();
+        item.expire_at_ms = at_ms;
+        if changed {
+            self.touch(db, key);
         }
     }
 
     /// Deletes a key after the usual lookup; true when a live key was removed.
     fn delete(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
-        self.exists(db, key, now_ms) && self.dbs[db].remove(key).is_some()
+        let removed = self.exists(db, key, now_ms) && self.dbs[db].remove(key).is_some();
+        if removed {
+            self.touch(db, key);
+        }
+        removed
     }
 }
