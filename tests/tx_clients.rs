@@ -29,7 +29,7 @@ fn compare(name: &str, verdis: SocketAddr, redis: SocketAddr, steps: &[(usize, &
 }
 
 /// Scenarios where another connection's command decides the outcome of EXEC.
-// rules: TX-2 TX-6 TX-8 TX-10 TX-11 TX-12
+// rules: TX-2 TX-6 TX-8 TX-10 TX-11 TX-12 TX-15
 const SCENARIOS: &[(&str, &[(usize, &str)])] = &[
     (
         "write by another client",
@@ -119,6 +119,20 @@ const SCENARIOS: &[(&str, &[(usize, &str)])] = &[
             (1, "PERSIST k"),
             (0, "MULTI"),
             (0, "EXEC"),
+        ],
+    ),
+    (
+        "EXEC of writes refused after queuing",
+        &[
+            (0, "MULTI"),
+            (0, "INCR xx"),
+            (1, "CONFIG SET min-replicas-to-write 2"),
+            (0, "EXEC"),
+            (0, "MULTI"),
+            (0, "GET xx"),
+            (0, "EXEC"),
+            (1, "CONFIG SET min-replicas-to-write 0"),
+            (0, "GET xx"),
         ],
     ),
     (

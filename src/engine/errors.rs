@@ -52,3 +52,4 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> String {
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
 pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";

@@ -215,7 +215,7 @@ impl Engine {
             return self.reject_in_multi(client, cmd.meta.name == "exec", reply);
         }
         if client.multi.active && !multi::runs_inside_multi(cmd.meta.name) {
-            return self.queue_in_multi(client, argv);
+            return self.queue_in_multi(client, argv, cmd.flags);
         }
         self.call(client, &cmd, argv, now_ms)
     }
@@ -248,6 +248,13 @@ impl Engine {
         }
         if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
             return Err(Frame::error(errors::NOT_IN_MULTI));
+        }
+        // EXEC is a write when it would run one.
+        let exec = cmd.meta.name == "exec";
+        let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
+        // verdis has no replicas, so no replica is ever a good one.
+        if is_write && self.config.min_replicas_to_write() > 0 {
+            return Err(Frame::error(errors::NOREPLICAS));
         }
         Ok(())
     }

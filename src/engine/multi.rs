@@ -9,6 +9,7 @@
 
 use super::client::ClientState;
 use super::db::Db;
+use super::table::Flags;
 use super::Engine;
 use crate::resp::Frame;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,8 @@ pub struct MultiState {
     pub count: usize,
     /// The queued arguments' bytes plus a pointer per argument (CLIENT LIST `multi-mem=`).
     pub argv_len_sums: usize,
+    /// The union of the queued commands' flags: EXEC counts as a write when one of them is.
+    pub cmd_flags: Flags,
 }
 
 impl MultiState {
@@ -296,9 +299,10 @@ impl Engine {
 
     /// Queues a command inside MULTI and replies QUEUED. A transaction that will fail anyway
     /// (a rejected command, a touched watch) stores nothing more, as Redis saves the memory.
-    pub fn queue_in_multi(&mut self, client: &mut ClientState, argv: &[Vec<u8>]) -> Frame {
+    pub fn queue_in_multi(&mut self, client: &mut ClientState, argv: &[Vec<u8>], flags: Flags) -> Frame {
         let multi = &mut client.multi;
         if !multi.dirty_exec && !self.watches.is_dirty(client.id) {
+            multi.cmd_flags = multi.cmd_flags.union(flags);
             multi.argv_len_sums += argv.iter().map(|a| a.len() + ARG_POINTER_BYTES).sum::<usize>();
             multi.queued.push(argv.to_vec());
             multi.count += 1;
