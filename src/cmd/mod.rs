@@ -11,6 +11,7 @@ pub mod expire;
 pub mod functions;
 pub mod info;
 pub mod keyspace;
+pub mod pubsub;
 pub mod server;
 pub mod strings;
 pub mod tx;
@@ -25,4 +26,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
         .or_else(|| tx::handler(full_name))
+        .or_else(|| pubsub::handler(full_name))
 }

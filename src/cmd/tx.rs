@@ -61,6 +61,7 @@ fn exec(ctx: &mut Ctx) -> Frame {
     // CLIENT_DENY_BLOCKING; restore it after the loop.
     let queued = std::mem::take(&mut ctx.client.multi.queued);
     let mut replies = Vec::with_capacity(queued.len());
+    ctx.client.multi.executing = true;
     for argv in &queued {
         replies.push(ctx.engine.call_queued(ctx.client, argv, ctx.now_ms));
     }

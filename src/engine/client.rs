@@ -52,6 +52,12 @@ pub struct ClientState {
     pub io: IoStats,
     /// MULTI state: the queued commands and whether the transaction already failed.
     pub multi: super::multi::MultiState,
+    /// Pub/Sub subscriptions.
+    pub subs: super::pubsub::ClientSubs,
+    /// Out-of-band frames for this client produced by the running command (pub/sub
+    /// notifications, its own published messages): written before the command's reply, even
+    /// when CLIENT REPLY drops that reply.
+    pub pushes: Vec<crate::resp::Frame>,
 }
 
 impl ClientState {
@@ -75,6 +81,8 @@ impl ClientState {
             killed: false,
             io: IoStats::default(),
             multi: super::multi::MultiState::default(),
+            subs: super::pubsub::ClientSubs::default(),
+            pushes: Vec::new(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod lazy;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
+pub mod pubsub;
 pub mod stats;
 pub mod table;
 mod table_data;
@@ -93,6 +94,8 @@ pub struct Engine {
     pub lazyfree: lazy::LazyFree,
     /// Every client's WATCHed keys and which transactions they already doomed.
     pub watches: multi::Watches,
+    /// Every Pub/Sub subscription.
+    pub pubsub: pubsub::PubSub,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -137,6 +140,7 @@ impl Engine {
             config_store: None,
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
+            pubsub: pubsub::PubSub::default(),
         }
     }
 
@@ -153,6 +157,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: u64) {
         self.forget_watches(id);
+        self.forget_subscriptions(id);
         self.clients.remove(&id);
     }
 
@@ -192,11 +197,14 @@ impl Engine {
             }
             ReplyMode::SkipNext => true,
         };
+        let pushes = std::mem::take(&mut client.pushes);
+        let resp = client.resp;
         self.clients.insert(id, client);
-        if suppressed {
-            None
+        let reply = if suppressed { None } else { Some(reply) };
+        if pushes.is_empty() {
+            reply
         } else {
-            Some(reply)
+            Some(with_pushes(pushes, reply.as_ref(), resp))
         }
     }
 
@@ -256,6 +264,10 @@ impl Engine {
         if is_write && self.config.min_replicas_to_write() > 0 {
             return Err(Frame::error(errors::NOREPLICAS));
         }
+        // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
+        if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
+            return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
+        }
         Ok(())
     }
 
@@ -288,7 +300,13 @@ impl Engine {
             self.stats.total_error_replies += 1;
             self.stats.count_error(text);
         }
-        reply
+        // Notifications take the command's place in the EXEC array, as in Redis's output.
+        let pushes = std::mem::take(&mut client.pushes);
+        if pushes.is_empty() {
+            reply
+        } else {
+            with_pushes(pushes, Some(&reply), client.resp)
+        }
     }
 
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
@@ -302,6 +320,18 @@ impl Engine {
             false
         }
     }
+}
+
+/// Out-of-band frames followed by the reply (if any), as bytes in the client's protocol.
+fn with_pushes(pushes: Vec<Frame>, reply: Option<&Frame>, resp: u8) -> Frame {
+    let mut bytes = Vec::new();
+    for push in &pushes {
+        crate::resp::encode(push, resp, &mut bytes);
+    }
+    if let Some(reply) = reply {
+        crate::resp::encode(reply, resp, &mut bytes);
+    }
+    Frame::Raw(bytes)
 }
 
 impl<'a> Ctx<'a> {

@@ -51,10 +51,14 @@ impl ClientType {
         }
     }
 
-    /// The type of a connected client. verdis has no replication yet, so there are no master
-    /// or replica links. TODO(pub/sub): a client with subscriptions is of type PubSub.
-    pub fn of(_client: &ClientState) -> ClientType {
-        ClientType::Normal
+    /// The type of a connected client: PubSub while it has subscriptions. verdis has no
+    /// replication yet, so there are no master or replica links.
+    pub fn of(client: &ClientState) -> ClientType {
+        if client.subs.active() {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
     }
 }
 
@@ -100,8 +104,11 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 
 /// The flag letters of CLIENT LIST's `flags=` (Redis's catClientInfoString order), `N` if none.
 fn flag_letters(client: &ClientState, engine: &Engine) -> String {
-    // TODO(blocking, pub/sub, tracking): b, P, t, ... once those exist.
+    // TODO(blocking, tracking): b, t, ... once those exist.
     let mut flags = String::new();
+    if client.subs.active() {
+        flags.push('P');
+    }
     if client.multi.active {
         flags.push('x');
     }
@@ -144,9 +151,9 @@ pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> S
         idle_s,
         flag_letters(client, engine),
         client.db,
-        0, // TODO(pub/sub): channel subscriptions
-        0, // TODO(pub/sub): pattern subscriptions
-        0, // TODO(pub/sub): shard channel subscriptions
+        client.subs.channels.len(),
+        client.subs.patterns.len(),
+        client.subs.shard_channels.len(),
         client.multi.list_count(),
         io.qbuf,
         io.qbuf_free,
