@@ -70,6 +70,10 @@ impl System for EngineSystem {
         }
         Some(keys)
     }
+
+    fn take_messages(&mut self) -> Option<Vec<(u64, Reply)>> {
+        Some(self.inner.take_delivered())
+    }
 }
 
 /// The engine's value in the model's representation (each type adds its arm).
@@ -146,6 +150,9 @@ impl Sut {
                 let actual = self.system.execute(self.client, &argv, self.now_ms);
                 if let Err(m) = self.model.check(self.client, &argv, self.now_ms, &actual) {
                     self.fail(m.to_string());
+                }
+                if let Err(m) = verdis_spec::harness::compare_messages(&mut self.model, &mut self.system) {
+                    self.fail(m);
                 }
             }
             Step::ScanAll { .. } => {
@@ -294,4 +301,54 @@ fn generated_transactions_reach_every_exec_outcome() {
     }
     eprintln!("EXEC outcomes: {ran} ran, {nil} failed by WATCH, {aborted} aborted");
     assert!(ran > 20 && nil > 5 && aborted > 5, "{ran} ran, {nil} nil, {aborted} aborted");
+}
+
+/// The generated operations subscribe, deliver messages to other clients (compared with the
+/// model's inboxes after every command), and hit the subscribed-RESP2 restriction.
+// rules: PUBSUB-1 PUBSUB-2 PUBSUB-4
+#[test]
+fn generated_pubsub_reaches_deliveries_and_restrictions() {
+    let mut rng_state = 0x0bad_cafe_f00d_1234u64;
+    let (mut delivered, mut refused, mut notified) = (0, 0, 0);
+    for _case in 0..64 {
+        let bytes: Vec<u8> = (0..4096)
+            .map(|_| {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                rng_state as u8
+            })
+            .collect();
+        let ops = ops_from_bytes(&bytes, 400);
+        let mut system = EngineSystem::new(EPOCH_MS);
+        let mut model = Model::new();
+        let (mut now_ms, mut client) = (EPOCH_MS, 0u64);
+        for op in &ops {
+            match op.step() {
+                Step::Command(argv) => {
+                    let reply = system.execute(client, &argv, now_ms);
+                    if let Err(m) = model.check(client, &argv, now_ms, &reply) {
+                        panic!("{m}");
+                    }
+                    let messages = system.inner.take_delivered();
+                    delivered += messages.len();
+                    for (c, m) in messages {
+                        assert_eq!(model.take_messages(c), vec![m.clone()], "message to {c}");
+                    }
+                    match &reply {
+                        Reply::Error(e) if e.contains("allowed in this context") => refused += 1,
+                        Reply::Array(items) if argv[0].to_ascii_lowercase().ends_with(b"subscribe") => {
+                            notified += items.len()
+                        }
+                        _ => {}
+                    }
+                }
+                Step::AdvanceTime(ms) => now_ms += ms,
+                Step::SwitchClient(n) => client = n,
+                Step::ScanAll { .. } => {}
+            }
+        }
+    }
+    eprintln!("pub/sub: {delivered} messages delivered, {notified} notifications, {refused} refused");
+    assert!(delivered > 5 && notified > 50 && refused > 20, "{delivered} delivered, {notified}, {refused}");
 }

@@ -16,6 +16,12 @@ pub trait System {
     fn snapshot(&mut self, _db: usize, _now_ms: u64) -> Option<BTreeMap<Vec<u8>, KeyState>> {
         None
     }
+
+    /// Pub/Sub messages delivered to clients (other than the one running the command) since
+    /// the last call, as (client, message) in delivery order; `None` skips the comparison.
+    fn take_messages(&mut self) -> Option<Vec<(u64, Reply)>> {
+        None
+    }
 }
 
 /// Why a run failed.
@@ -50,9 +56,10 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
             Step::Command(argv) => {
                 let actual = sys.execute(client, &argv, now_ms);
                 model.check(client, &argv, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
+                compare_messages(&mut model, sys).map_err(fail)?;
             }
-            // Inside MULTI, SCAN would only be queued.
-            Step::ScanAll { .. } if model.in_multi(client) => {}
+            // Inside MULTI, SCAN would only be queued; a subscribed RESP2 client cannot SCAN.
+            Step::ScanAll { .. } if model.in_multi(client) || model.restricted(client) => {}
             Step::ScanAll { pattern, type_name } => {
                 scan_all(&mut model, sys, client, now_ms, pattern, type_name).map_err(fail)?;
             }
@@ -104,6 +111,30 @@ fn scan_all(
         }
     }
     Err(format!("SCAN did not finish within {MAX_SCAN_CALLS} calls"))
+}
+
+/// Compares the Pub/Sub messages `sys` delivered with those the model delivered.
+pub fn compare_messages(model: &mut Model, sys: &mut impl System) -> Result<(), String> {
+    let Some(delivered) = sys.take_messages() else {
+        return Ok(());
+    };
+    let mut by_client: BTreeMap<u64, Vec<Reply>> = BTreeMap::new();
+    for (client, message) in delivered {
+        by_client.entry(client).or_default().push(message);
+    }
+    for client in model.clients_with_messages().into_iter().chain(by_client.keys().copied()).collect::<BTreeSet<_>>() {
+        let expected = model.take_messages(client);
+        let actual = by_client.remove(&client).unwrap_or_default();
+        if expected != actual {
+            let show = |m: &[Reply]| m.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+            return Err(format!(
+                "messages delivered to client {client} differ:\n  model:  {}\n  system: {}",
+                show(&expected),
+                show(&actual)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Compares the whole keyspace of every database of `sys` with the model at `now_ms`.

@@ -97,8 +97,26 @@ pub fn to_model_reply(frame: Frame) -> verdis_spec::Reply {
         Frame::Boolean(b) => Reply::Bool(b),
         Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
         Frame::Verbatim(_, text) => Reply::Bulk(text),
-        Frame::Raw(bytes) => Reply::Bulk(bytes),
+        Frame::Raw(bytes) => frames_reply(&bytes),
     }
+}
+
+/// Bytes holding several frames (pub/sub notifications, a client's own messages before its
+/// reply) as the model sees them: an array of those frames.
+fn frames_reply(bytes: &[u8]) -> verdis_spec::Reply {
+    let mut frames = Vec::new();
+    let mut pos = 0;
+    // Each decoded frame uses at least one byte, so this ends.
+    while pos < bytes.len() {
+        match decode(&bytes[pos..]) {
+            Ok(Some((frame, used))) if used > 0 => {
+                frames.push(to_model_reply(frame));
+                pos += used;
+            }
+            _ => return verdis_spec::Reply::Bulk(bytes.to_vec()),
+        }
+    }
+    verdis_spec::Reply::Array(frames)
 }
 
 /// The engine behind the model's `System` interface, on a simulated clock (model client n is
@@ -123,6 +141,16 @@ impl ModelSystem {
     }
 }
 
+impl ModelSystem {
+    /// Messages the engine queued for other clients since the last call, as (model client,
+    /// message) in delivery order.
+    pub fn take_delivered(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
+        let outbox = std::mem::take(&mut self.engine.outbox);
+        let model_client = |id: u64| self.ids.iter().find(|(_, e)| **e == id).map(|(m, _)| *m);
+        outbox.into_iter().filter_map(|(id, frame)| Some((model_client(id)?, to_model_reply(frame)))).collect()
+    }
+}
+
 impl verdis_spec::System for ModelSystem {
     fn execute(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> verdis_spec::Reply {
         let id = self.engine_client(client, now_ms);
@@ -130,5 +158,9 @@ impl verdis_spec::System for ModelSystem {
             Some(frame) => to_model_reply(frame),
             None => verdis_spec::Reply::Status("<no reply>".into()),
         }
+    }
+
+    fn take_messages(&mut self) -> Option<Vec<(u64, verdis_spec::Reply)>> {
+        Some(self.take_delivered())
     }
 }

@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, strings, tx, Item, Model};
+use super::{expiry, keyspace, pubsub, strings, tx, Item, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -99,6 +99,17 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("discard", 1, tx::discard),
     ("watch", -2, tx::watch),
     ("unwatch", 1, tx::unwatch),
+    ("reset", 1, keyspace::reset),
+    // pub/sub
+    ("subscribe", -2, pubsub::subscribe),
+    ("unsubscribe", -1, pubsub::unsubscribe),
+    ("psubscribe", -2, pubsub::psubscribe),
+    ("punsubscribe", -1, pubsub::punsubscribe),
+    ("ssubscribe", -2, pubsub::ssubscribe),
+    ("sunsubscribe", -1, pubsub::sunsubscribe),
+    ("publish", 3, pubsub::publish),
+    ("spublish", 3, pubsub::spublish),
+    ("pubsub", -2, pubsub::pubsub),
 ];
 
 /// The lower-case names of every modelled command.
@@ -162,10 +173,18 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     let Some(&(name, arity, handler)) = find(first) else {
         return model.refuse(client, unknown_command(argv), false);
     };
+    // A container's subcommand decides the arity and the name in errors.
+    let (full_name, arity) = match subcommand(name, argv) {
+        Ok(found) => found.unwrap_or((name.to_string(), arity)),
+        Err(e) => return model.refuse(client, e, false),
+    };
     let argc = argv.len() as i64;
     let arity = i64::from(arity);
     if (arity > 0 && argc != arity) || argc < -arity {
-        return model.refuse(client, wrong_arity(name), name == "exec");
+        return model.refuse(client, wrong_arity(&full_name), name == "exec");
+    }
+    if model.restricted(client) && !pubsub::allowed_when_subscribed(name) {
+        return model.refuse(client, pubsub::not_in_subscribed_context(&full_name), name == "exec");
     }
     if model.in_multi(client) && !tx::runs_now(name) {
         return model.enqueue(client, argv);
@@ -186,6 +205,22 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
         model.touched_now.clear();
     }
     reply
+}
+
+/// For a container command (PUBSUB), its subcommand's full name and arity;
+/// `Ok(None)` for other commands or when no subcommand is given.
+fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Reply> {
+    if name != "pubsub" || argv.len() < 2 {
+        return Ok(None);
+    }
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    match pubsub::PUBSUB_SUBCOMMANDS.iter().find(|(n, _)| *n == sub) {
+        Some((n, arity)) => Ok(Some((format!("pubsub|{n}"), *arity))),
+        None => {
+            let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
+            Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try PUBSUB HELP.").as_bytes())))
+        }
+    }
 }
 
 impl Model {

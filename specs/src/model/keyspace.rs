@@ -358,12 +358,31 @@ pub(super) fn flushall(m: &mut Model, call: &Call) -> Reply {
     Reply::ok()
 }
 
-pub(super) fn ping(_m: &mut Model, call: &Call) -> Reply {
+pub(super) fn ping(m: &mut Model, call: &Call) -> Reply {
+    // A subscribed RESP2 client gets the reply in the shape of a message.
+    if call.argv.len() <= 2 && m.client(call.client).resp == 2 && m.subscribed(call.client) {
+        let text = call.argv.get(1).cloned().unwrap_or_default();
+        return Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(text)]);
+    }
     match call.argv.len() {
         1 => Reply::Status("PONG".to_string()),
         2 => Reply::Bulk(call.arg(1).to_vec()),
         _ => call.wrong_arity(),
     }
+}
+
+/// RESET: the connection as new (database 0, RESP2), out of any
+/// transaction, watching and subscribed to nothing.
+pub(super) fn reset(m: &mut Model, call: &Call) -> Reply {
+    m.leave_all(call.client);
+    let c = m.client_mut(call.client);
+    c.db = 0;
+    c.resp = 2;
+    c.queue = None;
+    c.queue_refused = false;
+    c.watching.clear();
+    c.watch_touched = false;
+    Reply::Status("RESET".to_string())
 }
 
 pub(super) fn echo(_m: &mut Model, call: &Call) -> Reply {

@@ -12,6 +12,7 @@ mod check;
 mod dispatch;
 mod expiry;
 mod keyspace;
+mod pubsub;
 mod strings;
 mod tx;
 
@@ -20,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use pubsub::{Kind as SubscriptionKind, Subscription};
 pub use tx::Watched;
 
 /// Number of logical databases (Redis's default `databases 16`).
@@ -86,11 +88,21 @@ pub struct ClientState {
     pub watching: Vec<Watched>,
     /// A watched key was touched: EXEC will fail.
     pub watch_touched: bool,
+    /// EXEC is running this client's queue.
+    pub in_exec: bool,
 }
 
 impl Default for ClientState {
     fn default() -> Self {
-        ClientState { db: 0, resp: 2, queue: None, queue_refused: false, watching: Vec::new(), watch_touched: false }
+        ClientState {
+            db: 0,
+            resp: 2,
+            queue: None,
+            queue_refused: false,
+            watching: Vec::new(),
+            watch_touched: false,
+            in_exec: false,
+        }
     }
 }
 
@@ -107,6 +119,10 @@ pub struct Model {
     touched_now: BTreeSet<(usize, Vec<u8>)>,
     /// How deep `dispatch::run` is nested (EXEC runs its queue inside).
     run_depth: u32,
+    /// Every Pub/Sub subscription, oldest first.
+    subscriptions: Vec<Subscription>,
+    /// Messages delivered to each client and not yet taken.
+    inboxes: BTreeMap<u64, Vec<Reply>>,
 }
 
 impl Default for Model {
@@ -129,6 +145,8 @@ impl Model {
             clock_ms: 0,
             touched_now: BTreeSet::new(),
             run_depth: 0,
+            subscriptions: Vec::new(),
+            inboxes: BTreeMap::new(),
         }
     }
 

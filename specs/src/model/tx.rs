@@ -210,7 +210,12 @@ pub(super) fn discard(m: &mut Model, call: &Call) -> Reply {
 pub(super) fn exec(m: &mut Model, call: &Call) -> Reply {
     match m.exec_for_check(call.client, call.now_ms) {
         Err(reply) => reply,
-        Ok(queue) => Reply::Array(queue.iter().map(|argv| m.apply(call.client, argv, call.now_ms)).collect()),
+        Ok(queue) => {
+            m.client_mut(call.client).in_exec = true;
+            let replies = queue.iter().map(|argv| m.apply(call.client, argv, call.now_ms)).collect();
+            m.client_mut(call.client).in_exec = false;
+            Reply::Array(replies)
+        }
     }
 }
 

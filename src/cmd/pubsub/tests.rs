@@ -236,6 +236,6 @@ fn pubsub_inside_exec() {
         ])
     );
     assert_eq!(h.run("PING"), Frame::Array(vec![bulk("pong"), bulk("")]));
-    assert_eq!(h.run("UNSUBSCRIBE a").is_error(), false);
+    assert!(!h.run("UNSUBSCRIBE a").is_error());
     assert_eq!(h.run("SET k v"), ok());
 }
