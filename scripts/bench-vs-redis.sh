@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput of verdis-server against redis-server, side by side in one run.
-# Runs `redis-benchmark -t set,get,incr,mset -n N -c 50` at -P 1 and -P 16 against both servers
+# Runs `redis-benchmark -t set,get,incr,mset,sadd,spop -n N -c 50` at -P 1 and -P 16 against both servers
 # and prints requests per second and the verdis/redis ratio for each test.
 # Usage: scripts/bench-vs-redis.sh [N]   (N defaults to 200000; builds verdis in release mode)
 set -euo pipefail
@@ -20,7 +20,7 @@ for p in "$VPORT" "$RPORT"; do
 done
 
 bench() { # port pipeline -> "test rps" lines
-  redis-benchmark -p "$1" -t set,get,incr,mset -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
+  redis-benchmark -p "$1" -t set,get,incr,mset,sadd,spop -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
     tr -d '"' | awk -F, 'NR>1 {gsub(/ /, "_", $1); print $1, $2}'
 }
 

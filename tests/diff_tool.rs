@@ -41,9 +41,9 @@ fn a_differently_configured_target_diverges_and_is_shrunk() {
     assert!(report.failed > 0, "no divergence found against a 4-database server");
     let d = &report.divergences[0];
     assert!(d.script.len() <= 3, "not shrunk: {:?}", d.script);
-    // The first command naming a database above 3 (SELECT, SWAPDB, MOVE or COPY ... DB).
-    let command = d.command.to_ascii_uppercase();
-    assert!(["SELECT", "SWAPDB", "MOVE", "COPY"].iter().any(|c| command.starts_with(c)), "{d:?}");
+    // Which database command comes first depends on the generator's mix of operations.
+    let name = d.command.to_ascii_uppercase();
+    assert!(["SELECT", "MOVE", "COPY", "SWAPDB"].iter().any(|c| name.starts_with(c)), "{d:?}");
 }
 
 #[test]
@@ -65,7 +65,8 @@ fn replay_and_the_command_line_tool() {
 
     let other = RedisOracle::start(&["--databases", "4"]).expect("second redis");
     let out = Command::new(env!("CARGO_BIN_EXE_verdis"))
-        .args(["diff", "--target", &other.addr.to_string(), "--seed", "1", "--ops", "500"])
+        // Enough operations that a database above 3 is named whatever the generator's mix.
+        .args(["diff", "--target", &other.addr.to_string(), "--seed", "1", "--ops", "2000"])
         .output()
         .expect("run verdis diff");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));

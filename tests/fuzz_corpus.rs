@@ -33,6 +33,11 @@ fn resp_decode_seeds() {
 }
 
 #[test]
+fn rdb_load_seeds() {
+    replay("rdb_load", targets::rdb_load);
+}
+
+#[test]
 fn command_seq_seeds() {
     replay("command_seq", targets::command_seq);
 }

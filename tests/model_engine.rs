@@ -80,6 +80,7 @@ impl System for EngineSystem {
 pub fn to_model_value(value: &Value) -> MValue {
     match value {
         Value::Str(s) => MValue::Str(s.as_bytes().into_owned()),
+        Value::Set(s) => MValue::Set(s.members().into_iter().collect()),
     }
 }
 

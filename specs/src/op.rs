@@ -10,6 +10,12 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod bits;
+pub use bits::{
+    BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
+    FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
+};
+
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
 pub const EPOCH_MS: u64 = 1_700_000_000_000;
 
@@ -162,7 +168,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,6 +337,112 @@ const MALFORMED_TABLE: &[&[&str]] = &[
     &["ssubscribe"],
 ];
 
+/// A set member: integers (an intset holds them), then strings and
+/// non-canonical integers (which make the set a hash table).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member(pub u8);
+
+const MEMBER_TABLE: &[&str] = &[
+    "1",
+    "2",
+    "3",
+    "10",
+    "-1",
+    "0",
+    "a",
+    "b",
+    "c",
+    "abc",
+    "",
+    "01",
+    "-0",
+    "+1",
+    "9223372036854775807",
+    "9223372036854775808",
+];
+
+impl Member {
+    /// The member's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(MEMBER_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// 1 to 4 members.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberList(pub Vec<Member>);
+
+impl<'a> Arbitrary<'a> for MemberList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        (0..n).map(|_| Member::arbitrary(u)).collect::<Result<_, _>>().map(MemberList)
+    }
+}
+
+/// SPOP's count.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PopCount(pub u8);
+
+const POP_COUNT_TABLE: &[&str] = &["0", "1", "1", "2", "3", "5", "100", "-1", "x"];
+
+/// SRANDMEMBER's count (negative: members may repeat). No huge negative
+/// count: real Redis would build that reply until it runs out of memory.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RandCount(pub u8);
+
+const RAND_COUNT_TABLE: &[&str] =
+    &["0", "1", "2", "3", "10", "-1", "-2", "-5", "9223372036854775807", "-100", "-9223372036854775808", "x"];
+
+/// SINTERCARD's numkeys: mostly right, sometimes not.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumKeys(pub u8);
+
+impl NumKeys {
+    /// The argument for `keys` keys.
+    fn text(self, keys: usize) -> String {
+        match self.0 % 8 {
+            0 => "0".to_string(),
+            1 => "x".to_string(),
+            2 => (keys + 1).to_string(),
+            3 => keys.saturating_sub(1).to_string(),
+            _ => keys.to_string(),
+        }
+    }
+}
+
+/// SINTERCARD's LIMIT.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitArg(pub u8);
+
+const LIMIT_TABLE: &[&str] = &["0", "1", "2", "-1", "x"];
+
+/// An SSCAN MATCH pattern over members.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberPattern(pub u8);
+
+const MEMBER_PATTERN_TABLE: &[&str] = &["*", "1*", "a*", "?", "[ab]", "*b*", "zz", "-*"];
+
+/// Hand-picked malformed set commands.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SetMalformed(pub u8);
+
+const SET_MALFORMED_TABLE: &[&[&str]] = &[
+    &["spop", "a", "1", "2"],
+    &["srandmember", "a", "1", "2"],
+    &["sintercard", "1", "a", "LIMIT"],
+    &["sintercard", "1", "a", "foo"],
+    &["sintercard", "1", "a", "LIMIT", "1", "LIMIT", "0"],
+    &["sscan", "a", "0", "TYPE", "set"],
+    &["sscan", "a", "0", "COUNT"],
+    &["sscan", "a", " 0"],
+    &["sadd", "a"],
+    &["smove", "a", "b"],
+    &["sintercard", "1"],
+    &["smembers", "a", "b"],
+    &["sismember", "a"],
+    &["spop", "a", "9223372036854775808"],
+];
+
 /// One generated operation: a command, or a change of clock or connection.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -407,6 +519,54 @@ pub enum Op {
     AdvanceTime(Delay),
     /// Send the following commands from another connection (0..=2).
     SwitchClient(u8),
+    SetBit(Key, BitOffset, BitArg),
+    GetBit(Key, BitOffset),
+    BitCount(Key, Option<(RangeArg, RangeArg, Option<BitUnit>)>),
+    BitPos(Key, BitArg, Option<(RangeArg, Option<BitPosEnd>)>),
+    BitOp(BitOpKind, Key, KeyList),
+    BitField {
+        key: Key,
+        subs: FieldSubs,
+        read_only: bool,
+    },
+    PfAdd(Key, Elements),
+    /// PFADD of many generated elements (`seed:i`), to reach the dense encoding.
+    PfAddBulk {
+        key: Key,
+        seed: u8,
+        size: u8,
+    },
+    PfCount(KeyList),
+    PfMerge(Key, Vec<Key>),
+    PfDebug(PfDebugSub, Key),
+    /// SET of a hand-made HyperLogLog-like string (valid, corrupted or not one).
+    SetHll(Key, HllSample),
+    /// Malformed bitmap and HyperLogLog calls.
+    BitsMalformed(Malformed),
+    SAdd(Key, MemberList),
+    SRem(Key, MemberList),
+    SMembers(Key),
+    SIsMember(Key, Member),
+    SMIsMember(Key, MemberList),
+    SCard(Key),
+    SPop(Key, Option<PopCount>),
+    SRandMember(Key, Option<RandCount>),
+    SMove(Key, Key, Member),
+    SInter(KeyList),
+    SInterCard(NumKeys, KeyList, Option<LimitArg>),
+    SUnion(KeyList),
+    SDiff(KeyList),
+    SInterStore(Key, KeyList),
+    SUnionStore(Key, KeyList),
+    SDiffStore(Key, KeyList),
+    SScan {
+        key: Key,
+        cursor: Cursor,
+        pattern: Option<MemberPattern>,
+        count: Option<CountArg>,
+    },
+    /// Malformed set commands.
+    SetMalformed(SetMalformed),
     Multi,
     Exec,
     Discard,
@@ -529,6 +689,10 @@ impl Args {
         self.0.extend(keys.0.iter().map(|k| k.bytes()));
         self
     }
+    fn members(mut self, members: &MemberList) -> Args {
+        self.0.extend(members.0.iter().map(|m| m.bytes()));
+        self
+    }
 }
 
 fn key_cmd(name: &str, key: Key) -> Vec<Vec<u8>> {
@@ -632,6 +796,83 @@ impl Op {
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
+            Op::SetBit(k, o, v) => {
+                Args::new("SETBIT").b(k.bytes()).s(bits::offset_text(*o)).s(bits::bit_arg_text(*v)).0
+            }
+            Op::GetBit(k, o) => Args::new("GETBIT").b(k.bytes()).s(bits::offset_text(*o)).0,
+            Op::BitCount(k, range) => {
+                let mut args = Args::new("BITCOUNT").b(k.bytes());
+                if let Some((start, end, unit)) = range {
+                    args = args.s(bits::range_text(*start)).s(bits::range_text(*end));
+                    if let Some(u) = unit {
+                        args = args.s(bits::unit_text(*u));
+                    }
+                }
+                args.0
+            }
+            Op::BitPos(k, bit, range) => {
+                let mut args = Args::new("BITPOS").b(k.bytes()).s(bits::bit_arg_text(*bit));
+                if let Some((start, rest)) = range {
+                    args = args.s(bits::range_text(*start));
+                    if let Some((end, unit)) = rest {
+                        args = args.s(bits::range_text(*end));
+                        if let Some(u) = unit {
+                            args = args.s(bits::unit_text(*u));
+                        }
+                    }
+                }
+                args.0
+            }
+            Op::BitOp(kind, dest, sources) => bits::bitop_argv(*kind, *dest, sources),
+            Op::BitField { key, subs, read_only } => bits::bitfield_argv(*key, subs, *read_only),
+            Op::PfAdd(k, elements) => bits::pfadd_argv(*k, elements),
+            Op::PfAddBulk { key, seed, size } => bits::pfadd_bulk_argv(*key, *seed, *size),
+            Op::PfCount(keys) => Args::new("PFCOUNT").keys(keys).0,
+            Op::PfMerge(dest, sources) => {
+                let mut args = Args::new("PFMERGE").b(dest.bytes());
+                for k in sources.iter().take(3) {
+                    args = args.b(k.bytes());
+                }
+                args.0
+            }
+            Op::PfDebug(sub, k) => bits::pfdebug_argv(*sub, *k),
+            Op::SetHll(k, sample) => bits::set_hll_argv(*k, *sample),
+            Op::BitsMalformed(m) => pick(bits::MALFORMED, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::SAdd(k, members) => Args::new("SADD").b(k.bytes()).members(members).0,
+            Op::SRem(k, members) => Args::new("SREM").b(k.bytes()).members(members).0,
+            Op::SMembers(k) => key_cmd("SMEMBERS", *k),
+            Op::SIsMember(k, x) => Args::new("SISMEMBER").b(k.bytes()).b(x.bytes()).0,
+            Op::SMIsMember(k, members) => Args::new("SMISMEMBER").b(k.bytes()).members(members).0,
+            Op::SCard(k) => key_cmd("SCARD", *k),
+            Op::SPop(k, None) => key_cmd("SPOP", *k),
+            Op::SPop(k, Some(c)) => Args::new("SPOP").b(k.bytes()).s(pick(POP_COUNT_TABLE, c.0)).0,
+            Op::SRandMember(k, None) => key_cmd("SRANDMEMBER", *k),
+            Op::SRandMember(k, Some(c)) => Args::new("SRANDMEMBER").b(k.bytes()).s(pick(RAND_COUNT_TABLE, c.0)).0,
+            Op::SMove(a, b, x) => Args::new("SMOVE").b(a.bytes()).b(b.bytes()).b(x.bytes()).0,
+            Op::SInter(keys) => Args::new("SINTER").keys(keys).0,
+            Op::SInterCard(n, keys, limit) => {
+                let mut args = Args::new("SINTERCARD").s(&n.text(keys.0.len())).keys(keys);
+                if let Some(l) = limit {
+                    args = args.s("LIMIT").s(pick(LIMIT_TABLE, l.0));
+                }
+                args.0
+            }
+            Op::SUnion(keys) => Args::new("SUNION").keys(keys).0,
+            Op::SDiff(keys) => Args::new("SDIFF").keys(keys).0,
+            Op::SInterStore(d, keys) => Args::new("SINTERSTORE").b(d.bytes()).keys(keys).0,
+            Op::SUnionStore(d, keys) => Args::new("SUNIONSTORE").b(d.bytes()).keys(keys).0,
+            Op::SDiffStore(d, keys) => Args::new("SDIFFSTORE").b(d.bytes()).keys(keys).0,
+            Op::SScan { key, cursor, pattern, count } => {
+                let mut args = Args::new("SSCAN").b(key.bytes()).s(pick(CURSOR_TABLE, cursor.0));
+                if let Some(p) = pattern {
+                    args = args.s("MATCH").s(pick(MEMBER_PATTERN_TABLE, p.0));
+                }
+                if let Some(c) = count {
+                    args = args.s("COUNT").s(pick(COUNT_TABLE, c.0));
+                }
+                args.0
+            }
+            Op::SetMalformed(m) => pick(SET_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
         }
     }
 }

@@ -250,6 +250,9 @@ fn scripts_agree_with_real_redis() {
         ("keyspace", include_str!("scripts/keyspace.redis")),
         ("expiry", include_str!("scripts/expiry.redis")),
         ("protocol", include_str!("scripts/protocol.redis")),
+        ("bitmaps", include_str!("scripts/bitmaps.redis")),
+        ("hyperloglog", include_str!("scripts/hyperloglog.redis")),
+        ("sets", include_str!("scripts/sets.redis")),
         ("tx", include_str!("scripts/tx.redis")),
     ];
     let mut failures = Vec::new();

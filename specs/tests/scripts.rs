@@ -32,6 +32,21 @@ fn protocol_script() {
 }
 
 #[test]
+fn bitmaps_script() {
+    check("bitmaps", include_str!("scripts/bitmaps.redis"));
+}
+
+#[test]
+fn hyperloglog_script() {
+    check("hyperloglog", include_str!("scripts/hyperloglog.redis"));
+}
+
+#[test]
+fn sets_script() {
+    check("sets", include_str!("scripts/sets.redis"));
+}
+
+#[test]
 fn tx_script() {
     check("tx", include_str!("scripts/tx.redis"));
 }

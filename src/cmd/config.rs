@@ -189,7 +189,7 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
 const REPL_BACKLOG_MIN_SIZE: i64 = 16 * 1024;
 
 /// Redis's islocalClient: a unix-socket client or one from a loopback address.
-fn is_local_client(addr: &str) -> bool {
+pub(crate) fn is_local_client(addr: &str) -> bool {
     if addr.starts_with('/') || addr.is_empty() {
         return true;
     }

@@ -287,11 +287,16 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("lazyfreed_objects", engine.lazyfree.freed_objects());
 }
 
-/// TODO(rdb, aof): verdis does not persist yet; these are Redis's figures for a server that
-/// has not saved since it started and has AOF off.
+/// RDB figures come from the engine's persistence state. `rdb_last_cow_size` is the forked
+/// child's private dirty memory, measured as Redis measures it (0 with the in-process saver, which
+/// copies nothing on write). TODO(aof): the AOF fields report AOF off.
 fn persistence_section(engine: &Engine, out: &mut String) {
-    header(out, "Persistence")
-        .field("loading", 0)
+    let p = &engine.persist;
+    let now_ms = engine.now_ms;
+    let current_bgsave_s = p.child.map_or(-1, |c| (now_ms.saturating_sub(c.started_ms) / 1000) as i64);
+    let mut lines = header(out, "Persistence");
+    lines
+        .field("loading", u8::from(p.loading.is_some()))
         .field("async_loading", 0)
         .field("current_cow_peak", 0)
         .field("current_cow_size", 0)
@@ -300,16 +305,15 @@ fn persistence_section(engine: &Engine, out: &mut String) {
         .field("current_save_keys_processed", 0)
         .field("current_save_keys_total", 0)
         .field("rdb_changes_since_last_save", engine.dirty)
-        .field("rdb_bgsave_in_progress", 0)
-        // Redis counts the start-up as the last save time.
-        .field("rdb_last_save_time", engine.start_ms / 1000)
-        .field("rdb_last_bgsave_status", "ok")
-        .field("rdb_last_bgsave_time_sec", -1)
-        .field("rdb_current_bgsave_time_sec", -1)
-        .field("rdb_saves", 0)
-        .field("rdb_last_cow_size", 0)
-        .field("rdb_last_load_keys_expired", 0)
-        .field("rdb_last_load_keys_loaded", 0)
+        .field("rdb_bgsave_in_progress", u8::from(p.child.is_some()))
+        .field("rdb_last_save_time", p.lastsave_s)
+        .field("rdb_last_bgsave_status", if p.last_bgsave_ok { "ok" } else { "err" })
+        .field("rdb_last_bgsave_time_sec", p.last_bgsave_duration_s)
+        .field("rdb_current_bgsave_time_sec", current_bgsave_s)
+        .field("rdb_saves", p.rdb_saves)
+        .field("rdb_last_cow_size", p.last_cow_bytes)
+        .field("rdb_last_load_keys_expired", p.last_load.keys_expired)
+        .field("rdb_last_load_keys_loaded", p.last_load.keys_loaded)
         .field("aof_enabled", 0)
         .field("aof_rewrite_in_progress", 0)
         .field("aof_rewrite_scheduled", 0)
@@ -322,6 +326,26 @@ fn persistence_section(engine: &Engine, out: &mut String) {
         .field("aof_last_cow_size", 0)
         .field("module_fork_in_progress", 0)
         .field("module_fork_last_cow_size", 0);
+    if let Some(l) = p.loading {
+        // Redis's progress estimate: the file size when known, else the used memory recorded in it.
+        let (perc, remaining) = if l.total_bytes > 0 {
+            (l.loaded_bytes as f64 / l.total_bytes as f64 * 100.0, l.total_bytes.saturating_sub(l.loaded_bytes))
+        } else if p.loading_rdb_used_mem > 0 {
+            let perc = (l.loaded_bytes as f64 / p.loading_rdb_used_mem as f64 * 100.0).min(99.99);
+            (perc, p.loading_rdb_used_mem.saturating_sub(l.loaded_bytes).max(1))
+        } else {
+            (0.0, 1)
+        };
+        let elapsed_s = now_ms.saturating_sub(l.start_ms) / 1000;
+        let eta_s = if elapsed_s == 0 { 1 } else { elapsed_s * remaining / (l.loaded_bytes + 1) };
+        lines
+            .field("loading_start_time", l.start_ms / 1000)
+            .field("loading_total_bytes", l.total_bytes)
+            .field("loading_rdb_used_mem", p.loading_rdb_used_mem)
+            .field("loading_loaded_bytes", l.loaded_bytes)
+            .field("loading_loaded_perc", format!("{perc:.2}"))
+            .field("loading_eta_seconds", eta_s);
+    }
 }
 
 fn stats_section(engine: &Engine, out: &mut String) {
@@ -357,8 +381,8 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("pubsub_patterns", engine.pubsub.count(Kind::Pattern))
         .field("pubsubshard_channels", engine.pubsub.count(Kind::Shard))
         // verdis never forks.
-        .field("latest_fork_usec", 0)
-        .field("total_forks", 0)
+        .field("latest_fork_usec", engine.persist.latest_fork_usec)
+        .field("total_forks", engine.persist.total_forks)
         .field("migrate_cached_sockets", 0)
         .field("slave_expires_tracked_keys", 0)
         .field("active_defrag_hits", 0)

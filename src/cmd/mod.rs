@@ -4,15 +4,19 @@
 use crate::engine::Handler;
 
 pub mod args;
+pub mod bitmaps;
 pub mod command;
 pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
+pub mod sets;
 pub mod strings;
 pub mod tx;
 
@@ -20,6 +24,7 @@ pub mod tx;
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
         .or_else(|| keyspace::handler(full_name))
+        .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))
@@ -27,4 +32,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| functions::handler(full_name))
         .or_else(|| tx::handler(full_name))
         .or_else(|| pubsub::handler(full_name))
+        .or_else(|| bitmaps::handler(full_name))
+        .or_else(|| hyperloglog::handler(full_name))
+        .or_else(|| sets::handler(full_name))
 }

@@ -56,22 +56,27 @@ fn flushall(ctx: &mut Ctx) -> Frame {
     let lazy = ctx.engine.flush_is_async(mode);
     let removed = ctx.engine.empty_dbs(0..ctx.engine.dbs.len(), lazy);
     ctx.dirty(removed);
-    // TODO(rdb): with save points configured Redis then saves the (empty) dataset, which
-    // resets the change counter to 0.
+    // As Redis's flushAllDataAndResetRDB: a running background save would write stale data, so
+    // it is stopped; with save points configured the (empty) dataset is saved at once, which
+    // resets the change counter.
+    ctx.engine.kill_rdb_child_now();
+    if !ctx.engine.config.save_points().is_empty() {
+        ctx.engine.rdb_save(ctx.now_ms);
+    }
     Frame::ok()
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 fn shutdown(ctx: &mut Ctx) -> Frame {
-    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
+    let (mut save, mut nosave, mut other, mut abort, mut force) = (false, false, false, false, false);
     for arg in &ctx.argv[1..] {
         if is(arg, "NOSAVE") {
             nosave = true;
         } else if is(arg, "SAVE") {
             save = true;
         } else if is(arg, "NOW") || is(arg, "FORCE") {
-            // NOW skips waiting for replicas and FORCE ignores save errors: verdis has no
-            // replicas to wait for, and the server decides about saving.
+            // NOW skips waiting for replicas (verdis has none); FORCE ignores save errors.
+            force |= is(arg, "FORCE");
             other = true;
         } else if is(arg, "ABORT") {
             abort = true;
@@ -85,6 +90,9 @@ fn shutdown(ctx: &mut Ctx) -> Frame {
     if abort {
         // verdis stops as soon as SHUTDOWN runs, so a shutdown is never pending.
         return err("ERR No shutdown in progress.");
+    }
+    if !ctx.engine.shutdown_save(save, nosave, force, ctx.now_ms) {
+        return err("ERR Errors trying to SHUTDOWN. Check logs.");
     }
     ctx.engine.shutdown = Some(if save {
         ShutdownRequest::Save
@@ -122,6 +130,8 @@ mod tests {
     #[test]
     fn flushdb_and_flushall() {
         let mut h = Harness::new();
+        // Without save points FLUSHALL does not save, so the change counter keeps growing.
+        h.run("CONFIG SET save \"\"");
         fill(&mut h, 0, 3);
         fill(&mut h, 1, 2);
         assert_eq!(h.run("FLUSHDB x"), err("ERR syntax error"));
@@ -134,6 +144,12 @@ mod tests {
         assert_eq!(h.engine.dirty, 5);
         assert_eq!(h.run("FLUSHALL"), ok());
         assert_eq!(h.engine.dirty, 5);
+        // With save points, FLUSHALL saves the empty dataset at once (Redis 7.0).
+        h.run("CONFIG SET save \"3600 1\"");
+        fill(&mut h, 0, 2);
+        assert_eq!(h.run("FLUSHALL"), ok());
+        assert_eq!(h.engine.dirty, 0);
+        assert_eq!(h.engine.persist.lastsave_s, h.now_ms / 1000);
     }
 
     #[test]

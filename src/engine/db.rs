@@ -189,6 +189,12 @@ impl Db {
         self.volatile.scan(cursor, |k, _| visit(k))
     }
 
+    /// Avoids or allows rehashing the tables (avoided while a forked child saves the dataset).
+    pub fn set_resize_avoided(&mut self, avoided: bool) {
+        self.keys.set_resize_avoided(avoided);
+        self.volatile.set_resize_avoided(avoided);
+    }
+
     pub fn random_key(&self, rng: &mut impl RngCore) -> Option<&Vec<u8>> {
         self.keys.random_entry(rng).map(|(k, _)| k)
     }

@@ -22,6 +22,10 @@ pub fn hash_bytes(key: &[u8]) -> u64 {
 pub struct Dict<K, V> {
     buckets: Vec<Vec<(K, V)>>,
     len: usize,
+    /// False while a forked child shares the memory (Redis's dict_can_resize): a resize would
+    /// rewrite every bucket and copy the whole table on write. Growing then waits until the table
+    /// is five times over-full (dict_force_resize_ratio), and shrinking waits.
+    resize_avoided: bool,
 }
 
 impl<K: AsRef<[u8]>, V> Default for Dict<K, V> {
@@ -32,7 +36,7 @@ impl<K: AsRef<[u8]>, V> Default for Dict<K, V> {
 
 impl<K: AsRef<[u8]>, V> Dict<K, V> {
     pub fn new() -> Self {
-        Dict { buckets: Vec::new(), len: 0 }
+        Dict { buckets: Vec::new(), len: 0, resize_avoided: false }
     }
 
     pub fn len(&self) -> usize {
@@ -122,10 +126,19 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
         std::mem::take(self)
     }
 
+    /// Avoids resizing (see `resize_avoided`) or allows it again.
+    pub fn set_resize_avoided(&mut self, avoided: bool) {
+        self.resize_avoided = avoided;
+    }
+
     fn grow_if_needed(&mut self) {
+        /// Redis's dict_force_resize_ratio.
+        const FORCE_RESIZE_RATIO: usize = 5;
         if self.buckets.is_empty() {
             self.resize(MIN_BUCKETS);
-        } else if self.len >= self.buckets.len() {
+        } else if self.len >= self.buckets.len()
+            && (!self.resize_avoided || self.len / self.buckets.len() > FORCE_RESIZE_RATIO)
+        {
             self.resize(self.buckets.len() * 2);
         }
     }
@@ -133,7 +146,7 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
     fn shrink_if_needed(&mut self) {
         // As Redis: shrink when under 10% full, to the smallest power of two that holds `len`.
         let size = self.buckets.len();
-        if size > MIN_BUCKETS && self.len * 10 < size {
+        if size > MIN_BUCKETS && self.len * 10 < size && !self.resize_avoided {
             let target = self.len.max(MIN_BUCKETS).next_power_of_two();
             if target < size {
                 self.resize(target);
@@ -186,6 +199,16 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
         v = v.reverse_bits();
         v = v.wrapping_add(1);
         v.reverse_bits()
+    }
+
+    /// The entries of bucket `index & (bucket_count - 1)` (none for an empty table): for
+    /// samplers that walk buckets, such as a fair random draw.
+    pub fn bucket_entries(&self, index: usize) -> impl Iterator<Item = (&K, &V)> {
+        let bucket = match self.buckets.len() {
+            0 => None,
+            n => self.buckets.get(index & (n - 1)),
+        };
+        bucket.into_iter().flat_map(|b| b.iter().map(|(k, v)| (k, v)))
     }
 
     /// A random entry: a random non-empty bucket, then a random element of its chain, as Redis's

@@ -9,6 +9,7 @@ pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";

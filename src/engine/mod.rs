@@ -12,12 +12,14 @@ pub mod docs;
 pub mod errors;
 pub mod expire;
 pub mod glob;
+pub mod hll;
 pub mod keys;
 pub mod lazy;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
 pub mod pubsub;
+pub mod set_value;
 pub mod stats;
 pub mod table;
 mod table_data;
@@ -89,6 +91,8 @@ pub struct Engine {
     pub active_expire: expire::ActiveExpireState,
     /// The configuration file CONFIG REWRITE updates; `None` when started without one.
     pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
+    /// RDB persistence: the disk, the background saver, save and load state.
+    pub persist: crate::persist::Persistence,
     /// Where removed values and flushed tables go to be freed (inline until the server installs
     /// the threaded back end; see `lazy.rs`).
     pub lazyfree: lazy::LazyFree,
@@ -138,6 +142,7 @@ impl Engine {
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
+            persist: crate::persist::Persistence::simulated(now_ms),
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
@@ -268,6 +273,9 @@ impl Engine {
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
             return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
         }
+        if self.persist.loading.is_some() && !cmd.flags.contains(Flags::LOADING) {
+            return Err(Frame::error(errors::LOADING));
+        }
         Ok(())
     }
 
@@ -360,10 +368,14 @@ impl<'a> Ctx<'a> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
         let engine = &mut *self.engine;
+        // As Redis, no access-time update while a forked child saves: it would copy pages on write.
+        let engine_no_touch = engine.persist.avoid_writes;
         match engine.dbs[db].entry_mut(key) {
             Some(entry) => {
                 engine.stats.keyspace_hits += 1;
-                entry.access_ms = now;
+                if !engine_no_touch {
+                    entry.access_ms = now;
+                }
                 Some(&entry.value)
             }
             None => {
@@ -377,8 +389,11 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
+        let engine_no_touch = self.engine.persist.avoid_writes;
         self.engine.dbs[db].entry_mut(key).map(|entry| {
-            entry.access_ms = now;
+            if !engine_no_touch {
+                entry.access_ms = now;
+            }
             &mut entry.value
         })
     }

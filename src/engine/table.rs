@@ -143,7 +143,8 @@ impl CommandTable {
     /// The implemented command for `name` in any case, if any.
     pub fn lookup(&self, name: &[u8]) -> Option<&Command> {
         let mut buf = [0u8; 64];
-        if name.len() > buf.len() {
+        // `container|sub` names are internal: a client cannot call a subcommand by that name.
+        if name.len() > buf.len() || name.contains(&b'|') {
             return None;
         }
         let lower = &mut buf[..name.len()];

@@ -1,6 +1,7 @@
 //! Values stored in the keyspace. One enum over the types; each type keeps the representation
 //! that lets OBJECT ENCODING answer as Redis would.
 
+pub use super::set_value::SetValue;
 use crate::resp::parse::parse_i64;
 use std::borrow::Cow;
 
@@ -92,6 +93,8 @@ impl StrValue {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// A set (`intset` or `hashtable`).
+    Set(SetValue),
 }
 
 impl Value {
@@ -103,6 +106,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Set(_) => "set",
         }
     }
 
@@ -110,6 +114,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 
@@ -118,6 +123,7 @@ impl Value {
     pub fn free_effort(&self) -> usize {
         match self {
             Value::Str(_) => 1,
+            Value::Set(s) => s.free_effort(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
     match frame {
         Frame::Simple(s) => line(out, b'+', s.as_bytes()),
         Frame::Error(s) => line(out, b'-', s.as_bytes()),
+        // (`line` keeps the reply one protocol line whatever the text holds.)
         Frame::Integer(n) => {
             out.push(b':');
             push_int(out, *n);
@@ -84,9 +85,15 @@ pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
     }
 }
 
+/// A one-line reply. CR and LF inside the text would end the line early and desynchronise the
+/// client, so they are sent as spaces (Redis sanitises error texts the same way).
 fn line(out: &mut Vec<u8>, kind: u8, text: &[u8]) {
     out.push(kind);
-    out.extend_from_slice(text);
+    if text.iter().any(|&b| b == b'\r' || b == b'\n') {
+        out.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    } else {
+        out.extend_from_slice(text);
+    }
     out.extend_from_slice(b"\r\n");
 }
 

@@ -11,6 +11,8 @@ use std::thread::JoinHandle;
 /// Builds an embedded server.
 pub struct ServerBuilder {
     config: Config,
+    /// Persist to real files in this directory (BGSAVE forks); in memory otherwise.
+    persistence_dir: Option<String>,
 }
 
 impl ServerBuilder {
@@ -33,6 +35,14 @@ impl ServerBuilder {
         Ok(self)
     }
 
+    /// Persists to real files in `dir` (SAVE and BGSAVE write `dir/dump.rdb`, BGSAVE forks as the
+    /// real server does, and an RDB file already there is loaded at start). Without it the server
+    /// persists to an in-memory disk and never touches the file system.
+    pub fn persistence_dir(mut self, dir: &str) -> Self {
+        self.persistence_dir = Some(dir.to_string());
+        self
+    }
+
     /// Seeds the engine's RNG (SPOP, RANDOMKEY, ...): the same seed, the same choices.
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
@@ -42,10 +52,25 @@ impl ServerBuilder {
     /// Binds, starts the event loop thread, and returns once the server accepts connections.
     pub fn start(self) -> io::Result<Server> {
         let listeners = bind_listeners(&self.config.bind, self.config.port)?;
-        let mut engine = Engine::new(self.config, unix_ms());
+        let mut config = self.config;
+        if let Some(dir) = &self.persistence_dir {
+            config.set("dir", dir.as_bytes()).map_err(io::Error::other)?;
+        }
+        let mut engine = Engine::new(config, unix_ms());
         // Dropping the engine when the event loop ends drains and joins the free thread.
         engine.start_lazyfree_thread()?;
+        engine.process.pid = std::process::id();
+        engine.persist.quiet_log = true;
+        let load = if self.persistence_dir.is_some() {
+            super::persistence::install_real_persistence(&mut engine);
+            super::persistence::begin_load(&mut engine, unix_ms()).map_err(io::Error::other)?
+        } else {
+            None
+        };
         let mut event_loop = EventLoop::new(engine, listeners)?;
+        if let Some(load) = load {
+            event_loop.set_loading(load);
+        }
         let addr = event_loop
             .local_addrs()
             .into_iter()
@@ -69,7 +94,7 @@ pub struct Server {
 impl Server {
     pub fn builder() -> ServerBuilder {
         let config = Config { port: 0, bind: vec!["127.0.0.1".to_string()], ..Config::default() };
-        ServerBuilder { config }
+        ServerBuilder { config, persistence_dir: None }
     }
 
     /// Starts a server with the defaults on a free loopback port.

@@ -24,6 +24,8 @@ const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
 const MAX_ACCEPTS_PER_EVENT: usize = 1000;
 /// The longest the loop sleeps, so a stop request is seen promptly even without the waker.
 const MAX_SLEEP_MS: u64 = 100;
+/// Redis's per-client static reply buffer (PROTO_REPLY_CHUNK_BYTES), for CLIENT LIST figures.
+const REPLY_BUF_BYTES: usize = 16 * 1024;
 
 const DENIED: &str = "-DENIED verdis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept connections from other hosts, either disable protected mode (CONFIG SET protected-mode no from the loopback interface, or --protected-mode no at start) or set a password for the default user.\r\n";
 
@@ -63,6 +65,8 @@ pub struct EventLoop {
     kill_scan_needed: bool,
     /// Reused read buffer (see `Conn::read_available`).
     scratch: Vec<u8>,
+    /// The RDB load in progress at start-up: clients are served (with LOADING) between steps.
+    loading: Option<super::persistence::StartupLoad>,
 }
 
 /// Binds the configured addresses. An address with a leading `-` is optional: failing to bind it
@@ -120,7 +124,32 @@ impl EventLoop {
             next_cron_ms: 0,
             kill_scan_needed: false,
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
+            loading: None,
         })
+    }
+
+    /// Loads `load` step by step while serving clients, before regular operation.
+    pub fn set_loading(&mut self, load: super::persistence::StartupLoad) {
+        self.loading = Some(load);
+    }
+
+    /// One step of the start-up load; logs readiness when it completes.
+    fn load_step(&mut self) -> io::Result<()> {
+        let Some(load) = &mut self.loading else { return Ok(()) };
+        let result = load.step(&mut self.engine);
+        super::persistence::drain_log(&mut self.engine);
+        match result {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                self.loading = None;
+                log::log(Level::Notice, "Ready to accept connections");
+                Ok(())
+            }
+            Err(line) => {
+                log::log(Level::Warning, &line);
+                Err(io::Error::other(line))
+            }
+        }
     }
 
     pub fn stop_handle(&self) -> StopHandle {
@@ -136,7 +165,8 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = unix_ms();
-            let sleep_ms = self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS);
+            let sleep_ms =
+                if self.loading.is_some() { 0 } else { self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS) };
             match self.poll.poll(&mut events, Some(Duration::from_millis(sleep_ms))) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -159,8 +189,11 @@ impl EventLoop {
                 }
             }
             self.after_events();
+            if self.loading.is_some() {
+                self.load_step()?;
+            }
             let now = unix_ms();
-            if now >= self.next_cron_ms {
+            if self.loading.is_none() && now >= self.next_cron_ms {
                 self.cron(now);
                 let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
                 self.next_cron_ms = now + period_ms;
@@ -277,8 +310,9 @@ impl EventLoop {
                         continue;
                     }
                     if let Some(c) = self.engine.client_mut(id) {
-                        c.io.qbuf = conn.query.len() - conn.query_pos;
-                        c.io.qbuf_free = conn.query_free();
+                        // As Redis, the buffer still holds this batch's commands while they run.
+                        c.io.qbuf = conn.query.len();
+                        c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
                     let reply = self.engine.execute(id, &argv, now_ms);
@@ -309,7 +343,6 @@ impl EventLoop {
         if let Some(c) = self.engine.client_mut(id) {
             c.io.qbuf = conn.query.len() - conn.query_pos;
             c.io.qbuf_free = conn.query_free();
-            c.io.omem = conn.pending_output_bytes();
         }
     }
 
@@ -325,6 +358,14 @@ impl EventLoop {
                 }
                 Err(_) => conn.dead = true,
             }
+        }
+        // CLIENT LIST's output fields, as Redis's 16 KiB static reply buffer (obl) and the
+        // reply list beyond it (oll blocks, omem bytes) would show what is still unsent.
+        let pending = conn.pending_output_bytes();
+        if let Some(c) = self.engine.clients.get_mut(&conn.client_id) {
+            c.io.obl = pending.min(REPLY_BUF_BYTES);
+            c.io.omem = pending.saturating_sub(REPLY_BUF_BYTES);
+            c.io.oll = c.io.omem.div_ceil(REPLY_BUF_BYTES);
         }
         if conn.dead || (conn.closing && !conn.has_pending_output()) {
             self.close_slot(slot);
@@ -343,6 +384,9 @@ impl EventLoop {
 
     /// Work after a batch of events: messages for other clients and killed clients.
     fn after_events(&mut self) {
+        if !self.engine.persist.log.is_empty() {
+            super::persistence::drain_log(&mut self.engine);
+        }
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -376,6 +420,7 @@ impl EventLoop {
         p.used_cpu_user_s = user;
         p.used_cpu_sys_s = sys;
         p.connected_clients = self.by_client.len();
+        super::persistence::drain_log(&mut self.engine);
     }
 
     /// Shrinks or frees query buffers of clients that no longer need them (Redis's clientsCron).

@@ -5,6 +5,7 @@ pub mod conn;
 pub mod embed;
 pub mod event_loop;
 pub mod log;
+pub mod persistence;
 pub mod process;
 pub mod startup;
 

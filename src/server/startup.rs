@@ -123,6 +123,7 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     };
     let port = config.port;
     let mut engine = Engine::new(config, unix_ms());
+    super::persistence::install_real_persistence(&mut engine);
     engine.process.pid = pid;
     engine.process.tcp_port = port;
     engine.process.os = super::process::os_string();
@@ -154,15 +155,38 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         }
     }
     log::log(Level::Warning, "Server initialized");
-    log::log(Level::Notice, "Ready to accept connections");
-    if let Err(e) = event_loop.run() {
-        log::log(Level::Warning, &format!("Event loop failed: {e}"));
-        return 1;
+    match super::persistence::begin_load(&mut event_loop.engine, unix_ms()) {
+        Ok(Some(load)) => event_loop.set_loading(load),
+        Ok(None) => log::log(Level::Notice, "Ready to accept connections"),
+        Err(line) => {
+            super::persistence::drain_log(&mut event_loop.engine);
+            log::log(Level::Warning, &line);
+            return 1;
+        }
     }
-    if event_loop.engine.shutdown.is_none() && stop.flag().load(Ordering::SeqCst) {
+    loop {
+        if let Err(e) = event_loop.run() {
+            log::log(Level::Warning, &format!("Event loop failed: {e}"));
+            return 1;
+        }
+        if event_loop.engine.shutdown.is_some() {
+            // SHUTDOWN already did its save (and logged it).
+            break;
+        }
+        // A signal: save as a plain SHUTDOWN would, and keep running if that fails (as Redis).
         log::log(Level::Warning, "Received SIGTERM scheduling shutdown...");
+        let saved = event_loop.engine.shutdown_save(false, false, false, unix_ms());
+        super::persistence::drain_log(&mut event_loop.engine);
+        if saved {
+            break;
+        }
+        log::log(
+            Level::Warning,
+            "SIGTERM received but errors trying to shut down the server, check the logs for more information",
+        );
+        stop.flag().store(false, Ordering::SeqCst);
     }
-    log::log(Level::Warning, "User requested shutdown...");
+    super::persistence::drain_log(&mut event_loop.engine);
     // Let the free thread finish what is queued (see crate::lazyfree: shutdown drains).
     event_loop.engine.lazyfree.shutdown();
     log::log(Level::Warning, "verdis is now ready to exit, bye bye...");

@@ -65,6 +65,9 @@ impl Model {
             // A subscribed RESP2 client: refused, or a pub/sub command.
             return self.check_exact(client, argv, now_ms, actual);
         }
+        if let Some(result) = super::sets::check_open_reply(self, client, argv, now_ms, actual, &name) {
+            return result.map_err(|expected| Mismatch { command: describe(argv), expected, actual: actual.clone() });
+        }
         if name == "scan" {
             return self.check_scan(db, argv, now_ms, actual).map_err(|expected| Mismatch {
                 command: describe(argv),

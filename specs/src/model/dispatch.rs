@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{expiry, keyspace, pubsub, strings, tx, Item, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, pubsub, sets, strings, tx, Item, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,38 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // bitmaps
+    ("setbit", 4, bitmaps::setbit),
+    ("getbit", 3, bitmaps::getbit),
+    ("bitcount", -2, bitmaps::bitcount),
+    ("bitpos", -3, bitmaps::bitpos),
+    ("bitop", -4, bitmaps::bitop),
+    ("bitfield", -2, bitmaps::bitfield),
+    ("bitfield_ro", -2, bitmaps::bitfield_ro),
+    // hyperloglog
+    ("pfadd", -2, hyperloglog::pfadd),
+    ("pfcount", -2, hyperloglog::pfcount),
+    ("pfmerge", -2, hyperloglog::pfmerge),
+    ("pfdebug", 3, hyperloglog::pfdebug),
+    ("pfselftest", 1, hyperloglog::pfselftest),
+    // sets
+    ("sadd", -3, sets::sadd),
+    ("srem", -3, sets::srem),
+    ("smembers", 2, sets::smembers),
+    ("sismember", 3, sets::sismember),
+    ("smismember", -3, sets::smismember),
+    ("scard", 2, sets::scard),
+    ("spop", -2, sets::spop),
+    ("srandmember", -2, sets::srandmember),
+    ("smove", 4, sets::smove),
+    ("sinter", -2, sets::sinter),
+    ("sintercard", -3, sets::sintercard),
+    ("sinterstore", -3, sets::sinterstore),
+    ("sunion", -2, sets::sunion),
+    ("sunionstore", -3, sets::sunionstore),
+    ("sdiff", -2, sets::sdiff),
+    ("sdiffstore", -3, sets::sdiffstore),
+    ("sscan", -3, sets::sscan),
     // transactions
     ("multi", 1, tx::multi),
     ("exec", 1, tx::exec),

@@ -8,11 +8,15 @@
 //! dead keys that Redis has not reclaimed yet. Active expiry is not modelled,
 //! so DBSIZE is checked against a range (see [`Model::check`]).
 
+mod bitmaps;
 mod check;
 mod dispatch;
 mod expiry;
+mod hll;
+mod hyperloglog;
 mod keyspace;
 mod pubsub;
+mod sets;
 mod strings;
 mod tx;
 
@@ -24,18 +28,25 @@ pub use keyspace::ScanExpectation;
 pub use pubsub::{Kind as SubscriptionKind, Subscription};
 pub use tx::Watched;
 
+/// Redis's WRONGTYPE error.
+pub(crate) fn wrongtype() -> Reply {
+    Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value".to_string())
+}
+
 /// Number of logical databases (Redis's default `databases 16`).
 pub const NUM_DBS: usize = 16;
 
 /// Redis's default `proto-max-bulk-len`: the largest string a command may build.
 pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 
-/// A stored value. Only strings are modelled, as plain bytes: Redis's
-/// int/embstr/raw encodings are representation, not semantics.
+/// A stored value. Encodings (int/embstr/raw strings, intset/hashtable
+/// sets) are representation, not semantics, and are not modelled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A set: its members, never empty while stored.
+    Set(BTreeSet<Vec<u8>>),
 }
 
 impl MValue {
@@ -43,6 +54,7 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::Set(_) => "set",
         }
     }
 }
@@ -52,6 +64,10 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::Set(members) => {
+                let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
+                write!(f, "set{{{}}}", shown.join(", "))
+            }
         }
     }
 }
@@ -242,12 +258,14 @@ impl Model {
         self.lookup(db, key, now_ms).is_some()
     }
 
-    /// The string value of a live key (deleting it if it is dead).
-    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Vec<u8>> {
-        self.lookup(db, key, now_ms).map(|item| {
-            let MValue::Str(bytes) = &item.value;
-            bytes.clone()
-        })
+    /// The string value of a live key (deleting it if it is dead); a key of
+    /// another type is `Err(WRONGTYPE)`.
+    fn get_str(&mut self, db: usize, key: &[u8], now_ms: u64) -> Result<Option<Vec<u8>>, Reply> {
+        match self.lookup(db, key, now_ms).map(|item| &item.value) {
+            None => Ok(None),
+            Some(MValue::Str(bytes)) => Ok(Some(bytes.clone())),
+            Some(_) => Err(wrongtype()),
+        }
     }
 
     /// The expire time of a live key (None also when the key is missing).

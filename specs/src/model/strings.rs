@@ -105,7 +105,15 @@ fn set_generic(m: &mut Model, call: &Call, o: &ExtOptions, value: &[u8], ok: Rep
         },
         None => None,
     };
-    let old = if o.get { m.get_str(call.db, key, call.now_ms) } else { None };
+    // GET reads the old value first: a key of another type is an error.
+    let old = if o.get {
+        match m.get_str(call.db, key, call.now_ms) {
+            Ok(old) => old,
+            Err(e) => return e,
+        }
+    } else {
+        None
+    };
     let found = m.exists(call.db, key, call.now_ms);
     if (o.nx && found) || (o.xx && !found) {
         return if o.get { value_reply(old) } else { aborted };
@@ -124,7 +132,7 @@ fn set_generic(m: &mut Model, call: &Call, o: &ExtOptions, value: &[u8], ok: Rep
 }
 
 pub(super) fn get(m: &mut Model, call: &Call) -> Reply {
-    value_reply(m.get_str(call.db, call.arg(1), call.now_ms))
+    m.get_str(call.db, call.arg(1), call.now_ms).map_or_else(|e| e, value_reply)
 }
 
 pub(super) fn set(m: &mut Model, call: &Call) -> Reply {
@@ -153,7 +161,9 @@ pub(super) fn psetex(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn mget(m: &mut Model, call: &Call) -> Reply {
-    let values = call.argv[1..].iter().map(|key| value_reply(m.get_str(call.db, key, call.now_ms))).collect();
+    // A key of another type reads as nil.
+    let values =
+        call.argv[1..].iter().map(|key| value_reply(m.get_str(call.db, key, call.now_ms).ok().flatten())).collect();
     Reply::Array(values)
 }
 
@@ -191,13 +201,19 @@ pub(super) fn msetnx(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn getset(m: &mut Model, call: &Call) -> Reply {
-    let old = m.get_str(call.db, call.arg(1), call.now_ms);
+    let old = match m.get_str(call.db, call.arg(1), call.now_ms) {
+        Ok(old) => old,
+        Err(e) => return e,
+    };
     m.set_str(call.db, call.arg(1), call.arg(2).to_vec(), false);
     value_reply(old)
 }
 
 pub(super) fn getdel(m: &mut Model, call: &Call) -> Reply {
-    let old = m.get_str(call.db, call.arg(1), call.now_ms);
+    let old = match m.get_str(call.db, call.arg(1), call.now_ms) {
+        Ok(old) => old,
+        Err(e) => return e,
+    };
     if old.is_some() {
         m.delete(call.db, call.arg(1), call.now_ms);
     }
@@ -210,8 +226,10 @@ pub(super) fn getex(m: &mut Model, call: &Call) -> Reply {
         Err(e) => return e,
     };
     let key = call.arg(1);
-    let Some(value) = m.get_str(call.db, key, call.now_ms) else {
-        return Reply::Nil;
+    let value = match m.get_str(call.db, key, call.now_ms) {
+        Ok(Some(value)) => value,
+        Ok(None) => return Reply::Nil,
+        Err(e) => return e,
     };
     let at_ms = match o.expire {
         Some((kind, arg)) => match expire_at(call, kind, arg) {
@@ -243,7 +261,10 @@ fn check_length(len: u64) -> Result<(), Reply> {
 
 pub(super) fn append(m: &mut Model, call: &Call) -> Reply {
     let (key, extra) = (call.arg(1), call.arg(2));
-    let mut value = m.get_str(call.db, key, call.now_ms);
+    let mut value = match m.get_str(call.db, key, call.now_ms) {
+        Ok(value) => value,
+        Err(e) => return e,
+    };
     if let Some(current) = &value {
         if let Err(e) = check_length(current.len() as u64 + extra.len() as u64) {
             return e;
@@ -257,8 +278,10 @@ pub(super) fn append(m: &mut Model, call: &Call) -> Reply {
 }
 
 pub(super) fn strlen(m: &mut Model, call: &Call) -> Reply {
-    let len = m.get_str(call.db, call.arg(1), call.now_ms).map_or(0, |v| v.len());
-    Reply::Int(len as i64)
+    match m.get_str(call.db, call.arg(1), call.now_ms) {
+        Ok(value) => Reply::Int(value.map_or(0, |v| v.len()) as i64),
+        Err(e) => e,
+    }
 }
 
 /// GETRANGE and SUBSTR: inclusive byte range, negative indexes count from
@@ -268,8 +291,10 @@ pub(super) fn getrange(m: &mut Model, call: &Call) -> Reply {
         (Ok(s), Ok(e)) => (i128::from(s), i128::from(e)),
         (Err(e), _) | (_, Err(e)) => return e,
     };
-    let Some(value) = m.get_str(call.db, call.arg(1), call.now_ms) else {
-        return Reply::Bulk(Vec::new());
+    let value = match m.get_str(call.db, call.arg(1), call.now_ms) {
+        Ok(Some(value)) => value,
+        Ok(None) => return Reply::Bulk(Vec::new()),
+        Err(e) => return e,
     };
     let len = value.len() as i128;
     if start < 0 && end < 0 && start > end {
@@ -294,7 +319,10 @@ pub(super) fn setrange(m: &mut Model, call: &Call) -> Reply {
     if offset < 0 {
         return Reply::err("offset is out of range");
     }
-    let current = m.get_str(call.db, key, call.now_ms);
+    let current = match m.get_str(call.db, key, call.now_ms) {
+        Ok(current) => current,
+        Err(e) => return e,
+    };
     if patch.is_empty() {
         // Nothing to write: report the current length, create nothing.
         return Reply::Int(current.map_or(0, |v| v.len() as i64));
@@ -318,8 +346,9 @@ pub(super) fn setrange(m: &mut Model, call: &Call) -> Reply {
 fn incr_by(m: &mut Model, call: &Call, delta: i64) -> Reply {
     let key = call.arg(1);
     let current = match m.get_str(call.db, key, call.now_ms) {
-        None => 0,
-        Some(bytes) => match parse_i64(&bytes) {
+        Err(e) => return e,
+        Ok(None) => 0,
+        Ok(Some(bytes)) => match parse_i64(&bytes) {
             Some(v) => v,
             None => return Reply::err(crate::num::NOT_INT),
         },
@@ -358,8 +387,9 @@ pub(super) fn incrbyfloat(m: &mut Model, call: &Call) -> Reply {
     const NOT_FLOAT: &str = "value is not a valid float";
     let key = call.arg(1);
     let current = match m.get_str(call.db, key, call.now_ms) {
-        None => ld::from_i64(0),
-        Some(bytes) => match ld::parse(&bytes) {
+        Err(e) => return e,
+        Ok(None) => ld::from_i64(0),
+        Ok(Some(bytes)) => match ld::parse(&bytes) {
             Some(v) => v,
             None => return Reply::err(NOT_FLOAT),
         },
@@ -463,12 +493,23 @@ fn lcs_table_walk(a: &[u8], b: &[u8]) -> (Vec<u8>, Vec<Run>) {
 }
 
 pub(super) fn lcs(m: &mut Model, call: &Call) -> Reply {
-    let a = m.get_str(call.db, call.arg(1), call.now_ms).unwrap_or_default();
-    let b = m.get_str(call.db, call.arg(2), call.now_ms).unwrap_or_default();
+    // Both keys are read before either is checked; any other type is refused
+    // with LCS's own message, before the options are parsed.
+    let a = m.get_str(call.db, call.arg(1), call.now_ms);
+    let b = m.get_str(call.db, call.arg(2), call.now_ms);
+    let (Ok(a), Ok(b)) = (a, b) else {
+        return Reply::err("The specified keys must contain string values");
+    };
+    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
     let o = match parse_lcs_options(call) {
         Ok(o) => o,
         Err(e) => return e,
     };
+    // The table of (len a + 1) x (len b + 1) 32-bit cells may not exceed
+    // proto-max-bulk-len (long strings such as dense HyperLogLogs reach it).
+    if (a.len() as u64 + 1) * (b.len() as u64 + 1) * 4 > PROTO_MAX_BULK_LEN {
+        return Reply::err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    }
     let (common, runs) = lcs_table_walk(&a, &b);
     if o.len {
         return Reply::Int(common.len() as i64);

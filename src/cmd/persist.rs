@@ -1,0 +1,209 @@
+//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and DEBUG (RELOAD). The work is
+//! in `crate::persist`; these parse arguments and reply with Redis's texts.
+
+use crate::cmd::args::{err, int_arg, is};
+use crate::engine::db::Entry;
+use crate::engine::{errors, Ctx, Handler};
+use crate::persist::load::engine_value;
+use crate::persist::rdb::dump::{self, PayloadError};
+use crate::resp::Frame;
+
+pub fn handler(full_name: &str) -> Option<Handler> {
+    let h: Handler = match full_name {
+        "save" => save,
+        "bgsave" => bgsave,
+        "lastsave" => lastsave,
+        "dump" => dump_cmd,
+        "restore" => restore,
+        "debug" => debug,
+        _ => return None,
+    };
+    Some(h)
+}
+
+const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
+
+/// SAVE
+fn save(ctx: &mut Ctx) -> Frame {
+    if ctx.engine.rdb_child_running() {
+        return err(BGSAVE_IN_PROGRESS);
+    }
+    ctx.engine.persist.rdb_saves += 1;
+    if ctx.engine.rdb_save(ctx.now_ms) {
+        Frame::ok()
+    } else {
+        // Redis replies with its shared bare error, "-ERR".
+        err("ERR")
+    }
+}
+
+/// BGSAVE [SCHEDULE]
+fn bgsave(ctx: &mut Ctx) -> Frame {
+    if ctx.argc() > 2 || (ctx.argc() == 2 && !is(ctx.arg(1), "SCHEDULE")) {
+        return err(errors::SYNTAX);
+    }
+    if ctx.engine.rdb_child_running() {
+        return err(BGSAVE_IN_PROGRESS);
+    }
+    // TODO(aof): with an AOF rewrite child running, SCHEDULE sets `bgsave_scheduled` and replies
+    // "Background saving scheduled"; without SCHEDULE the reply is an error. No other child exists yet.
+    match ctx.engine.rdb_bgsave(ctx.now_ms) {
+        Ok(_) => Frame::Simple("Background saving started".into()),
+        Err(_) => err("ERR"),
+    }
+}
+
+/// LASTSAVE: the Unix time of the last successful save.
+fn lastsave(ctx: &mut Ctx) -> Frame {
+    Frame::Integer(ctx.engine.persist.lastsave_s as i64)
+}
+
+/// DUMP key
+fn dump_cmd(ctx: &mut Ctx) -> Frame {
+    let compression = ctx.engine.save_options().compression;
+    let key = ctx.arg(1);
+    match ctx.lookup_read(key) {
+        Some(value) => Frame::Bulk(dump::dump(value, compression)),
+        None => Frame::Null,
+    }
+}
+
+/// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+fn restore(ctx: &mut Ctx) -> Frame {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle_s, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let mut j = 4;
+    while j < ctx.argc() {
+        let more = ctx.argc() - j - 1;
+        let a = ctx.arg(j);
+        if is(a, "REPLACE") {
+            replace = true;
+        } else if is(a, "ABSTTL") {
+            absttl = true;
+        } else if is(a, "IDLETIME") && more >= 1 && freq.is_none() {
+            let v = match int_arg(ctx.arg(j + 1)) {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            if v < 0 {
+                return err("ERR Invalid IDLETIME value, must be >= 0");
+            }
+            idle_s = Some(v);
+            j += 1;
+        } else if is(a, "FREQ") && more >= 1 && idle_s.is_none() {
+            let v = match int_arg(ctx.arg(j + 1)) {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            if !(0..=255).contains(&v) {
+                return err("ERR Invalid FREQ value, must be >= 0 and <= 255");
+            }
+            freq = Some(v);
+            j += 1;
+        } else {
+            return err(errors::SYNTAX);
+        }
+        j += 1;
+    }
+    let key = ctx.arg(1);
+    if !replace && ctx.lookup_write(key).is_some() {
+        return err("BUSYKEY Target key name already exists.");
+    }
+    let ttl = match int_arg(ctx.arg(2)) {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    if ttl < 0 {
+        return err("ERR Invalid TTL value, must be >= 0");
+    }
+    let value = match dump::parse(ctx.arg(3)) {
+        Ok((_, v)) => v,
+        Err(PayloadError::VersionOrChecksum) => return err("ERR DUMP payload version or checksum are wrong"),
+        Err(PayloadError::BadData(_)) => return err("ERR Bad data format"),
+    };
+    if value.is_empty_container() {
+        return err("ERR Bad data format");
+    }
+    let value = match engine_value(key, value) {
+        Ok(v) => v,
+        Err(what) => return err(&format!("ERR Bad data format: {what}")),
+    };
+    let now = ctx.now_ms;
+    let deleted = replace && ctx.db().remove(key).is_some();
+    let expire_at = match (ttl, absttl) {
+        (0, _) => None,
+        (t, true) => Some(t),
+        (t, false) => Some(t.saturating_add(now as i64)),
+    };
+    // A key restored with a time already past is not created (only the old one is deleted).
+    if expire_at.is_some_and(|t| t <= now as i64) {
+        if deleted {
+            ctx.signal_modified(key);
+            ctx.dirty(1);
+        }
+        return Frame::ok();
+    }
+    // IDLETIME sets the access time unless the eviction policy counts frequency instead; FREQ
+    // has nothing to set (verdis keeps no LFU counter).
+    use crate::engine::config::MaxmemoryPolicy;
+    let lfu =
+        matches!(ctx.engine.config.maxmemory_policy(), MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu);
+    let access_ms = match idle_s {
+        Some(s) if !lfu => now.saturating_sub((s as u64).saturating_mul(1000)),
+        _ => now,
+    };
+    let _ = freq;
+    let entry = Entry { value, expire_at_ms: expire_at.map(|t| t as u64), access_ms };
+    ctx.db().insert_entry(key.to_vec(), entry);
+    ctx.signal_modified(key);
+    ctx.dirty(1);
+    Frame::ok()
+}
+
+/// DEBUG subcommand ...: RELOAD here; the other subcommands belong to their families.
+fn debug(ctx: &mut Ctx) -> Frame {
+    let local = crate::cmd::config::is_local_client(&ctx.client.addr);
+    if !ctx.engine.config.debug_command_allowed(local) {
+        return err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+    }
+    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
+    match sub.as_str() {
+        "reload" => debug_reload(ctx),
+        _ => {
+            let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
+            err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))
+        }
+    }
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back.
+fn debug_reload(ctx: &mut Ctx) -> Frame {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for a in &ctx.argv[2..] {
+        if is(a, "MERGE") {
+            merge = true;
+        } else if is(a, "NOFLUSH") {
+            flush = false;
+        } else if is(a, "NOSAVE") {
+            save = false;
+        } else {
+            return err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        }
+    }
+    let now = ctx.now_ms;
+    if save && !ctx.engine.rdb_save(now) {
+        return err("ERR");
+    }
+    if flush {
+        for db in ctx.engine.dbs.iter_mut() {
+            db.clear();
+        }
+    }
+    let path = ctx.engine.rdb_path();
+    if let Err(e) = ctx.engine.rdb_load_file(&path, now, merge) {
+        ctx.engine.persist.log(crate::engine::config::LogLevel::Warning, &e.to_string());
+        return err("ERR Error trying to load the RDB dump");
+    }
+    ctx.engine.persist.log(crate::engine::config::LogLevel::Warning, "DB reloaded by DEBUG RELOAD");
+    Frame::ok()
+}

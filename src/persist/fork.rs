@@ -1,0 +1,201 @@
+//! BGSAVE by fork(2): the only `unsafe` code in verdis, contained here.
+//!
+//! Why fork: the child gets the whole keyspace frozen at the instant of the fork for the cost of
+//! copying page tables (a few milliseconds for a few hundred MiB), and the kernel copies a page
+//! only when the parent writes to it, so extra memory is proportional to the writes during the
+//! save. The event loop's keyspace stays a plain hash table with no per-write cost. The measured
+//! alternatives are in docs/decisions/002-snapshots.md.
+//!
+//! What the child may touch, and why it is sound: after fork only the forking thread exists in
+//! the child, so any lock another thread held stays locked forever. The child therefore:
+//! - reads the databases it was given (its private copy-on-write view) and encodes them;
+//! - allocates (glibc's fork wrapper makes malloc usable in the child) and writes the file
+//!   through `RealDisk` (plain system calls, no locks);
+//! - reads /proc/self/smaps_rollup for its copy-on-write size;
+//! - writes one line to the pipe to its parent;
+//! - never logs (the logger has a lock), never touches stdout, never returns into the event
+//!   loop, and ends with `_exit`, which runs no destructors and no atexit handlers.
+
+#![allow(unsafe_code)]
+
+use super::disk::{Disk, RealDisk};
+use super::snapshot::{temp_path, write_rdb_file, BackgroundSaver, SaveJob, SaveOutcome};
+use crate::engine::db::Db;
+use std::time::{Duration, Instant};
+
+struct Child {
+    pid: libc::pid_t,
+    /// Read end of the pipe the child reports on.
+    report_fd: libc::c_int,
+    temp_path: String,
+}
+
+/// Forks a child per background save.
+#[derive(Default)]
+pub struct ForkSaver {
+    child: Option<Child>,
+    last_fork_us: u64,
+}
+
+impl ForkSaver {
+    pub fn new() -> ForkSaver {
+        ForkSaver::default()
+    }
+
+    /// The running child's pid.
+    pub fn child_pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.pid as u32)
+    }
+}
+
+fn os_error() -> String {
+    crate::engine::config::strerror(&std::io::Error::last_os_error())
+}
+
+/// The child's private dirty memory: pages it holds alone, i.e. the pages copied because the
+/// parent wrote to them, plus the child's own buffers (Redis measures the same way).
+fn private_dirty_bytes() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else {
+        return 0;
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix("Private_Dirty:"))
+        .filter_map(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
+}
+
+/// The child's work: write the file, report, return the exit code.
+fn child_main(dbs: &[Db], job: &SaveJob, report_fd: libc::c_int) -> i32 {
+    let mut disk = RealDisk;
+    let temp = temp_path(&job.dir, std::process::id());
+    let delay = Duration::from_micros(job.key_save_delay_us.max(0) as u64);
+    let result = write_rdb_file(&mut disk, dbs, job.opts, &job.aux, &temp, &job.path, || {
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+    });
+    let cow = private_dirty_bytes();
+    let line = match &result {
+        Ok(_) => format!("ok {cow}\n"),
+        Err(e) => format!("err {cow} {e}\n"),
+    };
+    let bytes = line.as_bytes();
+    // SAFETY: writes from a valid buffer to the pipe's write end, owned by this process.
+    unsafe { libc::write(report_fd, bytes.as_ptr().cast(), bytes.len()) };
+    i32::from(result.is_err())
+}
+
+impl BackgroundSaver for ForkSaver {
+    fn start(&mut self, dbs: &[Db], job: SaveJob, _disk: &mut dyn Disk) -> Result<u32, String> {
+        if self.child.is_some() {
+            return Err("a child is already running".to_string());
+        }
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(format!("pipe: {}", os_error()));
+        }
+        let started = Instant::now();
+        // SAFETY: see the module comment for what the child does after this point.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: closing the read end, which the child does not use.
+            unsafe { libc::close(fds[0]) };
+            let code = child_main(dbs, &job, fds[1]);
+            // SAFETY: ends the child without unwinding, destructors or atexit handlers.
+            unsafe { libc::_exit(code) };
+        }
+        self.last_fork_us = started.elapsed().as_micros() as u64;
+        // SAFETY: closing our copy of the write end (the child keeps its own).
+        unsafe { libc::close(fds[1]) };
+        if pid < 0 {
+            let e = os_error();
+            // SAFETY: the read end is ours and unused.
+            unsafe { libc::close(fds[0]) };
+            return Err(format!("fork: {e}"));
+        }
+        self.child = Some(Child { pid, report_fd: fds[0], temp_path: temp_path(&job.dir, pid as u32) });
+        Ok(pid as u32)
+    }
+
+    fn poll(&mut self, _disk: &mut dyn Disk) -> Option<SaveOutcome> {
+        let child = self.child.as_ref()?;
+        let mut status: libc::c_int = 0;
+        // SAFETY: waits (without blocking) for our own child; `status` is a valid out pointer.
+        let r = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) };
+        if r == 0 {
+            return None;
+        }
+        let child = self.child.take()?;
+        let report = read_report(child.report_fd);
+        // SAFETY: the pipe's read end is ours; the child has exited.
+        unsafe { libc::close(child.report_fd) };
+        let (mut ok, mut signal) = (false, None);
+        if r < 0 {
+            // Reaped elsewhere or vanished: a failed save.
+        } else if libc::WIFEXITED(status) {
+            ok = libc::WEXITSTATUS(status) == 0;
+        } else if libc::WIFSIGNALED(status) {
+            signal = Some(libc::WTERMSIG(status));
+        }
+        let (cow_bytes, error) = parse_report(&report);
+        Some(SaveOutcome { child_id: child.pid as u32, ok, signal, cow_bytes, error, temp_path: child.temp_path })
+    }
+
+    fn kill(&mut self) {
+        if let Some(c) = &self.child {
+            // SAFETY: signals our own child process.
+            unsafe { libc::kill(c.pid, libc::SIGUSR1) };
+        }
+    }
+
+    fn last_start_us(&self) -> u64 {
+        self.last_fork_us
+    }
+
+    fn forks(&self) -> bool {
+        true
+    }
+}
+
+impl Drop for ForkSaver {
+    /// A server that goes away stops its child and waits for it, leaving no orphan writing files.
+    fn drop(&mut self) {
+        if let Some(c) = self.child.take() {
+            let mut status = 0;
+            // SAFETY: signals and reaps our own child; closes our pipe end.
+            unsafe {
+                libc::kill(c.pid, libc::SIGUSR1);
+                libc::waitpid(c.pid, &mut status, 0);
+                libc::close(c.report_fd);
+            }
+            let _ = std::fs::remove_file(&c.temp_path);
+        }
+    }
+}
+
+/// Everything the child wrote to the pipe (it has exited, so the pipe ends).
+fn read_report(fd: libc::c_int) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 512];
+    for _ in 0..64 {
+        // SAFETY: reads into a valid buffer of the given size from our pipe end.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n as usize]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `ok <cow>` or `err <cow> <message>`.
+fn parse_report(report: &str) -> (u64, Option<String>) {
+    let line = report.lines().next().unwrap_or("");
+    let mut parts = line.splitn(3, ' ');
+    let status = parts.next().unwrap_or("");
+    let cow = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let error = (status == "err").then(|| parts.next().unwrap_or("").to_string());
+    (cow, error)
+}

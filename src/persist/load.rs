@@ -1,0 +1,210 @@
+//! Loading an RDB file into the engine: records from the reader become keys, with Redis's rules
+//! (expired keys skipped on a master, empty containers skipped, duplicate keys refused unless
+//! merging). Loading is incremental: `Loader::step` reads a bounded number of bytes, so the server
+//! can keep answering clients (with LOADING) during a long load.
+//!
+//! Values of types the engine does not hold yet (everything but strings, for now) and function
+//! libraries are refused with an error naming the key and the type: the file parses, but verdis
+//! will not load part of a dataset silently. Each type family replaces its arm in `engine_value`.
+
+use super::rdb::decode::{FileDecoder, KeyRecord, Record};
+use super::rdb::input::Source;
+use super::rdb::{RdbError, RdbValue};
+use crate::engine::config::LogLevel;
+use crate::engine::db::Entry;
+use crate::engine::value::{StrValue, Value};
+use crate::engine::Engine;
+use std::fmt;
+
+/// Why a load stopped.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file is unreadable or malformed.
+    Rdb(RdbError),
+    /// The file is well formed but cannot be loaded into this server.
+    Refused(String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Rdb(e) => write!(f, "{e}"),
+            LoadError::Refused(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+impl From<RdbError> for LoadError {
+    fn from(e: RdbError) -> Self {
+        LoadError::Rdb(e)
+    }
+}
+
+/// Counters of one load (INFO's rdb_last_load_keys_*).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    pub empty_keys_skipped: u64,
+}
+
+/// The default `set-max-intset-entries`, used for the encoding of loaded sets.
+const SET_MAX_INTSET_ENTRIES: u64 = 512;
+
+/// Converts a value read from RDB into an engine value. Strings get the encoding Redis gives a
+/// loaded string (int, embstr or raw, as tryObjectEncoding).
+pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
+    match value {
+        RdbValue::String(bytes) => Ok(Value::Str(StrValue::from_bytes(bytes))),
+        RdbValue::Set(members) => {
+            // As Redis's loader: an intset while every member is an integer and the count fits
+            // (set-max-intset-entries, default 512), a hashtable otherwise.
+            let mut set = crate::engine::set_value::SetValue::new_intset();
+            for member in &members {
+                set.add(member, SET_MAX_INTSET_ENTRIES);
+            }
+            Ok(Value::Set(set))
+        }
+        RdbValue::Module(m) => {
+            Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", m.name))
+        }
+        other => {
+            Err(format!("verdis cannot load {} values yet (key '{}')", other.type_name(), String::from_utf8_lossy(key)))
+        }
+    }
+}
+
+/// An RDB load in progress.
+pub struct Loader<S: Source> {
+    decoder: FileDecoder<S>,
+    pub stats: LoadStats,
+    /// Replace keys that already exist (DEBUG RELOAD MERGE) instead of refusing the file.
+    allow_dup: bool,
+    /// Time used to decide which keys have already expired.
+    now_ms: u64,
+    done: bool,
+}
+
+impl<S: Source> Loader<S> {
+    pub fn new(src: S, now_ms: u64, allow_dup: bool, verify_checksum: bool) -> Result<Loader<S>, LoadError> {
+        let mut decoder = FileDecoder::new(src)?;
+        decoder.verify_checksum = verify_checksum;
+        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false })
+    }
+
+    /// Bytes read so far.
+    pub fn offset(&self) -> u64 {
+        self.decoder.offset()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Loads records until at least `budget_bytes` more bytes have been read, or the file ends.
+    /// Returns true once the whole file is loaded.
+    pub fn step(&mut self, engine: &mut Engine, budget_bytes: u64) -> Result<bool, LoadError> {
+        let stop_at = self.decoder.offset().saturating_add(budget_bytes);
+        while !self.done && self.decoder.offset() < stop_at {
+            match self.decoder.next_record()? {
+                None => self.done = true,
+                Some(record) => self.apply(engine, record)?,
+            }
+        }
+        Ok(self.done)
+    }
+
+    fn apply(&mut self, engine: &mut Engine, record: Record) -> Result<(), LoadError> {
+        match record {
+            Record::Aux { key, value } => log_aux(engine, &key, &value, self.now_ms),
+            Record::SelectDb(db) => {
+                if db >= engine.dbs.len() as u64 {
+                    return Err(LoadError::Refused(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting",
+                        engine.dbs.len()
+                    )));
+                }
+            }
+            Record::ResizeDb { .. } | Record::SlotInfo { .. } => {}
+            Record::Function(_) => {
+                return Err(LoadError::Refused("Failed loading library, verdis does not support functions yet".into()))
+            }
+            Record::ModuleAux { name, .. } => {
+                return Err(LoadError::Refused(format!(
+                    "The RDB file contains AUX module data I can't load: no matching module '{name}'"
+                )))
+            }
+            Record::Key(k) => self.load_key(engine, k)?,
+            Record::Eof { stored_crc, .. } => {
+                if stored_crc == Some(0) {
+                    engine
+                        .persist
+                        .log(LogLevel::Notice, "RDB file was saved with checksum disabled: no check performed.");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn load_key(&mut self, engine: &mut Engine, k: KeyRecord) -> Result<(), LoadError> {
+        let db = k.db as usize;
+        if db >= engine.dbs.len() {
+            return Err(LoadError::Refused("key in a database this server does not have".into()));
+        }
+        if k.value.is_empty_container() {
+            if self.stats.empty_keys_skipped < 10 {
+                let key = String::from_utf8_lossy(&k.key).into_owned();
+                engine.persist.log(LogLevel::Notice, &format!("rdbLoadObject skipping empty key: {key}"));
+            }
+            self.stats.empty_keys_skipped += 1;
+            return Ok(());
+        }
+        // A master drops keys that expired while the file sat on disk.
+        if k.expire_at_ms.is_some_and(|t| t < 0 || (t as u64) < self.now_ms) {
+            self.stats.keys_expired += 1;
+            return Ok(());
+        }
+        let value = engine_value(&k.key, k.value).map_err(LoadError::Refused)?;
+        let idle_ms = k.idle_s.unwrap_or(0).saturating_mul(1000);
+        let entry = Entry {
+            value,
+            expire_at_ms: k.expire_at_ms.map(|t| t as u64),
+            access_ms: self.now_ms.saturating_sub(idle_ms),
+        };
+        if engine.dbs[db].contains(&k.key) {
+            if !self.allow_dup {
+                let key = String::from_utf8_lossy(&k.key).into_owned();
+                return Err(LoadError::Refused(format!(
+                    "RDB has duplicated key '{key}' in DB {db}: Duplicated key found in RDB file"
+                )));
+            }
+            engine.dbs[db].remove(&k.key);
+        }
+        engine.dbs[db].insert_entry(k.key, entry);
+        self.stats.keys_loaded += 1;
+        Ok(())
+    }
+}
+
+/// Logs what Redis logs about the aux fields it recognises.
+fn log_aux(engine: &mut Engine, key: &[u8], value: &[u8], now_ms: u64) {
+    let text = String::from_utf8_lossy(value).into_owned();
+    let lower = String::from_utf8_lossy(key).to_ascii_lowercase();
+    let message = match lower.as_str() {
+        k if k.starts_with('%') => format!("RDB '{}': {text}", String::from_utf8_lossy(key)),
+        "redis-ver" => format!("Loading RDB produced by version {text}"),
+        "ctime" => {
+            let ctime: i64 = text.trim().parse().unwrap_or(0);
+            format!("RDB age {} seconds", (now_ms as i64 / 1000 - ctime).max(0))
+        }
+        "used-mem" => {
+            let used: i64 = text.trim().parse().unwrap_or(0);
+            engine.persist.loading_rdb_used_mem = used.max(0) as u64;
+            format!("RDB memory usage when created {:.2} Mb", used as f64 / (1024.0 * 1024.0))
+        }
+        "aof-preamble" if text.trim() != "0" => "RDB has an AOF tail".to_string(),
+        "aof-base" if text.trim() != "0" => "RDB is base AOF".to_string(),
+        _ => return,
+    };
+    engine.persist.log(LogLevel::Notice, &message);
+}

@@ -1,0 +1,235 @@
+//! Writing a point-in-time copy of the keyspace, in the foreground (SAVE) or in the background
+//! (BGSAVE), behind the `BackgroundSaver` trait:
+//! - `fork::ForkSaver` (the server): forks; the child sees the keyspace frozen at the fork and
+//!   writes it while the parent keeps serving (copy-on-write, as Redis). See
+//!   docs/decisions/002-snapshots.md for why.
+//! - `InlineSaver` (tests, the simulator): clones the keyspace when the save starts and writes the
+//!   clone when the test lets it, so a test decides exactly when the save completes or fails.
+//!
+//! Both write through `write_rdb_file`: a temporary file, fsync, rename into place, directory
+//! fsync, as Redis's rdbSave.
+
+use super::disk::Disk;
+use super::rdb::encode::{write_snapshot, AuxInfo, SaveOptions};
+use crate::engine::db::Db;
+use std::fmt;
+
+/// What a background save writes.
+#[derive(Clone, Debug)]
+pub struct SaveJob {
+    /// The final path (`dir`/`dbfilename`).
+    pub path: String,
+    /// The directory the temporary file goes in ("" for the working directory).
+    pub dir: String,
+    pub opts: SaveOptions,
+    pub aux: AuxInfo,
+    /// `rdb-key-save-delay` in microseconds (a test hook: sleep after each key; the in-process
+    /// saver ignores it).
+    pub key_save_delay_us: i64,
+}
+
+/// How a background save ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaveOutcome {
+    /// The child's id (a pid for a forked child).
+    pub child_id: u32,
+    /// Exit code 0 and not killed.
+    pub ok: bool,
+    /// The signal that ended the child, if any (SIGUSR1 = 10 for a deliberate kill).
+    pub signal: Option<i32>,
+    /// Bytes of memory copied on write during the save (the child's private dirty memory).
+    pub cow_bytes: u64,
+    /// The child's own report of what failed.
+    pub error: Option<String>,
+    /// Its temporary file (removed by the caller when the child was killed).
+    pub temp_path: String,
+}
+
+/// A failed foreground write, with the step that failed (Redis's log texts).
+#[derive(Debug)]
+pub enum WriteError {
+    Open { temp: String, err: std::io::Error },
+    Write { op: &'static str, err: std::io::Error },
+    Rename { temp: String, path: String, err: std::io::Error },
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteError::Open { temp, err } => write!(
+                f,
+                "Failed opening the temp RDB file {temp} (in server root dir unknown) for saving: {}",
+                crate::engine::config::strerror(err)
+            ),
+            WriteError::Write { op, err } => {
+                write!(f, "Write error saving DB on disk({op}): {}", crate::engine::config::strerror(err))
+            }
+            WriteError::Rename { temp, path, err } => write!(
+                f,
+                "Error moving temp DB file {temp} on the final destination {path} (in server root dir unknown): {}",
+                crate::engine::config::strerror(err)
+            ),
+        }
+    }
+}
+
+/// The temporary file of the saving process `pid`, in `dir` (Redis's temp-<pid>.rdb).
+pub fn temp_path(dir: &str, pid: u32) -> String {
+    join(dir, &format!("temp-{pid}.rdb"))
+}
+
+/// `dir/name`, or `name` when `dir` is empty.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        std::path::Path::new(dir).join(name).to_string_lossy().into_owned()
+    }
+}
+
+/// Writes `dbs` as an RDB file at `path` through a temporary file: create, write, fsync, rename,
+/// fsync the directory. On failure the temporary file is removed. Returns the file's size.
+pub fn write_rdb_file(
+    disk: &mut dyn Disk,
+    dbs: &[Db],
+    opts: SaveOptions,
+    aux: &AuxInfo,
+    temp: &str,
+    path: &str,
+    after_key: impl FnMut(),
+) -> Result<u64, WriteError> {
+    let file = disk.create(temp).map_err(|err| WriteError::Open { temp: temp.to_string(), err })?;
+    let result = write_snapshot(dbs, opts, aux, file, after_key)
+        .map_err(|err| WriteError::Write { op: "rdbSaveRio", err })
+        .and_then(|(mut file, size)| {
+            file.sync().map_err(|err| WriteError::Write { op: "fsync", err })?;
+            Ok(size)
+        });
+    let size = match result {
+        Ok(size) => size,
+        Err(e) => {
+            let _ = disk.remove(temp);
+            return Err(e);
+        }
+    };
+    if let Err(err) = disk.rename(temp, path) {
+        let _ = disk.remove(temp);
+        return Err(WriteError::Rename { temp: temp.to_string(), path: path.to_string(), err });
+    }
+    disk.sync_dir(path).map_err(|err| WriteError::Write { op: "fsyncFileDir", err })?;
+    Ok(size)
+}
+
+/// Runs background saves.
+pub trait BackgroundSaver: Send {
+    /// Starts saving the state of `dbs` as it is now. Returns the child's id.
+    fn start(&mut self, dbs: &[Db], job: SaveJob, disk: &mut dyn Disk) -> Result<u32, String>;
+    /// The outcome of the running save once it has ended; never blocks.
+    fn poll(&mut self, disk: &mut dyn Disk) -> Option<SaveOutcome>;
+    /// Asks the running save to stop (its outcome then reports SIGUSR1).
+    fn kill(&mut self);
+    /// How long the last `start` kept the caller waiting, in microseconds (Redis's fork time).
+    fn last_start_us(&self) -> u64;
+    /// True when this saver forks real child processes (INFO reports their memory).
+    fn forks(&self) -> bool {
+        false
+    }
+}
+
+/// SIGUSR1: a deliberately stopped child, not an error (as Redis's killRDBChild).
+pub const SIGUSR1: i32 = 10;
+
+/// The in-process saver: deterministic. `start` clones the databases; the clone is written at the
+/// first `poll` unless the save is held, so tests can write during a save and choose when it ends.
+#[derive(Default)]
+pub struct InlineSaver {
+    pending: Option<(Vec<Db>, SaveJob, u32)>,
+    killed: Option<(u32, String)>,
+    next_id: u32,
+    control: InlineControl,
+}
+
+/// What a test controls in an `InlineSaver` it has handed to the engine (clones share it).
+#[derive(Clone, Debug, Default)]
+pub struct InlineControl(std::sync::Arc<std::sync::Mutex<InlineFlags>>);
+
+#[derive(Debug, Default)]
+struct InlineFlags {
+    hold: bool,
+    fail_next_start: Option<String>,
+}
+
+impl InlineControl {
+    fn flags(&self) -> std::sync::MutexGuard<'_, InlineFlags> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// While held, a started save stays running (polls report nothing).
+    pub fn hold(&self, hold: bool) {
+        self.flags().hold = hold;
+    }
+
+    /// Makes the next start fail with `error` (as a failed fork).
+    pub fn fail_next_start(&self, error: &str) {
+        self.flags().fail_next_start = Some(error.to_string());
+    }
+}
+
+impl InlineSaver {
+    pub fn new() -> InlineSaver {
+        InlineSaver { next_id: 1_000_000, ..InlineSaver::default() }
+    }
+
+    /// A handle to hold saves or make them fail.
+    pub fn control(&self) -> InlineControl {
+        self.control.clone()
+    }
+}
+
+impl BackgroundSaver for InlineSaver {
+    fn start(&mut self, dbs: &[Db], job: SaveJob, _disk: &mut dyn Disk) -> Result<u32, String> {
+        if let Some(e) = self.control.flags().fail_next_start.take() {
+            return Err(e);
+        }
+        self.next_id = self.next_id.max(1_000_000) + 1;
+        self.pending = Some((dbs.to_vec(), job, self.next_id));
+        Ok(self.next_id)
+    }
+
+    fn poll(&mut self, disk: &mut dyn Disk) -> Option<SaveOutcome> {
+        if let Some((child_id, temp_path)) = self.killed.take() {
+            return Some(SaveOutcome {
+                child_id,
+                ok: false,
+                signal: Some(SIGUSR1),
+                cow_bytes: 0,
+                error: None,
+                temp_path,
+            });
+        }
+        if self.control.flags().hold {
+            return None;
+        }
+        let (dbs, job, child_id) = self.pending.take()?;
+        let temp = temp_path(&job.dir, child_id);
+        let result = write_rdb_file(disk, &dbs, job.opts, &job.aux, &temp, &job.path, || {});
+        Some(SaveOutcome {
+            child_id,
+            ok: result.is_ok(),
+            signal: None,
+            cow_bytes: 0,
+            error: result.err().map(|e| e.to_string()),
+            temp_path: temp,
+        })
+    }
+
+    fn kill(&mut self) {
+        if let Some((_, job, id)) = self.pending.take() {
+            self.killed = Some((id, temp_path(&job.dir, id)));
+        }
+    }
+
+    fn last_start_us(&self) -> u64 {
+        0
+    }
+}

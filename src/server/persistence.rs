@@ -1,0 +1,93 @@
+//! The server's side of persistence: the real disk and the forking saver plugged into the engine,
+//! the RDB load at start-up (run step by step by the event loop, so clients get LOADING instead of
+//! a frozen server), and the engine's persistence log lines written to the server log.
+
+use super::log::{self, Level};
+use crate::engine::config::{index_of, strerror, LogLevel};
+use crate::engine::Engine;
+use crate::persist::control::LoadingInfo;
+use crate::persist::disk::RealDisk;
+use crate::persist::fork::ForkSaver;
+use crate::persist::load::Loader;
+use crate::persist::rdb::input::StreamSource;
+use crate::persist::Persistence;
+use std::io::Read;
+use std::time::Instant;
+
+/// Bytes loaded between two turns of the event loop (Redis's loading-process-events-interval-bytes
+/// default).
+pub const LOAD_STEP_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Real files, and BGSAVE by fork.
+pub fn install_real_persistence(engine: &mut Engine) {
+    let start_ms = engine.start_ms;
+    let mut p = Persistence::new(Box::new(RealDisk), Box::new(ForkSaver::new()), start_ms);
+    p.write_version = engine.persist.write_version;
+    p.quiet_log = engine.persist.quiet_log;
+    engine.persist = p;
+}
+
+/// A load from disk in progress.
+pub struct StartupLoad {
+    loader: Loader<StreamSource<Box<dyn Read + Send>>>,
+    started: Instant,
+}
+
+/// Opens the RDB file for loading, if there is one. Err carries the fatal log line.
+pub fn begin_load(engine: &mut Engine, now_ms: u64) -> Result<Option<StartupLoad>, String> {
+    let path = engine.rdb_path();
+    let disk = engine.persist.disk.as_mut();
+    let size = match disk.size(&path) {
+        Ok(size) => size,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Fatal error loading the DB: {}. Exiting.", strerror(&e))),
+    };
+    let reader = disk.open(&path).map_err(|e| format!("Fatal error loading the DB: {}. Exiting.", strerror(&e)))?;
+    let verify = engine.config.bool_value(index_of("rdbchecksum"));
+    let loader = Loader::new(StreamSource::new(reader), now_ms, false, verify).map_err(|e| e.to_string())?;
+    engine.persist.loading = Some(LoadingInfo { start_ms: now_ms, total_bytes: size, loaded_bytes: 0 });
+    Ok(Some(StartupLoad { loader, started: Instant::now() }))
+}
+
+impl StartupLoad {
+    /// Loads the next piece. Ok(true) once the whole file is in; Err is fatal (with the log line).
+    pub fn step(&mut self, engine: &mut Engine) -> Result<bool, String> {
+        let result = self.loader.step(engine, LOAD_STEP_BYTES);
+        if let Some(l) = &mut engine.persist.loading {
+            l.loaded_bytes = self.loader.offset();
+        }
+        match result {
+            Ok(false) => Ok(false),
+            Ok(true) => {
+                engine.persist.loading = None;
+                engine.finish_load(self.loader.stats);
+                let secs = self.started.elapsed().as_secs_f64();
+                engine.persist.log(LogLevel::Notice, &format!("DB loaded from disk: {secs:.3} seconds"));
+                Ok(true)
+            }
+            Err(e) => {
+                engine.persist.loading = None;
+                engine.persist.log(LogLevel::Warning, &format!("{e}"));
+                Err("Terminating server after rdb file reading failure.".to_string())
+            }
+        }
+    }
+}
+
+/// Writes the engine's pending persistence log lines (an embedded server, which has no log,
+/// marks its engine `quiet_log` and they are dropped).
+pub fn drain_log(engine: &mut Engine) {
+    if engine.persist.quiet_log {
+        engine.persist.log.clear();
+        return;
+    }
+    for (level, message) in engine.persist.log.drain(..) {
+        let level = match level {
+            LogLevel::Debug => Level::Debug,
+            LogLevel::Verbose => Level::Verbose,
+            LogLevel::Notice => Level::Notice,
+            LogLevel::Warning => Level::Warning,
+        };
+        log::log(level, &message);
+    }
+}
