@@ -214,6 +214,22 @@ impl Engine {
     /// patterns matching it); returns how many deliveries were made. `publisher` is the running
     /// client, which gets its own messages before the PUBLISH reply.
     pub fn publish(&mut self, publisher: &mut ClientState, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
+        self.publish_from(Some(publisher), kind, channel, message)
+    }
+
+    /// `publish` for messages no command sends (keyspace events of the expiry cycle): everything
+    /// goes through the outbox.
+    pub fn publish_detached(&mut self, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
+        self.publish_from(None, kind, channel, message)
+    }
+
+    fn publish_from(
+        &mut self,
+        mut publisher: Option<&mut ClientState>,
+        kind: Kind,
+        channel: &[u8],
+        message: &[u8],
+    ) -> usize {
         let mut deliveries: Vec<(u64, Frame)> = Vec::new();
         let verb = if kind == Kind::Shard { "smessage" } else { "message" };
         for &id in self.pubsub.map(kind).get(channel).map(Vec::as_slice).unwrap_or_default() {
@@ -239,10 +255,9 @@ impl Engine {
         }
         let count = deliveries.len();
         for (id, frame) in deliveries {
-            if id == publisher.id {
-                publisher.pushes.push(frame);
-            } else {
-                self.outbox.push((id, frame));
+            match publisher.as_deref_mut() {
+                Some(p) if p.id == id => p.pushes.push(frame),
+                _ => self.outbox.push((id, frame)),
             }
         }
         count
@@ -264,5 +279,17 @@ mod tests {
         p.remove(Kind::Channel, b"a", 2);
         assert_eq!(p.count(Kind::Channel), 0);
         assert_eq!(p.names_matching(Kind::Pattern, Some(b"a\\*")), vec![b"a*".to_vec()]);
+    }
+
+    #[test]
+    fn detached_publish_goes_to_the_outbox() {
+        let mut h = crate::engine::testkit::Harness::new();
+        let sub = h.client;
+        h.run("PSUBSCRIBE __keyevent@0__:*");
+        let n = h.engine.publish_detached(Kind::Channel, b"__keyevent@0__:expired", b"k");
+        assert_eq!(n, 1);
+        let (id, frame) = h.engine.outbox.pop().expect("a message");
+        assert_eq!(id, sub);
+        assert!(matches!(frame, Frame::Push(ref items) if items.len() == 4));
     }
 }
