@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of verdis-server against redis-server, side by side in one run.
-# Runs `redis-benchmark -t set,get,incr,mset,sadd,spop -n N -c 50` at -P 1 and -P 16 against both servers
+# Runs `redis-benchmark -t $TESTS -n N -c 50` at -P 1 and -P 16 against both servers (TESTS defaults to
+# the string, set and list tests: set,get,incr,mset,sadd,spop,zadd,lpush,rpush,lpop,rpop,lrange_100)
 # and prints requests per second and the verdis/redis ratio for each test.
 # Usage: scripts/bench-vs-redis.sh [N]   (N defaults to 200000; builds verdis in release mode)
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 N="${1:-200000}"
 VPORT="${VPORT:-7611}"
 RPORT="${RPORT:-7612}"
+TESTS="${TESTS:-set,get,incr,mset,sadd,spop,zadd,lpush,rpush,lpop,rpop,lrange_100}"
 
 cargo build --release --quiet --bin verdis-server
 ./target/release/verdis-server --port "$VPORT" --loglevel warning >/tmp/bench-verdis.log 2>&1 &
@@ -20,15 +22,15 @@ for p in "$VPORT" "$RPORT"; do
 done
 
 bench() { # port pipeline -> "test rps" lines
-  redis-benchmark -p "$1" -t set,get,incr,mset,sadd,spop -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
+  redis-benchmark -p "$1" -t "$TESTS" -n "$N" -c 50 -P "$2" --csv 2>/dev/null |
     tr -d '"' | awk -F, 'NR>1 {gsub(/ /, "_", $1); print $1, $2}'
 }
 
-printf '%-8s %-4s %14s %14s %7s\n' test P verdis_rps redis_rps ratio
+printf '%-34s %-4s %14s %14s %7s\n' test P verdis_rps redis_rps ratio
 for P in 1 16; do
   # Interleave the two servers' runs so background noise hits both alike.
   v=$(bench "$VPORT" "$P"); r=$(bench "$RPORT" "$P")
   join <(echo "$v" | sort) <(echo "$r" | sort) | while read -r t vr rr; do
-    awk -v t="$t" -v p="$P" -v v="$vr" -v r="$rr" 'BEGIN { printf "%-8s %-4s %14.0f %14.0f %7.2f\n", t, p, v, r, v / r }'
+    awk -v t="$t" -v p="$P" -v v="$vr" -v r="$rr" 'BEGIN { printf "%-34s %-4s %14.0f %14.0f %7.2f\n", t, p, v, r, v / r }'
   done
 done

@@ -17,10 +17,14 @@ pub trait System {
         None
     }
 
-    /// Pub/Sub messages delivered to clients (other than the one running the command) since
-    /// the last call, as (client, message) in delivery order; `None` skips the comparison.
-    fn take_messages(&mut self) -> Option<Vec<(u64, Reply)>> {
-        None
+    /// The clock moved to `now_ms` (blocked clients may time out).
+    fn advance(&mut self, _now_ms: u64) {}
+
+    /// What other clients than the one running the command received since the
+    /// last call (blocked clients' replies, Pub/Sub messages), sorted by client
+    /// (each client's in order); compared with the model's after every step.
+    fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
+        Vec::new()
     }
 }
 
@@ -53,19 +57,25 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
     for (step, op) in ops.iter().enumerate() {
         let fail = |message: String| Failure { step, op: op.clone(), message };
         match op.step() {
+            // A blocked connection sends nothing until it is served.
+            Step::Command(_) | Step::ScanAll { .. } if model.is_blocked(client) => {}
             Step::Command(argv) => {
                 let actual = sys.execute(client, &argv, now_ms);
                 model.check(client, &argv, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
-                compare_messages(&mut model, sys).map_err(fail)?;
             }
             // Inside MULTI, SCAN would only be queued; a subscribed RESP2 client cannot SCAN.
             Step::ScanAll { .. } if model.in_multi(client) || model.restricted(client) => {}
             Step::ScanAll { pattern, type_name } => {
                 scan_all(&mut model, sys, client, now_ms, pattern, type_name).map_err(fail)?;
             }
-            Step::AdvanceTime(ms) => now_ms += ms,
+            Step::AdvanceTime(ms) => {
+                now_ms += ms;
+                sys.advance(now_ms);
+                model.time_passes(now_ms);
+            }
             Step::SwitchClient(n) => client = n,
         }
+        compare_deliveries(&mut model, sys).map_err(fail)?;
         compare_state(&model, sys, now_ms).map_err(fail)?;
     }
     Ok(model)
@@ -113,26 +123,18 @@ fn scan_all(
     Err(format!("SCAN did not finish within {MAX_SCAN_CALLS} calls"))
 }
 
-/// Compares the Pub/Sub messages `sys` delivered with those the model delivered.
-pub fn compare_messages(model: &mut Model, sys: &mut impl System) -> Result<(), String> {
-    let Some(delivered) = sys.take_messages() else {
-        return Ok(());
-    };
-    let mut by_client: BTreeMap<u64, Vec<Reply>> = BTreeMap::new();
-    for (client, message) in delivered {
-        by_client.entry(client).or_default().push(message);
-    }
-    for client in model.clients_with_messages().into_iter().chain(by_client.keys().copied()).collect::<BTreeSet<_>>() {
-        let expected = model.take_messages(client);
-        let actual = by_client.remove(&client).unwrap_or_default();
-        if expected != actual {
-            let show = |m: &[Reply]| m.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
-            return Err(format!(
-                "messages delivered to client {client} differ:\n  model:  {}\n  system: {}",
-                show(&expected),
-                show(&actual)
-            ));
-        }
+/// Compares the replies blocked clients received during the last step.
+pub fn compare_deliveries(model: &mut Model, sys: &mut impl System) -> Result<(), String> {
+    let expected = model.take_deliveries();
+    let actual = sys.take_deliveries();
+    if expected != actual {
+        let show =
+            |d: &[(u64, Reply)]| d.iter().map(|(c, r)| format!("client {c}: {r}")).collect::<Vec<_>>().join("; ");
+        return Err(format!(
+            "replies and messages to other clients differ:\n  model:  {}\n  system: {}",
+            show(&expected),
+            show(&actual)
+        ));
     }
     Ok(())
 }

@@ -15,6 +15,11 @@ pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
     FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
 };
+mod zsets;
+pub use zsets::{
+    ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
+    ZScorePairs, ZSetOp, ZWeight,
+};
 
 /// The clock value a state-machine test starts at (2023-11-14T22:13:20Z).
 pub const EPOCH_MS: u64 = 1_700_000_000_000;
@@ -168,7 +173,7 @@ const PATTERN_TABLE: &[&str] = &["*", "a", "?", "[ab]", "*a*", "[^a]*", "\\a", "
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TypeArg(pub u8);
 
-const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set"];
+const TYPE_TABLE: &[&str] = &["string", "STRING", "list", "none", "set", "zset"];
 
 /// A SCAN cursor (any value is accepted by Redis; some are invalid).
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,6 +341,62 @@ const MALFORMED_TABLE: &[&[&str]] = &[
     &["subscribe"],
     &["ssubscribe"],
 ];
+
+/// A list element: few values, so LREM/LPOS/LINSERT find them.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elem(pub u8);
+
+const ELEM_TABLE: &[&str] = &["a", "b", "c", "a", "1", "2", "", "x"];
+
+impl Elem {
+    /// The element's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(ELEM_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// 1 to 4 list elements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElemList(pub Vec<Elem>);
+
+impl<'a> Arbitrary<'a> for ElemList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=4)?;
+        (0..n).map(|_| Elem::arbitrary(u)).collect::<Result<_, _>>().map(ElemList)
+    }
+}
+
+/// A list index or range bound.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListIndex(pub u8);
+
+const LIST_INDEX_TABLE: &[&str] = &["0", "1", "2", "-1", "-2", "5", "-10", "x", "0", "-1"];
+
+/// A count argument (LPOP/LMPOP COUNT, LREM, LPOS COUNT/MAXLEN/RANK).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListCount(pub u8);
+
+const LIST_COUNT_TABLE: &[&str] = &["0", "1", "2", "3", "-1", "-2", "x", "1", "2"];
+
+/// LEFT or RIGHT (sometimes misspelt).
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Side(pub u8);
+
+const SIDE_TABLE: &[&str] = &["LEFT", "RIGHT", "left", "right", "LEFT", "RIGHT", "up"];
+
+/// A blocking timeout in seconds: mostly short, sometimes forever or invalid.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockTimeout(pub u8);
+
+const BLOCK_TIMEOUT_TABLE: &[&str] = &["0.001", "0.01", "0.1", "1", "0.5", "2", "0.001", "0", "-1", "x"];
+
+/// LPOS's options.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LposOpts {
+    pub rank: Option<ListCount>,
+    pub count: Option<ListCount>,
+    pub maxlen: Option<ListCount>,
+}
 
 /// A set member: integers (an intset holds them), then strings and
 /// non-canonical integers (which make the set a hash table).
@@ -519,6 +580,72 @@ pub enum Op {
     AdvanceTime(Delay),
     /// Send the following commands from another connection (0..=2).
     SwitchClient(u8),
+    /// LPUSH, RPUSH, or with `only_existing` LPUSHX, RPUSHX.
+    Push {
+        left: bool,
+        only_existing: bool,
+        key: Key,
+        elems: ElemList,
+    },
+    /// LPOP or RPOP, with an optional count.
+    Pop {
+        left: bool,
+        key: Key,
+        count: Option<ListCount>,
+    },
+    LMPop {
+        keys: KeyList,
+        side: Side,
+        count: Option<ListCount>,
+    },
+    LLen(Key),
+    LRange(Key, ListIndex, ListIndex),
+    LIndex(Key, ListIndex),
+    LSet(Key, ListIndex, Elem),
+    LInsert {
+        key: Key,
+        before: bool,
+        pivot: Elem,
+        elem: Elem,
+    },
+    LRem(Key, ListCount, Elem),
+    LTrim(Key, ListIndex, ListIndex),
+    LPos {
+        key: Key,
+        elem: Elem,
+        opts: LposOpts,
+    },
+    LMove {
+        src: Key,
+        dst: Key,
+        from: Side,
+        to: Side,
+    },
+    RPopLPush(Key, Key),
+    /// BLPOP or BRPOP.
+    BPop {
+        left: bool,
+        keys: KeyList,
+        timeout: BlockTimeout,
+    },
+    BLMove {
+        src: Key,
+        dst: Key,
+        from: Side,
+        to: Side,
+        timeout: BlockTimeout,
+    },
+    BRPopLPush(Key, Key, BlockTimeout),
+    BLMPop {
+        timeout: BlockTimeout,
+        keys: KeyList,
+        side: Side,
+        count: Option<ListCount>,
+    },
+    /// One-element LPUSH and RPUSH: frequent pushes so that blocked clients
+    /// get served.
+    LPushOne(Key, Elem),
+    RPushOne(Key, Elem),
     SetBit(Key, BitOffset, BitArg),
     GetBit(Key, BitOffset),
     BitCount(Key, Option<(RangeArg, RangeArg, Option<BitUnit>)>),
@@ -567,6 +694,60 @@ pub enum Op {
     },
     /// Malformed set commands.
     SetMalformed(SetMalformed),
+    ZAdd(Key, ZAddFlags, ZScorePairs),
+    ZIncrBy(Key, ZScore, ZMember),
+    ZRem(Key, ZMemberList),
+    ZCard(Key),
+    ZScoreOf(Key, ZMember),
+    ZMScore(Key, ZMemberList),
+    ZRank(Key, ZMember),
+    ZRevRank(Key, ZMember),
+    ZCount(Key, ZScoreBound, ZScoreBound),
+    ZLexCount(Key, ZLexBound, ZLexBound),
+    ZRange {
+        key: Key,
+        by: ZBy,
+        rev: bool,
+        withscores: bool,
+        limit: Option<(ZLimit, ZLimit)>,
+    },
+    ZRangeStore {
+        dst: Key,
+        key: Key,
+        by: ZBy,
+        rev: bool,
+        limit: Option<(ZLimit, ZLimit)>,
+    },
+    ZOldRange {
+        key: Key,
+        form: ZOldRange,
+        withscores: bool,
+        limit: Option<(ZLimit, ZLimit)>,
+    },
+    ZRemRange(Key, ZBy),
+    ZPopMin(Key, Option<ZCount>),
+    ZPopMax(Key, Option<ZCount>),
+    ZMPop {
+        keys: KeyList,
+        max: bool,
+        count: Option<ZCount>,
+    },
+    ZRandMember(Key, Option<(ZCount, bool)>),
+    ZScan {
+        key: Key,
+        cursor_zero: bool,
+        pattern: Option<Pattern>,
+        count: Option<ZCount>,
+    },
+    ZSetOp {
+        op: ZSetOp,
+        dst: Key,
+        keys: KeyList,
+        weight: ZWeight,
+        aggregate: u8,
+        opts: u8,
+    },
+    ZMalformed(ZMalformed),
     Multi,
     Exec,
     Discard,
@@ -873,7 +1054,144 @@ impl Op {
                 args.0
             }
             Op::SetMalformed(m) => pick(SET_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
+            Op::ZAdd(k, flags, pairs) => zsets::zadd(*k, *flags, pairs, false),
+            Op::ZIncrBy(k, score, m) => zsets::zadd(*k, ZAddFlags(0), &ZScorePairs(vec![(*score, *m)]), true),
+            Op::ZRem(k, list) => zsets::zrem(*k, list),
+            Op::ZCard(k) => key_cmd("ZCARD", *k),
+            Op::ZScoreOf(k, m) => zsets::key_member("ZSCORE", *k, *m),
+            Op::ZMScore(k, list) => zsets::zmscore(*k, list),
+            Op::ZRank(k, m) => zsets::key_member("ZRANK", *k, *m),
+            Op::ZRevRank(k, m) => zsets::key_member("ZREVRANK", *k, *m),
+            Op::ZCount(k, a, b) => zsets::zcount(*k, *a, *b),
+            Op::ZLexCount(k, a, b) => zsets::zlexcount(*k, *a, *b),
+            Op::ZRange { key, by, rev, withscores, limit } => zsets::zrange(*key, *by, *rev, *withscores, *limit, None),
+            Op::ZRangeStore { dst, key, by, rev, limit } => zsets::zrange(*key, *by, *rev, false, *limit, Some(*dst)),
+            Op::ZOldRange { key, form, withscores, limit } => zsets::zold_range(*key, *form, *withscores, *limit),
+            Op::ZRemRange(k, by) => zsets::zremrange(*k, *by),
+            Op::ZPopMin(k, c) => zsets::zpop(*k, false, *c),
+            Op::ZPopMax(k, c) => zsets::zpop(*k, true, *c),
+            Op::ZMPop { keys, max, count } => zsets::zmpop(keys, *max, *count),
+            Op::ZRandMember(k, c) => zsets::zrandmember(*k, *c),
+            Op::ZScan { key, cursor_zero, pattern, count } => zsets::zscan(*key, *cursor_zero, *pattern, *count),
+            Op::ZSetOp { op, dst, keys, weight, aggregate, opts } => {
+                zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
+            }
+            Op::ZMalformed(m) => m.argv(),
+            _ => list_argv(self),
         }
+    }
+
+    /// True for the commands that may block (a driver talking to a real
+    /// server over one connection skips them).
+    pub fn may_block(&self) -> bool {
+        matches!(self, Op::BPop { .. } | Op::BLMove { .. } | Op::BRPopLPush(..) | Op::BLMPop { .. })
+    }
+}
+
+fn count_text(c: ListCount) -> &'static str {
+    pick(LIST_COUNT_TABLE, c.0)
+}
+
+fn index_text(i: ListIndex) -> &'static str {
+    pick(LIST_INDEX_TABLE, i.0)
+}
+
+fn side_text(s: Side) -> &'static str {
+    pick(SIDE_TABLE, s.0)
+}
+
+fn timeout_text(t: BlockTimeout) -> &'static str {
+    pick(BLOCK_TIMEOUT_TABLE, t.0)
+}
+
+/// The argument vectors of the list commands.
+fn list_argv(op: &Op) -> Vec<Vec<u8>> {
+    match op {
+        Op::Push { left, only_existing, key, elems } => {
+            let name = match (left, only_existing) {
+                (true, false) => "LPUSH",
+                (false, false) => "RPUSH",
+                (true, true) => "LPUSHX",
+                (false, true) => "RPUSHX",
+            };
+            let mut args = Args::new(name).b(key.bytes());
+            for e in &elems.0 {
+                args = args.b(e.bytes());
+            }
+            args.0
+        }
+        Op::Pop { left, key, count } => {
+            let args = Args::new(if *left { "LPOP" } else { "RPOP" }).b(key.bytes());
+            match count {
+                Some(c) => args.s(count_text(*c)).0,
+                None => args.0,
+            }
+        }
+        Op::LMPop { keys, side, count } => {
+            let mut args = Args::new("LMPOP").s(&keys.0.len().to_string()).keys(keys).s(side_text(*side));
+            if let Some(c) = count {
+                args = args.s("COUNT").s(count_text(*c));
+            }
+            args.0
+        }
+        Op::LLen(k) => key_cmd("LLEN", *k),
+        Op::LRange(k, a, b) => Args::new("LRANGE").b(k.bytes()).s(index_text(*a)).s(index_text(*b)).0,
+        Op::LIndex(k, i) => Args::new("LINDEX").b(k.bytes()).s(index_text(*i)).0,
+        Op::LSet(k, i, e) => Args::new("LSET").b(k.bytes()).s(index_text(*i)).b(e.bytes()).0,
+        Op::LInsert { key, before, pivot, elem } => {
+            Args::new("LINSERT")
+                .b(key.bytes())
+                .s(if *before { "BEFORE" } else { "AFTER" })
+                .b(pivot.bytes())
+                .b(elem.bytes())
+                .0
+        }
+        Op::LRem(k, c, e) => Args::new("LREM").b(k.bytes()).s(count_text(*c)).b(e.bytes()).0,
+        Op::LTrim(k, a, b) => Args::new("LTRIM").b(k.bytes()).s(index_text(*a)).s(index_text(*b)).0,
+        Op::LPos { key, elem, opts } => {
+            let mut args = Args::new("LPOS").b(key.bytes()).b(elem.bytes());
+            if let Some(r) = opts.rank {
+                args = args.s("RANK").s(count_text(r));
+            }
+            if let Some(c) = opts.count {
+                args = args.s("COUNT").s(count_text(c));
+            }
+            if let Some(m) = opts.maxlen {
+                args = args.s("MAXLEN").s(count_text(m));
+            }
+            args.0
+        }
+        Op::LMove { src, dst, from, to } => {
+            Args::new("LMOVE").b(src.bytes()).b(dst.bytes()).s(side_text(*from)).s(side_text(*to)).0
+        }
+        Op::RPopLPush(a, b) => Args::new("RPOPLPUSH").b(a.bytes()).b(b.bytes()).0,
+        Op::LPushOne(k, e) => Args::new("LPUSH").b(k.bytes()).b(e.bytes()).0,
+        Op::RPushOne(k, e) => Args::new("RPUSH").b(k.bytes()).b(e.bytes()).0,
+        Op::BPop { left, keys, timeout } => {
+            Args::new(if *left { "BLPOP" } else { "BRPOP" }).keys(keys).s(timeout_text(*timeout)).0
+        }
+        Op::BLMove { src, dst, from, to, timeout } => {
+            Args::new("BLMOVE")
+                .b(src.bytes())
+                .b(dst.bytes())
+                .s(side_text(*from))
+                .s(side_text(*to))
+                .s(timeout_text(*timeout))
+                .0
+        }
+        Op::BRPopLPush(a, b, t) => Args::new("BRPOPLPUSH").b(a.bytes()).b(b.bytes()).s(timeout_text(*t)).0,
+        Op::BLMPop { timeout, keys, side, count } => {
+            let mut args = Args::new("BLMPOP")
+                .s(timeout_text(*timeout))
+                .s(&keys.0.len().to_string())
+                .keys(keys)
+                .s(side_text(*side));
+            if let Some(c) = count {
+                args = args.s("COUNT").s(count_text(*c));
+            }
+            args.0
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -112,3 +112,34 @@ impl fmt::Display for Reply {
         }
     }
 }
+
+/// C's `%.17g`, which Redis uses to print doubles (RESP2 bulk strings, RESP3 `,` replies,
+/// scores in text): `inf`, `-inf` and `-0` included.
+pub fn format_double(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // 17 significant digits, exactly rounded: d.dddddddddddddddde<exp>.
+    let sci = format!("{:.16e}", x);
+    let (digits, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if !(-4..17).contains(&exp) {
+        let m = trim(digits.to_string());
+        format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    } else {
+        trim(format!("{:.*}", (16 - exp) as usize, x))
+    }
+}

@@ -16,7 +16,8 @@
 //! Expectations: `+STATUS`, `-ERROR TEXT` (to the end of the line; or
 //! `-"ERROR TEXT "` to keep trailing spaces), `:N`,
 //! `:A..B` (an integer in a range; inside arrays and maps the `:` may be
-//! left out), `"bulk"`, `(nil)`, `(nilarray)`,
+//! left out), `"bulk"`, `(nil)`, `(nilarray)`, `(double) 1.5` (a double: RESP2's
+//! `%.17g` bulk string also matches),
 //! `[a, b]` (an array), `~[a, b]` (an array in any order), `{k: v}` (a map;
 //! a flat array also matches), `*` (anything).
 //!
@@ -48,6 +49,8 @@ impl Expect {
     pub fn matches(&self, reply: &Reply) -> bool {
         match (self, reply) {
             (Expect::Any, _) => true,
+            // A double is a bulk string in RESP2: its `%.17g` text.
+            (Expect::Exact(Reply::Double(d)), Reply::Bulk(text)) => crate::reply::format_double(*d).as_bytes() == text,
             (Expect::Exact(want), got) => want == got,
             (Expect::IntRange(lo, hi), Reply::Int(n)) => (lo..=hi).contains(&n),
             (Expect::Array(want), Reply::Array(got)) | (Expect::Array(want), Reply::Set(got)) => {
@@ -304,6 +307,13 @@ impl ExpectParser<'_> {
             self.i += 10;
             return Ok(Expect::Exact(Reply::NilArray));
         }
+        if rest.starts_with(b"(double)") {
+            self.i += 8;
+            self.skip_ws();
+            let w = self.word();
+            let d: f64 = w.parse().map_err(|_| format!("bad double {w}"))?;
+            return Ok(Expect::Exact(Reply::Double(d)));
+        }
         match rest.first() {
             Some(b'*') => {
                 self.i += 1;
@@ -423,6 +433,14 @@ impl System for crate::Model {
         now_ms: u64,
     ) -> Option<std::collections::BTreeMap<Vec<u8>, crate::model::KeyState>> {
         Some(self.keys(db, now_ms))
+    }
+
+    fn advance(&mut self, now_ms: u64) {
+        self.time_passes(now_ms);
+    }
+
+    fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
+        crate::Model::take_deliveries(self)
     }
 }
 

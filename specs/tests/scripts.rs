@@ -47,6 +47,11 @@ fn sets_script() {
 }
 
 #[test]
+fn zsets_script() {
+    check("zsets", include_str!("scripts/zsets.redis"));
+}
+
+#[test]
 fn tx_script() {
     check("tx", include_str!("scripts/tx.redis"));
 }

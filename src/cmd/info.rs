@@ -190,10 +190,10 @@ fn clients_section(ctx: &mut Ctx, out: &mut String) {
         .field("maxclients", engine.config.maxclients)
         .field("client_recent_max_input_buffer", max_in)
         .field("client_recent_max_output_buffer", max_out)
-        .field("blocked_clients", engine.process.blocked_clients)
-        // TODO(tracking, blocking): tracking clients and clients waiting with a timeout.
+        .field("blocked_clients", engine.blocking.blocked_count())
+        // TODO(tracking): tracking clients.
         .field("tracking_clients", 0)
-        .field("clients_in_timeout_table", 0);
+        .field("clients_in_timeout_table", engine.blocking.with_deadline_count());
 }
 
 /// Redis's bytesToHuman: B below 1024, then K, M, G, T, P with two decimals.

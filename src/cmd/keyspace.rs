@@ -244,6 +244,9 @@ fn swapdb(ctx: &mut Ctx) -> Frame {
     };
     ctx.engine.touch_swapped_dbs(a, b, ctx.now_ms);
     ctx.engine.dbs.swap(a, b);
+    // Clients blocked on keys that exist in the swapped-in contents may be served now.
+    ctx.engine.signal_db_ready(a);
+    ctx.engine.signal_db_ready(b);
     ctx.dirty(1);
     Frame::ok()
 }

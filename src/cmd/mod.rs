@@ -13,12 +13,14 @@ pub mod functions;
 pub mod hyperloglog;
 pub mod info;
 pub mod keyspace;
+pub mod lists;
 pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod strings;
 pub mod tx;
+pub mod zsets;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
@@ -32,7 +34,9 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| functions::handler(full_name))
         .or_else(|| tx::handler(full_name))
         .or_else(|| pubsub::handler(full_name))
+        .or_else(|| lists::handler(full_name))
         .or_else(|| bitmaps::handler(full_name))
         .or_else(|| hyperloglog::handler(full_name))
         .or_else(|| sets::handler(full_name))
+        .or_else(|| zsets::handler(full_name))
 }

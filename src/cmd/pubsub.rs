@@ -38,6 +38,12 @@ fn no_reply() -> Frame {
 }
 
 fn subscribe_generic(ctx: &mut Ctx, kind: Kind) -> Frame {
+    // A client that must get one reply per command (a script) cannot subscribe; inside EXEC,
+    // SUBSCRIBE and PSUBSCRIBE stay allowed, as Redis keeps them for compatibility.
+    if ctx.client.deny_blocking && (kind == Kind::Shard || !ctx.client.multi.active) {
+        let name = ctx.meta.name.to_ascii_uppercase();
+        return err(&format!("ERR {name} isn't allowed for a DENY BLOCKING client"));
+    }
     for name in &ctx.argv[1..] {
         ctx.engine.subscribe(ctx.client, kind, name);
     }
@@ -75,12 +81,8 @@ fn punsubscribe(ctx: &mut Ctx) -> Frame {
     unsubscribe_generic(ctx, Kind::Pattern)
 }
 
-/// SSUBSCRIBE shardchannel [shardchannel ...]: refused inside EXEC, unlike SUBSCRIBE, which
-/// Redis keeps allowing there for compatibility.
+/// SSUBSCRIBE shardchannel [shardchannel ...]: refused inside EXEC, unlike SUBSCRIBE.
 fn ssubscribe(ctx: &mut Ctx) -> Frame {
-    if ctx.client.multi.executing {
-        return err("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
-    }
     subscribe_generic(ctx, Kind::Shard)
 }
 

@@ -56,15 +56,15 @@ fn exec(ctx: &mut Ctx) -> Frame {
     }
     // The keys are not watched any more while the queue runs (its own writes must not count).
     ctx.engine.unwatch(id);
-    // TODO(blocking): set the client's deny-blocking flag here (engine/blocking.rs), so that
-    // blocking commands answer as if timed out instead of blocking, as Redis's
-    // CLIENT_DENY_BLOCKING; restore it after the loop.
+    // Blocking commands answer at once as if timed out (Redis's CLIENT_DENY_BLOCKING).
+    let deny_blocking_before = ctx.client.deny_blocking;
+    ctx.client.deny_blocking = true;
     let queued = std::mem::take(&mut ctx.client.multi.queued);
     let mut replies = Vec::with_capacity(queued.len());
-    ctx.client.multi.executing = true;
     for argv in &queued {
         replies.push(ctx.engine.call_queued(ctx.client, argv, ctx.now_ms));
     }
+    ctx.client.deny_blocking = deny_blocking_before;
     ctx.engine.discard_transaction(ctx.client);
     Frame::Array(replies)
 }

@@ -58,6 +58,11 @@ pub struct ClientState {
     /// notifications, its own published messages): written before the command's reply, even
     /// when CLIENT REPLY drops that reply.
     pub pushes: Vec<crate::resp::Frame>,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`); kept by `engine::blocking`.
+    pub blocked: bool,
+    /// Blocking commands must not block (Redis's CLIENT_DENY_BLOCKING): set while MULTI/EXEC or
+    /// a script runs commands, which then answer as if they had timed out.
+    pub deny_blocking: bool,
 }
 
 impl ClientState {
@@ -83,6 +88,8 @@ impl ClientState {
             multi: super::multi::MultiState::default(),
             subs: super::pubsub::ClientSubs::default(),
             pushes: Vec::new(),
+            blocked: false,
+            deny_blocking: false,
         }
     }
 }

@@ -81,6 +81,7 @@ impl Engine {
     /// Periodic work, called by the server `hz` times per second with the current time.
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);
+        self.handle_blocked_timeouts(now_ms);
         self.active_expire_cycle(now_ms);
         self.persist_cron(now_ms);
     }

@@ -3,6 +3,7 @@
 //! reply. The same sequence of (time, client, command) always gives the same replies, because the
 //! time is an argument, the RNG is seeded from the configuration and hashing uses a fixed seed.
 
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod config_file;
@@ -15,6 +16,7 @@ pub mod glob;
 pub mod hll;
 pub mod keys;
 pub mod lazy;
+pub mod list;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
@@ -25,6 +27,7 @@ pub mod table;
 mod table_data;
 pub mod testkit;
 pub mod value;
+pub mod zset;
 
 use crate::resp::Frame;
 use client::{ClientState, ReplyMode};
@@ -91,6 +94,12 @@ pub struct Engine {
     pub active_expire: expire::ActiveExpireState,
     /// The configuration file CONFIG REWRITE updates; `None` when started without one.
     pub config_store: Option<Box<dyn config::ConfigStore + Send>>,
+    /// Clients waiting in blocking commands, and the keys that may wake them.
+    pub blocking: blocking::Blocking,
+    /// When `Some`, commands that propagate differently from how they were typed (a blocking
+    /// pop as the pop it became) record the command to propagate here, with its database. The
+    /// AOF and replication will take their feed from here; tests turn it on to check it.
+    pub propagated: Option<Vec<(usize, Vec<Vec<u8>>)>>,
     /// RDB persistence: the disk, the background saver, save and load state.
     pub persist: crate::persist::Persistence,
     /// Where removed values and flushed tables go to be freed (inline until the server installs
@@ -142,6 +151,8 @@ impl Engine {
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
+            blocking: blocking::Blocking::default(),
+            propagated: None,
             persist: crate::persist::Persistence::simulated(now_ms),
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
@@ -163,6 +174,7 @@ impl Engine {
     pub fn disconnect(&mut self, id: u64) {
         self.forget_watches(id);
         self.forget_subscriptions(id);
+        self.forget_blocked(id);
         self.clients.remove(&id);
     }
 
@@ -176,8 +188,12 @@ impl Engine {
 
     /// Runs one command for client `id` at time `now_ms`. Returns the reply, or `None` when the
     /// client asked not to get it (CLIENT REPLY OFF/SKIP) or the command was empty.
+    ///
+    /// `None` also when the command blocked the client (its reply comes later through
+    /// `outbox`); a blocked client runs nothing until then, so a command sent for it is ignored
+    /// (the server keeps such commands in the client's query buffer).
     pub fn execute(&mut self, id: u64, argv: &[Vec<u8>], now_ms: u64) -> Option<Frame> {
-        if argv.is_empty() {
+        if argv.is_empty() || self.blocking.is_blocked(id) {
             return None;
         }
         let Some(mut client) = self.clients.remove(&id) else {
@@ -189,22 +205,22 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         let reply = self.dispatch(&mut client, argv, now_ms);
+        if self.register_block(&mut client, argv) {
+            // No reply yet; CLIENT REPLY SKIP applies to the reply it gets when unblocked.
+            self.clients.insert(id, client);
+            self.serve_ready_keys(now_ms);
+            return None;
+        }
         if let Some(text) = reply.error_text() {
             self.stats.total_error_replies += 1;
             self.stats.count_error(text);
         }
-        let suppressed = match client.reply_mode {
-            ReplyMode::On => false,
-            ReplyMode::Off => true,
-            ReplyMode::Skip => {
-                client.reply_mode = ReplyMode::On;
-                true
-            }
-            ReplyMode::SkipNext => true,
-        };
+        let suppressed = take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
         let resp = client.resp;
         self.clients.insert(id, client);
+        // Writes may have woken blocked clients (Redis serves them right after the command).
+        self.serve_ready_keys(now_ms);
         let reply = if suppressed { None } else { Some(reply) };
         if pushes.is_empty() {
             reply
@@ -287,6 +303,9 @@ impl Engine {
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        if let Some(pending) = self.blocking.pending.as_mut() {
+            pending.stat_index = stat_index;
+        }
         let stat = &mut self.command_stats[stat_index];
         stat.calls += 1;
         if reply.is_error() {
@@ -327,6 +346,20 @@ impl Engine {
         } else {
             false
         }
+    }
+}
+
+/// Whether the client's CLIENT REPLY mode drops the reply of the command that just ended; moves
+/// SKIP back to ON, as the skip covers one command.
+fn take_reply_suppression(client: &mut ClientState) -> bool {
+    match client.reply_mode {
+        ReplyMode::On => false,
+        ReplyMode::Off => true,
+        ReplyMode::Skip => {
+            client.reply_mode = ReplyMode::On;
+            true
+        }
+        ReplyMode::SkipNext => true,
     }
 }
 
@@ -412,9 +445,20 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records that a key of database `db` was changed (MOVE and COPY change another database):
-    /// transactions watching it will fail.
+    /// transactions watching it will fail, and clients blocked on it may be served after the
+    /// command.
     pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
         self.engine.touch_watched_key(db, key);
+        self.engine.signal_key_ready(db, key);
+    }
+
+    /// The command propagates to the AOF and replicas as `argv` in the client's database,
+    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate).
+    pub fn propagate_as(&mut self, argv: Vec<Vec<u8>>) {
+        let db = self.client.db;
+        if let Some(log) = self.engine.propagated.as_mut() {
+            log.push((db, argv));
+        }
     }
 
     /// Adds to the count of changes since the last save.

@@ -36,9 +36,6 @@ pub struct MultiState {
     pub argv_len_sums: usize,
     /// The union of the queued commands' flags: EXEC counts as a write when one of them is.
     pub cmd_flags: Flags,
-    /// EXEC is running the queue (commands that need a reply per command, such as SSUBSCRIBE,
-    /// refuse to run then, as under Redis's CLIENT_DENY_BLOCKING).
-    pub executing: bool,
 }
 
 impl MultiState {

@@ -5,6 +5,8 @@ pub use super::set_value::SetValue;
 use crate::resp::parse::parse_i64;
 use std::borrow::Cow;
 
+pub use super::list::ListValue;
+
 /// The longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_MAX_BYTES: usize = 44;
 
@@ -93,8 +95,10 @@ impl StrValue {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(ListValue),
     /// A set (`intset` or `hashtable`).
     Set(SetValue),
+    ZSet(super::zset::ZSet),
 }
 
 impl Value {
@@ -106,7 +110,9 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -114,7 +120,9 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -123,7 +131,9 @@ impl Value {
     pub fn free_effort(&self) -> usize {
         match self {
             Value::Str(_) => 1,
+            Value::List(l) => l.free_effort(),
             Value::Set(s) => s.free_effort(),
+            Value::ZSet(z) => z.free_effort(),
         }
     }
 }

@@ -30,6 +30,11 @@ impl EngineSide {
     pub fn new(config: Config) -> EngineSide {
         EngineSide { engine: Engine::new(config, wall_ms()), ids: BTreeMap::new() }
     }
+
+    /// The database a diff client has selected (0 before its first command).
+    pub fn selected_db(&self, client: u64) -> usize {
+        self.ids.get(&client).and_then(|id| self.engine.client(*id)).map_or(0, |c| c.db)
+    }
 }
 
 impl Side for EngineSide {
@@ -97,12 +102,14 @@ pub fn to_model_reply(frame: Frame) -> verdis_spec::Reply {
         Frame::Boolean(b) => Reply::Bool(b),
         Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
         Frame::Verbatim(_, text) => Reply::Bulk(text),
+        // A pre-encoded reply (LRANGE) compares as the frame it encodes; several frames (pub/sub
+        // notifications, a client's own messages before its reply) as an array of them.
         Frame::Raw(bytes) => frames_reply(&bytes),
     }
 }
 
-/// Bytes holding several frames (pub/sub notifications, a client's own messages before its
-/// reply) as the model sees them: an array of those frames.
+/// Pre-encoded bytes as the model sees them: the frame they hold, or an array of the frames when
+/// they hold several (pub/sub notifications, a client's own messages before its reply).
 fn frames_reply(bytes: &[u8]) -> verdis_spec::Reply {
     let mut frames = Vec::new();
     let mut pos = 0;
@@ -116,7 +123,11 @@ fn frames_reply(bytes: &[u8]) -> verdis_spec::Reply {
             _ => return verdis_spec::Reply::Bulk(bytes.to_vec()),
         }
     }
-    verdis_spec::Reply::Array(frames)
+    if frames.len() == 1 {
+        frames.remove(0)
+    } else {
+        verdis_spec::Reply::Array(frames)
+    }
 }
 
 /// The engine behind the model's `System` interface, on a simulated clock (model client n is
@@ -141,16 +152,6 @@ impl ModelSystem {
     }
 }
 
-impl ModelSystem {
-    /// Messages the engine queued for other clients since the last call, as (model client,
-    /// message) in delivery order.
-    pub fn take_delivered(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
-        let outbox = std::mem::take(&mut self.engine.outbox);
-        let model_client = |id: u64| self.ids.iter().find(|(_, e)| **e == id).map(|(m, _)| *m);
-        outbox.into_iter().filter_map(|(id, frame)| Some((model_client(id)?, to_model_reply(frame)))).collect()
-    }
-}
-
 impl verdis_spec::System for ModelSystem {
     fn execute(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64) -> verdis_spec::Reply {
         let id = self.engine_client(client, now_ms);
@@ -160,7 +161,23 @@ impl verdis_spec::System for ModelSystem {
         }
     }
 
-    fn take_messages(&mut self) -> Option<Vec<(u64, verdis_spec::Reply)>> {
-        Some(self.take_delivered())
+    fn advance(&mut self, now_ms: u64) {
+        self.engine.handle_blocked_timeouts(now_ms);
+    }
+
+    /// The replies blocked clients got, by model client.
+    fn take_deliveries(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
+        // No server resumes unblocked clients here: forget them.
+        self.engine.blocking.take_unblocked();
+        let outbox = std::mem::take(&mut self.engine.outbox);
+        let mut out: Vec<(u64, verdis_spec::Reply)> = outbox
+            .into_iter()
+            .map(|(id, frame)| {
+                let client = self.ids.iter().find(|(_, &e)| e == id).map_or(u64::MAX, |(&m, _)| m);
+                (client, to_model_reply(frame))
+            })
+            .collect();
+        out.sort_by_key(|(c, _)| *c);
+        out
     }
 }

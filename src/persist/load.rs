@@ -65,6 +65,27 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
             }
             Ok(Value::Set(set))
         }
+        RdbValue::ZSet(elements) => {
+            // A listpack while it fits the default zset-max-listpack-entries/value (128/64),
+            // a skiplist otherwise, as Redis's loader decides.
+            let limits = crate::engine::zset::Limits { max_entries: 128, max_value: 64 };
+            let longest = elements.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+            let mut zset = if elements.len() as u64 <= limits.max_entries && longest as u64 <= limits.max_value {
+                crate::engine::zset::ZSet::new_listpack()
+            } else {
+                crate::engine::zset::ZSet::new_skiplist()
+            };
+            for (member, score) in &elements {
+                if zset.score(member).is_some() {
+                    return Err(format!("Duplicate zset fields detected (key '{}')", String::from_utf8_lossy(key)));
+                }
+                zset.insert_new(*score, member, limits);
+            }
+            Ok(Value::ZSet(zset))
+        }
+        // Lists take the default node fill (`list-max-listpack-size -2`), as Redis's loader takes
+        // the configured one.
+        RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, -2))),
         RdbValue::Module(m) => {
             Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", m.name))
         }

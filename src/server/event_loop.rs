@@ -24,6 +24,8 @@ const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
 const MAX_ACCEPTS_PER_EVENT: usize = 1000;
 /// The longest the loop sleeps, so a stop request is seen promptly even without the waker.
 const MAX_SLEEP_MS: u64 = 100;
+/// Rounds of resuming unblocked clients per loop turn (see `after_events`).
+const MAX_RESUME_ROUNDS: usize = 16;
 /// Redis's per-client static reply buffer (PROTO_REPLY_CHUNK_BYTES), for CLIENT LIST figures.
 const REPLY_BUF_BYTES: usize = 16 * 1024;
 
@@ -65,6 +67,8 @@ pub struct EventLoop {
     kill_scan_needed: bool,
     /// Reused read buffer (see `Conn::read_available`).
     scratch: Vec<u8>,
+    /// Unblocked clients still have commands to run: poll without sleeping.
+    resume_pending: bool,
     /// The RDB load in progress at start-up: clients are served (with LOADING) between steps.
     loading: Option<super::persistence::StartupLoad>,
 }
@@ -124,6 +128,7 @@ impl EventLoop {
             next_cron_ms: 0,
             kill_scan_needed: false,
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
+            resume_pending: false,
             loading: None,
         })
     }
@@ -165,8 +170,15 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = unix_ms();
-            let sleep_ms =
+            let mut sleep_ms =
                 if self.loading.is_some() { 0 } else { self.next_cron_ms.saturating_sub(now).min(MAX_SLEEP_MS) };
+            if let Some(deadline) = self.engine.blocking.next_deadline_ms() {
+                // A client times out once the clock is past its deadline.
+                sleep_ms = sleep_ms.min((deadline + 1).saturating_sub(now));
+            }
+            if self.resume_pending {
+                sleep_ms = 0;
+            }
             match self.poll.poll(&mut events, Some(Duration::from_millis(sleep_ms))) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -188,6 +200,7 @@ impl EventLoop {
                     }
                 }
             }
+            self.engine.handle_blocked_timeouts(unix_ms());
             self.after_events();
             if self.loading.is_some() {
                 self.load_step()?;
@@ -289,7 +302,8 @@ impl EventLoop {
         let now_ms = unix_ms();
         // Each iteration consumes bytes or stops, so the loop ends; the cap is a second guard.
         for _ in 0..usize::MAX {
-            if conn.closing {
+            // A blocked client's further commands wait in its buffer until it is unblocked.
+            if conn.closing || self.engine.is_blocked(id) {
                 break;
             }
             let Some(client) = self.engine.client(id) else {
@@ -382,11 +396,45 @@ impl EventLoop {
         self.free_slots.push(slot);
     }
 
-    /// Work after a batch of events: messages for other clients and killed clients.
+    /// Work after a batch of events: messages for other clients (replies of unblocked clients
+    /// among them), the commands unblocked clients had queued meanwhile, and killed clients.
     fn after_events(&mut self) {
         if !self.engine.persist.log.is_empty() {
             super::persistence::drain_log(&mut self.engine);
         }
+        self.deliver_outbox();
+        // Running queued commands can block and unblock clients again; each round consumes
+        // queued input, and what is left after the last round waits for the next loop turn.
+        self.resume_pending = false;
+        for _ in 0..MAX_RESUME_ROUNDS {
+            let unblocked = self.engine.blocking.take_unblocked();
+            if unblocked.is_empty() {
+                break;
+            }
+            for id in unblocked {
+                if let Some(&slot) = self.by_client.get(&id) {
+                    self.process_queries(slot);
+                    self.flush_slot(slot);
+                }
+            }
+            self.deliver_outbox();
+        }
+        if self.engine.blocking.has_unblocked() {
+            self.resume_pending = true;
+        }
+        if self.kill_scan_needed {
+            self.kill_scan_needed = false;
+            let killed: Vec<u64> = self.engine.clients.values().filter(|c| c.killed).map(|c| c.id).collect();
+            for id in killed {
+                if let Some(&slot) = self.by_client.get(&id) {
+                    self.close_slot(slot);
+                }
+            }
+        }
+    }
+
+    /// Encodes and sends the messages the engine queued for other clients.
+    fn deliver_outbox(&mut self) {
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -397,15 +445,6 @@ impl EventLoop {
                 encode(&frame, resp, &mut conn.out);
             }
             self.flush_slot(slot);
-        }
-        if self.kill_scan_needed {
-            self.kill_scan_needed = false;
-            let killed: Vec<u64> = self.engine.clients.values().filter(|c| c.killed).map(|c| c.id).collect();
-            for id in killed {
-                if let Some(&slot) = self.by_client.get(&id) {
-                    self.close_slot(slot);
-                }
-            }
         }
     }
 
@@ -444,7 +483,8 @@ impl EventLoop {
             .engine
             .clients
             .values()
-            .filter(|c| now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            // Blocked clients wait as long as their command says (Redis skips them too).
+            .filter(|c| !c.blocked && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
             .map(|c| c.id)
             .collect();
         for id in idle {

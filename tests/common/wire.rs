@@ -17,6 +17,12 @@ impl Wire {
         Wire { reader: BufReader::new(stream), writer }
     }
 
+    /// The socket, for tests that check timing (peek with a short read timeout).
+    #[allow(dead_code)]
+    pub fn stream(&self) -> &TcpStream {
+        self.reader.get_ref()
+    }
+
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
     }

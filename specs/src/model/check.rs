@@ -109,6 +109,11 @@ impl Model {
                     Err(fail(format!("an integer in {live_before}..={stored_before}")))
                 }
             }
+            ("zrandmember", _, _) => {
+                let resp = self.client(client).resp;
+                super::zsets::judge_zrandmember(self, db, argv, now_ms, resp, actual).map_err(fail)
+            }
+            ("zscan", _, _) => super::zsets::judge_zscan(self, db, argv, now_ms, actual).map_err(fail),
             _ => Err(fail(expected.to_string())),
         }
     }
@@ -158,6 +163,10 @@ impl Model {
             }
         }
         self.client_mut(client).in_exec = false;
+        // Clients blocked on keys the transaction filled are served once it ends.
+        let db = self.selected_db(client);
+        let exec = [b"EXEC".to_vec()];
+        self.serve_blocked(&super::dispatch::Call { client, db, argv: &exec, now_ms, name: "exec" });
         result
     }
 

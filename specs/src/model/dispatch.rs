@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hyperloglog, keyspace, pubsub, sets, strings, tx, Item, Model};
+use super::{bitmaps, expiry, hyperloglog, keyspace, lists, pubsub, sets, strings, tx, zsets, Item, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -93,6 +93,29 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("expiretime", 2, expiry::expiretime),
     ("pexpiretime", 2, expiry::pexpiretime),
     ("persist", 2, expiry::persist),
+    // lists
+    ("lpush", -3, lists::lpush),
+    ("rpush", -3, lists::rpush),
+    ("lpushx", -3, lists::lpushx),
+    ("rpushx", -3, lists::rpushx),
+    ("lpop", -2, lists::lpop),
+    ("rpop", -2, lists::rpop),
+    ("lmpop", -4, lists::lmpop),
+    ("llen", 2, lists::llen),
+    ("lrange", 4, lists::lrange),
+    ("lindex", 3, lists::lindex),
+    ("lset", 4, lists::lset),
+    ("linsert", 5, lists::linsert),
+    ("lrem", 4, lists::lrem),
+    ("ltrim", 4, lists::ltrim),
+    ("lpos", -3, lists::lpos),
+    ("lmove", 5, lists::lmove),
+    ("rpoplpush", 3, lists::rpoplpush),
+    ("blpop", -3, lists::blpop),
+    ("brpop", -3, lists::brpop),
+    ("blmove", 6, lists::blmove),
+    ("brpoplpush", 4, lists::brpoplpush),
+    ("blmpop", -5, lists::blmpop),
     // bitmaps
     ("setbit", 4, bitmaps::setbit),
     ("getbit", 3, bitmaps::getbit),
@@ -125,6 +148,39 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("sdiff", -2, sets::sdiff),
     ("sdiffstore", -3, sets::sdiffstore),
     ("sscan", -3, sets::sscan),
+    // sorted sets
+    ("zadd", -4, zsets::zadd),
+    ("zincrby", 4, zsets::zincrby),
+    ("zrem", -3, zsets::zrem),
+    ("zcard", 2, zsets::zcard),
+    ("zscore", 3, zsets::zscore),
+    ("zmscore", -3, zsets::zmscore),
+    ("zrank", 3, zsets::zrank),
+    ("zrevrank", 3, zsets::zrevrank),
+    ("zcount", 4, zsets::zcount),
+    ("zlexcount", 4, zsets::zlexcount),
+    ("zrange", -4, zsets::zrange),
+    ("zrangestore", -5, zsets::zrangestore),
+    ("zrevrange", -4, zsets::zrevrange),
+    ("zrangebyscore", -4, zsets::zrangebyscore),
+    ("zrevrangebyscore", -4, zsets::zrevrangebyscore),
+    ("zrangebylex", -4, zsets::zrangebylex),
+    ("zrevrangebylex", -4, zsets::zrevrangebylex),
+    ("zremrangebyrank", 4, zsets::zremrangebyrank),
+    ("zremrangebyscore", 4, zsets::zremrangebyscore),
+    ("zremrangebylex", 4, zsets::zremrangebylex),
+    ("zpopmin", -2, zsets::zpopmin),
+    ("zpopmax", -2, zsets::zpopmax),
+    ("zmpop", -4, zsets::zmpop),
+    ("zrandmember", -2, zsets::zrandmember),
+    ("zscan", -3, zsets::zscan),
+    ("zunion", -3, zsets::zunion),
+    ("zinter", -3, zsets::zinter),
+    ("zdiff", -3, zsets::zdiff),
+    ("zintercard", -3, zsets::zintercard),
+    ("zunionstore", -4, zsets::zunionstore),
+    ("zinterstore", -4, zsets::zinterstore),
+    ("zdiffstore", -4, zsets::zdiffstore),
     // transactions
     ("multi", 1, tx::multi),
     ("exec", 1, tx::exec),
@@ -230,6 +286,10 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     model.run_depth += 1;
     let reply = handler(model, &call);
     model.touch_changed(&before);
+    // Writes may have woken blocked clients; inside EXEC only once it ends (see tx.rs).
+    if model.run_depth == 1 && !model.client(client).in_exec {
+        model.serve_blocked(&call);
+    }
     model.run_depth -= 1;
     if model.run_depth > 0 {
         model.touched_now.extend(outer);

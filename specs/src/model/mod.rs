@@ -15,18 +15,22 @@ mod expiry;
 mod hll;
 mod hyperloglog;
 mod keyspace;
+mod lists;
 mod pubsub;
 mod sets;
 mod strings;
 mod tx;
+mod zsets;
 
 use crate::reply::Reply;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
+pub use lists::{Blocked, NO_REPLY};
 pub use pubsub::{Kind as SubscriptionKind, Subscription};
 pub use tx::Watched;
+pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
 /// Redis's WRONGTYPE error.
 pub(crate) fn wrongtype() -> Reply {
@@ -45,8 +49,12 @@ pub const PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 pub enum MValue {
     /// A string value.
     Str(Vec<u8>),
+    /// A list: its elements head first, never empty while stored.
+    List(Vec<Vec<u8>>),
     /// A set: its members, never empty while stored.
     Set(BTreeSet<Vec<u8>>),
+    /// A sorted set (never empty while stored), with the encoding Redis would give it.
+    ZSet(ZSetValue),
 }
 
 impl MValue {
@@ -54,7 +62,9 @@ impl MValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             MValue::Str(_) => "string",
+            MValue::List(_) => "list",
             MValue::Set(_) => "set",
+            MValue::ZSet(_) => "zset",
         }
     }
 }
@@ -64,10 +74,15 @@ impl std::fmt::Display for MValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MValue::Str(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            MValue::List(items) => {
+                let shown: Vec<String> = items.iter().map(|i| format!("{:?}", String::from_utf8_lossy(i))).collect();
+                write!(f, "list[{}]", shown.join(", "))
+            }
             MValue::Set(members) => {
                 let shown: Vec<String> = members.iter().map(|m| format!("{:?}", String::from_utf8_lossy(m))).collect();
                 write!(f, "set{{{}}}", shown.join(", "))
             }
+            MValue::ZSet(z) => write!(f, "{z}"),
         }
     }
 }
@@ -127,6 +142,10 @@ impl Default for ClientState {
 pub struct Model {
     dbs: Vec<BTreeMap<Vec<u8>, Item>>,
     clients: BTreeMap<u64, ClientState>,
+    /// Clients waiting in blocking commands, in the order they blocked.
+    blocked: Vec<lists::Blocked>,
+    /// Replies to blocked clients not yet taken (see `take_deliveries`).
+    deliveries: Vec<(u64, Reply)>,
     /// How many WATCHes happened: orders the watchers of a key.
     watch_order: u64,
     /// The time of the command running now (writes expire a dead key first).
@@ -137,8 +156,6 @@ pub struct Model {
     run_depth: u32,
     /// Every Pub/Sub subscription, oldest first.
     subscriptions: Vec<Subscription>,
-    /// Messages delivered to each client and not yet taken.
-    inboxes: BTreeMap<u64, Vec<Reply>>,
 }
 
 impl Default for Model {
@@ -157,12 +174,13 @@ impl Model {
         Model {
             dbs: vec![BTreeMap::new(); NUM_DBS],
             clients: BTreeMap::new(),
+            blocked: Vec::new(),
+            deliveries: Vec::new(),
             watch_order: 0,
             clock_ms: 0,
             touched_now: BTreeSet::new(),
             run_depth: 0,
             subscriptions: Vec::new(),
-            inboxes: BTreeMap::new(),
         }
     }
 

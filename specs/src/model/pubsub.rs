@@ -3,13 +3,14 @@
 //!
 //! Every subscription is one entry of a server-wide list kept in the order
 //! the subscriptions were made; a client's channels, and a channel's
-//! subscribers, are read off that list. Messages for a client go to its
-//! inbox, which the test driver drains and compares; messages a client
-//! publishes to itself are part of its PUBLISH reply instead.
+//! subscribers, are read off that list. Messages for other clients join the
+//! model's deliveries (see `Model::take_deliveries`), which the test driver
+//! drains and compares; messages a client publishes to itself are part of
+//! its PUBLISH reply instead.
 //!
 //! A reply made of several frames (a notification per name, or a client's
 //! own messages followed by the PUBLISH count) is modelled as an array of
-//! those frames.
+//! those frames; a single notification is just itself.
 
 use super::dispatch::Call;
 use super::Model;
@@ -83,14 +84,13 @@ impl Model {
         self.subscriptions.iter().filter(|s| s.client == client && counted(s.kind)).count() as i64
     }
 
-    /// The clients with messages waiting in their inbox.
-    pub fn clients_with_messages(&self) -> Vec<u64> {
-        self.inboxes.iter().filter(|(_, m)| !m.is_empty()).map(|(c, _)| *c).collect()
-    }
-
-    /// The messages delivered to `client` since the last call, oldest first.
+    /// The messages (and other deliveries) to `client` not yet taken, oldest
+    /// first.
     pub fn take_messages(&mut self, client: u64) -> Vec<Reply> {
-        self.inboxes.remove(&client).unwrap_or_default()
+        let (mine, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.deliveries).into_iter().partition(|(c, _)| *c == client);
+        self.deliveries = rest;
+        mine.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Leaves every subscription silently (RESET).
@@ -156,23 +156,32 @@ impl Model {
             if client == publisher {
                 own.push(msg);
             } else {
-                self.inboxes.entry(client).or_default().push(msg);
+                self.deliveries.push((client, msg));
             }
         }
         (own, count)
     }
 }
 
+/// Several frames as one modelled reply.
+fn frames(mut replies: Vec<Reply>) -> Reply {
+    if replies.len() == 1 {
+        replies.remove(0)
+    } else {
+        Reply::Array(replies)
+    }
+}
+
 fn subscribe_generic(m: &mut Model, call: &Call, kind: Kind) -> Reply {
-    Reply::Array(call.argv[1..].iter().map(|name| m.subscribe_one(call.client, kind, name)).collect())
+    frames(call.argv[1..].iter().map(|name| m.subscribe_one(call.client, kind, name)).collect())
 }
 
 fn unsubscribe_generic(m: &mut Model, call: &Call, kind: Kind) -> Reply {
     let names: Vec<Vec<u8>> = if call.argv.len() > 1 { call.argv[1..].to_vec() } else { m.names_of(call.client, kind) };
     if names.is_empty() {
-        return Reply::Array(vec![m.unsubscribe_one(call.client, kind, None)]);
+        return m.unsubscribe_one(call.client, kind, None);
     }
-    Reply::Array(names.iter().map(|name| m.unsubscribe_one(call.client, kind, Some(name))).collect())
+    frames(names.iter().map(|name| m.unsubscribe_one(call.client, kind, Some(name))).collect())
 }
 
 /// SUBSCRIBE channel...
@@ -214,7 +223,7 @@ fn publish_generic(m: &mut Model, call: &Call, kind: Kind) -> Reply {
         return Reply::Int(count);
     }
     own.push(Reply::Int(count));
-    Reply::Array(own)
+    frames(own)
 }
 
 /// PUBLISH channel message

@@ -21,6 +21,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "client|no-evict" => client_no_evict,
         "client|reply" => client_reply,
         "client|help" => client_help,
+        "client|unblock" => client_unblock,
         _ => return None,
     };
     Some(h)
@@ -104,13 +105,16 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 
 /// The flag letters of CLIENT LIST's `flags=` (Redis's catClientInfoString order), `N` if none.
 fn flag_letters(client: &ClientState, engine: &Engine) -> String {
-    // TODO(blocking, tracking): b, t, ... once those exist.
+    // TODO(tracking): t, R, B once tracking exists.
     let mut flags = String::new();
     if client.subs.active() {
         flags.push('P');
     }
     if client.multi.active {
         flags.push('x');
+    }
+    if client.blocked {
+        flags.push('b');
     }
     if engine.watches.is_dirty(client.id) {
         flags.push('d');
@@ -329,6 +333,30 @@ fn client_kill(ctx: &mut Ctx) -> Frame {
         ctx.client.close_after_reply = true;
     }
     reply
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends another client's blocking command as if it
+/// had timed out, or with the UNBLOCKED error; replies 1, or 0 when that client is not blocked.
+/// The reason is checked before the id.
+fn client_unblock(ctx: &mut Ctx) -> Frame {
+    let mut with_error = false;
+    if ctx.argc() == 4 {
+        if is(ctx.arg(3), "TIMEOUT") {
+            with_error = false;
+        } else if is(ctx.arg(3), "ERROR") {
+            with_error = true;
+        } else {
+            return err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        }
+    } else if ctx.argc() != 3 {
+        let sub = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+        return err(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."));
+    }
+    let Some(id) = parse_i64(ctx.arg(2)) else {
+        return err(errors::NOT_INTEGER);
+    };
+    let unblocked = u64::try_from(id).is_ok_and(|id| ctx.engine.unblock_client(id, with_error));
+    Frame::Integer(i64::from(unblocked))
 }
 
 /// CLIENT NO-EVICT ON|OFF

@@ -144,7 +144,10 @@ fn resp3_pushes_and_messages_to_self() {
     let mut h = Harness::new();
     h.run("HELLO 3");
     assert_eq!(frames(h.run("SUBSCRIBE a")), vec![note(3, "subscribe", Some("a"), 1)]);
-    assert_eq!(h.run("PSUBSCRIBE a*"), Frame::Raw(b">3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:2\r\n".to_vec()));
+    let mut bytes = Vec::new();
+    crate::resp::encode(&note(3, "psubscribe", Some("a*"), 2), 3, &mut bytes);
+    assert_eq!(bytes, b">3\r\n$10\r\npsubscribe\r\n$2\r\na*\r\n:2\r\n".to_vec());
+    assert_eq!(h.run("PSUBSCRIBE a*"), note(3, "psubscribe", Some("a*"), 2));
     // Its own messages come before the PUBLISH reply.
     assert_eq!(
         frames(h.run("PUBLISH a hi")),

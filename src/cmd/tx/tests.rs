@@ -430,3 +430,24 @@ fn stats_count_executed_commands_only() {
     let info = String::from_utf8_lossy(&info).into_owned();
     assert!(info.contains("errorstat_ERR:count=2"), "{info}");
 }
+
+// rule: TX-16
+#[test]
+fn blocking_commands_do_not_block_inside_exec() {
+    let mut h = Harness::new();
+    h.run("MULTI");
+    for cmd in
+        ["BLPOP empty 0", "BRPOP empty 0", "BRPOPLPUSH e1 e2 0", "BLMOVE e1 e2 LEFT LEFT 0", "BLMPOP 0 1 e1 LEFT"]
+    {
+        assert_eq!(h.run(cmd), queued(), "{cmd}");
+    }
+    let na = Frame::NullArray;
+    assert_eq!(h.run("EXEC"), Frame::Array(vec![na.clone(), na.clone(), Frame::Null, Frame::Null, na]));
+    assert!(!h.engine.client(h.client).expect("client").deny_blocking);
+    // With data they pop as usual.
+    h.run("RPUSH l a b");
+    h.run("MULTI");
+    h.run("BLPOP l 0");
+    h.run("BLMOVE l l2 LEFT RIGHT 0");
+    assert_eq!(h.run("EXEC"), Frame::Array(vec![Frame::Array(vec![bulk("l"), bulk("a")]), bulk("b")]));
+}

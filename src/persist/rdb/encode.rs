@@ -235,6 +235,11 @@ pub fn rdb_type(value: &Value, _version: u16) -> u8 {
         // Members as strings, whatever the encoding: Redis loads such a set back as an intset
         // when every member is an integer and the count fits.
         Value::Set(_) => TYPE_SET,
+        // Members with 8-byte binary scores, as Redis 7.0 writes a skiplist zset.
+        Value::ZSet(_) => super::TYPE_ZSET_2,
+        // TODO(rdb): Redis 7.0 saves lists as quicklist-2 (listpack nodes); the plain linked-list
+        // type it also loads keeps this minimal until the RDB code writes listpacks.
+        Value::List(_) => TYPE_LIST,
     }
 }
 
@@ -248,6 +253,21 @@ pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<
             enc.len(members.len() as u64)?;
             for m in &members {
                 enc.string(m)?;
+            }
+            Ok(())
+        }
+        Value::ZSet(zset) => {
+            enc.len(zset.len() as u64)?;
+            for (score, member) in zset.iter() {
+                enc.string(member)?;
+                enc.raw(&score.to_le_bytes())?;
+            }
+            Ok(())
+        }
+        Value::List(list) => {
+            enc.len(list.len() as u64)?;
+            for item in list.iter() {
+                enc.string(item)?;
             }
             Ok(())
         }
