@@ -65,6 +65,7 @@ fn replay_and_the_command_line_tool() {
 
     let other = RedisOracle::start(&["--databases", "4"]).expect("second redis");
     let out = Command::new(env!("CARGO_BIN_EXE_verdis"))
+        // Enough operations that a database above 3 is named whatever the generator's mix.
         .args(["diff", "--target", &other.addr.to_string(), "--seed", "1", "--ops", "3000"])
         .output()
         .expect("run verdis diff");

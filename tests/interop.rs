@@ -4,7 +4,9 @@
 //! Scripts live in `tests/interop/*.redis`, one command per line, quoted as redis-cli quotes.
 //! Directives: `@sort CMD` compares the reply with aggregate elements sorted (KEYS, SMEMBERS:
 //! orders Redis leaves unspecified); `@any CMD` runs the command on both and ignores the reply
-//! (TIME, INFO); `@sleep MS` waits in real time (expiry). `#` starts a comment.
+//! (TIME, INFO); `@sleep MS` waits in real time (expiry); `@read` reads one more reply of the
+//! previous command from both (the (un)subscribe commands answer once per name). `#` starts a
+//! comment.
 
 mod common;
 
@@ -21,6 +23,15 @@ fn run_script(name: &str, text: &str, verdis: &mut Wire, redis: &mut Wire) -> Ve
         }
         if let Some(ms) = line.strip_prefix("@sleep ") {
             std::thread::sleep(Duration::from_millis(ms.trim().parse().expect("@sleep ms")));
+            continue;
+        }
+        if line == "@read" {
+            // One more reply of the previous command (pub/sub notifications come one per name).
+            let got = verdis.read_reply().unwrap_or_else(|e| format!("<{e}>").into_bytes());
+            let want = redis.read_reply().unwrap_or_else(|e| format!("<{e}>").into_bytes());
+            if got != want {
+                failures.push(format!("{name}:{}: @read\n  redis:  {}\n  verdis: {}", n + 1, show(&want), show(&got)));
+            }
             continue;
         }
         let (mode, cmd) = if let Some(c) = line.strip_prefix("@sort ") {

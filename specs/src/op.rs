@@ -327,6 +327,19 @@ const MALFORMED_TABLE: &[&[&str]] = &[
     &["setex", "a", "0", "v"],
     &["psetex", "a", "-5", "v"],
     &["rename", "nosuchkey", "a"],
+    &["exec", "x"],
+    &["watch"],
+    &["multi", "x"],
+    &["unwatch", "a"],
+    &["discard", "x"],
+    &["pubsub"],
+    &["pubsub", "foo"],
+    &["pubsub", "numpat", "x"],
+    &["pubsub", "channels", "a", "b"],
+    &["pubsub", "help", "x"],
+    &["publish", "a"],
+    &["subscribe"],
+    &["ssubscribe"],
 ];
 
 /// A list element: few values, so LREM/LPOS/LINSERT find them.
@@ -925,6 +938,94 @@ pub enum Op {
         count: Option<ZCount>,
         timeout: ZTimeout,
     },
+    Multi,
+    Exec,
+    Discard,
+    Watch(KeyList),
+    Unwatch,
+    /// A Pub/Sub command (one variant, so that subscriptions stay rare enough for subscribed
+    /// RESP2 clients not to refuse most generated commands).
+    PubSub(PubSubOp),
+    Reset,
+    /// PUBLISH again, on its own: publishing must be common for messages to meet subscribers.
+    Publish(Chan, Val),
+}
+
+/// A Pub/Sub channel name: a tiny alphabet, so publishers meet subscribers.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chan(pub u8);
+
+const CHANNEL_TABLE: &[&str] = &["a", "b", "a", "b", "news", "a.b", ""];
+
+impl Chan {
+    /// The channel's bytes.
+    pub fn bytes(self) -> Vec<u8> {
+        pick(CHANNEL_TABLE, self.0).as_bytes().to_vec()
+    }
+}
+
+/// 1 to 3 channels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChanList(pub Vec<Chan>);
+
+impl<'a> Arbitrary<'a> for ChanList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.int_in_range(1..=3)?;
+        (0..n).map(|_| Chan::arbitrary(u)).collect::<Result<_, _>>().map(ChanList)
+    }
+}
+
+/// Pub/Sub commands; patterns come from the glob alphabet.
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub enum PubSubOp {
+    Subscribe(ChanList),
+    Unsubscribe(Option<ChanList>),
+    PSubscribe(Pattern),
+    PUnsubscribe(Option<Pattern>),
+    SSubscribe(ChanList),
+    SUnsubscribe(Option<ChanList>),
+    Publish(Chan, Val),
+    SPublish(Chan, Val),
+    Channels(Option<Pattern>),
+    ShardChannels(Option<Pattern>),
+    NumSub(ChanList),
+    ShardNumSub(ChanList),
+    NumPat,
+}
+
+impl Args {
+    fn chans(mut self, chans: &ChanList) -> Args {
+        self.0.extend(chans.0.iter().map(|c| c.bytes()));
+        self
+    }
+}
+
+impl PubSubOp {
+    fn to_argv(&self) -> Vec<Vec<u8>> {
+        let pattern = |p: &Pattern| pick(PATTERN_TABLE, p.0);
+        match self {
+            PubSubOp::Subscribe(c) => Args::new("SUBSCRIBE").chans(c).0,
+            PubSubOp::Unsubscribe(c) => {
+                c.as_ref().map_or(Args::new("UNSUBSCRIBE"), |c| Args::new("UNSUBSCRIBE").chans(c)).0
+            }
+            PubSubOp::PSubscribe(p) => Args::new("PSUBSCRIBE").s(pattern(p)).0,
+            PubSubOp::PUnsubscribe(None) => Args::new("PUNSUBSCRIBE").0,
+            PubSubOp::PUnsubscribe(Some(p)) => Args::new("PUNSUBSCRIBE").s(pattern(p)).0,
+            PubSubOp::SSubscribe(c) => Args::new("SSUBSCRIBE").chans(c).0,
+            PubSubOp::SUnsubscribe(c) => {
+                c.as_ref().map_or(Args::new("SUNSUBSCRIBE"), |c| Args::new("SUNSUBSCRIBE").chans(c)).0
+            }
+            PubSubOp::Publish(c, v) => Args::new("PUBLISH").b(c.bytes()).b(v.bytes()).0,
+            PubSubOp::SPublish(c, v) => Args::new("SPUBLISH").b(c.bytes()).b(v.bytes()).0,
+            PubSubOp::Channels(None) => Args::new("PUBSUB").s("CHANNELS").0,
+            PubSubOp::Channels(Some(p)) => Args::new("PUBSUB").s("CHANNELS").s(pattern(p)).0,
+            PubSubOp::ShardChannels(None) => Args::new("PUBSUB").s("SHARDCHANNELS").0,
+            PubSubOp::ShardChannels(Some(p)) => Args::new("PUBSUB").s("SHARDCHANNELS").s(pattern(p)).0,
+            PubSubOp::NumSub(c) => Args::new("PUBSUB").s("NUMSUB").chans(c).0,
+            PubSubOp::ShardNumSub(c) => Args::new("PUBSUB").s("SHARDNUMSUB").chans(c).0,
+            PubSubOp::NumPat => Args::new("PUBSUB").s("NUMPAT").0,
+        }
+    }
 }
 
 /// What the test driver does for one operation.
@@ -1068,6 +1169,14 @@ impl Op {
             Op::FlushDb => Args::new("FLUSHDB").0,
             Op::FlushAll => Args::new("FLUSHALL").0,
             Op::Select(db) => Args::new("SELECT").s(db.text()).0,
+            Op::Multi => Args::new("MULTI").0,
+            Op::Exec => Args::new("EXEC").0,
+            Op::Discard => Args::new("DISCARD").0,
+            Op::Watch(keys) => Args::new("WATCH").keys(keys).0,
+            Op::Unwatch => Args::new("UNWATCH").0,
+            Op::PubSub(op) => op.to_argv(),
+            Op::Reset => Args::new("RESET").0,
+            Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
             Op::SetBit(k, o, v) => {

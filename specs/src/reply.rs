@@ -56,6 +56,26 @@ impl Reply {
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
     }
+
+    /// The reply as a RESP2 client decodes it: maps become flat arrays, sets
+    /// arrays, booleans integers, doubles bulk strings.
+    pub fn resp2_shape(&self) -> Reply {
+        match self {
+            Reply::Map(pairs) => {
+                Reply::Array(pairs.iter().flat_map(|(k, v)| [k.resp2_shape(), v.resp2_shape()]).collect())
+            }
+            Reply::Array(items) | Reply::Set(items) => Reply::Array(items.iter().map(Reply::resp2_shape).collect()),
+            Reply::Bool(b) => Reply::Int(i64::from(*b)),
+            Reply::Double(d) => Reply::Bulk(d.to_string().into_bytes()),
+            other => other.clone(),
+        }
+    }
+
+    /// Equal, or equal once this reply is in the RESP2 shape `actual` may
+    /// have been decoded from.
+    pub fn same_as(&self, actual: &Reply) -> bool {
+        self == actual || self.resp2_shape() == *actual
+    }
 }
 
 impl fmt::Display for Reply {

@@ -242,3 +242,104 @@ fn hash_random_replies_are_judged() {
     assert!(m.check(0, &argv(&["HGETALL", "h"]), T0, &pick(&["c", "3", "a", "1", "b", "2"])).is_ok());
     assert!(m.check(0, &argv(&["HGETALL", "h"]), T0, &pick(&["c", "1", "a", "3", "b", "2"])).is_err());
 }
+
+fn run_as(m: &mut Model, client: u64, cmd: &str, now: u64) -> Reply {
+    m.apply(client, &argv(&cmd.split(' ').collect::<Vec<_>>()), now)
+}
+
+fn bulks(items: &[&str]) -> Reply {
+    Reply::Array(items.iter().map(Reply::bulk).collect())
+}
+
+#[test]
+fn watch_expiry_and_stale_keys() {
+    // rule: TX-8, TX-9
+    let mut m = Model::new();
+    run(&mut m, "SET k v PX 10", T0);
+    run(&mut m, "WATCH k", T0);
+    run(&mut m, "MULTI", T0);
+    assert_eq!(run(&mut m, "EXEC", T0 + 11), Reply::NilArray);
+    // Already expired when watched: its deletion is no change, a new value is.
+    run(&mut m, "SET k v PX 10", T0);
+    run(&mut m, "WATCH k", T0 + 11);
+    assert_eq!(run(&mut m, "EXISTS k", T0 + 11), Reply::Int(0));
+    run(&mut m, "MULTI", T0 + 11);
+    assert_eq!(run(&mut m, "EXEC", T0 + 11), Reply::Array(vec![]));
+    run(&mut m, "SET k v PX 10", T0 + 20);
+    run(&mut m, "WATCH k", T0 + 31);
+    run_as(&mut m, 1, "SET k w", T0 + 31);
+    run(&mut m, "MULTI", T0 + 31);
+    assert_eq!(run(&mut m, "EXEC", T0 + 31), Reply::NilArray);
+}
+
+#[test]
+fn transaction_refusals() {
+    // rule: TX-3, TX-4, TX-5, TX-7
+    let mut m = Model::new();
+    assert_eq!(run(&mut m, "EXEC", T0), Reply::err("EXEC without MULTI"));
+    run(&mut m, "MULTI", T0);
+    assert_eq!(run(&mut m, "MULTI", T0), Reply::err("MULTI calls can not be nested"));
+    assert_eq!(run(&mut m, "SET a", T0), Reply::err("wrong number of arguments for 'set' command"));
+    assert_eq!(run(&mut m, "SET a 1", T0), Reply::Status("QUEUED".into()));
+    assert_eq!(
+        run(&mut m, "EXEC", T0),
+        Reply::Error("EXECABORT Transaction discarded because of previous errors.".into())
+    );
+    run(&mut m, "WATCH a", T0);
+    run(&mut m, "SET a 1", T0);
+    run(&mut m, "MULTI", T0);
+    assert_eq!(run(&mut m, "DISCARD", T0), Reply::ok());
+    run(&mut m, "MULTI", T0);
+    assert_eq!(run(&mut m, "EXEC", T0), Reply::Array(vec![]));
+    run(&mut m, "WATCH a", T0);
+    run(&mut m, "SET a 2", T0);
+    assert_eq!(run(&mut m, "UNWATCH", T0), Reply::ok());
+    run(&mut m, "MULTI", T0);
+    assert_eq!(run(&mut m, "EXEC", T0), Reply::Array(vec![]));
+}
+
+#[test]
+fn pubsub_notifications_and_delivery() {
+    // rule: PUBSUB-1, PUBSUB-2, PUBSUB-3, PUBSUB-4, PUBSUB-6
+    let mut m = Model::new();
+    let note = |verb: &str, name: &str, n: i64| Reply::Array(vec![Reply::bulk(verb), Reply::bulk(name), Reply::Int(n)]);
+    assert_eq!(
+        run_as(&mut m, 1, "SUBSCRIBE a b a", T0),
+        Reply::Array(vec![note("subscribe", "a", 1), note("subscribe", "b", 2), note("subscribe", "a", 2)])
+    );
+    // One notification is the reply itself; several are an array of them.
+    assert_eq!(run_as(&mut m, 1, "PSUBSCRIBE a*", T0), note("psubscribe", "a*", 3));
+    assert_eq!(run_as(&mut m, 2, "SSUBSCRIBE a", T0), note("ssubscribe", "a", 1));
+    assert_eq!(run(&mut m, "PUBLISH a hi", T0), Reply::Int(2));
+    assert_eq!(m.take_messages(1), vec![bulks(&["message", "a", "hi"]), bulks(&["pmessage", "a*", "a", "hi"]),]);
+    assert_eq!(run(&mut m, "SPUBLISH a s", T0), Reply::Int(1));
+    assert_eq!(m.take_messages(2), vec![bulks(&["smessage", "a", "s"])]);
+    assert!(run_as(&mut m, 1, "GET a", T0).is_error());
+    assert_eq!(run_as(&mut m, 1, "PING", T0), bulks(&["pong", ""]));
+    assert_eq!(
+        run(&mut m, "PUBSUB NUMSUB a c", T0),
+        Reply::Array(vec![Reply::bulk("a"), Reply::Int(1), Reply::bulk("c"), Reply::Int(0)])
+    );
+    assert_eq!(run(&mut m, "PUBSUB NUMPAT", T0), Reply::Int(1));
+    assert_eq!(
+        run_as(&mut m, 1, "UNSUBSCRIBE", T0),
+        Reply::Array(vec![note("unsubscribe", "a", 2), note("unsubscribe", "b", 1)])
+    );
+    let nothing = Reply::Array(vec![Reply::bulk("sunsubscribe"), Reply::Nil, Reply::Int(0)]);
+    assert_eq!(run_as(&mut m, 1, "SUNSUBSCRIBE", T0), nothing);
+}
+
+#[test]
+fn pubsub_inside_exec() {
+    // rule: PUBSUB-8, TX-2
+    let mut m = Model::new();
+    run(&mut m, "MULTI", T0);
+    run(&mut m, "SUBSCRIBE a", T0);
+    run(&mut m, "PUBLISH a x", T0);
+    run(&mut m, "SSUBSCRIBE s", T0);
+    run(&mut m, "GET k", T0);
+    let sub = Reply::Array(vec![Reply::bulk("subscribe"), Reply::bulk("a"), Reply::Int(1)]);
+    let publish = Reply::Array(vec![bulks(&["message", "a", "x"]), Reply::Int(1)]);
+    let refused = Reply::err("SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+    assert_eq!(run(&mut m, "EXEC", T0), Reply::Array(vec![sub, publish, refused, Reply::Nil]));
+}

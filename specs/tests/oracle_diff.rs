@@ -108,6 +108,11 @@ fn race_free(argv: &[Vec<u8>]) -> bool {
             return false;
         }
     }
+    // (Un)subscribing answers once per name and makes other connections receive messages
+    // unasked; this one-reply-per-command client cannot follow that.
+    if name.ends_with("SUBSCRIBE") {
+        return false;
+    }
     if matches!(name, "PSETEX" | "PEXPIRE") && upper.get(2).is_some_and(|v| small_ms(v)) {
         return false;
     }
@@ -152,6 +157,10 @@ impl Rng {
 }
 
 fn run_case(conns: &mut [Conn], ops: &[Op]) -> Result<(), String> {
+    // A case may end inside MULTI or with WATCHed keys: start from fresh connection states.
+    for c in conns.iter_mut() {
+        c.call(&[b"RESET".to_vec()]);
+    }
     conns[0].call(&[b"FLUSHALL".to_vec()]);
     for c in conns.iter_mut() {
         c.call(&[b"SELECT".to_vec(), b"0".to_vec()]);
@@ -262,6 +271,7 @@ fn scripts_agree_with_real_redis() {
         ("zsets", include_str!("scripts/zsets.redis")),
         ("hashes", include_str!("scripts/hashes.redis")),
         ("sort", include_str!("scripts/sort.redis")),
+        ("tx", include_str!("scripts/tx.redis")),
     ];
     let mut failures = Vec::new();
     for (name, text) in scripts {

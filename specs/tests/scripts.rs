@@ -60,3 +60,8 @@ fn hashes_script() {
 fn sort_script() {
     check("sort", include_str!("scripts/sort.redis"));
 }
+
+#[test]
+fn tx_script() {
+    check("tx", include_str!("scripts/tx.redis"));
+}

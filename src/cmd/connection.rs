@@ -33,7 +33,11 @@ fn ping(ctx: &mut Ctx) -> Frame {
     if ctx.argc() > 2 {
         return Frame::error(errors::wrong_arity(ctx.meta.name));
     }
-    // TODO(pub/sub): a RESP2 client in subscribed mode gets `["pong", message-or-""]` instead.
+    // A subscribed RESP2 connection reads replies among messages: PING answers in their shape.
+    if ctx.client.resp == 2 && ctx.client.subs.active() {
+        let message = ctx.argv.get(1).cloned().unwrap_or_default();
+        return Frame::Array(vec![Frame::bulk_str("pong"), Frame::bulk(message)]);
+    }
     if ctx.argc() == 1 {
         Frame::simple("PONG")
     } else {
@@ -54,8 +58,9 @@ fn quit(ctx: &mut Ctx) -> Frame {
 
 /// RESET: back to the state of a new connection (Redis's clearClientConnectionState).
 fn reset(ctx: &mut Ctx) -> Frame {
-    // TODO(transactions, pub/sub, tracking): discard MULTI, unsubscribe from every channel and
-    // pattern, and turn tracking off once those exist.
+    // TODO(tracking): turn tracking off once it exists.
+    ctx.engine.discard_transaction(ctx.client);
+    ctx.engine.unsubscribe_everything(ctx.client);
     let requirepass_set = ctx.engine.config.requirepass.is_some();
     let client = &mut *ctx.client;
     client.db = 0;

@@ -5,6 +5,7 @@
 //! idle; each such place says so. `verdis_version` is added after `redis_version`.
 
 use crate::cmd::connection::REDIS_VERSION;
+use crate::engine::pubsub::Kind;
 use crate::engine::table::Command;
 use crate::engine::{Ctx, Engine, Handler};
 use crate::resp::Frame;
@@ -376,10 +377,9 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("current_eviction_exceeded_time", 0)
         .field("keyspace_hits", s.keyspace_hits)
         .field("keyspace_misses", s.keyspace_misses)
-        // TODO(pub/sub): channel, pattern and shard channel counts.
-        .field("pubsub_channels", 0)
-        .field("pubsub_patterns", 0)
-        .field("pubsubshard_channels", 0)
+        .field("pubsub_channels", engine.pubsub.count(Kind::Channel))
+        .field("pubsub_patterns", engine.pubsub.count(Kind::Pattern))
+        .field("pubsubshard_channels", engine.pubsub.count(Kind::Shard))
         // verdis never forks.
         .field("latest_fork_usec", engine.persist.latest_fork_usec)
         .field("total_forks", engine.persist.total_forks)

@@ -242,6 +242,7 @@ fn swapdb(ctx: &mut Ctx) -> Frame {
     let (Some(a), Some(b)) = (valid(first), valid(second)) else {
         return Frame::error(errors::DB_INDEX_OUT_OF_RANGE);
     };
+    ctx.engine.touch_swapped_dbs(a, b, ctx.now_ms);
     ctx.engine.dbs.swap(a, b);
     // Clients blocked on keys that exist in the swapped-in contents may be served now.
     ctx.engine.signal_db_ready(a);

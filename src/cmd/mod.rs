@@ -17,10 +17,12 @@ pub mod keyspace;
 pub mod lists;
 pub mod memory;
 pub mod persist;
+pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
 pub mod strings;
+pub mod tx;
 pub mod zsets;
 
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
@@ -33,6 +35,8 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| server::handler(full_name))
         .or_else(|| config::handler(full_name))
         .or_else(|| functions::handler(full_name))
+        .or_else(|| tx::handler(full_name))
+        .or_else(|| pubsub::handler(full_name))
         .or_else(|| lists::handler(full_name))
         .or_else(|| bitmaps::handler(full_name))
         .or_else(|| hyperloglog::handler(full_name))

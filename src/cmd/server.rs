@@ -40,7 +40,6 @@ fn flushdb(ctx: &mut Ctx) -> Frame {
     let Some(mode) = flush_mode(ctx) else {
         return err(errors::SYNTAX);
     };
-    // TODO(transactions): touch the keys watched in this database (Redis's signalFlushedDb).
     let db = ctx.client.db;
     let lazy = ctx.engine.flush_is_async(mode);
     let removed = ctx.engine.empty_dbs(db..db + 1, lazy);

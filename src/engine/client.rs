@@ -50,6 +50,14 @@ pub struct ClientState {
     /// Set by CLIENT KILL; the server closes the connection.
     pub killed: bool,
     pub io: IoStats,
+    /// MULTI state: the queued commands and whether the transaction already failed.
+    pub multi: super::multi::MultiState,
+    /// Pub/Sub subscriptions.
+    pub subs: super::pubsub::ClientSubs,
+    /// Out-of-band frames for this client produced by the running command (pub/sub
+    /// notifications, its own published messages): written before the command's reply, even
+    /// when CLIENT REPLY drops that reply.
+    pub pushes: Vec<crate::resp::Frame>,
     /// Waiting in a blocking command (CLIENT LIST flag `b`); kept by `engine::blocking`.
     pub blocked: bool,
     /// Blocking commands must not block (Redis's CLIENT_DENY_BLOCKING): set while MULTI/EXEC or
@@ -77,6 +85,9 @@ impl ClientState {
             close_after_reply: false,
             killed: false,
             io: IoStats::default(),
+            multi: super::multi::MultiState::default(),
+            subs: super::pubsub::ClientSubs::default(),
+            pushes: Vec::new(),
             blocked: false,
             deny_blocking: false,
         }

@@ -682,6 +682,11 @@ impl Config {
         self.bool_at(const { index_of("lazyfree-lazy-user-flush") })
     }
 
+    /// `min-replicas-to-write`: writes are refused with fewer good replicas than this.
+    pub fn min_replicas_to_write(&self) -> i64 {
+        self.int_at(const { index_of("min-replicas-to-write") })
+    }
+
     /// `maxmemory` in bytes (0: no limit).
     pub fn maxmemory(&self) -> u64 {
         self.int_at(I_MAXMEMORY) as u64

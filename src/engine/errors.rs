@@ -52,3 +52,13 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> String {
 
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
+pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+
+/// What a subscribed RESP2 connection gets for a command it may not run.
+pub fn subscribed_context(full_name: &str) -> String {
+    format!(
+        "ERR Can't execute '{full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed \
+         in this context"
+    )
+}

@@ -165,6 +165,7 @@ impl Engine {
                 let ttl_ms = at_ms as i64 - now_ms as i64;
                 if now_ms > at_ms {
                     self.delete_key(db, key, self.config.lazyfree_lazy_expire());
+                    self.touch_watched_key(db, key);
                     self.stats.expired_keys += 1;
                     found.expired += 1;
                 }

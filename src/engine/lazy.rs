@@ -104,6 +104,10 @@ impl Engine {
     /// database's tables are swapped for empty ones in O(1) and handed over as one job, whatever
     /// their size (LAZY-4). Sync: freed here, now.
     pub fn empty_dbs(&mut self, dbs: std::ops::Range<usize>, lazy: bool) -> u64 {
+        // Watchers see the flush while the keys are still there (Redis's signalFlushedDb).
+        for db in dbs.clone() {
+            self.touch_all_watched_keys_in_db(db, None, self.now_ms);
+        }
         let mut removed = 0u64;
         let mut taken = Vec::new();
         for db in dbs {

@@ -20,6 +20,8 @@ pub mod lazy;
 pub mod list;
 pub mod longdouble;
 pub mod meta;
+pub mod multi;
+pub mod pubsub;
 pub mod set_value;
 pub mod stats;
 pub mod table;
@@ -104,6 +106,19 @@ pub struct Engine {
     /// Where removed values and flushed tables go to be freed (inline until the server installs
     /// the threaded back end; see `lazy.rs`).
     pub lazyfree: lazy::LazyFree,
+    /// Every client's WATCHed keys and which transactions they already doomed.
+    pub watches: multi::Watches,
+    /// Every Pub/Sub subscription.
+    pub pubsub: pubsub::PubSub,
+}
+
+/// A command found in the table, copied out so the table is not borrowed while it runs.
+#[derive(Clone, Copy)]
+struct Resolved {
+    meta: &'static meta::CommandMeta,
+    flags: Flags,
+    stat_index: usize,
+    handler: Option<Handler>,
 }
 
 /// What a handler works with.
@@ -141,6 +156,8 @@ impl Engine {
             propagated: None,
             persist: crate::persist::Persistence::simulated(now_ms),
             lazyfree: lazy::LazyFree::inline(),
+            watches: multi::Watches::default(),
+            pubsub: pubsub::PubSub::default(),
         }
     }
 
@@ -156,6 +173,8 @@ impl Engine {
     }
 
     pub fn disconnect(&mut self, id: u64) {
+        self.forget_watches(id);
+        self.forget_subscriptions(id);
         self.forget_blocked(id);
         self.clients.remove(&id);
     }
@@ -198,52 +217,91 @@ impl Engine {
             self.stats.count_error(text);
         }
         let suppressed = take_reply_suppression(&mut client);
+        let pushes = std::mem::take(&mut client.pushes);
+        let resp = client.resp;
         self.clients.insert(id, client);
         // Writes may have woken blocked clients (Redis serves them right after the command).
         self.serve_ready_keys(now_ms);
-        if suppressed {
-            None
+        let reply = if suppressed { None } else { Some(reply) };
+        if pushes.is_empty() {
+            reply
         } else {
-            Some(reply)
+            Some(with_pushes(pushes, reply.as_ref(), resp))
         }
     }
 
     fn dispatch(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
+        let cmd = match self.resolve(argv) {
+            Ok(cmd) => cmd,
+            Err(reply) => {
+                // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
+                client.last_cmd = "NULL";
+                return self.reject_in_multi(client, false, reply);
+            }
+        };
+        client.last_cmd = cmd.meta.name;
+        if let Err(reply) = self.admit(client, &cmd, argv) {
+            self.command_stats[cmd.stat_index].rejected_calls += 1;
+            return self.reject_in_multi(client, cmd.meta.name == "exec", reply);
+        }
+        if client.multi.active && !multi::runs_inside_multi(cmd.meta.name) {
+            return self.queue_in_multi(client, argv, cmd.flags);
+        }
+        self.call(client, &cmd, argv, now_ms)
+    }
+
+    /// Finds the command (and subcommand) `argv` names; the error reply when there is none.
+    fn resolve(&self, argv: &[Vec<u8>]) -> Result<Resolved, Frame> {
         let Some(mut cmd) = self.table.lookup(&argv[0]) else {
-            // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
-            client.last_cmd = "NULL";
-            return Frame::error_untrimmed(errors::unknown_command(argv));
+            return Err(Frame::error_untrimmed(errors::unknown_command(argv)));
         };
         if cmd.is_container() && argv.len() >= 2 {
             match self.table.lookup_sub(cmd, &argv[1]) {
                 Some(sub) => cmd = sub,
-                None => {
-                    client.last_cmd = "NULL";
-                    return Frame::error_untrimmed(errors::unknown_subcommand(&argv[1], cmd.meta.name));
-                }
+                None => return Err(Frame::error_untrimmed(errors::unknown_subcommand(&argv[1], cmd.meta.name))),
             }
         }
-        let (meta, flags, stat_index) = (cmd.meta, cmd.flags, cmd.stat_index);
-        let handler = cmd.handler;
-        client.last_cmd = meta.name;
-        let arity = meta.arity;
+        Ok(Resolved { meta: cmd.meta, flags: cmd.flags, stat_index: cmd.stat_index, handler: cmd.handler })
+    }
+
+    /// The checks Redis's processCommand makes before running or queuing a command, in its
+    /// order; the rejection reply when one fails.
+    fn admit(&self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
+        let arity = cmd.meta.arity;
         let argc = argv.len() as i32;
         if (arity > 0 && arity != argc) || argc < -arity {
-            self.command_stats[stat_index].rejected_calls += 1;
-            return Frame::error(errors::wrong_arity(meta.name));
+            return Err(Frame::error(errors::wrong_arity(cmd.meta.name)));
         }
         // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
-        if !client.authenticated && self.config.requirepass.is_some() && !flags.contains(Flags::NO_AUTH) {
-            self.command_stats[stat_index].rejected_calls += 1;
-            return Frame::error(errors::NOAUTH);
+        if !client.authenticated && self.config.requirepass.is_some() && !cmd.flags.contains(Flags::NO_AUTH) {
+            return Err(Frame::error(errors::NOAUTH));
         }
-        let Some(handler) = handler else {
+        if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
+            return Err(Frame::error(errors::NOT_IN_MULTI));
+        }
+        // EXEC is a write when it would run one.
+        let exec = cmd.meta.name == "exec";
+        let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
+        // verdis has no replicas, so no replica is ever a good one.
+        if is_write && self.config.min_replicas_to_write() > 0 {
+            return Err(Frame::error(errors::NOREPLICAS));
+        }
+        // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
+        if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
+            return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
+        }
+        if self.persist.loading.is_some() && !cmd.flags.contains(Flags::LOADING) {
+            return Err(Frame::error(errors::LOADING));
+        }
+        Ok(())
+    }
+
+    /// Runs a resolved command's handler and counts it (Redis's call()).
+    fn call(&mut self, client: &mut ClientState, cmd: &Resolved, argv: &[Vec<u8>], now_ms: u64) -> Frame {
+        let Some(handler) = cmd.handler else {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
-        if self.persist.loading.is_some() && !flags.contains(Flags::LOADING) {
-            self.command_stats[stat_index].rejected_calls += 1;
-            return Frame::error(errors::LOADING);
-        }
+        let (meta, stat_index) = (cmd.meta, cmd.stat_index);
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         if let Some(pending) = self.blocking.pending.as_mut() {
@@ -258,10 +316,32 @@ impl Engine {
         reply
     }
 
+    /// Runs a command EXEC took from the queue: it was checked when queued, so it runs without
+    /// the checks again, as Redis's EXEC calls call() directly. Error replies are counted here,
+    /// since the EXEC reply that carries them is not an error.
+    pub fn call_queued(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
+        let reply = match self.resolve(argv) {
+            Ok(cmd) => self.call(client, &cmd, argv, now_ms),
+            Err(reply) => reply,
+        };
+        if let Some(text) = reply.error_text() {
+            self.stats.total_error_replies += 1;
+            self.stats.count_error(text);
+        }
+        // Notifications take the command's place in the EXEC array, as in Redis's output.
+        let pushes = std::mem::take(&mut client.pushes);
+        if pushes.is_empty() {
+            reply
+        } else {
+            with_pushes(pushes, Some(&reply), client.resp)
+        }
+    }
+
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         if self.dbs[db].is_expired(key, now_ms) {
             self.delete_key(db, key, self.config.lazyfree_lazy_expire());
+            self.touch_watched_key(db, key);
             self.stats.expired_keys += 1;
             true
         } else {
@@ -282,6 +362,18 @@ fn take_reply_suppression(client: &mut ClientState) -> bool {
         }
         ReplyMode::SkipNext => true,
     }
+}
+
+/// Out-of-band frames followed by the reply (if any), as bytes in the client's protocol.
+fn with_pushes(pushes: Vec<Frame>, reply: Option<&Frame>, resp: u8) -> Frame {
+    let mut bytes = Vec::new();
+    for push in &pushes {
+        crate::resp::encode(push, resp, &mut bytes);
+    }
+    if let Some(reply) = reply {
+        crate::resp::encode(reply, resp, &mut bytes);
+    }
+    Frame::Raw(bytes)
 }
 
 impl<'a> Ctx<'a> {
@@ -353,9 +445,11 @@ impl<'a> Ctx<'a> {
         self.signal_modified_in(db, key);
     }
 
-    /// Records that a key of database `db` was changed (MOVE and COPY change another database).
-    /// Clients blocked on the key may be served after the command.
+    /// Records that a key of database `db` was changed (MOVE and COPY change another database):
+    /// transactions watching it will fail, and clients blocked on it may be served after the
+    /// command.
     pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
+        self.engine.touch_watched_key(db, key);
         self.engine.signal_key_ready(db, key);
     }
 

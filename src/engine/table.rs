@@ -76,6 +76,11 @@ impl Flags {
     pub fn contains(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// The flags of both (for the union over a transaction's queued commands).
+    pub fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
 }
 
 /// A command as the dispatcher sees it.

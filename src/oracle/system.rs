@@ -102,11 +102,31 @@ pub fn to_model_reply(frame: Frame) -> verdis_spec::Reply {
         Frame::Boolean(b) => Reply::Bool(b),
         Frame::BigNumber(s) => Reply::Bulk(s.into_bytes()),
         Frame::Verbatim(_, text) => Reply::Bulk(text),
-        // A pre-encoded reply (LRANGE) compares as what it encodes.
-        Frame::Raw(bytes) => match crate::engine::testkit::structured(Frame::Raw(bytes)) {
-            Frame::Raw(bytes) => Reply::Bulk(bytes),
-            frame => to_model_reply(frame),
-        },
+        // A pre-encoded reply (LRANGE) compares as the frame it encodes; several frames (pub/sub
+        // notifications, a client's own messages before its reply) as an array of them.
+        Frame::Raw(bytes) => frames_reply(&bytes),
+    }
+}
+
+/// Pre-encoded bytes as the model sees them: the frame they hold, or an array of the frames when
+/// they hold several (pub/sub notifications, a client's own messages before its reply).
+fn frames_reply(bytes: &[u8]) -> verdis_spec::Reply {
+    let mut frames = Vec::new();
+    let mut pos = 0;
+    // Each decoded frame uses at least one byte, so this ends.
+    while pos < bytes.len() {
+        match decode(&bytes[pos..]) {
+            Ok(Some((frame, used))) if used > 0 => {
+                frames.push(to_model_reply(frame));
+                pos += used;
+            }
+            _ => return verdis_spec::Reply::Bulk(bytes.to_vec()),
+        }
+    }
+    if frames.len() == 1 {
+        frames.remove(0)
+    } else {
+        verdis_spec::Reply::Array(frames)
     }
 }
 

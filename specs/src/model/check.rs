@@ -54,6 +54,17 @@ impl Model {
     pub fn check(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64, actual: &Reply) -> Result<(), Mismatch> {
         let db = self.selected_db(client);
         let name = argv.first().map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()).unwrap_or_default();
+        if self.in_multi(client) {
+            // Queued (or a transaction command): judged exactly, EXEC element by element.
+            if name == "exec" && argv.len() == 1 {
+                return self.check_exec(client, now_ms, actual, argv);
+            }
+            return self.check_exact(client, argv, now_ms, actual);
+        }
+        if self.restricted(client) {
+            // A subscribed RESP2 client: refused, or a pub/sub command.
+            return self.check_exact(client, argv, now_ms, actual);
+        }
         if let Some(result) = super::sets::check_open_reply(self, client, argv, now_ms, actual, &name) {
             return result.map_err(|expected| Mismatch { command: describe(argv), expected, actual: actual.clone() });
         }
@@ -72,7 +83,7 @@ impl Model {
         let stored_before = self.stored_len(db);
         let expected = self.apply(client, argv, now_ms);
         let fail = |expected: String| Mismatch { command: describe(argv), expected, actual: actual.clone() };
-        if expected == *actual {
+        if expected.same_as(actual) {
             return Ok(());
         }
         if expected.is_error() {
@@ -110,6 +121,58 @@ impl Model {
         }
     }
 
+    /// A reply that must equal the model's.
+    fn check_exact(&mut self, client: u64, argv: &[Vec<u8>], now_ms: u64, actual: &Reply) -> Result<(), Mismatch> {
+        let expected = self.apply(client, argv, now_ms);
+        if expected.same_as(actual) {
+            Ok(())
+        } else {
+            Err(Mismatch { command: describe(argv), expected: expected.to_string(), actual: actual.clone() })
+        }
+    }
+
+    /// EXEC: a failed transaction's reply must be the model's; a transaction
+    /// that runs must give an array with one reply per queued command, each
+    /// judged as if the command had been sent alone at that point.
+    fn check_exec(&mut self, client: u64, now_ms: u64, actual: &Reply, argv: &[Vec<u8>]) -> Result<(), Mismatch> {
+        let queue = match self.exec_for_check(client, now_ms) {
+            Ok(queue) => queue,
+            Err(expected) if expected.same_as(actual) => return Ok(()),
+            Err(expected) => {
+                return Err(Mismatch {
+                    command: describe(argv),
+                    expected: expected.to_string(),
+                    actual: actual.clone(),
+                })
+            }
+        };
+        let replies = match actual {
+            Reply::Array(replies) if replies.len() == queue.len() => replies,
+            _ => {
+                let expected = format!("an array of {} replies", queue.len());
+                return Err(Mismatch { command: describe(argv), expected, actual: actual.clone() });
+            }
+        };
+        self.client_mut(client).in_exec = true;
+        let mut result = Ok(());
+        for (queued, reply) in queue.iter().zip(replies) {
+            result = self.check(client, queued, now_ms, reply).map_err(|m| Mismatch {
+                command: format!("EXEC, queued {}", m.command),
+                expected: m.expected,
+                actual: m.actual,
+            });
+            if result.is_err() {
+                break;
+            }
+        }
+        self.client_mut(client).in_exec = false;
+        // Clients blocked on keys the transaction filled are served once it ends.
+        let db = self.selected_db(client);
+        let exec = [b"EXEC".to_vec()];
+        self.serve_blocked(&super::dispatch::Call { client, db, argv: &exec, now_ms, name: "exec" });
+        result
+    }
+
     /// One SCAN reply: the same error as the model's, or `[cursor, [keys]]`
     /// where the cursor is a decimal number and the expectation allows every
     /// key. Dead keys that were reported have been deleted by Redis, so the
@@ -136,6 +199,7 @@ impl Model {
                 Reply::Bulk(k) if exp.allows(k) => {
                     if exp.may.contains(k) {
                         self.dbs[db].remove(k);
+                        self.touch(db, k);
                     }
                 }
                 other => return Err(format!("only live matching keys, not {other}")),

@@ -1,6 +1,6 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hashes, hyperloglog, keyspace, lists, sets, sort, strings, zsets, Model};
+use super::{bitmaps, expiry, hashes, hyperloglog, keyspace, lists, pubsub, sets, sort, strings, tx, zsets, Item, Model};
 use crate::num::c_str;
 use crate::reply::Reply;
 
@@ -204,6 +204,23 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("bzpopmin", -3, zsets::bzpopmin),
     ("bzpopmax", -3, zsets::bzpopmax),
     ("bzmpop", -5, zsets::bzmpop),
+    // transactions
+    ("multi", 1, tx::multi),
+    ("exec", 1, tx::exec),
+    ("discard", 1, tx::discard),
+    ("watch", -2, tx::watch),
+    ("unwatch", 1, tx::unwatch),
+    ("reset", 1, keyspace::reset),
+    // pub/sub
+    ("subscribe", -2, pubsub::subscribe),
+    ("unsubscribe", -1, pubsub::unsubscribe),
+    ("psubscribe", -2, pubsub::psubscribe),
+    ("punsubscribe", -1, pubsub::punsubscribe),
+    ("ssubscribe", -2, pubsub::ssubscribe),
+    ("sunsubscribe", -1, pubsub::sunsubscribe),
+    ("publish", 3, pubsub::publish),
+    ("spublish", 3, pubsub::spublish),
+    ("pubsub", -2, pubsub::pubsub),
 ];
 
 /// The lower-case names of every modelled command.
@@ -254,26 +271,95 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     Reply::Error(one_line(&text))
 }
 
-/// Looks the command up, checks its arity and runs it.
+/// Looks the command up, checks its arity, and runs it (or queues it inside
+/// MULTI). A command refused here dooms an open transaction.
 pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64) -> Reply {
+    // Make sure the client exists from its first command on.
+    model.client_mut(client);
     let Some(first) = argv.first() else {
         // Redis never dispatches an empty command; the model answers as for
         // an unknown empty name.
         return unknown_command(&[Vec::new()]);
     };
     let Some(&(name, arity, handler)) = find(first) else {
-        return unknown_command(argv);
+        return model.refuse(client, unknown_command(argv), false);
+    };
+    // A container's subcommand decides the arity and the name in errors.
+    let (full_name, arity) = match subcommand(name, argv) {
+        Ok(found) => found.unwrap_or((name.to_string(), arity)),
+        Err(e) => return model.refuse(client, e, false),
     };
     let argc = argv.len() as i64;
     let arity = i64::from(arity);
     if (arity > 0 && argc != arity) || argc < -arity {
-        return wrong_arity(name);
+        return model.refuse(client, wrong_arity(&full_name), name == "exec");
+    }
+    if model.restricted(client) && !pubsub::allowed_when_subscribed(name) {
+        return model.refuse(client, pubsub::not_in_subscribed_context(&full_name), name == "exec");
+    }
+    if model.in_multi(client) && !tx::runs_now(name) {
+        return model.enqueue(client, argv);
     }
     let call = Call { client, db: model.client(client).db, argv, now_ms, name };
-    // Make sure the client exists from its first command on.
-    model.client_mut(client);
+    model.clock_ms = now_ms;
+    let before = model.watched_items();
+    // Names touched by an enclosing EXEC so far are set aside and merged
+    // back; a top-level command starts and ends with none.
+    let outer = std::mem::take(&mut model.touched_now);
+    model.run_depth += 1;
     let reply = handler(model, &call);
-    // Writes may have woken blocked clients.
-    model.serve_blocked(&call);
+    model.touch_changed(&before);
+    // Writes may have woken blocked clients; inside EXEC only once it ends (see tx.rs).
+    if model.run_depth == 1 && !model.client(client).in_exec {
+        model.serve_blocked(&call);
+    }
+    model.run_depth -= 1;
+    if model.run_depth > 0 {
+        model.touched_now.extend(outer);
+    } else {
+        model.touched_now.clear();
+    }
     reply
+}
+
+/// For a container command (PUBSUB), its subcommand's full name and arity;
+/// `Ok(None)` for other commands or when no subcommand is given.
+fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Reply> {
+    if name != "pubsub" || argv.len() < 2 {
+        return Ok(None);
+    }
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    match pubsub::PUBSUB_SUBCOMMANDS.iter().find(|(n, _)| *n == sub) {
+        Some((n, arity)) => Ok(Some((format!("pubsub|{n}"), *arity))),
+        None => {
+            let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
+            Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try PUBSUB HELP.").as_bytes())))
+        }
+    }
+}
+
+impl Model {
+    /// What is stored now under every watched name.
+    fn watched_items(&self) -> Vec<(usize, Vec<u8>, Option<Item>)> {
+        let mut items: Vec<_> = self
+            .clients
+            .values()
+            .flat_map(|c| c.watching.iter())
+            .map(|w| (w.db, w.key.clone(), self.dbs[w.db].get(&w.key).cloned()))
+            .collect();
+        items.dedup();
+        items
+    }
+
+    /// A backstop for commands that change a key without touching it: a
+    /// watched name whose stored item differs from `before`, and that the
+    /// command did not touch, is touched now.
+    fn touch_changed(&mut self, before: &[(usize, Vec<u8>, Option<Item>)]) {
+        for (db, key, item) in before {
+            let touched = self.touched_now.contains(&(*db, key.clone()));
+            if !touched && self.dbs[*db].get(key) != item.as_ref() {
+                self.touch(*db, key);
+            }
+        }
+    }
 }

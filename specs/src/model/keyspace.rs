@@ -49,6 +49,8 @@ fn rename_generic(m: &mut Model, call: &Call, nx: bool) -> Reply {
     if let Some(item) = map.remove(src) {
         map.insert(dst.to_vec(), item);
     }
+    m.touch(call.db, src);
+    m.touch(call.db, dst);
     done
 }
 
@@ -81,6 +83,8 @@ pub(super) fn move_cmd(m: &mut Model, call: &Call) -> Reply {
     if let Some(item) = m.dbs[call.db].remove(key) {
         m.dbs[dst].insert(key.to_vec(), item);
     }
+    m.touch(call.db, key);
+    m.touch(dst, key);
     Reply::Int(1)
 }
 
@@ -114,6 +118,7 @@ pub(super) fn copy(m: &mut Model, call: &Call) -> Reply {
         return Reply::Int(0);
     }
     m.dbs[dst_db].insert(dst.to_vec(), item);
+    m.touch(dst_db, dst);
     Reply::Int(1)
 }
 
@@ -130,6 +135,10 @@ pub(super) fn swapdb(m: &mut Model, call: &Call) -> Reply {
     match (in_range(first), in_range(second)) {
         (Some(a), Some(b)) => {
             // Clients keep their db numbers and so see the swapped contents.
+            if a != b {
+                m.touch_db(a, Some(b), call.now_ms);
+                m.touch_db(b, Some(a), call.now_ms);
+            }
             m.dbs.swap(a, b);
             Reply::ok()
         }
@@ -283,7 +292,15 @@ pub(crate) fn scan_expectation(
 /// complete iteration, that is all of them.
 pub(crate) fn reclaim_scanned(m: &mut Model, db: usize, now_ms: u64, pattern: Option<&[u8]>) {
     let pattern = pattern.filter(|p| *p != b"*");
-    m.dbs[db].retain(|key, item| !(item.is_dead(now_ms) && pattern.is_none_or(|p| glob::matches(p, key))));
+    let reclaimed: Vec<Vec<u8>> = m.dbs[db]
+        .iter()
+        .filter(|(key, item)| item.is_dead(now_ms) && pattern.is_none_or(|p| glob::matches(p, key)))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in reclaimed {
+        m.dbs[db].remove(&key);
+        m.touch(db, &key);
+    }
 }
 
 /// SCAN: the model answers with every key of the expectation and cursor 0;
@@ -303,6 +320,7 @@ pub(super) fn scan(m: &mut Model, call: &Call) -> Reply {
         // Reported dead keys were deleted on the way.
         for key in &exp.may {
             m.dbs[call.db].remove(key);
+            m.touch(call.db, key);
         }
     }
     let keys = exp.must.union(&exp.may).cloned().map(Reply::Bulk).collect();
@@ -322,6 +340,7 @@ pub(super) fn flushdb(m: &mut Model, call: &Call) -> Reply {
     if !flush_option_ok(call) {
         return Reply::err("syntax error");
     }
+    m.touch_db(call.db, None, call.now_ms);
     m.dbs[call.db].clear();
     Reply::ok()
 }
@@ -330,18 +349,40 @@ pub(super) fn flushall(m: &mut Model, call: &Call) -> Reply {
     if !flush_option_ok(call) {
         return Reply::err("syntax error");
     }
+    for db in 0..NUM_DBS {
+        m.touch_db(db, None, call.now_ms);
+    }
     for db in &mut m.dbs {
         db.clear();
     }
     Reply::ok()
 }
 
-pub(super) fn ping(_m: &mut Model, call: &Call) -> Reply {
+pub(super) fn ping(m: &mut Model, call: &Call) -> Reply {
+    // A subscribed RESP2 client gets the reply in the shape of a message.
+    if call.argv.len() <= 2 && m.client(call.client).resp == 2 && m.subscribed(call.client) {
+        let text = call.argv.get(1).cloned().unwrap_or_default();
+        return Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(text)]);
+    }
     match call.argv.len() {
         1 => Reply::Status("PONG".to_string()),
         2 => Reply::Bulk(call.arg(1).to_vec()),
         _ => call.wrong_arity(),
     }
+}
+
+/// RESET: the connection as new (database 0, RESP2), out of any
+/// transaction, watching and subscribed to nothing.
+pub(super) fn reset(m: &mut Model, call: &Call) -> Reply {
+    m.leave_all(call.client);
+    let c = m.client_mut(call.client);
+    c.db = 0;
+    c.resp = 2;
+    c.queue = None;
+    c.queue_refused = false;
+    c.watching.clear();
+    c.watch_touched = false;
+    Reply::Status("RESET".to_string())
 }
 
 pub(super) fn echo(_m: &mut Model, call: &Call) -> Reply {

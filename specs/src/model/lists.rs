@@ -264,8 +264,13 @@ impl Model {
         Ok(Some(value))
     }
 
-    /// Records a blocked client; the command has no reply yet.
+    /// Records a blocked client; the command has no reply yet. Inside EXEC a client cannot
+    /// block: the command answers at once as if timed out (BLMOVE and BRPOPLPUSH with a nil
+    /// bulk, the pops with a nil array, as Redis's CLIENT_DENY_BLOCKING paths do).
     pub(super) fn block(&mut self, call: &Call, keys: &[Vec<u8>], deadline_ms: Option<u64>) -> Reply {
+        if self.client(call.client).in_exec {
+            return if matches!(call.name, "blmove" | "brpoplpush") { Reply::Nil } else { Reply::NilArray };
+        }
         let mut distinct: Vec<Vec<u8>> = Vec::new();
         for k in keys {
             if !distinct.contains(k) {

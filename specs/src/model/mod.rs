@@ -17,9 +17,11 @@ mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
+mod pubsub;
 mod sets;
 mod sort;
 mod strings;
+mod tx;
 mod zsets;
 
 use crate::reply::Reply;
@@ -28,6 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
 pub use lists::{Blocked, NO_REPLY};
+pub use pubsub::{Kind as SubscriptionKind, Subscription};
+pub use tx::Watched;
 pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
 /// Redis's WRONGTYPE error.
@@ -119,11 +123,29 @@ pub struct ClientState {
     /// The protocol version (2 or 3). Replies are protocol-neutral, so this
     /// is recorded but changes no reply of the modelled commands.
     pub resp: u8,
+    /// The commands queued since MULTI; `None` outside MULTI.
+    pub queue: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command was refused while queuing: EXEC will abort.
+    pub queue_refused: bool,
+    /// The keys this client watches.
+    pub watching: Vec<Watched>,
+    /// A watched key was touched: EXEC will fail.
+    pub watch_touched: bool,
+    /// EXEC is running this client's queue.
+    pub in_exec: bool,
 }
 
 impl Default for ClientState {
     fn default() -> Self {
-        ClientState { db: 0, resp: 2 }
+        ClientState {
+            db: 0,
+            resp: 2,
+            queue: None,
+            queue_refused: false,
+            watching: Vec::new(),
+            watch_touched: false,
+            in_exec: false,
+        }
     }
 }
 
@@ -136,6 +158,16 @@ pub struct Model {
     blocked: Vec<lists::Blocked>,
     /// Replies to blocked clients not yet taken (see `take_deliveries`).
     deliveries: Vec<(u64, Reply)>,
+    /// How many WATCHes happened: orders the watchers of a key.
+    watch_order: u64,
+    /// The time of the command running now (writes expire a dead key first).
+    clock_ms: u64,
+    /// The names the running command touched (see `tx.rs`).
+    touched_now: BTreeSet<(usize, Vec<u8>)>,
+    /// How deep `dispatch::run` is nested (EXEC runs its queue inside).
+    run_depth: u32,
+    /// Every Pub/Sub subscription, oldest first.
+    subscriptions: Vec<Subscription>,
 }
 
 impl Default for Model {
@@ -156,6 +188,11 @@ impl Model {
             clients: BTreeMap::new(),
             blocked: Vec::new(),
             deliveries: Vec::new(),
+            watch_order: 0,
+            clock_ms: 0,
+            touched_now: BTreeSet::new(),
+            run_depth: 0,
+            subscriptions: Vec::new(),
         }
     }
 
@@ -225,8 +262,13 @@ impl Model {
 
     /// Forgets dead keys (what a complete active-expiry cycle would do).
     pub fn purge_dead(&mut self, now_ms: u64) {
-        for map in &mut self.dbs {
-            map.retain(|_, item| !item.is_dead(now_ms));
+        for db in 0..self.dbs.len() {
+            let dead: Vec<Vec<u8>> =
+                self.dbs[db].iter().filter(|(_, item)| item.is_dead(now_ms)).map(|(k, _)| k.clone()).collect();
+            for key in dead {
+                self.dbs[db].remove(&key);
+                self.touch(db, &key);
+            }
         }
     }
 
@@ -234,11 +276,11 @@ impl Model {
 
     /// Redis's lookupKey: a dead key is deleted and reported missing.
     fn lookup(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&Item> {
-        let map = &mut self.dbs[db];
-        if map.get(key).is_some_and(|item| item.is_dead(now_ms)) {
-            map.remove(key);
+        if self.dbs[db].get(key).is_some_and(|item| item.is_dead(now_ms)) {
+            self.dbs[db].remove(key);
+            self.touch(db, key);
         }
-        map.get(key)
+        self.dbs[db].get(key)
     }
 
     /// True when a live key exists (deleting it if it is dead).
@@ -263,9 +305,12 @@ impl Model {
 
     /// Stores a string, dropping any TTL unless `keep_ttl` (Redis's setKey).
     fn set_str(&mut self, db: usize, key: &[u8], value: Vec<u8>, keep_ttl: bool) {
+        // A write looks the key up first, which deletes it if it is dead.
+        self.lookup(db, key, self.clock_ms);
         let map = &mut self.dbs[db];
         let expire_at_ms = if keep_ttl { map.get(key).and_then(|i| i.expire_at_ms) } else { None };
         map.insert(key.to_vec(), Item { value: MValue::Str(value), expire_at_ms });
+        self.touch(db, key);
     }
 
     /// Replaces the value of an existing key, keeping its TTL (dbOverwrite),
@@ -276,13 +321,23 @@ impl Model {
 
     /// Sets or clears the expire time of an existing key.
     fn set_expire(&mut self, db: usize, key: &[u8], at_ms: Option<u64>) {
-        if let Some(item) = self.dbs[db].get_mut(key) {
-            item.expire_at_ms = at_ms;
+        let Some(item) = self.dbs[db].get_mut(key) else {
+            return;
+        };
+        // Setting a time always counts as a write; removing none does not.
+        let changed = at_ms.is_some() || item.expire_at_ms.is_some();
+        item.expire_at_ms = at_ms;
+        if changed {
+            self.touch(db, key);
         }
     }
 
     /// Deletes a key after the usual lookup; true when a live key was removed.
     fn delete(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
-        self.exists(db, key, now_ms) && self.dbs[db].remove(key).is_some()
+        let removed = self.exists(db, key, now_ms) && self.dbs[db].remove(key).is_some();
+        if removed {
+            self.touch(db, key);
+        }
+        removed
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};
-use crate::engine::{errors, Ctx, Handler};
+use crate::engine::{errors, Ctx, Engine, Handler};
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
 use std::fmt::Write;
@@ -52,10 +52,14 @@ impl ClientType {
         }
     }
 
-    /// The type of a connected client. verdis has no replication yet, so there are no master
-    /// or replica links. TODO(pub/sub): a client with subscriptions is of type PubSub.
-    pub fn of(_client: &ClientState) -> ClientType {
-        ClientType::Normal
+    /// The type of a connected client: PubSub while it has subscriptions. verdis has no
+    /// replication yet, so there are no master or replica links.
+    pub fn of(client: &ClientState) -> ClientType {
+        if client.subs.active() {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
     }
 }
 
@@ -100,11 +104,20 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 }
 
 /// The flag letters of CLIENT LIST's `flags=` (Redis's catClientInfoString order), `N` if none.
-fn flag_letters(client: &ClientState) -> String {
-    // TODO(transactions, pub/sub, tracking): x, P, t, d, ... once those exist.
+fn flag_letters(client: &ClientState, engine: &Engine) -> String {
+    // TODO(tracking): t, R, B once tracking exists.
     let mut flags = String::new();
+    if client.subs.active() {
+        flags.push('P');
+    }
+    if client.multi.active {
+        flags.push('x');
+    }
     if client.blocked {
         flags.push('b');
+    }
+    if engine.watches.is_dirty(client.id) {
+        flags.push('d');
     }
     if client.close_after_reply {
         flags.push('c');
@@ -120,7 +133,7 @@ fn flag_letters(client: &ClientState) -> String {
 
 /// One CLIENT LIST / CLIENT INFO line (without the trailing newline), with every field of
 /// Redis 7.0 in its order. Ages are whole seconds of the engine clock.
-pub fn client_info_line(client: &ClientState, now_ms: u64) -> String {
+pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> String {
     let now_s = now_ms / 1000;
     let age_s = now_s.saturating_sub(client.created_ms / 1000);
     let idle_s = now_s.saturating_sub(client.last_interaction_ms / 1000);
@@ -140,16 +153,16 @@ pub fn client_info_line(client: &ClientState, now_ms: u64) -> String {
         name,
         age_s,
         idle_s,
-        flag_letters(client),
+        flag_letters(client, engine),
         client.db,
-        0,  // TODO(pub/sub): channel subscriptions
-        0,  // TODO(pub/sub): pattern subscriptions
-        0,  // TODO(pub/sub): shard channel subscriptions
-        -1, // TODO(transactions): queued commands while in MULTI
+        client.subs.channels.len(),
+        client.subs.patterns.len(),
+        client.subs.shard_channels.len(),
+        client.multi.list_count(),
         io.qbuf,
         io.qbuf_free,
         io.argv_mem,
-        0, // TODO(transactions): memory of queued commands
+        client.multi.argv_len_sums,
         io.rbs,
         io.rbp,
         io.obl,
@@ -182,7 +195,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
         };
         for c in live_clients(ctx) {
             if ClientType::of(c) == wanted {
-                text.push_str(&client_info_line(c, ctx.now_ms));
+                text.push_str(&client_info_line(c, ctx.engine, ctx.now_ms));
                 text.push('\n');
             }
         }
@@ -198,7 +211,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
         // Listed in the order asked, repeats included, as Redis does.
         for id in ids {
             if let Some(c) = clients.iter().find(|c| c.id as i64 == id) {
-                text.push_str(&client_info_line(c, ctx.now_ms));
+                text.push_str(&client_info_line(c, ctx.engine, ctx.now_ms));
                 text.push('\n');
             }
         }
@@ -206,7 +219,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
         return err(errors::SYNTAX);
     } else {
         for c in live_clients(ctx) {
-            text.push_str(&client_info_line(c, ctx.now_ms));
+            text.push_str(&client_info_line(c, ctx.engine, ctx.now_ms));
             text.push('\n');
         }
     }
@@ -215,7 +228,7 @@ fn client_list(ctx: &mut Ctx) -> Frame {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx) -> Frame {
-    let mut text = client_info_line(ctx.client, ctx.now_ms);
+    let mut text = client_info_line(ctx.client, ctx.engine, ctx.now_ms);
     text.push('\n');
     Frame::Verbatim("txt", text.into_bytes())
 }
