@@ -1,7 +1,7 @@
 //! The connection command family: PING, ECHO, QUIT, RESET, HELLO, AUTH, and CLIENT (in
 //! `connection/client.rs`).
 
-mod client;
+pub(crate) mod client;
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};

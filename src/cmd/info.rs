@@ -190,7 +190,7 @@ fn clients_section(ctx: &mut Ctx, out: &mut String) {
         .field("maxclients", engine.config.maxclients)
         .field("client_recent_max_input_buffer", max_in)
         .field("client_recent_max_output_buffer", max_out)
-        .field("blocked_clients", engine.blocking.blocked_count())
+        .field("blocked_clients", engine.blocking.blocked_count() + engine.pause.postponed_count())
         // TODO(tracking): tracking clients.
         .field("tracking_clients", 0)
         .field("clients_in_timeout_table", engine.blocking.with_deadline_count());

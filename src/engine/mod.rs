@@ -21,6 +21,7 @@ pub mod list;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
+pub mod pause;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
@@ -114,6 +115,8 @@ pub struct Engine {
     pub watches: multi::Watches,
     /// Every Pub/Sub subscription.
     pub pubsub: pubsub::PubSub,
+    /// CLIENT PAUSE and the commands it holds back.
+    pub pause: pause::Pause,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -162,6 +165,7 @@ impl Engine {
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
+            pause: pause::Pause::default(),
         }
     }
 
@@ -180,6 +184,7 @@ impl Engine {
         self.forget_watches(id);
         self.forget_subscriptions(id);
         self.forget_blocked(id);
+        self.pause.forget(id);
         self.clients.remove(&id);
     }
 
@@ -198,7 +203,7 @@ impl Engine {
     /// `outbox`); a blocked client runs nothing until then, so a command sent for it is ignored
     /// (the server keeps such commands in the client's query buffer).
     pub fn execute(&mut self, id: u64, argv: &[Vec<u8>], now_ms: u64) -> Option<Frame> {
-        if argv.is_empty() || self.blocking.is_blocked(id) {
+        if argv.is_empty() || self.is_blocked(id) {
             return None;
         }
         let Some(mut client) = self.clients.remove(&id) else {
@@ -210,6 +215,11 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         let reply = self.dispatch(&mut client, argv, now_ms);
+        if self.pause.is_postponed(id) {
+            // CLIENT PAUSE holds the command; it runs when the pause ends.
+            self.clients.insert(id, client);
+            return None;
+        }
         if self.register_block(&mut client, argv) {
             // No reply yet; CLIENT REPLY SKIP applies to the reply it gets when unblocked.
             self.clients.insert(id, client);
@@ -226,6 +236,9 @@ impl Engine {
         self.clients.insert(id, client);
         // Writes may have woken blocked clients (Redis serves them right after the command).
         self.serve_ready_keys(now_ms);
+        if self.pause.wants_resume() {
+            self.resume_postponed(now_ms);
+        }
         let reply = if suppressed { None } else { Some(reply) };
         if pushes.is_empty() {
             reply
@@ -247,6 +260,9 @@ impl Engine {
         if let Err(reply) = self.admit(client, &cmd, argv) {
             self.command_stats[cmd.stat_index].rejected_calls += 1;
             return self.reject_in_multi(client, cmd.meta.name == "exec", reply);
+        }
+        if self.postpone_if_paused(client.id, cmd.meta.name, cmd.flags, &client.multi, argv, now_ms) {
+            return Frame::Raw(Vec::new());
         }
         if client.multi.active && !multi::runs_inside_multi(cmd.meta.name) {
             return self.queue_in_multi(client, argv, cmd.flags);

@@ -22,6 +22,8 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "client|reply" => client_reply,
         "client|help" => client_help,
         "client|unblock" => client_unblock,
+        "client|pause" => client_pause,
+        "client|unpause" => client_unpause,
         _ => return None,
     };
     Some(h)
@@ -360,6 +362,37 @@ fn client_unblock(ctx: &mut Ctx) -> Frame {
 }
 
 /// CLIENT NO-EVICT ON|OFF
+/// CLIENT PAUSE timeout [WRITE|ALL]: the pause ends `timeout` milliseconds from now.
+fn client_pause(ctx: &mut Ctx) -> Frame {
+    use crate::engine::pause::PauseKind;
+    if ctx.argv.len() > 4 {
+        // Redis names the subcommand as typed.
+        let typed = String::from_utf8_lossy(&ctx.argv[1]);
+        return Frame::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{typed}'. Try CLIENT HELP."
+        ));
+    }
+    let kind = match ctx.argv.get(3) {
+        None => PauseKind::All,
+        Some(mode) if is(mode, "write") => PauseKind::Write,
+        Some(mode) if is(mode, "all") => PauseKind::All,
+        Some(_) => return Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    };
+    match crate::engine::blocking::deadline_from_millis(&ctx.argv[2], ctx.now_ms) {
+        Ok(end_ms) => {
+            ctx.engine.pause.start(kind, end_ms.max(0) as u64);
+            Frame::ok()
+        }
+        Err(reply) => reply,
+    }
+}
+
+/// CLIENT UNPAUSE: the postponed commands run after this one.
+fn client_unpause(ctx: &mut Ctx) -> Frame {
+    ctx.engine.pause.stop();
+    Frame::ok()
+}
+
 fn client_no_evict(ctx: &mut Ctx) -> Frame {
     let arg = ctx.arg(2);
     if is(arg, "ON") {
