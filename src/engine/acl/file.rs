@@ -113,3 +113,26 @@ pub fn users_text(lines: &[Vec<u8>]) -> Vec<u8> {
     }
     out
 }
+
+/// The ACL file on disk (installed by the server). ACL SAVE writes a temporary file and renames
+/// it over the old one, as Redis does.
+pub struct FsAclFile {
+    pub path: std::path::PathBuf,
+}
+
+impl AclFile for FsAclFile {
+    fn read(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.path).map_err(|e| crate::engine::config::host::strerror(&e))
+    }
+
+    fn write(&mut self, text: &[u8]) -> Result<(), String> {
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(format!(".tmp-{}", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
+        let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.path));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(|e| crate::engine::config::host::strerror(&e))
+    }
+}

@@ -179,3 +179,58 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// Loads the users of `user` directives and then the ACL file, at start-up (Redis's
+    /// ACLLoadUsersAtStartup). The log line to exit with on an error.
+    pub fn load_startup_users(&mut self, users: &[Vec<Vec<u8>>]) -> Result<(), String> {
+        let filename = self.config.aclfile();
+        if !filename.is_empty() && !users.is_empty() {
+            return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file \
+                        path is invalid. This setup is very likely to lead to configuration errors and security \
+                        holes, please define either an ACL file or declare users directly in your redis.conf, but \
+                        not both."
+                .to_string());
+        }
+        let all_channels = self.config.get_by_name("acl-pubsub-default").is_some_and(|v| v == b"allchannels");
+        let mut seen: Vec<&[u8]> = Vec::new();
+        for argv in users {
+            let Some((name, rules)) = argv.split_first() else { continue };
+            if seen.contains(&name.as_slice()) || !super::user::valid_name(name) {
+                return Err(format!(
+                    "Error in user declaration '{}': {}",
+                    String::from_utf8_lossy(name),
+                    super::SetError::Duplicate.message()
+                ));
+            }
+            seen.push(name);
+            let rules = super::merge_selector_args(rules).map_err(|_| "Critical error while loading ACLs. Exiting.")?;
+            let user = self.acl.users.entry(name.clone()).or_insert_with(|| User::new(name, all_channels));
+            if name.as_slice() == b"default" {
+                let _ = user.apply(b"reset", all_channels);
+            }
+            for op in &rules {
+                if let Err(e) = user.apply(op, all_channels) {
+                    return Err(format!(
+                        "Error loading ACL rule '{}' for the user named '{}': {}",
+                        String::from_utf8_lossy(op),
+                        String::from_utf8_lossy(name),
+                        e.message()
+                    ));
+                }
+            }
+        }
+        if !filename.is_empty() {
+            let text =
+                self.acl.file.as_ref().map(|f| f.read()).unwrap_or_else(|| Err("No such file or directory".into()));
+            let loaded = text
+                .map_err(|e| format!("Error loading ACLs, opening file '{filename}': {e}"))
+                .and_then(|t| super::file::parse_users(&t, &filename, all_channels));
+            match loaded {
+                Ok(users) => self.acl.users = users,
+                Err(e) => return Err(format!("Aborting Redis startup because of ACL errors: {e}")),
+            }
+        }
+        Ok(())
+    }
+}
