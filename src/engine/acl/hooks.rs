@@ -233,4 +233,21 @@ impl Engine {
         }
         Ok(())
     }
+
+    /// Whether the client's user may run this command with read access to every key (Redis's
+    /// ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS): some selector allows the
+    /// call and has `allkeys` or a `*` pattern that grants reading.
+    pub fn acl_unrestricted_read(&self, client: &ClientState, meta: &CommandMeta, argv: &[Vec<u8>]) -> bool {
+        let Some(user) = self.acl.users.get(&client.user) else {
+            return false;
+        };
+        let Some(id) = catalogue().index_of(meta.name) else {
+            return false;
+        };
+        user.selectors.iter().any(|s| {
+            let whole =
+                s.all_keys || s.patterns.iter().any(|p| p.perms & super::selector::READ != 0 && p.pattern == b"*");
+            whole && super::check(&User { selectors: vec![s.clone()], ..user.clone() }, id, argv).is_ok()
+        })
+    }
 }
