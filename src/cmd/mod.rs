@@ -3,6 +3,7 @@
 
 use crate::engine::Handler;
 
+pub mod acl;
 pub mod args;
 pub mod bitmaps;
 pub mod command;
@@ -28,6 +29,7 @@ pub mod zsets;
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
+        .or_else(|| acl::handler(full_name))
         .or_else(|| keyspace::handler(full_name))
         .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))

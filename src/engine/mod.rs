@@ -3,6 +3,7 @@
 //! reply. The same sequence of (time, client, command) always gives the same replies, because the
 //! time is an argument, the RNG is seeded from the configuration and hashing uses a fixed seed.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod config;
@@ -117,6 +118,8 @@ pub struct Engine {
     pub pubsub: pubsub::PubSub,
     /// CLIENT PAUSE and the commands it holds back.
     pub pause: pause::Pause,
+    /// ACL users, the ACL log and the ACL file.
+    pub acl: acl::Acl,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -142,6 +145,9 @@ impl Engine {
     pub fn new(config: Config, now_ms: u64) -> Engine {
         let table = CommandTable::new(crate::cmd::handler);
         let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        let mut acl = acl::Acl::default();
+        // `requirepass` is the default user's password (Redis's ACLUpdateDefaultUserPassword).
+        acl.set_default_password(config.requirepass.as_deref());
         Engine {
             dbs,
             rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
@@ -166,6 +172,7 @@ impl Engine {
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
             pause: pause::Pause::default(),
+            acl,
         }
     }
 
@@ -174,7 +181,8 @@ impl Engine {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let mut client = ClientState::new(id, addr, laddr, now_ms);
-        client.authenticated = self.config.requirepass.is_none();
+        // Authenticated as `default` from the start when that user needs no password.
+        client.authenticated = !self.acl.auth_required();
         self.clients.insert(id, client);
         self.stats.total_connections_received += 1;
         id
@@ -286,19 +294,21 @@ impl Engine {
 
     /// The checks Redis's processCommand makes before running or queuing a command, in its
     /// order; the rejection reply when one fails.
-    fn admit(&self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
+    fn admit(&mut self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
         let arity = cmd.meta.arity;
         let argc = argv.len() as i32;
         if (arity > 0 && arity != argc) || argc < -arity {
             return Err(Frame::error(errors::wrong_arity(cmd.meta.name)));
         }
-        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
-        if !client.authenticated && self.config.requirepass.is_some() && !cmd.flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once the default user needs no password (and is on),
+        // nobody needs to authenticate.
+        if !client.authenticated && self.acl.auth_required() && !cmd.flags.contains(Flags::NO_AUTH) {
             return Err(Frame::error(errors::NOAUTH));
         }
         if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
             return Err(Frame::error(errors::NOT_IN_MULTI));
         }
+        self.acl_admit(client, cmd.meta, argv)?;
         // EXEC is a write when it would run one.
         let exec = cmd.meta.name == "exec";
         let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
@@ -341,7 +351,10 @@ impl Engine {
     /// since the EXEC reply that carries them is not an error.
     pub fn call_queued(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let reply = match self.resolve(argv) {
-            Ok(cmd) => self.call(client, &cmd, argv, now_ms),
+            Ok(cmd) => match self.acl_recheck_queued(client, cmd.meta, argv) {
+                Some(denied) => denied,
+                None => self.call(client, &cmd, argv, now_ms),
+            },
             Err(reply) => reply,
         };
         if let Some(text) = reply.error_text() {

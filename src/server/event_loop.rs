@@ -30,8 +30,6 @@ const MAX_RESUME_ROUNDS: usize = 16;
 /// Redis's per-client static reply buffer (PROTO_REPLY_CHUNK_BYTES), for CLIENT LIST figures.
 const REPLY_BUF_BYTES: usize = 16 * 1024;
 
-const DENIED: &str = "-DENIED verdis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept connections from other hosts, either disable protected mode (CONFIG SET protected-mode no from the loopback interface, or --protected-mode no at start) or set a password for the default user.\r\n";
-
 /// The wall clock in Unix milliseconds: the server's time source for the engine.
 pub fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -245,13 +243,14 @@ impl EventLoop {
     fn on_accept(&mut self, mut stream: TcpStream, peer: SocketAddr) {
         let _ = stream.set_nodelay(true);
         let config = &self.engine.config;
-        if config.protected_mode && config.requirepass.is_none() && !peer.ip().is_loopback() {
-            let _ = stream.write(DENIED.as_bytes());
+        // As Redis: the client limit first (at accept), then protected mode.
+        if self.by_client.len() as u64 >= config.maxclients {
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
             self.engine.stats.rejected_connections += 1;
             return;
         }
-        if self.by_client.len() as u64 >= config.maxclients {
-            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+        if let Some(denied) = self.engine.protected_mode_refusal(&peer.to_string()) {
+            let _ = stream.write(denied.as_bytes());
             self.engine.stats.rejected_connections += 1;
             return;
         }
@@ -348,7 +347,8 @@ impl EventLoop {
                     if client.close_after_reply {
                         conn.closing = true;
                     }
-                    if client.last_cmd == "client|kill" {
+                    // CLIENT KILL, and ACL changes that disconnect users' clients.
+                    if client.last_cmd == "client|kill" || client.last_cmd.starts_with("acl|") {
                         self.kill_scan_needed = true;
                     }
                     if self.engine.shutdown.is_some() {
