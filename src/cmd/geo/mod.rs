@@ -168,8 +168,14 @@ fn geoadd(ctx: &mut Ctx) -> Frame {
     let Some(zadd) = crate::cmd::zsets::handler("zadd") else {
         return Frame::error(errors::SYNTAX);
     };
+    let dirty_before = ctx.engine.dirty;
     let mut zctx = Ctx { engine: ctx.engine, client: ctx.client, argv: &zadd_argv, now_ms: ctx.now_ms, meta: ctx.meta };
-    zadd(&mut zctx)
+    let reply = zadd(&mut zctx);
+    // Redis replaced the command vector: a change propagates as the ZADD.
+    if ctx.engine.dirty > dirty_before {
+        ctx.propagate_as(zadd_argv);
+    }
+    reply
 }
 
 /// GEOPOS key member ...: each member's position, or a null array.
