@@ -52,6 +52,10 @@ pub struct ProcessInfo {
     pub executable: String,
     pub config_file: String,
     pub rss_bytes: u64,
+    /// Reads the bytes currently allocated, when the program counts them (`crate::alloc`); INFO
+    /// reports RSS as used memory otherwise. Read at INFO time so the figure follows frees made
+    /// by the lazy-free thread between two cron ticks.
+    pub allocated_bytes: Option<fn() -> Option<u64>>,
     pub used_cpu_sys_s: f64,
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,

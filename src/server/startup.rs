@@ -125,6 +125,7 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     let mut engine = Engine::new(config, unix_ms());
     super::persistence::install_real_persistence(&mut engine);
     engine.process.pid = pid;
+    engine.process.allocated_bytes = Some(crate::alloc::allocated_bytes);
     engine.process.tcp_port = port;
     engine.process.os = super::process::os_string();
     engine.process.total_system_memory_bytes = super::process::total_system_memory_bytes();
