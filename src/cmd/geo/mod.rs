@@ -80,7 +80,7 @@ fn c_fixed6(x: f64) -> String {
 fn lonlat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), Frame> {
     let (lon, lat) = (double(lon, None)?, double(lat, None)?);
     if !(hash::LONG_MIN..=hash::LONG_MAX).contains(&lon) || !(hash::LAT_MIN..=hash::LAT_MAX).contains(&lat) {
-        return Err(Frame::error(&format!("ERR invalid longitude,latitude pair {},{}", c_fixed6(lon), c_fixed6(lat))));
+        return Err(Frame::error(format!("ERR invalid longitude,latitude pair {},{}", c_fixed6(lon), c_fixed6(lat))));
     }
     Ok((lon, lat))
 }

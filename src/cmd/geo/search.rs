@@ -264,16 +264,16 @@ fn check_options(
 ) -> Result<(), Frame> {
     if req.store.is_some() && (req.with_dist || req.with_hash || req.with_coord) {
         let what = if flags.search_store { "GEOSEARCHSTORE" } else { "STORE option in GEORADIUS" };
-        return Err(Frame::error(&format!(
+        return Err(Frame::error(format!(
             "ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
         )));
     }
     let name = String::from_utf8_lossy(&argv[0]);
     if search && !has_from {
-        return Err(Frame::error(&format!("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}")));
+        return Err(Frame::error(format!("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}")));
     }
     if search && !has_by {
-        return Err(Frame::error(&format!("ERR exactly one of BYRADIUS and BYBOX can be specified for {name}")));
+        return Err(Frame::error(format!("ERR exactly one of BYRADIUS and BYBOX can be specified for {name}")));
     }
     if req.any && req.count == 0 {
         return Err(Frame::error("ERR the ANY argument requires COUNT argument"));

@@ -36,7 +36,7 @@ const STEPS: u32 = 26;
 fn score_bits(score: f64) -> u64 {
     const HIGH: f64 = 9_223_372_036_854_775_808.0; // 2^63
     let signed = |x: f64| -> u64 {
-        if x >= -HIGH && x < HIGH {
+        if (-HIGH..HIGH).contains(&x) {
             x as i64 as u64
         } else {
             1 << 63 // the "integer indefinite" value, also for NaN
@@ -203,7 +203,7 @@ fn six_decimals(x: f64) -> String {
 fn point_arg(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), Reply> {
     let lon = number(lon, "value is not a valid float")?;
     let lat = number(lat, "value is not a valid float")?;
-    if lon < LON_MIN || lon > LON_MAX || lat < LAT_MIN || lat > LAT_MAX {
+    if !(LON_MIN..=LON_MAX).contains(&lon) || !(LAT_MIN..=LAT_MAX).contains(&lat) {
         return Err(Reply::err(&format!(
             "invalid longitude,latitude pair {},{}",
             six_decimals(lon),
@@ -232,7 +232,7 @@ pub(super) fn geoadd(m: &mut Model, call: &Call) -> Reply {
         xx |= opt_is(&argv[i], "xx");
         i += 1;
     }
-    if (argv.len() - i) % 3 != 0 || (nx && xx) {
+    if !(argv.len() - i).is_multiple_of(3) || (nx && xx) {
         return Reply::err("syntax error");
     }
     // The points become a ZADD with the geohashes as scores.
