@@ -11,6 +11,7 @@ pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
@@ -47,4 +48,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| sort::handler(full_name))
         .or_else(|| sets::handler(full_name))
         .or_else(|| zsets::handler(full_name))
+        .or_else(|| geo::handler(full_name))
 }

@@ -13,6 +13,7 @@ mod bitmaps;
 mod check;
 mod dispatch;
 mod expiry;
+mod geo;
 mod hashes;
 mod hll;
 mod hyperloglog;
