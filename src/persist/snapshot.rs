@@ -14,7 +14,6 @@ use super::faults::{self, FaultKind, FaultPlan};
 use super::rdb::encode::{write_snapshot, AuxInfo, SaveOptions};
 use crate::engine::db::Db;
 use std::fmt;
-use std::io::Write;
 
 /// What a background save writes.
 #[derive(Clone, Debug)]
@@ -226,7 +225,7 @@ impl BackgroundSaver for InlineSaver {
         let (dbs, job, child_id) = self.pending.take()?;
         let temp = temp_path(&job.dir, child_id);
         if std::mem::take(&mut self.kill_pending) {
-            return Some(killed_midway(disk, child_id, temp));
+            return Some(killed_midway(child_id, temp));
         }
         let result = write_rdb_file(disk, &dbs, job.opts, &job.aux, &temp, &job.path, || {});
         Some(SaveOutcome {
@@ -254,11 +253,8 @@ impl BackgroundSaver for InlineSaver {
     }
 }
 
-/// The `kill` fault in the in-process saver: the temporary file holds the start of a snapshot
-/// when the save dies of SIGKILL.
-fn killed_midway(disk: &mut dyn Disk, child_id: u32, temp_path: String) -> SaveOutcome {
-    if let Ok(mut f) = disk.create(&temp_path) {
-        let _ = f.write_all(b"REDIS0010");
-    }
+/// The `kill` fault in the in-process saver: the save dies of SIGKILL before it has touched the
+/// disk (so no other armed fault fires for it; specs/faults.md).
+fn killed_midway(child_id: u32, temp_path: String) -> SaveOutcome {
     SaveOutcome { child_id, ok: false, signal: Some(faults::SIGKILL), cow_bytes: 0, error: None, temp_path }
 }
