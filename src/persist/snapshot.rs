@@ -59,7 +59,8 @@ impl fmt::Display for WriteError {
         match self {
             WriteError::Open { temp, err } => write!(
                 f,
-                "Failed opening the temp RDB file {temp} (in server root dir unknown) for saving: {}",
+                "Failed opening the temp RDB file {temp} (in server root dir {}) for saving: {}",
+                server_root_dir(),
                 crate::engine::config::strerror(err)
             ),
             WriteError::Write { op, err } => {
@@ -67,11 +68,18 @@ impl fmt::Display for WriteError {
             }
             WriteError::Rename { temp, path, err } => write!(
                 f,
-                "Error moving temp DB file {temp} on the final destination {path} (in server root dir unknown): {}",
+                "Error moving temp DB file {temp} on the final destination {path} (in server root dir {}): {}",
+                server_root_dir(),
                 crate::engine::config::strerror(err)
             ),
         }
     }
+}
+
+/// The working directory for the log, as Redis's getcwd ("unknown" when it cannot be read,
+/// for example because it was removed).
+fn server_root_dir() -> String {
+    std::env::current_dir().map_or_else(|_| "unknown".to_string(), |d| d.to_string_lossy().into_owned())
 }
 
 /// The temporary file of the saving process `pid`, in `dir` (Redis's temp-<pid>.rdb).
