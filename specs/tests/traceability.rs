@@ -131,6 +131,7 @@ fn citations_name_existing_rules() {
         "CLIENT",
         "ACL",
         "GEO",
+        "MISCONF",
     ];
     let unknown: Vec<_> = cited
         .iter()

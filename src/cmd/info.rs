@@ -324,7 +324,7 @@ fn persistence_section(engine: &Engine, out: &mut String) {
         .field("aof_last_bgrewrite_status", "ok")
         .field("aof_rewrites", 0)
         .field("aof_rewrites_consecutive_failures", 0)
-        .field("aof_last_write_status", "ok")
+        .field("aof_last_write_status", p.aof_health.last_write_status())
         .field("aof_last_cow_size", 0)
         .field("module_fork_in_progress", 0)
         .field("module_fork_last_cow_size", 0);

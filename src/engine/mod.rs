@@ -312,6 +312,13 @@ impl Engine {
         // EXEC is a write when it would run one.
         let exec = cmd.meta.name == "exec";
         let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
+        // When the server cannot persist it refuses writes, and PING too (Redis 7.0; older
+        // versions let PING through): rules MISCONF-1..4.
+        if is_write || cmd.meta.name == "ping" {
+            if let Some(denial) = self.write_denial() {
+                return Err(Frame::error(denial.message()));
+            }
+        }
         // verdis has no replicas, so no replica is ever a good one.
         if is_write && self.config.min_replicas_to_write() > 0 {
             return Err(Frame::error(errors::NOREPLICAS));
