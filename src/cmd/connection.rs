@@ -20,6 +20,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "echo" => echo,
         "quit" => quit,
         "reset" => reset,
+        "monitor" => monitor,
         "hello" => hello,
         "auth" => auth,
         _ => return client::handler(full_name),
@@ -56,8 +57,26 @@ fn quit(ctx: &mut Ctx) -> Frame {
     Frame::ok()
 }
 
+/// MONITOR: from now on the connection receives every command the server runs
+/// (`crate::engine::monitor`).
+fn monitor(ctx: &mut Ctx) -> Frame {
+    if ctx.client.deny_blocking {
+        return err("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    if ctx.engine.start_monitor(ctx.client) {
+        Frame::ok()
+    } else {
+        // Already monitoring: Redis sends nothing.
+        Frame::Raw(Vec::new())
+    }
+}
+
 /// RESET: back to the state of a new connection (Redis's clearClientConnectionState).
 fn reset(ctx: &mut Ctx) -> Frame {
+    if ctx.client.monitor {
+        ctx.client.monitor = false;
+        ctx.engine.stop_monitor(ctx.client.id);
+    }
     // TODO(tracking): turn tracking off once it exists.
     ctx.engine.discard_transaction(ctx.client);
     ctx.engine.unsubscribe_everything(ctx.client);

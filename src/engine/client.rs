@@ -46,6 +46,8 @@ pub struct ClientState {
     pub last_cmd: &'static str,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
+    /// In MONITOR mode (CLIENT LIST flag O).
+    pub monitor: bool,
     /// Close the connection once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
     /// Set by CLIENT KILL; the server closes the connection.
@@ -83,6 +85,7 @@ impl ClientState {
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,
             no_evict: false,
+            monitor: false,
             close_after_reply: false,
             killed: false,
             io: IoStats::default(),

@@ -21,6 +21,7 @@ pub mod lazy;
 pub mod list;
 pub mod longdouble;
 pub mod meta;
+pub mod monitor;
 pub mod multi;
 pub mod pause;
 pub mod pubsub;
@@ -118,6 +119,8 @@ pub struct Engine {
     pub pubsub: pubsub::PubSub,
     /// CLIENT PAUSE and the commands it holds back.
     pub pause: pause::Pause,
+    /// Clients in MONITOR mode, in the order they started.
+    pub monitors: Vec<u64>,
     /// ACL users, the ACL log and the ACL file.
     pub acl: acl::Acl,
 }
@@ -172,6 +175,7 @@ impl Engine {
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
             pause: pause::Pause::default(),
+            monitors: Vec::new(),
             acl,
         }
     }
@@ -193,6 +197,7 @@ impl Engine {
         self.forget_subscriptions(id);
         self.forget_blocked(id);
         self.pause.forget(id);
+        self.stop_monitor(id);
         self.clients.remove(&id);
     }
 
@@ -341,6 +346,9 @@ impl Engine {
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        if !self.monitors.is_empty() && !cmd.flags.contains(Flags::SKIP_MONITOR) && !cmd.flags.contains(Flags::ADMIN) {
+            self.feed_monitors(client, argv, now_ms);
+        }
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }

@@ -530,7 +530,8 @@ impl EventLoop {
             .clients
             .values()
             // Blocked clients wait as long as their command says (Redis skips them too).
-            .filter(|c| !c.blocked && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            // Monitors are exempt, as Redis exempts replicas and monitors.
+            .filter(|c| !c.blocked && !c.monitor && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
             .map(|c| c.id)
             .collect();
         for id in idle {

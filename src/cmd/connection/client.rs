@@ -109,6 +109,9 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 fn flag_letters(client: &ClientState, engine: &Engine) -> String {
     // TODO(tracking): t, R, B once tracking exists.
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
     if client.subs.active() {
         flags.push('P');
     }
