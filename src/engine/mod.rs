@@ -24,6 +24,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
+pub mod stream;
 pub mod table;
 mod table_data;
 pub mod testkit;
