@@ -340,6 +340,30 @@ impl Engine {
         }
     }
 
+    /// The keys of `db` that clients wait on and that hold a stream now: a flush or SWAPDB
+    /// that takes them away must wake the XREADGROUP clients (scanDatabaseForDeletedStreams).
+    pub fn waited_stream_keys(&self, db: usize) -> Vec<Vec<u8>> {
+        if self.blocking.waiting.is_empty() {
+            return Vec::new();
+        }
+        self.blocking
+            .waiting
+            .keys()
+            .filter(|(d, k)| *d == db && self.dbs[db].entry(k).is_some_and(|e| e.value.type_name() == "stream"))
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    /// Signals those of `keys` (from [`Engine::waited_stream_keys`]) that no longer hold a stream.
+    pub fn signal_lost_streams(&mut self, db: usize, keys: &[Vec<u8>]) {
+        for key in keys {
+            if self.dbs[db].entry(key).is_some_and(|e| e.value.type_name() == "stream") {
+                continue;
+            }
+            self.signal_key_ready(db, key);
+        }
+    }
+
     /// Serves the ready keys (Redis's handleClientsBlockedOnKeys). Each round takes the keys
     /// ready so far; serving can make more keys ready, handled in a further round. Every serve
     /// unblocks a client, so the rounds end.

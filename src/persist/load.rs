@@ -134,7 +134,9 @@ fn stream_value(rdb: super::rdb::RdbStream) -> crate::engine::stream::Stream {
     s.max_deleted_id = id(rdb.max_deleted_id);
     s.entries_added = rdb.entries_added;
     for g in rdb.groups {
-        let mut group = Group::new(id(g.last_id), g.entries_read);
+        // Files from before Redis 7.0 have no read counters: Redis estimates them on load.
+        let entries_read = if rdb.legacy { s.estimate_entries_read(id(g.last_id)) } else { g.entries_read };
+        let mut group = Group::new(id(g.last_id), entries_read);
         for c in &g.consumers {
             let pending = c.pending.iter().map(|p| id(*p)).collect();
             group.consumers.insert(c.name.clone(), Consumer { seen_time_ms: c.seen_time_ms, pending });

@@ -222,6 +222,8 @@ pub struct RdbStream {
     pub nodes: usize,
     /// The nodes as stored, tombstones included (so a loaded stream keeps Redis's node layout).
     pub node_list: Vec<RdbStreamNode>,
+    /// Written before RDB_TYPE_STREAM_LISTPACKS_2: group read counters are to be estimated.
+    pub legacy: bool,
 }
 
 /// One listpack node of a stream: its master ID and field names, and every entry it holds.

@@ -52,6 +52,7 @@ pub fn read_stream<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbStream> {
     } else {
         stream.first_id = stream.entries.first().map(|e| e.id).unwrap_or_default();
         stream.entries_added = stream.length;
+        stream.legacy = true;
     }
     if stream.length != stream.entries.len() as u64 {
         return Err(src.corrupt("Stream length inconsistent with its entries"));
