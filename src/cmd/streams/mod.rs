@@ -10,8 +10,6 @@ mod groups;
 mod ids;
 mod info;
 mod read;
-#[cfg(test)]
-mod tests;
 
 use crate::engine::errors;
 use crate::engine::stream::{Fields, NodeLimits, Stream, StreamId};
