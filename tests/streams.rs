@@ -356,3 +356,35 @@ fn dump_and_restore_keep_everything() {
     assert_eq!(h.run("COPY s c2"), int(1));
     assert_eq!(h.run("XINFO STREAM c2 FULL"), before);
 }
+
+// rule: STREAM-2 STREAM-5
+#[test]
+fn generated_ids_and_approximate_trims_propagate_as_their_effect() {
+    let mut h = Harness::new();
+    h.engine.propagated = Some(Vec::new());
+    let now = h.now_ms;
+    h.run("CONFIG SET stream-node-max-entries 2");
+    h.run("XADD s * f v");
+    h.run(&format!("XADD s {now}-* f v"));
+    h.run("XADD s MAXLEN ~ 1 * f v");
+    h.run(&format!("XADD s {now}-5 f v"));
+    h.run(&format!("XTRIM s MINID ~ {now}-9"));
+    let logged: Vec<String> = h
+        .engine
+        .propagated
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, argv)| argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            format!("XADD s {now}-0 f v"),
+            format!("XADD s {now}-1 f v"),
+            format!("XADD s MAXLEN = 1 {now}-2 f v"),
+            // The whole stream went: the first stored ID of an empty stream is the maximal one.
+            "XTRIM s MINID = 18446744073709551615-18446744073709551615".to_string(),
+        ]
+    );
+}

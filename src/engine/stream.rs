@@ -237,10 +237,20 @@ impl Stream {
         Stream::default()
     }
 
-    /// The lazy-free effort Redis assigns a stream: its radix-tree node count plus, per group,
-    /// its PEL size (lazyfreeGetFreeEffort); verdis uses nodes for the tree size.
+    /// The lazy-free effort Redis assigns a stream (lazyfreeGetFreeEffort): its radix tree's
+    /// node count, plus, when it has groups, the group count times one more than the first
+    /// group's pending entries.
     pub fn free_effort(&self) -> usize {
-        self.nodes.len() + self.groups.values().map(|g| g.pel.len()).sum::<usize>()
+        let mut effort = self.rax_nodes() as usize;
+        if let Some(first) = self.groups.values().next() {
+            effort += self.groups.len() * (1 + first.pel.len());
+        }
+        effort
+    }
+
+    /// The node count of the radix tree Redis keeps the nodes in (XINFO's radix-tree-nodes).
+    pub fn rax_nodes(&self) -> u64 {
+        rax_node_count(self.nodes.keys().map(|k| k.to_be_bytes()))
     }
 
     /// The next automatic ID after the last one at time `now_ms` (streamNextID).
@@ -301,49 +311,60 @@ impl Stream {
         Ok(())
     }
 
-    /// The master key of the node that would hold `id`.
+    /// The master key of the node a forward scan from `id` starts in: the last node whose key
+    /// is not above `id`, or the first node (Redis seeks `<=`, then `^`).
     fn node_key_for(&self, id: StreamId) -> Option<StreamId> {
-        self.nodes.range(..=id).next_back().map(|(k, _)| *k)
+        self.nodes.range(..=id).next_back().or_else(|| self.nodes.iter().next()).map(|(k, _)| *k)
+    }
+
+    /// Where live entry `id` is stored (node key and index), scanning as Redis's iterator does.
+    fn locate(&self, id: StreamId) -> Option<(StreamId, usize)> {
+        let first = self.node_key_for(id)?;
+        for (key, node) in self.nodes.range(first..) {
+            for (i, item) in node.items.iter().enumerate() {
+                if item.deleted || item.id < id {
+                    continue;
+                }
+                return (item.id == id).then_some((*key, i));
+            }
+        }
+        None
     }
 
     /// The live entry `id`, if any.
     pub fn get(&self, id: StreamId) -> Option<&Fields> {
-        let node = self.nodes.get(&self.node_key_for(id)?)?;
-        let i = node.items.binary_search_by(|it| it.id.cmp(&id)).ok()?;
-        let item = &node.items[i];
-        (!item.deleted).then_some(&item.fields)
+        let (key, i) = self.locate(id)?;
+        self.nodes.get(&key).map(|n| &n.items[i].fields)
     }
 
     pub fn contains(&self, id: StreamId) -> bool {
-        self.get(id).is_some()
+        self.locate(id).is_some()
     }
 
-    /// Live entries from `start` to `end` inclusive, ascending.
+    /// Live entries from `start` to `end` inclusive, ascending. As Redis's iterator: entries
+    /// below `start` and tombstones are skipped, the first live entry above `end` ends the scan.
     pub fn range(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = (StreamId, &Fields)> + '_ {
-        let first_node = self.node_key_for(start).unwrap_or(start);
-        let nodes = if start <= end { Some(self.nodes.range(first_node..=end)) } else { None };
+        let nodes = self.node_key_for(start).map(|first| self.nodes.range(first..));
         nodes
             .into_iter()
             .flatten()
             .flat_map(|(_, n)| n.items.iter())
-            .skip_while(move |it| it.id < start)
+            .filter(move |it| !it.deleted && it.id >= start)
             .take_while(move |it| it.id <= end)
-            .filter(|it| !it.deleted)
             .map(|it| (it.id, &it.fields))
     }
 
-    /// Live entries from `end` down to `start` inclusive.
+    /// Live entries from `end` down to `start` inclusive, scanning backwards from the last node
+    /// whose key is not above `end` (or the last node).
     pub fn range_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = (StreamId, &Fields)> + '_ {
-        let first_node = self.node_key_for(start).unwrap_or(start);
-        let nodes = if start <= end { Some(self.nodes.range(first_node..=end)) } else { None };
+        let last = self.nodes.range(..=end).next_back().or_else(|| self.nodes.iter().next_back()).map(|(k, _)| *k);
+        let nodes = last.map(|last| self.nodes.range(..=last).rev());
         nodes
             .into_iter()
             .flatten()
-            .rev()
             .flat_map(|(_, n)| n.items.iter().rev())
-            .skip_while(move |it| it.id > end)
+            .filter(move |it| !it.deleted && it.id <= end)
             .take_while(move |it| it.id >= start)
-            .filter(|it| !it.deleted)
             .map(|it| (it.id, &it.fields))
     }
 
@@ -366,18 +387,12 @@ impl Stream {
     /// Deletes live entry `id` (streamDeleteItem); true when it existed. A node whose last live
     /// entry goes is removed.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some(key) = self.node_key_for(id) else {
+        let Some((key, i)) = self.locate(id) else {
             return false;
         };
         let Some(node) = self.nodes.get_mut(&key) else {
             return false;
         };
-        let Ok(i) = node.items.binary_search_by(|it| it.id.cmp(&id)) else {
-            return false;
-        };
-        if node.items[i].deleted {
-            return false;
-        }
         if node.live == 1 {
             self.nodes.remove(&key);
         } else {

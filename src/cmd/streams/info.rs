@@ -27,10 +27,9 @@ fn lag_frame(s: &Stream, g: &Group) -> Frame {
     s.lag(g).map_or(Frame::Null, Frame::Integer)
 }
 
-/// Radix-tree nodes for XINFO: verdis has no radix tree; the count a tree of that many keys
-/// with 16-byte keys sharing prefixes would hold is approximated by keys + 1.
+/// Redis's radix tree node count, computed from the node keys (see `rax_node_count`).
 fn rax_nodes(s: &Stream) -> u64 {
-    crate::engine::stream::rax_node_count(s.nodes.keys().map(|k| k.to_be_bytes()))
+    s.rax_nodes()
 }
 
 pub fn stream(ctx: &mut Ctx) -> Frame {
