@@ -290,7 +290,7 @@ fn parse_trim(call: &Call, xadd: bool) -> Result<Trim, Reply> {
     while i < argv.len() {
         let left = argv.len() - 1 - i;
         let a = &argv[i];
-        if xadd && a.as_slice() == b"*" {
+        if xadd && crate::num::c_str(a) == b"*" {
             break;
         }
         let is_max = opt_is(a, "MAXLEN");
@@ -299,8 +299,9 @@ fn parse_trim(call: &Call, xadd: bool) -> Result<Trim, Reply> {
                 return Err(Reply::err("syntax error, MAXLEN and MINID options at the same time are not compatible"));
             }
             t.approx = false;
-            if left >= 2 && (argv[i + 1].as_slice() == b"~" || argv[i + 1].as_slice() == b"=") {
-                t.approx = argv[i + 1].as_slice() == b"~";
+            let next = crate::num::c_str(&argv[i + 1]);
+            if left >= 2 && (next == b"~" || next == b"=") {
+                t.approx = next == b"~";
                 i += 1;
             }
             let v = &argv[i + 1];

@@ -89,7 +89,7 @@ pub(super) fn xgroup(m: &mut Model, call: &Call) -> Reply {
     let mut s = stream.unwrap_or_default();
     let reply = match sub.as_str() {
         "create" if argc <= 8 => {
-            let id = if call.arg(4) == b"$" {
+            let id = if crate::num::c_str(call.arg(4)) == b"$" {
                 s.last_id
             } else {
                 match strict(call.arg(4)) {
@@ -105,7 +105,7 @@ pub(super) fn xgroup(m: &mut Model, call: &Call) -> Reply {
             }
         }
         "setid" if argc == 5 || argc == 7 => {
-            let id = if call.arg(4) == b"$" {
+            let id = if crate::num::c_str(call.arg(4)) == b"$" {
                 s.last_id
             } else {
                 match super::streams::parse_loose(call.arg(4)) {
@@ -252,7 +252,7 @@ pub(super) fn xread(m: &mut Model, call: &Call) -> Reply {
                 ));
             }
         }
-        let id = match arg.as_slice() {
+        let id = match crate::num::c_str(arg) {
             b"$" if grouped => return Reply::err("The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."),
             b"$" => Some(s.as_ref().map_or((0, 0), |s| s.last_id)),
             b">" if !grouped => return Reply::err("The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."),

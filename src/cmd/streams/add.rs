@@ -1,7 +1,7 @@
 //! XADD, XTRIM, XDEL, XLEN and XSETID.
 
 use super::ids::{parse_add_id, parse_id, IdParse};
-use super::{id_frame, int, is, node_limits, stream_for_read, stream_for_write, stream_mut};
+use super::{cstr, id_frame, int, is, node_limits, stream_for_read, stream_for_write, stream_mut};
 use crate::engine::errors;
 use crate::engine::stream::{AppendError, Stream, StreamId, TrimTo};
 use crate::engine::value::Value;
@@ -33,7 +33,7 @@ fn parse_trim_args(ctx: &Ctx, xadd: bool) -> Result<TrimArgs, Frame> {
     while i < argv.len() {
         let more = argv.len() - 1 - i;
         let opt = &argv[i][..];
-        if xadd && opt == b"*" {
+        if xadd && cstr(opt) == b"*" {
             break;
         } else if (is(opt, "MAXLEN") || is(opt, "MINID")) && more > 0 {
             if a.to.is_some() {
@@ -41,10 +41,10 @@ fn parse_trim_args(ctx: &Ctx, xadd: bool) -> Result<TrimArgs, Frame> {
             }
             a.approx = false;
             let next = &argv[i + 1][..];
-            if more >= 2 && next == b"~" {
+            if more >= 2 && cstr(next) == b"~" {
                 a.approx = true;
                 i += 1;
-            } else if more >= 2 && next == b"=" {
+            } else if more >= 2 && cstr(next) == b"=" {
                 i += 1;
             }
             if is(opt, "MAXLEN") {

@@ -2,7 +2,7 @@
 
 use super::ids::{parse_id, IdParse};
 use super::read::touch_consumer;
-use super::{int, is, no_group_for_key, stream_for_read, stream_for_write, stream_mut, subcommand_syntax_error};
+use super::{cstr, int, is, no_group_for_key, stream_for_read, stream_for_write, stream_mut, subcommand_syntax_error};
 use crate::engine::stream::{Group, Stream, StreamId};
 use crate::engine::value::Value;
 use crate::engine::Ctx;
@@ -73,7 +73,7 @@ fn create_body(ctx: &mut Ctx, p: Prelude) -> Result<Frame, Frame> {
         return Err(subcommand_syntax_error(ctx));
     }
     let key = ctx.arg(2);
-    let id = if ctx.arg(4) == b"$" {
+    let id = if cstr(ctx.arg(4)) == b"$" {
         stream_mut(ctx, key).map_or(StreamId::MIN, |s| s.last_id)
     } else {
         parse_id(ctx.arg(4), 0, IdParse::Strict)?
@@ -103,7 +103,7 @@ fn setid_body(ctx: &mut Ctx, p: Prelude) -> Result<Frame, Frame> {
     }
     let (key, group, id_arg) = (ctx.arg(2), ctx.arg(3), ctx.arg(4));
     let s = stream_mut(ctx, key).ok_or_else(|| Frame::error("ERR no such key"))?;
-    let id = if id_arg == b"$" { s.last_id } else { parse_id(id_arg, 0, IdParse::Loose)? };
+    let id = if cstr(id_arg) == b"$" { s.last_id } else { parse_id(id_arg, 0, IdParse::Loose)? };
     if let Some(g) = s.groups.get_mut(group) {
         g.last_id = id;
         g.entries_read = p.entries_read;

@@ -136,6 +136,13 @@ fn int(arg: &[u8]) -> Result<i64, Frame> {
     crate::cmd::args::int_arg(arg)
 }
 
+/// An argument as C code sees it: up to its first NUL byte (Redis compares options and the
+/// special IDs `*`, `$`, `>`, `~`, `=` with strcasecmp/strcmp).
+fn cstr(arg: &[u8]) -> &[u8] {
+    &arg[..arg.iter().position(|&b| b == 0).unwrap_or(arg.len())]
+}
+
+/// An option name compared as Redis's strcasecmp does.
 fn is(arg: &[u8], name: &str) -> bool {
-    crate::cmd::args::is(arg, name)
+    crate::cmd::args::is(cstr(arg), name)
 }

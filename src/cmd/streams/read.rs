@@ -1,7 +1,7 @@
 //! XRANGE, XREVRANGE, XREAD and XREADGROUP, with the blocking forms of the last two.
 
 use super::ids::{parse_id, parse_range, IdParse};
-use super::{entry_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut};
+use super::{cstr, entry_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut};
 use crate::engine::blocking::{deadline_from_millis, BlockKind, BlockRequest, DeadlineMs};
 use crate::engine::errors;
 use crate::engine::stream::{Consumer, Group, Nack, Stream, StreamId};
@@ -131,12 +131,12 @@ fn xread_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
                 return Err(no_key_or_group(key, group, " in XREADGROUP with GROUP option"));
             }
         }
-        let id = if id_arg.as_slice() == b"$" {
+        let id = if cstr(id_arg) == b"$" {
             if xreadgroup {
                 return Err(Frame::error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
             }
             s.map_or(StreamId::MIN, |s| s.last_id)
-        } else if id_arg.as_slice() == b">" {
+        } else if cstr(id_arg) == b">" {
             if !xreadgroup {
                 return Err(Frame::error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
             }
@@ -202,7 +202,7 @@ fn xread_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     // The serve callback re-reads the command: `$` becomes the ID it stands for now.
     let mut blocked_argv = argv.to_vec();
     for (i, id) in ids.iter().enumerate() {
-        if argv[a.streams_at + a.n + i].as_slice() == b"$" {
+        if cstr(&argv[a.streams_at + a.n + i]) == b"$" {
             blocked_argv[a.streams_at + a.n + i] = id.to_bytes();
         }
     }
