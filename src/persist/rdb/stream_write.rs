@@ -171,6 +171,31 @@ pub fn write_stream<W: Write>(enc: &mut Encoder<W>, s: &Stream) -> io::Result<()
 mod tests {
     use super::*;
 
+    use crate::engine::stream::{NodeLimits, Stream, StreamId, TrimTo};
+
+    /// The byte count the engine keeps per node (which decides when Redis starts a new node)
+    /// equals the size of the listpack written for it, whatever the values' encodings.
+    #[test]
+    fn node_sizes_match_the_written_listpacks() {
+        let limits = NodeLimits { max_bytes: 1 << 20, max_entries: 0 };
+        let mut s = Stream::new();
+        let values: [&[u8]; 8] = [b"1", b"-5000", b"70000", b"9000000", b"-3000000000", b"x", b"", &[b'y'; 5000]];
+        for i in 1..400u64 {
+            let v = values[(i % 8) as usize].to_vec();
+            let fields = if i % 3 == 0 {
+                vec![(b"f".to_vec(), v)]
+            } else {
+                vec![(b"g".to_vec(), v.clone()), (b"127".to_vec(), v)]
+            };
+            s.append(StreamId::new(i * 1_000_003, i % 5), fields, limits).unwrap();
+        }
+        s.delete(StreamId::new(3_000_009, 3));
+        s.trim(TrimTo::MaxLen(390), false, 0);
+        for (master, node) in &s.nodes {
+            assert_eq!(node.listpack_bytes(), node_listpack(*master, node).len());
+        }
+    }
+
     #[test]
     fn backlen_matches_listpack() {
         let mut v = Vec::new();
