@@ -17,6 +17,11 @@ pub use bits::{
 };
 mod streams;
 pub use streams::{stream_heavy_ops, StreamOp, XBound, XConsumer, XFields, XGroup, XId, XIdList, XIdle, XNum, XTrim};
+mod geo;
+pub use geo::{
+    geo_ops_from_bytes, GeoAddFlags, GeoCount, GeoFrom, GeoLat, GeoLon, GeoOpts, GeoPoint, GeoRead, GeoSearchOp,
+    GeoShape, GeoSize, GeoUnit,
+};
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
@@ -955,6 +960,10 @@ pub enum Op {
     XAdd(Key, XId, XFields),
     /// Every other stream command shape.
     Stream(StreamOp),
+    /// GEOADD with 1 to 4 points.
+    GeoAdd(Key, GeoAddFlags, GeoPoint, Vec<GeoPoint>),
+    GeoRead(GeoRead),
+    GeoSearch(GeoSearchOp),
 }
 
 /// A Pub/Sub channel name: a tiny alphabet, so publishers meet subscribers.
@@ -1066,6 +1075,11 @@ impl Args {
         self.0.extend(keys.0.iter().map(|k| k.bytes()));
         self
     }
+    fn members_z(mut self, members: &ZMemberList) -> Args {
+        self.0.extend(members.0.iter().map(|m| m.bytes()));
+        self
+    }
+
     fn members(mut self, members: &MemberList) -> Args {
         self.0.extend(members.0.iter().map(|m| m.bytes()));
         self
@@ -1323,6 +1337,11 @@ impl Op {
                 zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
             }
             Op::ZMalformed(m) => m.argv(),
+            Op::GeoAdd(k, flags, first, more) => {
+                geo::geoadd(*k, *flags, &std::iter::once(*first).chain(more.iter().copied()).collect::<Vec<_>>())
+            }
+            Op::GeoRead(r) => geo::read(r),
+            Op::GeoSearch(s) => geo::search(s),
             Op::HashMalformed(m) => pick(HASH_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::Sort { key, options, store } => {
                 let mut args = options.push(Args::new("SORT").b(key.bytes()));

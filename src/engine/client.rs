@@ -35,7 +35,8 @@ pub struct ClientState {
     /// Protocol version, 2 or 3 (HELLO switches it).
     pub resp: u8,
     pub authenticated: bool,
-    pub user: String,
+    /// The ACL user the connection runs as (names are binary-safe, as Redis's).
+    pub user: Vec<u8>,
     pub addr: String,
     pub laddr: String,
     pub fd: i64,
@@ -73,7 +74,7 @@ impl ClientState {
             db: 0,
             resp: 2,
             authenticated: false,
-            user: "default".to_string(),
+            user: b"default".to_vec(),
             addr,
             laddr,
             fd: -1,

@@ -82,7 +82,11 @@ impl Engine {
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);
         self.handle_blocked_timeouts(now_ms);
-        self.active_expire_cycle(now_ms);
+        self.resume_postponed(now_ms);
+        // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
+        if !self.writes_paused(now_ms) {
+            self.active_expire_cycle(now_ms);
+        }
         self.persist_cron(now_ms);
     }
 

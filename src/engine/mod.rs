@@ -3,6 +3,7 @@
 //! reply. The same sequence of (time, client, command) always gives the same replies, because the
 //! time is an argument, the RNG is seeded from the configuration and hashing uses a fixed seed.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod list;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
+pub mod pause;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
@@ -53,6 +55,10 @@ pub struct ProcessInfo {
     pub executable: String,
     pub config_file: String,
     pub rss_bytes: u64,
+    /// Reads the bytes currently allocated, when the program counts them (`crate::alloc`); INFO
+    /// reports RSS as used memory otherwise. Read at INFO time so the figure follows frees made
+    /// by the lazy-free thread between two cron ticks.
+    pub allocated_bytes: Option<fn() -> Option<u64>>,
     pub used_cpu_sys_s: f64,
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,
@@ -111,6 +117,10 @@ pub struct Engine {
     pub watches: multi::Watches,
     /// Every Pub/Sub subscription.
     pub pubsub: pubsub::PubSub,
+    /// CLIENT PAUSE and the commands it holds back.
+    pub pause: pause::Pause,
+    /// ACL users, the ACL log and the ACL file.
+    pub acl: acl::Acl,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -136,6 +146,9 @@ impl Engine {
     pub fn new(config: Config, now_ms: u64) -> Engine {
         let table = CommandTable::new(crate::cmd::handler);
         let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        let mut acl = acl::Acl::default();
+        // `requirepass` is the default user's password (Redis's ACLUpdateDefaultUserPassword).
+        acl.set_default_password(config.requirepass.as_deref());
         Engine {
             dbs,
             rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
@@ -159,6 +172,8 @@ impl Engine {
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
+            pause: pause::Pause::default(),
+            acl,
         }
     }
 
@@ -167,7 +182,8 @@ impl Engine {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let mut client = ClientState::new(id, addr, laddr, now_ms);
-        client.authenticated = self.config.requirepass.is_none();
+        // Authenticated as `default` from the start when that user needs no password.
+        client.authenticated = !self.acl.auth_required();
         self.clients.insert(id, client);
         self.stats.total_connections_received += 1;
         id
@@ -177,6 +193,7 @@ impl Engine {
         self.forget_watches(id);
         self.forget_subscriptions(id);
         self.forget_blocked(id);
+        self.pause.forget(id);
         self.clients.remove(&id);
     }
 
@@ -195,7 +212,7 @@ impl Engine {
     /// `outbox`); a blocked client runs nothing until then, so a command sent for it is ignored
     /// (the server keeps such commands in the client's query buffer).
     pub fn execute(&mut self, id: u64, argv: &[Vec<u8>], now_ms: u64) -> Option<Frame> {
-        if argv.is_empty() || self.blocking.is_blocked(id) {
+        if argv.is_empty() || self.is_blocked(id) {
             return None;
         }
         let Some(mut client) = self.clients.remove(&id) else {
@@ -207,6 +224,11 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         let reply = self.dispatch(&mut client, argv, now_ms);
+        if self.pause.is_postponed(id) {
+            // CLIENT PAUSE holds the command; it runs when the pause ends.
+            self.clients.insert(id, client);
+            return None;
+        }
         if self.register_block(&mut client, argv) {
             // No reply yet; CLIENT REPLY SKIP applies to the reply it gets when unblocked.
             self.clients.insert(id, client);
@@ -223,6 +245,9 @@ impl Engine {
         self.clients.insert(id, client);
         // Writes may have woken blocked clients (Redis serves them right after the command).
         self.serve_ready_keys(now_ms);
+        if self.pause.wants_resume() {
+            self.resume_postponed(now_ms);
+        }
         let reply = if suppressed { None } else { Some(reply) };
         if pushes.is_empty() {
             reply
@@ -244,6 +269,9 @@ impl Engine {
         if let Err(reply) = self.admit(client, &cmd, argv) {
             self.command_stats[cmd.stat_index].rejected_calls += 1;
             return self.reject_in_multi(client, cmd.meta.name == "exec", reply);
+        }
+        if self.postpone_if_paused(client.id, cmd.meta.name, cmd.flags, &client.multi, argv, now_ms) {
+            return Frame::Raw(Vec::new());
         }
         if client.multi.active && !multi::runs_inside_multi(cmd.meta.name) {
             return self.queue_in_multi(client, argv, cmd.flags);
@@ -267,19 +295,21 @@ impl Engine {
 
     /// The checks Redis's processCommand makes before running or queuing a command, in its
     /// order; the rejection reply when one fails.
-    fn admit(&self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
+    fn admit(&mut self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
         let arity = cmd.meta.arity;
         let argc = argv.len() as i32;
         if (arity > 0 && arity != argc) || argc < -arity {
             return Err(Frame::error(errors::wrong_arity(cmd.meta.name)));
         }
-        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
-        if !client.authenticated && self.config.requirepass.is_some() && !cmd.flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once the default user needs no password (and is on),
+        // nobody needs to authenticate.
+        if !client.authenticated && self.acl.auth_required() && !cmd.flags.contains(Flags::NO_AUTH) {
             return Err(Frame::error(errors::NOAUTH));
         }
         if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
             return Err(Frame::error(errors::NOT_IN_MULTI));
         }
+        self.acl_admit(client, cmd.meta, argv)?;
         // EXEC is a write when it would run one.
         let exec = cmd.meta.name == "exec";
         let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
@@ -322,7 +352,10 @@ impl Engine {
     /// since the EXEC reply that carries them is not an error.
     pub fn call_queued(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let reply = match self.resolve(argv) {
-            Ok(cmd) => self.call(client, &cmd, argv, now_ms),
+            Ok(cmd) => match self.acl_recheck_queued(client, cmd.meta, argv) {
+                Some(denied) => denied,
+                None => self.call(client, &cmd, argv, now_ms),
+            },
             Err(reply) => reply,
         };
         if let Some(text) = reply.error_text() {

@@ -67,13 +67,17 @@ pub(super) fn setbit(m: &mut Model, call: &Call) -> Reply {
         Some(v @ (0 | 1)) => v == 1,
         _ => return Reply::err("bit is not an integer or out of range"),
     };
-    let mut bytes = match read_string(m, call.db, call.arg(1), call.now_ms) {
-        Ok(v) => v.unwrap_or_default(),
+    let (mut bytes, existed) = match read_string(m, call.db, call.arg(1), call.now_ms) {
+        Ok(v) => (v.clone().unwrap_or_default(), v.is_some()),
         Err(e) => return e,
     };
+    let before = bytes.len();
     let old = bit(&bytes, offset);
     put_bit(&mut bytes, offset, on);
-    store(m, call, bytes);
+    // Redis changes (and signals) the key only when it is created, grows, or the bit flips.
+    if !existed || bytes.len() != before || old != on {
+        store(m, call, bytes);
+    }
     Reply::Int(i64::from(old))
 }
 
