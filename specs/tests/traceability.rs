@@ -132,6 +132,7 @@ fn citations_name_existing_rules() {
         "ACL",
         "GEO",
         "MISCONF",
+        "STREAM",
     ];
     let unknown: Vec<_> = cited
         .iter()

@@ -22,6 +22,8 @@ mod lists;
 mod pubsub;
 mod sets;
 mod sort;
+mod streams;
+mod streams_groups;
 mod strings;
 mod tx;
 mod zsets;
@@ -33,6 +35,7 @@ pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
 pub use lists::{Blocked, NO_REPLY};
 pub use pubsub::{Kind as SubscriptionKind, Subscription};
+pub use streams::{GroupValue, PendingValue, StreamValue};
 pub use tx::Watched;
 pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
@@ -61,6 +64,8 @@ pub enum MValue {
     ZSet(ZSetValue),
     /// A hash: field to value, never empty while stored.
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    /// A stream (may be empty while stored).
+    Stream(Box<StreamValue>),
 }
 
 impl MValue {
@@ -72,6 +77,7 @@ impl MValue {
             MValue::Set(_) => "set",
             MValue::ZSet(_) => "zset",
             MValue::Hash(_) => "hash",
+            MValue::Stream(_) => "stream",
         }
     }
 }
@@ -97,6 +103,7 @@ impl std::fmt::Display for MValue {
                     .collect();
                 write!(f, "hash{{{}}}", shown.join(", "))
             }
+            MValue::Stream(s) => write!(f, "{s}"),
         }
     }
 }
@@ -170,6 +177,9 @@ pub struct Model {
     run_depth: u32,
     /// Every Pub/Sub subscription, oldest first.
     subscriptions: Vec<Subscription>,
+    /// Keys the running command changed without Redis counting it as a modification (stream
+    /// consumer-group bookkeeping): WATCH does not see these changes.
+    quiet_changes: BTreeSet<(usize, Vec<u8>)>,
 }
 
 impl Default for Model {
@@ -194,6 +204,7 @@ impl Model {
             clock_ms: 0,
             touched_now: BTreeSet::new(),
             run_depth: 0,
+            quiet_changes: BTreeSet::new(),
             subscriptions: Vec::new(),
         }
     }
