@@ -19,6 +19,7 @@ mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
+mod pqsort;
 mod pubsub;
 mod sets;
 mod sort;
