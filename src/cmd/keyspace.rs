@@ -4,6 +4,7 @@
 use crate::cmd::args::{int_arg, is};
 use crate::engine::db::Entry;
 use crate::engine::glob::string_match;
+use crate::engine::notify::NOTIFY_GENERIC;
 use crate::engine::{errors, Ctx, Handler};
 use crate::resp::Frame;
 
@@ -92,6 +93,7 @@ fn del_generic(ctx: &mut Ctx, lazy: bool) -> Frame {
         ctx.engine.expire_if_needed(db, key, now);
         if ctx.delete_key(key, lazy) {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
             deleted += 1;
         }
@@ -148,6 +150,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Frame {
     ctx.db().insert_entry(dst.to_vec(), entry);
     ctx.signal_modified(src);
     ctx.signal_modified(dst);
+    ctx.notify(NOTIFY_GENERIC, "rename_from", src);
+    ctx.notify(NOTIFY_GENERIC, "rename_to", dst);
     ctx.dirty(1);
     success
 }
@@ -176,6 +180,8 @@ fn move_cmd(ctx: &mut Ctx) -> Frame {
     ctx.engine.dbs[dst].insert_entry(key.to_vec(), entry);
     ctx.signal_modified_in(src, key);
     ctx.signal_modified_in(dst, key);
+    ctx.notify_in(src, NOTIFY_GENERIC, "move_from", key);
+    ctx.notify_in(dst, NOTIFY_GENERIC, "move_to", key);
     ctx.dirty(1);
     Frame::Integer(1)
 }
@@ -223,6 +229,7 @@ fn copy(ctx: &mut Ctx) -> Frame {
     let entry = Entry { value, expire_at_ms, access_ms: now };
     ctx.engine.dbs[dst].insert_entry(dst_key.to_vec(), entry);
     ctx.signal_modified_in(dst, dst_key);
+    ctx.notify_in(dst, NOTIFY_GENERIC, "copy_to", dst_key);
     ctx.dirty(1);
     Frame::Integer(1)
 }

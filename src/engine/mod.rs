@@ -21,12 +21,14 @@ pub mod list;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
+pub mod notify;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
 pub mod table;
 mod table_data;
 pub mod testkit;
+pub mod tracking;
 pub mod value;
 pub mod zset;
 
@@ -205,8 +207,10 @@ impl Engine {
         if client.reply_mode == ReplyMode::SkipNext {
             client.reply_mode = ReplyMode::Skip;
         }
+        self.begin_new_key_journal();
         let reply = self.dispatch(&mut client, argv, now_ms);
         if self.register_block(&mut client, argv) {
+            self.end_new_key_journal();
             // No reply yet; CLIENT REPLY SKIP applies to the reply it gets when unblocked.
             self.clients.insert(id, client);
             self.serve_ready_keys(now_ms);
@@ -222,6 +226,7 @@ impl Engine {
         self.clients.insert(id, client);
         // Writes may have woken blocked clients (Redis serves them right after the command).
         self.serve_ready_keys(now_ms);
+        self.end_new_key_journal();
         let reply = if suppressed { None } else { Some(reply) };
         if pushes.is_empty() {
             reply
@@ -302,8 +307,12 @@ impl Engine {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
+        let outbox_mark = self.outbox.len();
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        // Keyspace events the command raised for its own client go before its reply.
+        self.flush_new_keys();
+        self.claim_own_messages(outbox_mark, client.id, &mut client.pushes);
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }
@@ -340,9 +349,7 @@ impl Engine {
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         if self.dbs[db].is_expired(key, now_ms) {
-            self.delete_key(db, key, self.config.lazyfree_lazy_expire());
-            self.touch_watched_key(db, key);
-            self.stats.expired_keys += 1;
+            self.expire_key_now(db, key);
             true
         } else {
             false
@@ -450,6 +457,7 @@ impl<'a> Ctx<'a> {
     /// command.
     pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
         self.engine.touch_watched_key(db, key);
+        self.engine.tracking_invalidate_key(db, key);
         self.engine.signal_key_ready(db, key);
     }
 

@@ -3,6 +3,7 @@
 use super::{as_string, opt_is, read_bytes, reply, store};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::engine::value::StrValue;
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -135,9 +136,11 @@ fn set_generic(ctx: &mut Ctx, opts: &StringOpts, value: &[u8], ok: Frame, aborte
     }
     store(ctx, key, StrValue::from_bytes(value.to_vec()), opts.keep_ttl);
     ctx.dirty(1);
+    ctx.notify(NOTIFY_STRING, "set", key);
     if let Some(at_ms) = expire_at {
         // An expiry already in the past is stored as it is: the key expires on next access.
         ctx.db().set_expire(key, at_ms);
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
     old.unwrap_or(ok)
 }
@@ -182,6 +185,7 @@ pub fn getset(ctx: &mut Ctx) -> Frame {
         Err(e) => return e,
     };
     store(ctx, key, StrValue::from_bytes(ctx.arg(2).to_vec()), false);
+    ctx.notify(NOTIFY_STRING, "set", key);
     ctx.dirty(1);
     old.map_or(Frame::Null, Frame::Bulk)
 }
@@ -198,6 +202,7 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
     let lazy = ctx.engine.config.lazyfree_lazy_user_del();
     if ctx.delete_key(key, lazy) {
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.dirty(1);
     }
     Frame::Bulk(old)
@@ -230,15 +235,18 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
             let lazy = ctx.engine.config.lazyfree_lazy_expire();
             ctx.delete_key(key, lazy);
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
         }
         Some((_, at_ms)) => {
             ctx.db().set_expire(key, at_ms);
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "expire", key);
             ctx.dirty(1);
         }
         None if opts.persist && ctx.db().persist(key) => {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "persist", key);
             ctx.dirty(1);
         }
         None => {}
@@ -276,6 +284,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Frame {
     }
     for i in (1..ctx.argc()).step_by(2) {
         store(ctx, ctx.arg(i), StrValue::from_bytes(ctx.arg(i + 1).to_vec()), false);
+        ctx.notify(NOTIFY_STRING, "set", ctx.arg(i));
     }
     ctx.dirty(((ctx.argc() - 1) / 2) as u64);
     if nx {
