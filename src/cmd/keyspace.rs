@@ -40,14 +40,13 @@ pub fn handler(full_name: &str) -> Option<Handler> {
 pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c Entry> {
     let (db, now) = (ctx.client.db, ctx.now_ms);
     ctx.engine.expire_if_needed(db, key, now);
-    let engine = &mut *ctx.engine;
-    let entry = engine.dbs[db].entry(key);
-    if entry.is_some() {
-        engine.stats.keyspace_hits += 1;
-    } else {
-        engine.stats.keyspace_misses += 1;
+    if !ctx.engine.dbs[db].contains(key) {
+        ctx.engine.stats.keyspace_misses += 1;
+        ctx.engine.notify_keyspace_event(crate::engine::notify::NOTIFY_KEY_MISS, "keymiss", key, db);
+        return None;
     }
-    entry
+    ctx.engine.stats.keyspace_hits += 1;
+    ctx.engine.dbs[db].entry(key)
 }
 
 /// Redis's getIntFromObjectOrReply: a 64-bit integer that must also fit in a C `int`. `msg`

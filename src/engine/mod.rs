@@ -408,6 +408,11 @@ impl<'a> Ctx<'a> {
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
+        if !self.engine.dbs[db].contains(key) {
+            self.engine.stats.keyspace_misses += 1;
+            self.engine.notify_keyspace_event(notify::NOTIFY_KEY_MISS, "keymiss", key, db);
+            return None;
+        }
         let engine = &mut *self.engine;
         // As Redis, no access-time update while a forked child saves: it would copy pages on write.
         let engine_no_touch = engine.persist.avoid_writes;

@@ -6,6 +6,7 @@ use super::{change_hash, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::longdouble::{self, LongDouble};
+use crate::engine::notify::NOTIFY_HASH;
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
@@ -28,6 +29,7 @@ fn hincrby_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         Ok(value)
     })?;
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_HASH, "hincrby", key);
     ctx.dirty(1);
     Ok(Frame::Integer(value))
 }
@@ -57,6 +59,7 @@ fn hincrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         Ok(text)
     })?;
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_HASH, "hincrbyfloat", key);
     ctx.dirty(1);
     Ok(Frame::Bulk(text))
 }

@@ -8,6 +8,7 @@
 use super::{as_set, max_intset, opt_is, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::engine::value::{SetValue, Value};
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -48,9 +49,12 @@ fn store(ctx: &mut Ctx, dst: &[u8], result: SetValue) -> Frame {
         let now_ms = ctx.now_ms;
         ctx.db().set(dst.to_vec(), Value::Set(result), now_ms);
         ctx.signal_modified(dst);
+        // The event is the command's name: sinterstore, sunionstore or sdiffstore.
+        ctx.notify(NOTIFY_SET, ctx.meta.name, dst);
         ctx.dirty(1);
     } else if ctx.db().remove(dst).is_some() {
         ctx.signal_modified(dst);
+        ctx.notify(NOTIFY_GENERIC, "del", dst);
         ctx.dirty(1);
     }
     Frame::Integer(len as i64)
