@@ -38,11 +38,19 @@ pub fn handler(full_name: &str) -> Option<Handler> {
 /// Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH): expires the key if due and counts a keyspace
 /// hit or miss, but leaves the access time alone (EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
 pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c Entry> {
+    lookup_no_touch_generic(ctx, key, true)
+}
+
+/// `lookup_read_no_touch`, raising the `keymiss` event on a miss only when `notify_miss` (OBJECT
+/// looks keys up with LOOKUP_NONOTIFY).
+fn lookup_no_touch_generic<'c>(ctx: &'c mut Ctx, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let (db, now) = (ctx.client.db, ctx.now_ms);
     ctx.engine.expire_if_needed(db, key, now);
     if !ctx.engine.dbs[db].contains(key) {
         ctx.engine.stats.keyspace_misses += 1;
-        ctx.engine.notify_keyspace_event(crate::engine::notify::NOTIFY_KEY_MISS, "keymiss", key, db);
+        if notify_miss {
+            ctx.engine.notify_keyspace_event(crate::engine::notify::NOTIFY_KEY_MISS, "keymiss", key, db);
+        }
         return None;
     }
     ctx.engine.stats.keyspace_hits += 1;
@@ -419,7 +427,7 @@ fn scan_buckets(ctx: &mut Ctx, mut cursor: u64, count: i64) -> (u64, Vec<Vec<u8>
 
 /// OBJECT's lookup: a read lookup without touching the key. `None` means reply Null.
 fn object_entry<'c>(ctx: &'c mut Ctx) -> Option<&'c Entry> {
-    lookup_read_no_touch(ctx, ctx.arg(2))
+    lookup_no_touch_generic(ctx, ctx.arg(2), false)
 }
 
 /// True when maxmemory-policy is an LFU policy. The configuration registry does not have

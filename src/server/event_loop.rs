@@ -451,6 +451,8 @@ impl EventLoop {
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
         self.engine.cron(now_ms);
+        // Active expiry publishes `expired` events (and tracking invalidations).
+        self.deliver_outbox();
         self.close_idle_clients(now_ms);
         self.resize_query_buffers(now_ms);
         let (user, sys) = process::cpu_seconds();
