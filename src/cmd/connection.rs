@@ -2,6 +2,7 @@
 //! `connection/client.rs`).
 
 mod client;
+mod tracking;
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};
@@ -58,8 +59,8 @@ fn quit(ctx: &mut Ctx) -> Frame {
 
 /// RESET: back to the state of a new connection (Redis's clearClientConnectionState).
 fn reset(ctx: &mut Ctx) -> Frame {
-    // TODO(tracking): turn tracking off once it exists.
     ctx.engine.discard_transaction(ctx.client);
+    ctx.engine.disable_tracking(ctx.client);
     ctx.engine.unsubscribe_everything(ctx.client);
     let requirepass_set = ctx.engine.config.requirepass.is_some();
     let client = &mut *ctx.client;

@@ -63,6 +63,8 @@ pub struct ClientState {
     /// Blocking commands must not block (Redis's CLIENT_DENY_BLOCKING): set while MULTI/EXEC or
     /// a script runs commands, which then answer as if they had timed out.
     pub deny_blocking: bool,
+    /// Client-side caching settings (CLIENT TRACKING).
+    pub tracking: super::tracking::ClientTracking,
 }
 
 impl ClientState {
@@ -90,6 +92,7 @@ impl ClientState {
             pushes: Vec::new(),
             blocked: false,
             deny_blocking: false,
+            tracking: super::tracking::ClientTracking::default(),
         }
     }
 }

@@ -84,7 +84,7 @@ impl Engine {
         self.delete_key(db, key, self.config.lazyfree_lazy_expire());
         self.notify_keyspace_event(super::notify::NOTIFY_EXPIRED, "expired", key, db);
         self.touch_watched_key(db, key);
-        self.tracking_invalidate_key(db, key);
+        self.tracking_invalidate_key(key, None);
         self.stats.expired_keys += 1;
     }
 

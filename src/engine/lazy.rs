@@ -108,6 +108,8 @@ impl Engine {
         for db in dbs.clone() {
             self.touch_all_watched_keys_in_db(db, None, self.now_ms);
         }
+        // Tracking clients are told that every key is invalid.
+        self.tracking_invalidate_all();
         let mut removed = 0u64;
         let mut taken = Vec::new();
         for db in dbs {

@@ -112,6 +112,8 @@ pub struct Engine {
     pub watches: multi::Watches,
     /// Every Pub/Sub subscription.
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching: tracked keys, BCAST prefixes, held-back invalidations.
+    pub tracking: tracking::Tracking,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -160,6 +162,7 @@ impl Engine {
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
+            tracking: tracking::Tracking::default(),
         }
     }
 
@@ -178,6 +181,7 @@ impl Engine {
         self.forget_watches(id);
         self.forget_subscriptions(id);
         self.forget_blocked(id);
+        self.forget_tracking(id);
         self.clients.remove(&id);
     }
 
@@ -208,9 +212,11 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         self.begin_new_key_journal();
+        self.tracking_before_command(&mut client);
         let reply = self.dispatch(&mut client, argv, now_ms);
         if self.register_block(&mut client, argv) {
             self.end_new_key_journal();
+            self.tracking_end_command(id);
             // No reply yet; CLIENT REPLY SKIP applies to the reply it gets when unblocked.
             self.clients.insert(id, client);
             self.serve_ready_keys(now_ms);
@@ -227,6 +233,7 @@ impl Engine {
         // Writes may have woken blocked clients (Redis serves them right after the command).
         self.serve_ready_keys(now_ms);
         self.end_new_key_journal();
+        self.tracking_end_command(id);
         let reply = if suppressed { None } else { Some(reply) };
         if pushes.is_empty() {
             reply
@@ -313,6 +320,14 @@ impl Engine {
         // Keyspace events the command raised for its own client go before its reply.
         self.flush_new_keys();
         self.claim_own_messages(outbox_mark, client.id, &mut client.pushes);
+        // A tracking client may now cache the keys a read-only command returned.
+        if cmd.flags.contains(Flags::READONLY)
+            && !cmd.flags.contains(Flags::PUBSUB)
+            && client.tracking.on
+            && !client.tracking.bcast
+        {
+            self.tracking_remember_keys(client, meta, argv);
+        }
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }
@@ -462,7 +477,7 @@ impl<'a> Ctx<'a> {
     /// command.
     pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
         self.engine.touch_watched_key(db, key);
-        self.engine.tracking_invalidate_key(db, key);
+        self.engine.tracking_invalidate_key(key, Some(self.client.id));
         self.engine.signal_key_ready(db, key);
     }
 

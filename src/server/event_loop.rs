@@ -435,6 +435,8 @@ impl EventLoop {
 
     /// Encodes and sends the messages the engine queued for other clients.
     fn deliver_outbox(&mut self) {
+        // BCAST invalidations collected since the last round (Redis sends them in beforeSleep).
+        self.engine.tracking_broadcast();
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
