@@ -112,6 +112,9 @@ pub struct Engine {
     pub watches: multi::Watches,
     /// Every Pub/Sub subscription.
     pub pubsub: pubsub::PubSub,
+    /// Where, in the outbox, the running command wrote its reply in Redis's order (see
+    /// `Ctx::reply_here`); messages for its own client queued from there go after the reply.
+    pub own_reply_mark: Option<usize>,
     /// Client-side caching: tracked keys, BCAST prefixes, held-back invalidations.
     pub tracking: tracking::Tracking,
 }
@@ -163,6 +166,7 @@ impl Engine {
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
             tracking: tracking::Tracking::default(),
+            own_reply_mark: None,
         }
     }
 
@@ -212,6 +216,7 @@ impl Engine {
             client.reply_mode = ReplyMode::Skip;
         }
         self.begin_new_key_journal();
+        self.own_reply_mark = None;
         self.tracking_before_command(&mut client);
         let reply = self.dispatch(&mut client, argv, now_ms);
         if self.register_block(&mut client, argv) {
@@ -228,6 +233,7 @@ impl Engine {
         }
         let suppressed = take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
+        let after = std::mem::take(&mut client.pushes_after);
         let resp = client.resp;
         self.clients.insert(id, client);
         // Writes may have woken blocked clients (Redis serves them right after the command).
@@ -235,10 +241,10 @@ impl Engine {
         self.end_new_key_journal();
         self.tracking_end_command(id);
         let reply = if suppressed { None } else { Some(reply) };
-        if pushes.is_empty() {
+        if pushes.is_empty() && after.is_empty() {
             reply
         } else {
-            Some(with_pushes(pushes, reply.as_ref(), resp))
+            Some(with_pushes(pushes, reply.as_ref(), after, resp))
         }
     }
 
@@ -315,11 +321,14 @@ impl Engine {
         };
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
         let outbox_mark = self.outbox.len();
+        let outer_reply_mark = self.own_reply_mark.take();
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
-        // Keyspace events the command raised for its own client go before its reply.
+        // Keyspace events the command raised for its own client go before its reply, or after
+        // it from the point where Redis's command wrote its reply (`Ctx::reply_here`).
         self.flush_new_keys();
-        self.claim_own_messages(outbox_mark, client.id, &mut client.pushes);
+        let reply_mark = std::mem::replace(&mut self.own_reply_mark, outer_reply_mark);
+        self.claim_own_messages_split(outbox_mark, reply_mark, client.id, &mut client.pushes, &mut client.pushes_after);
         // A tracking client may now cache the keys a read-only command returned.
         if cmd.flags.contains(Flags::READONLY)
             && !cmd.flags.contains(Flags::PUBSUB)
@@ -354,10 +363,11 @@ impl Engine {
         }
         // Notifications take the command's place in the EXEC array, as in Redis's output.
         let pushes = std::mem::take(&mut client.pushes);
-        if pushes.is_empty() {
+        let after = std::mem::take(&mut client.pushes_after);
+        if pushes.is_empty() && after.is_empty() {
             reply
         } else {
-            with_pushes(pushes, Some(&reply), client.resp)
+            with_pushes(pushes, Some(&reply), after, client.resp)
         }
     }
 
@@ -387,13 +397,16 @@ fn take_reply_suppression(client: &mut ClientState) -> bool {
 }
 
 /// Out-of-band frames followed by the reply (if any), as bytes in the client's protocol.
-fn with_pushes(pushes: Vec<Frame>, reply: Option<&Frame>, resp: u8) -> Frame {
+fn with_pushes(pushes: Vec<Frame>, reply: Option<&Frame>, after: Vec<Frame>, resp: u8) -> Frame {
     let mut bytes = Vec::new();
     for push in &pushes {
         crate::resp::encode(push, resp, &mut bytes);
     }
     if let Some(reply) = reply {
         crate::resp::encode(reply, resp, &mut bytes);
+    }
+    for push in &after {
+        crate::resp::encode(push, resp, &mut bytes);
     }
     Frame::Raw(bytes)
 }

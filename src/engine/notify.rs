@@ -17,6 +17,7 @@
 use super::config::{NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_NEW};
 use super::pubsub::Kind;
 use super::{Ctx, Engine};
+use crate::resp::Frame;
 
 pub use super::config::{
     NOTIFY_ALL, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_HASH, NOTIFY_KEY_MISS, NOTIFY_LIST,
@@ -87,22 +88,46 @@ impl Engine {
 
     /// Moves the outbox messages from `mark` on that are addressed to client `id` into `pushes`,
     /// keeping their order: they were raised by the command that client is running.
-    pub fn claim_own_messages(&mut self, mark: usize, id: u64, pushes: &mut Vec<crate::resp::Frame>) {
+    pub fn claim_own_messages(&mut self, mark: usize, id: u64, pushes: &mut Vec<Frame>) {
+        self.claim_own_messages_split(mark, None, id, pushes, &mut Vec::new());
+    }
+
+    /// `claim_own_messages`, where the messages queued at or after outbox index `reply_mark`
+    /// go to `after` (written after the command's reply) instead.
+    pub fn claim_own_messages_split(
+        &mut self,
+        mark: usize,
+        reply_mark: Option<usize>,
+        id: u64,
+        pushes: &mut Vec<Frame>,
+        after: &mut Vec<Frame>,
+    ) {
         if mark >= self.outbox.len() || !self.outbox[mark..].iter().any(|(to, _)| *to == id) {
             return;
         }
         let tail = self.outbox.split_off(mark);
-        for (to, frame) in tail {
-            if to == id {
-                pushes.push(frame);
-            } else {
+        for (i, (to, frame)) in tail.into_iter().enumerate() {
+            if to != id {
                 self.outbox.push((to, frame));
+            } else if reply_mark.is_some_and(|r| mark + i >= r) {
+                after.push(frame);
+            } else {
+                pushes.push(frame);
             }
         }
     }
 }
 
 impl Ctx<'_> {
+    /// Marks where Redis's version of the running command writes its reply: the events raised
+    /// from here on reach the command's own (RESP3, subscribed) client after the reply, as in
+    /// Redis, where the reply and the messages share one output buffer. Pending `new` events
+    /// were raised before this point.
+    pub fn reply_here(&mut self) {
+        self.engine.flush_new_keys();
+        self.engine.own_reply_mark = Some(self.engine.outbox.len());
+    }
+
     /// Raises a keyspace event about `key` of the selected database (Redis's
     /// notifyKeyspaceEvent(class, event, key, c->db->id)).
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {

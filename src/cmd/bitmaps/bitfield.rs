@@ -254,6 +254,7 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> Result<Frame, Frame> {
         replies.push(frame);
     }
     if changes > 0 {
+        ctx.reply_here();
         ctx.signal_modified(key);
         ctx.notify(NOTIFY_STRING, "setbit", key);
         ctx.dirty(changes);

@@ -30,6 +30,7 @@ pub fn hset(ctx: &mut Ctx) -> Frame {
         Ok(n) => n,
         Err(e) => return e,
     };
+    ctx.reply_here();
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_HASH, "hset", key);
     ctx.dirty(args.len() as u64 / 2);
@@ -53,6 +54,7 @@ pub fn hsetnx(ctx: &mut Ctx) -> Frame {
     });
     match stored {
         Ok(true) => {
+            ctx.reply_here();
             ctx.signal_modified(key);
             ctx.notify(NOTIFY_HASH, "hset", key);
             ctx.dirty(1);

@@ -28,6 +28,7 @@ fn hincrby_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         h.set(field, value.to_string().into_bytes(), limits);
         Ok(value)
     })?;
+    ctx.reply_here();
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_HASH, "hincrby", key);
     ctx.dirty(1);
@@ -58,6 +59,7 @@ fn hincrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         h.set(field, text.clone(), limits);
         Ok(text)
     })?;
+    ctx.reply_here();
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_HASH, "hincrbyfloat", key);
     ctx.dirty(1);

@@ -29,6 +29,7 @@ fn bpop(ctx: &mut Ctx, end: End) -> Result<Frame, Frame> {
     if let Some(i) = first_nonempty(ctx, 1, last - 1)? {
         let key = ctx.arg(i);
         let item = pop_single(ctx, key, end);
+        ctx.reply_here();
         ctx.notify(NOTIFY_LIST, end.pop_event(), key);
         delete_if_empty(ctx, key);
         ctx.signal_modified(key);

@@ -22,6 +22,7 @@ fn lset_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if !replaced {
         return Err(Frame::error(errors::INDEX_OUT_OF_RANGE));
     }
+    ctx.reply_here();
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_LIST, "lset", key);
     ctx.dirty(1);

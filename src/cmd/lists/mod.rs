@@ -254,6 +254,7 @@ fn pop_range_from_key(ctx: &mut Ctx, key: &[u8], end: End, count: usize) -> Vec<
         Some(Value::List(list)) => pop_many(list, end, count),
         _ => Vec::new(),
     };
+    ctx.reply_here();
     ctx.notify(NOTIFY_LIST, end.pop_event(), key);
     delete_if_empty(ctx, key);
     ctx.signal_modified(key);
@@ -318,6 +319,7 @@ fn move_element(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Op
     }
     ctx.signal_modified(dst);
     ctx.notify(NOTIFY_LIST, to.push_event(), dst);
+    ctx.reply_here();
     ctx.notify(NOTIFY_LIST, from.pop_event(), src);
     delete_if_empty(ctx, src);
     Some(value)

@@ -49,6 +49,7 @@ fn push(ctx: &mut Ctx, end: End, only_existing: bool) -> Result<Frame, Frame> {
         }
     };
     ctx.dirty((ctx.argc() - 2) as u64);
+    ctx.reply_here();
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_LIST, end.push_event(), key);
     Ok(Frame::Integer(len as i64))
@@ -89,6 +90,7 @@ fn pop(ctx: &mut Ctx, end: End) -> Result<Frame, Frame> {
             Frame::bulk(item)
         }
     };
+    ctx.reply_here();
     ctx.notify(NOTIFY_LIST, end.pop_event(), key);
     delete_if_empty(ctx, key);
     ctx.signal_modified(key);

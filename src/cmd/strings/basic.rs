@@ -184,6 +184,7 @@ pub fn getset(ctx: &mut Ctx) -> Frame {
         Ok(old) => old,
         Err(e) => return e,
     };
+    ctx.reply_here();
     store(ctx, key, StrValue::from_bytes(ctx.arg(2).to_vec()), false);
     ctx.notify(NOTIFY_STRING, "set", key);
     ctx.dirty(1);
@@ -200,6 +201,7 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
     };
     // GETDEL frees as DEL does (LAZY-3).
     let lazy = ctx.engine.config.lazyfree_lazy_user_del();
+    ctx.reply_here();
     if ctx.delete_key(key, lazy) {
         ctx.signal_modified(key);
         ctx.notify(NOTIFY_GENERIC, "del", key);
@@ -228,6 +230,7 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
         },
         None => None,
     };
+    ctx.reply_here();
     match expire_at {
         // An absolute time already past deletes the key at once.
         Some((kind, at_ms)) if !kind.relative() && at_ms <= ctx.now_ms => {

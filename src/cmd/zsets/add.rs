@@ -152,6 +152,7 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> Frame {
         }
     }
     if added + updated > 0 {
+        ctx.reply_here();
         ctx.signal_modified(key);
         ctx.notify(NOTIFY_ZSET, if f.incr { "zincr" } else { "zadd" }, key);
         ctx.dirty((added + updated) as u64);

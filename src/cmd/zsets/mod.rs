@@ -154,10 +154,15 @@ fn elements_reply(resp: u8, items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Fra
 /// it is empty, deletes `dst`; replies with the result's size.
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: ZSet) -> Frame {
     let len = result.len();
+    if len == 0 {
+        // Redis replies 0 before deleting the destination.
+        ctx.reply_here();
+    }
     if len > 0 {
         ctx.exists(dst); // setKey's lookupKeyWrite: an expired destination is expired first
         let now = ctx.now_ms;
         ctx.db().set(dst.to_vec(), Value::ZSet(result), now);
+        ctx.reply_here();
         ctx.signal_modified(dst);
         // The event is the command's name (zrangestore, zunionstore, zinterstore, zdiffstore).
         ctx.notify(NOTIFY_ZSET, ctx.meta.name, dst);
