@@ -93,6 +93,10 @@ impl Engine {
         self.now_ms = self.now_ms.max(now_ms);
         self.handle_blocked_timeouts(now_ms);
         self.active_expire_cycle(now_ms);
+        // The tracking table limit is also enforced here, so that it holds while no command runs.
+        if self.tracking.clients > 0 {
+            self.tracking_limit_used_slots();
+        }
         self.persist_cron(now_ms);
     }
 

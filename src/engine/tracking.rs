@@ -74,6 +74,12 @@ struct Running {
     subscribed: bool,
 }
 
+/// The running command's tracking state, put aside while a blocked client is served.
+pub struct TrackingSaved {
+    running: Option<Running>,
+    pending: Vec<Pending>,
+}
+
 /// The server-wide tracking state.
 #[derive(Clone, Debug, Default)]
 pub struct Tracking {
@@ -216,6 +222,29 @@ impl Engine {
                 client.tracking.caching = false;
             }
         }
+        self.send_pending_invalidations(id);
+    }
+
+    /// While a blocked client is served (inside another client's command), it is the running
+    /// one: invalidations its pop or move causes for itself come after its reply. Returns the
+    /// state to give back to `tracking_serve_end`.
+    pub(crate) fn tracking_serve_begin(&mut self, client: &ClientState) -> TrackingSaved {
+        let saved =
+            TrackingSaved { running: self.tracking.running, pending: std::mem::take(&mut self.tracking.pending) };
+        self.tracking.running = Some(Running { id: client.id, resp: client.resp, subscribed: client.subs.active() });
+        saved
+    }
+
+    /// After the served client's reply was queued: its held-back invalidations, then the
+    /// running command's state again.
+    pub(crate) fn tracking_serve_end(&mut self, id: u64, saved: TrackingSaved) {
+        self.tracking.running = None;
+        self.send_pending_invalidations(id);
+        self.tracking.running = saved.running;
+        self.tracking.pending = saved.pending;
+    }
+
+    fn send_pending_invalidations(&mut self, id: u64) {
         for pending in std::mem::take(&mut self.tracking.pending) {
             let Some(t) = self.clients.get(&id).map(|c| &c.tracking) else {
                 break;

@@ -33,7 +33,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
-// rule: NOTIFY-1
+// rule: NOTIFY-2
 #[test]
 fn keyspace_then_keyevent_for_each_event() {
     let mut h = Harness::new();
@@ -52,7 +52,7 @@ fn disabled_classes_publish_nothing() {
     assert_eq!(messages(&mut h, sub), pairs(&[("__keyspace@0__:l", "lpush")]));
 }
 
-// rule: NOTIFY-3
+// rule: NOTIFY-6
 #[test]
 fn new_key_event_comes_before_the_command_event() {
     let mut h = Harness::new();
@@ -65,7 +65,7 @@ fn new_key_event_comes_before_the_command_event() {
     );
 }
 
-// rule: NOTIFY-4
+// rule: NOTIFY-5
 #[test]
 fn passive_and_active_expiry_publish_expired() {
     let mut h = Harness::new();
@@ -80,7 +80,7 @@ fn passive_and_active_expiry_publish_expired() {
     assert_eq!(messages(&mut h, sub), pairs(&[("__keyevent@0__:expired", "b")]));
 }
 
-// rule: NOTIFY-5
+// rule: NOTIFY-8
 #[test]
 fn own_events_reach_a_resp3_client_before_the_reply() {
     let mut h = Harness::new();
@@ -91,4 +91,57 @@ fn own_events_reach_a_resp3_client_before_the_reply() {
     let Some(Frame::Raw(bytes)) = raw else { panic!("expected pushes before the reply") };
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.starts_with(">3\r\n$7\r\nmessage\r\n$18\r\n__keyspace@0__:foo\r\n$3\r\nset\r\n+OK\r\n"), "{text}");
+}
+
+// rule: NOTIFY-3
+#[test]
+fn rename_raises_new_then_from_then_to() {
+    let mut h = Harness::new();
+    let (_, sub) = subscriber(&mut h, "Kgn");
+    h.run("SET a 1");
+    h.run("SET b 2");
+    messages(&mut h, sub);
+    h.run("RENAME a b");
+    assert_eq!(
+        messages(&mut h, sub),
+        pairs(&[("__keyspace@0__:b", "new"), ("__keyspace@0__:a", "rename_from"), ("__keyspace@0__:b", "rename_to")])
+    );
+}
+
+// rule: NOTIFY-3
+#[test]
+fn restore_raises_restore_and_del_for_a_past_ttl() {
+    let mut h = Harness::new();
+    h.run("SET a 1");
+    let Frame::Bulk(payload) = h.run("DUMP a") else { panic!("dump payload") };
+    let (main, sub) = subscriber(&mut h, "Kg");
+    h.client = main;
+    h.run_argv(&[b"RESTORE".to_vec(), b"b".to_vec(), b"0".to_vec(), payload.clone()]);
+    assert_eq!(messages(&mut h, sub), pairs(&[("__keyspace@0__:b", "restore")]));
+    h.run_argv(&[b"RESTORE".to_vec(), b"b".to_vec(), b"1".to_vec(), payload, b"REPLACE".to_vec(), b"ABSTTL".to_vec()]);
+    assert_eq!(messages(&mut h, sub), pairs(&[("__keyspace@0__:b", "del")]));
+}
+
+// rule: NOTIFY-7
+#[test]
+fn keymiss_only_for_read_lookups() {
+    let mut h = Harness::new();
+    let (_, sub) = subscriber(&mut h, "Em");
+    h.run("GET nokey");
+    h.run("OBJECT ENCODING nokey");
+    h.run("LPUSHX nokey a");
+    assert_eq!(messages(&mut h, sub), pairs(&[("__keyevent@0__:keymiss", "nokey")]));
+}
+
+// rule: NOTIFY-8
+#[test]
+fn reply_first_commands_put_events_after_the_reply() {
+    let mut h = Harness::new();
+    h.run("CONFIG SET notify-keyspace-events KEA");
+    h.run("HELLO 3");
+    h.run("SUBSCRIBE __keyevent@0__:hincrby");
+    let raw = h.engine.execute(h.client, &[b"HINCRBY".to_vec(), b"h".to_vec(), b"f".to_vec(), b"2".to_vec()], h.now_ms);
+    let Some(Frame::Raw(bytes)) = raw else { panic!("expected the reply then a push") };
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with(":2\r\n>3\r\n$7\r\nmessage\r\n"), "{text}");
 }
