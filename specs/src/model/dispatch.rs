@@ -1,7 +1,7 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, hashes, hyperloglog, keyspace, lists, pubsub, sets, sort, strings, tx, zsets, Item, Model,
+    bitmaps, expiry, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, strings, tx, zsets, Item, Model,
 };
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -66,6 +66,7 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("incrbyfloat", 3, strings::incrbyfloat),
     ("lcs", -3, strings::lcs),
     // keyspace
+    ("config", -2, notify::config),
     ("del", -2, keyspace::del),
     ("unlink", -2, keyspace::del),
     ("exists", -2, keyspace::exists),
@@ -308,8 +309,12 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     // Names touched by an enclosing EXEC so far are set aside and merged
     // back; a top-level command starts and ends with none.
     let outer = std::mem::take(&mut model.touched_now);
+    let outer_own = (std::mem::take(&mut model.own_events), model.own_split.take());
     model.run_depth += 1;
     let reply = handler(model, &call);
+    // The command's own keyspace events join its reply (see notify.rs).
+    let reply = model.wrap_own(reply);
+    (model.own_events, model.own_split) = outer_own;
     model.touch_changed(&before);
     // Writes may have woken blocked clients; inside EXEC only once it ends (see tx.rs).
     if model.run_depth == 1 && !model.client(client).in_exec {
@@ -324,13 +329,21 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     reply
 }
 
-/// For a container command (PUBSUB), its subcommand's full name and arity;
+/// For a container command (PUBSUB, CONFIG), its subcommand's full name and arity;
 /// `Ok(None)` for other commands or when no subcommand is given.
 fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Reply> {
-    if name != "pubsub" || argv.len() < 2 {
+    if !(name == "pubsub" || name == "config") || argv.len() < 2 {
         return Ok(None);
     }
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    if name == "config" {
+        // Only CONFIG SET is modelled (see notify.rs).
+        if sub == "set" {
+            return Ok(Some(("config|set".to_string(), -4)));
+        }
+        let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
+        return Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try CONFIG HELP.").as_bytes())));
+    }
     match pubsub::PUBSUB_SUBCOMMANDS.iter().find(|(n, _)| *n == sub) {
         Some((n, arity)) => Ok(Some((format!("pubsub|{n}"), *arity))),
         None => {

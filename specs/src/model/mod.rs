@@ -17,6 +17,7 @@ mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
+mod notify;
 mod pubsub;
 mod sets;
 mod sort;
@@ -168,6 +169,12 @@ pub struct Model {
     run_depth: u32,
     /// Every Pub/Sub subscription, oldest first.
     subscriptions: Vec<Subscription>,
+    /// The `notify-keyspace-events` classes (see `notify.rs`).
+    notify_flags: u32,
+    /// Keyspace-event messages for the client running the command.
+    own_events: Vec<Reply>,
+    /// Where in `own_events` the command's reply goes (`None`: after all).
+    own_split: Option<usize>,
 }
 
 impl Default for Model {
@@ -193,6 +200,9 @@ impl Model {
             touched_now: BTreeSet::new(),
             run_depth: 0,
             subscriptions: Vec::new(),
+            notify_flags: 0,
+            own_events: Vec::new(),
+            own_split: None,
         }
     }
 

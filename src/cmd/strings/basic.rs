@@ -134,6 +134,10 @@ fn set_generic(ctx: &mut Ctx, opts: &StringOpts, value: &[u8], ok: Frame, aborte
     if (opts.nx && found) || (opts.xx && !found) {
         return old.unwrap_or(aborted);
     }
+    if opts.get {
+        // Redis writes the GET reply before storing.
+        ctx.reply_here();
+    }
     store(ctx, key, StrValue::from_bytes(value.to_vec()), opts.keep_ttl);
     ctx.dirty(1);
     ctx.notify(NOTIFY_STRING, "set", key);
