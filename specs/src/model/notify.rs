@@ -1,8 +1,9 @@
 //! Keyspace notifications (Redis: notify.c), as far as the model goes: the
 //! `notify-keyspace-events` classes, set with `CONFIG SET
 //! notify-keyspace-events` (the only CONFIG form the model knows), and the
-//! events of the string class (`$`: strings, bitmaps, HyperLogLog) plus the
-//! generic `expire` that SET with an expiry raises.
+//! events of the string class (`$`: strings, bitmaps, HyperLogLog), the
+//! hash class (`h`) and the set class (`s`), with the generic events (`expire` after SET with an
+//! expiry, `del` when a command empties a key) those commands raise.
 //!
 //! An event is published as Redis publishes it: on `__keyspace@<db>__:<key>`
 //! with the event as message (class `K`), then on `__keyevent@<db>__:<event>`
@@ -24,10 +25,14 @@ pub const KEYEVENT: u32 = 1 << 1;
 pub const GENERIC: u32 = 1 << 2;
 /// `$`: string events.
 pub const STRING: u32 = 1 << 3;
-const LIST: u32 = 1 << 4;
-const SET: u32 = 1 << 5;
-const HASH: u32 = 1 << 6;
-const ZSET: u32 = 1 << 7;
+/// `l`: list events.
+pub const LIST: u32 = 1 << 4;
+/// `s`: set events.
+pub const SET: u32 = 1 << 5;
+/// `h`: hash events.
+pub const HASH: u32 = 1 << 6;
+/// `z`: sorted set events.
+pub const ZSET: u32 = 1 << 7;
 const EXPIRED: u32 = 1 << 8;
 const EVICTED: u32 = 1 << 9;
 const STREAM: u32 = 1 << 10;

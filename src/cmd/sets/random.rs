@@ -80,6 +80,8 @@ fn spop_one(ctx: &mut Ctx) -> Result<Frame, Frame> {
     set.remove(&member);
     let emptied = set.is_empty();
     ctx.notify(NOTIFY_SET, "spop", key);
+    // Redis writes the popped member before deleting an emptied set.
+    ctx.reply_here();
     if emptied {
         ctx.db().remove(key);
         ctx.notify(NOTIFY_GENERIC, "del", key);
@@ -104,6 +106,7 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if count >= size {
         // Everything goes: the reply is the whole set, and the key is deleted.
         let all = whole_set_reply(ctx, key);
+        ctx.reply_here();
         ctx.db().remove(key);
         ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.signal_modified(key);
