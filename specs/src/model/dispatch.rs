@@ -319,6 +319,11 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     // Writes may have woken blocked clients; inside EXEC only once it ends (see tx.rs).
     if model.run_depth == 1 && !model.client(client).in_exec {
         model.serve_blocked(&call);
+        // Events of the served pops reach the running client after its reply, as messages.
+        for event in std::mem::take(&mut model.own_events) {
+            model.deliveries.push((client, event));
+        }
+        model.own_split = None;
     }
     model.run_depth -= 1;
     if model.run_depth > 0 {
