@@ -269,7 +269,7 @@ fn sort_over_every_collection() {
         "mset", "del", "lrange", "zrange", "object",
     ];
     let mut rng_state = 0x2545_f491_4f6c_dd1du64;
-    for _case in 0..400 {
+    for _case in 0..48 {
         let bytes = xorshift_bytes(&mut rng_state, 8192);
         let ops: Vec<Op> = ops_from_bytes(&bytes, 2000)
             .into_iter()
@@ -309,7 +309,7 @@ fn zset_blocking_sequences_agree_with_model() {
     };
     // Keys a, b, c (the generator's key table starts a a a a b b b b c c c).
     let key = |r: u64| Key([0u8, 4, 8][r as usize % 3]);
-    for _case in 0..400 {
+    for _case in 0..48 {
         let mut ops = Vec::new();
         for _ in 0..60 {
             let op = match next(14) {

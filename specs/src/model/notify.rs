@@ -1,16 +1,17 @@
-//! Keyspace notifications (Redis: notify.c), as far as the model goes: the
-//! `notify-keyspace-events` classes, set with `CONFIG SET
-//! notify-keyspace-events` (the only CONFIG form the model knows), and the
-//! events of the string class (`$`: strings, bitmaps, HyperLogLog), the
-//! hash class (`h`) and the set class (`s`), with the generic events (`expire` after SET with an
-//! expiry, `del` when a command empties a key) those commands raise.
+//! Keyspace notifications (Redis: notify.c): the `notify-keyspace-events`
+//! classes, set with `CONFIG SET notify-keyspace-events` (the only CONFIG
+//! form the model knows), and the events of the generic (`g`), string (`$`:
+//! strings, bitmaps, HyperLogLog), list (`l`), set (`s`), hash (`h`) and
+//! sorted set (`z`) classes. Expired (`x`), new-key (`n`) and key-miss (`m`)
+//! events are not modelled: the model leaves open when a dead key is
+//! reclaimed, and does not track creations or misses.
 //!
 //! An event is published as Redis publishes it: on `__keyspace@<db>__:<key>`
 //! with the event as message (class `K`), then on `__keyevent@<db>__:<event>`
 //! with the key as message (class `E`); subscribers get ordinary Pub/Sub
 //! messages. The messages for the client running the command join its reply
 //! (see `wrap_own`): before it, or after it from the point where Redis's
-//! command writes its reply (`reply_here`, GETSET).
+//! command writes its reply (`reply_here`: GETSET, HSET, LPUSH, ...).
 
 use super::dispatch::Call;
 use super::pubsub::Kind;

@@ -226,7 +226,10 @@ pub(super) fn getdel(m: &mut Model, call: &Call) -> Reply {
         Err(e) => return e,
     };
     if old.is_some() {
+        // Redis writes the value before deleting the key.
+        m.reply_here();
         m.delete(call.db, call.arg(1), call.now_ms);
+        m.notify_call(call, GENERIC, "del", call.arg(1));
     }
     value_reply(old)
 }
@@ -249,13 +252,22 @@ pub(super) fn getex(m: &mut Model, call: &Call) -> Reply {
         },
         None => None,
     };
+    // Redis writes the value before changing the expiry.
+    m.reply_here();
     match at_ms {
         // An absolute time that is not in the future deletes the key.
         Some((ExpireKind::ExAt | ExpireKind::PxAt, at)) if at <= call.now_ms as i64 => {
             m.delete(call.db, key, call.now_ms);
+            m.notify_call(call, GENERIC, "del", key);
         }
-        Some((_, at)) => m.set_expire(call.db, key, Some(at as u64)),
-        None if o.persist => m.set_expire(call.db, key, None),
+        Some((_, at)) => {
+            m.set_expire(call.db, key, Some(at as u64));
+            m.notify_call(call, GENERIC, "expire", key);
+        }
+        None if o.persist && m.expire_of(call.db, key, call.now_ms).is_some() => {
+            m.set_expire(call.db, key, None);
+            m.notify_call(call, GENERIC, "persist", key);
+        }
         None => {}
     }
     Reply::Bulk(value)
