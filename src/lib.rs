@@ -2,6 +2,7 @@
 // Unsafe code is denied everywhere but in `persist::fork` (BGSAVE by fork), which explains itself.
 #![deny(unsafe_code)]
 
+pub mod alloc;
 pub mod cmd;
 pub mod engine;
 pub mod lazyfree;

@@ -252,3 +252,30 @@ fn sorted_set_waiters_over_tcp() {
     assert_eq!(call(&mut c1, "BZMPOP 0.1 1 nokey MAX"), b"_\r\n");
     assert!(started.elapsed() >= Duration::from_millis(290));
 }
+
+/// Pushes made inside MULTI/EXEC wake waiting clients only after the whole transaction ran, so
+/// the waiter sees the final state (Redis handles ready keys after EXEC): RPUSH a, DEL, RPUSH b c
+/// serves `b`. Blocking commands queued in MULTI never block: they answer as timed out.
+// rules: BLOCK-1 TX-16
+#[test]
+fn pushes_from_exec_wake_waiters_after_the_transaction() {
+    let server = server();
+    let (mut waiter, mut writer, mut admin) =
+        (Wire::connect(server.addr()), Wire::connect(server.addr()), Wire::connect(server.addr()));
+    send(&mut waiter, "BLPOP q 0");
+    wait_blocked(&mut admin, 1);
+    assert_eq!(call(&mut writer, "MULTI"), b"+OK\r\n");
+    for line in ["RPUSH q a", "DEL q", "RPUSH q b c"] {
+        assert_eq!(call(&mut writer, line), b"+QUEUED\r\n");
+    }
+    assert_eq!(call(&mut writer, "EXEC"), b"*3\r\n:1\r\n:1\r\n:2\r\n");
+    assert_eq!(waiter.read_reply().expect("waiter"), b"*2\r\n$1\r\nq\r\n$1\r\nb\r\n");
+    assert_eq!(call(&mut writer, "LRANGE q 0 -1"), b"*1\r\n$1\r\nc\r\n");
+
+    assert_eq!(call(&mut writer, "MULTI"), b"+OK\r\n");
+    for line in ["BLPOP nothing 0", "BZPOPMIN nothing 0", "BLMOVE nothing x LEFT RIGHT 0"] {
+        assert_eq!(call(&mut writer, line), b"+QUEUED\r\n");
+    }
+    assert_eq!(call(&mut writer, "EXEC"), b"*3\r\n*-1\r\n*-1\r\n$-1\r\n");
+    wait_blocked(&mut admin, 0);
+}

@@ -8,6 +8,16 @@ use common::oracle::RedisOracle;
 use common::wire::{args, show, Wire};
 use std::time::{Duration, Instant};
 
+// Counted, as in verdis-server, so that INFO's used_memory is the bytes allocated.
+#[global_allocator]
+static ALLOC: verdis::alloc::Counting = verdis::alloc::Counting;
+
+/// The tests of this binary run one at a time: used_memory counts the whole process.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn connect(server: &verdis::Server) -> redis::Connection {
     redis::Client::open(server.url()).expect("client").get_connection().expect("connect")
 }
@@ -45,9 +55,39 @@ fn fill(con: &mut redis::Connection, db: i64, keys: usize) {
     let _: () = redis::cmd("SELECT").arg(0).query(con).unwrap();
 }
 
+fn used_memory(con: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("memory").query(con).unwrap();
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).expect("used_memory").trim().parse().unwrap()
+}
+
+/// used_memory counts allocated bytes: it grows with the dataset and falls back as the free
+/// thread releases a flushed keyspace (RSS would not: the allocator keeps freed pages).
+// rules: LAZY-4
+#[test]
+fn used_memory_falls_as_the_free_thread_frees() {
+    let _serial = serial();
+    verdis::alloc::mark_installed();
+    let server = verdis::Server::start().expect("start verdis");
+    let mut con = connect(&server);
+    let empty = used_memory(&mut con);
+    fill(&mut con, 0, 100_000);
+    let full = used_memory(&mut con);
+    assert!(full > empty + 5_000_000, "100k keys should take over 5 MB: {empty} -> {full}");
+    let _: () = redis::cmd("FLUSHALL").arg("ASYNC").query(&mut con).unwrap();
+    settle(&mut con);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut after = used_memory(&mut con);
+    while after > empty + (full - empty) / 10 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        after = used_memory(&mut con);
+    }
+    assert!(after <= empty + (full - empty) / 10, "used_memory {empty} -> {full} -> {after}");
+}
+
 // rules: LAZY-4 LAZY-8 LAZY-9
 #[test]
 fn flushall_async_frees_in_the_background() {
+    let _serial = serial();
     let server = verdis::Server::start().expect("start verdis");
     let mut con = connect(&server);
     fill(&mut con, 0, 50_000);
@@ -77,6 +117,7 @@ fn flushall_async_frees_in_the_background() {
 // rules: LAZY-9
 #[test]
 fn stopping_the_server_drains_the_free_thread() {
+    let _serial = serial();
     let server = verdis::Server::start().expect("start verdis");
     let mut con = connect(&server);
     fill(&mut con, 0, 20_000);
@@ -109,6 +150,7 @@ fn settled_freed(wire: &mut Wire) -> u64 {
 // rules: LAZY-2 LAZY-3 LAZY-4 LAZY-5 LAZY-6 LAZY-7 LAZY-8
 #[test]
 fn counters_match_real_redis() {
+    let _serial = serial();
     let Some(oracle) = RedisOracle::start(&[]) else {
         return;
     };

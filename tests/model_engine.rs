@@ -469,3 +469,35 @@ fn generated_keyspace_notifications_agree_with_model() {
     eprintln!("keyspace notifications: {delivered} deliveries");
     assert!(delivered > 200, "{delivered} delivered");
 }
+
+/// Geo-heavy sequences: points added on a small grid, searches of every form and option, reads,
+/// and type clashes, on a RESP2 client (0) and a RESP3 client (1), replies and keyspace compared
+/// with the model after every step.
+// rules: GEO-1 GEO-2 GEO-3 GEO-4 GEO-5 GEO-6 GEO-7 GEO-8 GEO-9 GEO-10 GEO-11 GEO-12
+#[test]
+fn geo_sequences_agree_with_model() {
+    use verdis_spec::harness::{compare_state, System};
+    use verdis_spec::op::geo_ops_from_bytes;
+    let mut rng_state = 0x6a09_e667_f3bc_c908u64;
+    let mut geo_ops = 0;
+    for _case in 0..300 {
+        let bytes = xorshift_bytes(&mut rng_state, 4096);
+        let mut system = EngineSystem::new(EPOCH_MS);
+        let mut model = Model::new();
+        system.execute(1, &[b"HELLO".to_vec(), b"3".to_vec()], EPOCH_MS);
+        model.set_protocol(1, 3);
+        for (step, op) in geo_ops_from_bytes(&bytes, 80).into_iter().enumerate() {
+            geo_ops += 1;
+            let argv = op.to_argv();
+            let client = u64::from(step % 3 == 0);
+            let actual = system.execute(client, &argv, EPOCH_MS);
+            if let Err(m) = model.check(client, &argv, EPOCH_MS, &actual) {
+                panic!("client {client}: {m}\nop: {op:?}");
+            }
+            if let Err(m) = compare_state(&model, &mut system, EPOCH_MS) {
+                panic!("{m}\nop: {op:?}");
+            }
+        }
+    }
+    assert!(geo_ops > 10_000, "only {geo_ops} geo operations generated");
+}

@@ -40,6 +40,7 @@ mod big;
 pub mod glob;
 pub mod harness;
 pub mod ld;
+pub mod misconf;
 pub mod model;
 pub mod num;
 pub mod op;

@@ -15,6 +15,11 @@ pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
     FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
 };
+mod geo;
+pub use geo::{
+    geo_ops_from_bytes, GeoAddFlags, GeoCount, GeoFrom, GeoLat, GeoLon, GeoOpts, GeoPoint, GeoRead, GeoSearchOp,
+    GeoShape, GeoSize, GeoUnit,
+};
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
@@ -949,6 +954,10 @@ pub enum Op {
     Reset,
     /// PUBLISH again, on its own: publishing must be common for messages to meet subscribers.
     Publish(Chan, Val),
+    /// GEOADD with 1 to 4 points.
+    GeoAdd(Key, GeoAddFlags, GeoPoint, Vec<GeoPoint>),
+    GeoRead(GeoRead),
+    GeoSearch(GeoSearchOp),
     /// Keyspace notifications: turning classes on and off, and listening to them.
     Notify(NotifyOp),
 }
@@ -1090,6 +1099,11 @@ impl Args {
         self.0.extend(keys.0.iter().map(|k| k.bytes()));
         self
     }
+    fn members_z(mut self, members: &ZMemberList) -> Args {
+        self.0.extend(members.0.iter().map(|m| m.bytes()));
+        self
+    }
+
     fn members(mut self, members: &MemberList) -> Args {
         self.0.extend(members.0.iter().map(|m| m.bytes()));
         self
@@ -1346,6 +1360,11 @@ impl Op {
                 zsets::zsetop(*op, *dst, keys, *weight, *aggregate, *opts)
             }
             Op::ZMalformed(m) => m.argv(),
+            Op::GeoAdd(k, flags, first, more) => {
+                geo::geoadd(*k, *flags, &std::iter::once(*first).chain(more.iter().copied()).collect::<Vec<_>>())
+            }
+            Op::GeoRead(r) => geo::read(r),
+            Op::GeoSearch(s) => geo::search(s),
             Op::HashMalformed(m) => pick(HASH_MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::Sort { key, options, store } => {
                 let mut args = options.push(Args::new("SORT").b(key.bytes()));

@@ -3,7 +3,7 @@
 //! the all-or-nothing multi-parameter SET with Redis's error precedence, and the side effects a
 //! new value has on the engine (RNG seed).
 
-mod sha256;
+pub mod sha256;
 
 use crate::engine::config::rewrite::{rewrite_config, RewriteExtras};
 use crate::engine::config::{
@@ -179,6 +179,10 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
         }
     }
     let reseed = new.seed != engine.config.seed;
+    if changed.contains(&const { index_of("requirepass") }) {
+        // Redis's updateRequirePass: the default user's password follows the parameter.
+        engine.acl.set_default_password(new.requirepass.as_deref());
+    }
     engine.config = new;
     if reseed {
         engine.rng = Xoshiro256PlusPlus::seed_from_u64(engine.config.seed);
@@ -217,7 +221,13 @@ pub fn reset_stats(engine: &mut Engine) {
 
 /// CONFIG REWRITE: rewrites the configuration file through the engine's store.
 fn config_rewrite(ctx: &mut Ctx) -> Frame {
-    let extras = RewriteExtras { users: vec![default_user_line(&ctx.engine.config)] };
+    // With an ACL file the users live there, and `user` lines are dropped from the config.
+    let users = if ctx.engine.config.aclfile().is_empty() {
+        ctx.engine.acl.describe_all().iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect()
+    } else {
+        Vec::new()
+    };
+    let extras = RewriteExtras { users };
     let engine = &mut *ctx.engine;
     let Some(store) = engine.config_store.as_mut() else {
         return Frame::error("ERR The server is running without a config file");
@@ -231,15 +241,6 @@ fn config_rewrite(ctx: &mut Ctx) -> Frame {
     match store.write(&text) {
         Ok(()) => Frame::ok(),
         Err(e) => failed(e),
-    }
-}
-
-/// The `user default ...` line Redis writes: the default user with its password as a SHA-256.
-// TODO: take the ACL users' descriptions from the ACL module once verdis has one.
-fn default_user_line(config: &Config) -> String {
-    match &config.requirepass {
-        Some(pass) => format!("user default on #{} ~* &* +@all", sha256::sha256_hex(pass)),
-        None => "user default on nopass ~* &* +@all".to_string(),
     }
 }
 

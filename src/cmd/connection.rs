@@ -1,12 +1,12 @@
 //! The connection command family: PING, ECHO, QUIT, RESET, HELLO, AUTH, and CLIENT (in
 //! `connection/client.rs`).
 
-mod client;
+pub(crate) mod client;
 mod tracking;
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};
-use crate::engine::{errors, Ctx, Engine, Handler};
+use crate::engine::{errors, Ctx, Handler};
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
 
@@ -21,6 +21,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "echo" => echo,
         "quit" => quit,
         "reset" => reset,
+        "monitor" => monitor,
         "hello" => hello,
         "auth" => auth,
         _ => return client::handler(full_name),
@@ -57,18 +58,36 @@ fn quit(ctx: &mut Ctx) -> Frame {
     Frame::ok()
 }
 
+/// MONITOR: from now on the connection receives every command the server runs
+/// (`crate::engine::monitor`).
+fn monitor(ctx: &mut Ctx) -> Frame {
+    if ctx.client.deny_blocking {
+        return err("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    if ctx.engine.start_monitor(ctx.client) {
+        Frame::ok()
+    } else {
+        // Already monitoring: Redis sends nothing.
+        Frame::Raw(Vec::new())
+    }
+}
+
 /// RESET: back to the state of a new connection (Redis's clearClientConnectionState).
 fn reset(ctx: &mut Ctx) -> Frame {
+    if ctx.client.monitor {
+        ctx.client.monitor = false;
+        ctx.engine.stop_monitor(ctx.client.id);
+    }
     ctx.engine.discard_transaction(ctx.client);
     ctx.engine.disable_tracking(ctx.client);
     ctx.engine.unsubscribe_everything(ctx.client);
-    let requirepass_set = ctx.engine.config.requirepass.is_some();
+    let auth_required = ctx.engine.acl.auth_required();
     let client = &mut *ctx.client;
     client.db = 0;
     client.resp = 2;
     client.name = None;
-    client.user = "default".to_string();
-    client.authenticated = !requirepass_set;
+    client.user = b"default".to_vec();
+    client.authenticated = !auth_required;
     // Redis clears OFF (so the RESET reply itself is sent) but not a SKIP already in force
     // for this very command (after CLIENT REPLY SKIP, the RESET reply is still dropped).
     if client.reply_mode != ReplyMode::Skip {
@@ -97,7 +116,7 @@ fn hello(ctx: &mut Ctx) -> Frame {
         let opt = ctx.arg(next);
         if is(opt, "AUTH") && more >= 2 {
             let (user, pass) = (ctx.arg(next + 1), ctx.arg(next + 2));
-            if !authenticate(ctx.engine, ctx.client, user, pass) {
+            if !ctx.engine.acl_authenticate(ctx.client, user, pass, ctx.arg(0)) {
                 return err(errors::WRONGPASS);
             }
             next += 3;
@@ -145,14 +164,14 @@ fn auth(ctx: &mut Ctx) -> Frame {
     }
     let (user, pass): (&[u8], &[u8]) = if ctx.argc() == 2 {
         // The one-argument form is an error when the default user needs no password.
-        if ctx.engine.config.requirepass.is_none() {
+        if ctx.engine.acl.default_user().nopass {
             return err(AUTH_WITHOUT_PASSWORD);
         }
         (b"default", ctx.arg(1))
     } else {
         (ctx.arg(1), ctx.arg(2))
     };
-    if authenticate(ctx.engine, ctx.client, user, pass) {
+    if ctx.engine.acl_authenticate(ctx.client, user, pass, ctx.arg(0)) {
         Frame::ok()
     } else {
         err(errors::WRONGPASS)
@@ -161,32 +180,6 @@ fn auth(ctx: &mut Ctx) -> Frame {
 
 const AUTH_WITHOUT_PASSWORD: &str = "ERR AUTH <password> called without any password configured \
 for the default user. Are you sure your configuration is correct?";
-
-/// Checks a username and password; on success the client becomes that user, authenticated.
-/// Without ACLs the only user is `default`, whose password is `requirepass` (none: any
-/// password is accepted, as for Redis's `nopass` user).
-pub fn authenticate(engine: &Engine, client: &mut ClientState, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    let ok = match &engine.config.requirepass {
-        None => true,
-        Some(expected) => constant_time_eq(expected, pass),
-    };
-    if ok {
-        client.authenticated = true;
-        client.user = "default".to_string();
-    }
-    ok
-}
-
-/// Compares secrets without an early exit, so timing does not reveal how much of a guess matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 
 use crate::engine::Handler;
 
+pub mod acl;
 pub mod args;
 pub mod bitmaps;
 pub mod command;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod connection;
 pub mod expire;
 pub mod functions;
+pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;
 pub mod info;
@@ -28,6 +30,7 @@ pub mod zsets;
 /// The handler for a command's full name (`get`, `config|get`), if verdis implements it.
 pub fn handler(full_name: &str) -> Option<Handler> {
     strings::handler(full_name)
+        .or_else(|| acl::handler(full_name))
         .or_else(|| keyspace::handler(full_name))
         .or_else(|| persist::handler(full_name))
         .or_else(|| expire::handler(full_name))
@@ -45,4 +48,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| sort::handler(full_name))
         .or_else(|| sets::handler(full_name))
         .or_else(|| zsets::handler(full_name))
+        .or_else(|| geo::handler(full_name))
 }

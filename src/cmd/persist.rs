@@ -1,5 +1,7 @@
-//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and DEBUG (RELOAD). The work is
+//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and DEBUG (RELOAD, FAULT). The work is
 //! in `crate::persist`; these parse arguments and reply with Redis's texts.
+
+mod faults;
 
 use crate::cmd::args::{err, int_arg, is};
 use crate::engine::db::Entry;
@@ -172,6 +174,7 @@ fn debug(ctx: &mut Ctx) -> Frame {
     let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
     match sub.as_str() {
         "reload" => debug_reload(ctx),
+        "fault" => faults::debug_fault(ctx),
         _ => {
             let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
             err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))

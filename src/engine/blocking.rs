@@ -145,6 +145,12 @@ impl Blocking {
         std::mem::take(&mut self.unblocked)
     }
 
+    /// Reports a client as unblocked (a postponed client whose command ran), so the server
+    /// resumes reading its input.
+    pub(super) fn report_unblocked(&mut self, client: u64) {
+        self.unblocked.push(client);
+    }
+
     /// True when some unblocked client has not been reported by `take_unblocked` yet.
     pub fn has_unblocked(&self) -> bool {
         !self.unblocked.is_empty()
@@ -289,7 +295,7 @@ impl Ctx<'_> {
 impl Engine {
     /// True when the client waits in a blocking command: the server runs nothing else for it.
     pub fn is_blocked(&self, client: u64) -> bool {
-        self.blocking.is_blocked(client)
+        self.blocking.is_blocked(client) || self.pause.is_postponed(client)
     }
 
     /// Records the running command's block request for `client`.

@@ -35,7 +35,8 @@ pub struct ClientState {
     /// Protocol version, 2 or 3 (HELLO switches it).
     pub resp: u8,
     pub authenticated: bool,
-    pub user: String,
+    /// The ACL user the connection runs as (names are binary-safe, as Redis's).
+    pub user: Vec<u8>,
     pub addr: String,
     pub laddr: String,
     pub fd: i64,
@@ -45,6 +46,8 @@ pub struct ClientState {
     pub last_cmd: &'static str,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
+    /// In MONITOR mode (CLIENT LIST flag O).
+    pub monitor: bool,
     /// Close the connection once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
     /// Set by CLIENT KILL; the server closes the connection.
@@ -78,7 +81,7 @@ impl ClientState {
             db: 0,
             resp: 2,
             authenticated: false,
-            user: "default".to_string(),
+            user: b"default".to_vec(),
             addr,
             laddr,
             fd: -1,
@@ -87,6 +90,7 @@ impl ClientState {
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,
             no_evict: false,
+            monitor: false,
             close_after_reply: false,
             killed: false,
             io: IoStats::default(),

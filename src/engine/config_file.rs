@@ -248,7 +248,6 @@ impl Loader<'_, '_> {
             }
         };
         note("rename-command", self.loaded.renamed_commands.len(), "commands keep their names");
-        note("user", self.loaded.users.len(), "ACL users are not implemented");
         note("loadmodule", self.loaded.modules.len(), "modules are not supported");
         note("<module>.<parameter>", self.loaded.module_configs.len(), "modules are not supported");
     }

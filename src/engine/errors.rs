@@ -62,3 +62,15 @@ pub fn subscribed_context(full_name: &str) -> String {
          in this context"
     )
 }
+
+/// Writes refused because the last background save failed (Redis's shared.bgsaveerr).
+pub const MISCONF_RDB: &str =
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist \
+to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors \
+during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details \
+about the RDB error.";
+
+/// Writes refused because writing or syncing the AOF failed; `reason` is the strerror text.
+pub fn misconf_aof(reason: &str) -> String {
+    format!("MISCONF Errors writing to the AOF file: {reason}")
+}

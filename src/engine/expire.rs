@@ -92,7 +92,11 @@ impl Engine {
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);
         self.handle_blocked_timeouts(now_ms);
-        self.active_expire_cycle(now_ms);
+        self.resume_postponed(now_ms);
+        // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
+        if !self.writes_paused(now_ms) {
+            self.active_expire_cycle(now_ms);
+        }
         // The tracking table limit is also enforced here, so that it holds while no command runs.
         if self.tracking.clients > 0 {
             self.tracking_limit_used_slots();

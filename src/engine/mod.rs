@@ -3,6 +3,7 @@
 //! reply. The same sequence of (time, client, command) always gives the same replies, because the
 //! time is an argument, the RNG is seeded from the configuration and hashing uses a fixed seed.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod config;
@@ -20,8 +21,10 @@ pub mod lazy;
 pub mod list;
 pub mod longdouble;
 pub mod meta;
+pub mod monitor;
 pub mod multi;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
@@ -54,6 +57,10 @@ pub struct ProcessInfo {
     pub executable: String,
     pub config_file: String,
     pub rss_bytes: u64,
+    /// Reads the bytes currently allocated, when the program counts them (`crate::alloc`); INFO
+    /// reports RSS as used memory otherwise. Read at INFO time so the figure follows frees made
+    /// by the lazy-free thread between two cron ticks.
+    pub allocated_bytes: Option<fn() -> Option<u64>>,
     pub used_cpu_sys_s: f64,
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,
@@ -117,6 +124,12 @@ pub struct Engine {
     pub own_reply_mark: Option<usize>,
     /// Client-side caching: tracked keys, BCAST prefixes, held-back invalidations.
     pub tracking: tracking::Tracking,
+    /// CLIENT PAUSE and the commands it holds back.
+    pub pause: pause::Pause,
+    /// Clients in MONITOR mode, in the order they started.
+    pub monitors: Vec<u64>,
+    /// ACL users, the ACL log and the ACL file.
+    pub acl: acl::Acl,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -142,6 +155,9 @@ impl Engine {
     pub fn new(config: Config, now_ms: u64) -> Engine {
         let table = CommandTable::new(crate::cmd::handler);
         let dbs = (0..config.databases.max(1)).map(|_| Db::new()).collect();
+        let mut acl = acl::Acl::default();
+        // `requirepass` is the default user's password (Redis's ACLUpdateDefaultUserPassword).
+        acl.set_default_password(config.requirepass.as_deref());
         Engine {
             dbs,
             rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
@@ -167,6 +183,9 @@ impl Engine {
             pubsub: pubsub::PubSub::default(),
             tracking: tracking::Tracking::default(),
             own_reply_mark: None,
+            pause: pause::Pause::default(),
+            monitors: Vec::new(),
+            acl,
         }
     }
 
@@ -175,7 +194,8 @@ impl Engine {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let mut client = ClientState::new(id, addr, laddr, now_ms);
-        client.authenticated = self.config.requirepass.is_none();
+        // Authenticated as `default` from the start when that user needs no password.
+        client.authenticated = !self.acl.auth_required();
         self.clients.insert(id, client);
         self.stats.total_connections_received += 1;
         id
@@ -186,6 +206,8 @@ impl Engine {
         self.forget_subscriptions(id);
         self.forget_blocked(id);
         self.forget_tracking(id);
+        self.pause.forget(id);
+        self.stop_monitor(id);
         self.clients.remove(&id);
     }
 
@@ -204,7 +226,7 @@ impl Engine {
     /// `outbox`); a blocked client runs nothing until then, so a command sent for it is ignored
     /// (the server keeps such commands in the client's query buffer).
     pub fn execute(&mut self, id: u64, argv: &[Vec<u8>], now_ms: u64) -> Option<Frame> {
-        if argv.is_empty() || self.blocking.is_blocked(id) {
+        if argv.is_empty() || self.is_blocked(id) {
             return None;
         }
         let Some(mut client) = self.clients.remove(&id) else {
@@ -219,6 +241,13 @@ impl Engine {
         self.own_reply_mark = None;
         self.tracking_before_command(&mut client);
         let reply = self.dispatch(&mut client, argv, now_ms);
+        if self.pause.is_postponed(id) {
+            // CLIENT PAUSE holds the command; it runs when the pause ends.
+            self.clients.insert(id, client);
+            self.end_new_key_journal();
+            self.tracking_end_command(id);
+            return None;
+        }
         if self.register_block(&mut client, argv) {
             self.end_new_key_journal();
             self.tracking_end_command(id);
@@ -240,6 +269,9 @@ impl Engine {
         self.serve_ready_keys(now_ms);
         self.end_new_key_journal();
         self.tracking_end_command(id);
+        if self.pause.wants_resume() {
+            self.resume_postponed(now_ms);
+        }
         let reply = if suppressed { None } else { Some(reply) };
         if pushes.is_empty() && after.is_empty() {
             reply
@@ -261,6 +293,9 @@ impl Engine {
         if let Err(reply) = self.admit(client, &cmd, argv) {
             self.command_stats[cmd.stat_index].rejected_calls += 1;
             return self.reject_in_multi(client, cmd.meta.name == "exec", reply);
+        }
+        if self.postpone_if_paused(client.id, cmd.meta.name, cmd.flags, &client.multi, argv, now_ms) {
+            return Frame::Raw(Vec::new());
         }
         if client.multi.active && !multi::runs_inside_multi(cmd.meta.name) {
             return self.queue_in_multi(client, argv, cmd.flags);
@@ -284,22 +319,31 @@ impl Engine {
 
     /// The checks Redis's processCommand makes before running or queuing a command, in its
     /// order; the rejection reply when one fails.
-    fn admit(&self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
+    fn admit(&mut self, client: &ClientState, cmd: &Resolved, argv: &[Vec<u8>]) -> Result<(), Frame> {
         let arity = cmd.meta.arity;
         let argc = argv.len() as i32;
         if (arity > 0 && arity != argc) || argc < -arity {
             return Err(Frame::error(errors::wrong_arity(cmd.meta.name)));
         }
-        // Like Redis's authRequired: once `requirepass` is cleared nobody needs to authenticate.
-        if !client.authenticated && self.config.requirepass.is_some() && !cmd.flags.contains(Flags::NO_AUTH) {
+        // Like Redis's authRequired: once the default user needs no password (and is on),
+        // nobody needs to authenticate.
+        if !client.authenticated && self.acl.auth_required() && !cmd.flags.contains(Flags::NO_AUTH) {
             return Err(Frame::error(errors::NOAUTH));
         }
         if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
             return Err(Frame::error(errors::NOT_IN_MULTI));
         }
+        self.acl_admit(client, cmd.meta, argv)?;
         // EXEC is a write when it would run one.
         let exec = cmd.meta.name == "exec";
         let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
+        // When the server cannot persist it refuses writes, and PING too (Redis 7.0; older
+        // versions let PING through): rules MISCONF-1..4.
+        if is_write || cmd.meta.name == "ping" {
+            if let Some(denial) = self.write_denial() {
+                return Err(Frame::error(denial.message()));
+            }
+        }
         // verdis has no replicas, so no replica is ever a good one.
         if is_write && self.config.min_replicas_to_write() > 0 {
             return Err(Frame::error(errors::NOREPLICAS));
@@ -337,6 +381,9 @@ impl Engine {
         {
             self.tracking_remember_keys(client, meta, argv);
         }
+        if !self.monitors.is_empty() && !cmd.flags.contains(Flags::SKIP_MONITOR) && !cmd.flags.contains(Flags::ADMIN) {
+            self.feed_monitors(client, argv, now_ms);
+        }
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }
@@ -354,7 +401,10 @@ impl Engine {
     /// since the EXEC reply that carries them is not an error.
     pub fn call_queued(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let reply = match self.resolve(argv) {
-            Ok(cmd) => self.call(client, &cmd, argv, now_ms),
+            Ok(cmd) => match self.acl_recheck_queued(client, cmd.meta, argv) {
+                Some(denied) => denied,
+                None => self.call(client, &cmd, argv, now_ms),
+            },
             Err(reply) => reply,
         };
         if let Some(text) = reply.error_text() {

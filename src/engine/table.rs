@@ -179,9 +179,17 @@ impl CommandTable {
     }
 }
 
+/// Commands Redis 7.0 flags CMD_MAY_REPLICATE (src/commands.c): they may write to the replication
+/// stream without being writes, so CLIENT PAUSE WRITE holds them back. COMMAND INFO does not show
+/// the flag, so the generated table cannot carry it.
+const MAY_REPLICATE: &[&str] = &["pfcount", "publish", "spublish", "eval", "evalsha", "fcall"];
+
 impl Command {
     fn new(meta: &'static CommandMeta, handler: Option<Handler>, stat_index: usize) -> Command {
-        let flags = meta.flags.iter().fold(Flags(0), |acc, f| Flags(acc.0 | Flags::from_name(f).0));
+        let mut flags = meta.flags.iter().fold(Flags(0), |acc, f| Flags(acc.0 | Flags::from_name(f).0));
+        if MAY_REPLICATE.contains(&meta.name) {
+            flags = flags.union(Flags::MAY_REPLICATE);
+        }
         Command { meta, flags, handler, stat_index }
     }
 

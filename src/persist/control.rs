@@ -4,7 +4,9 @@
 //! it holds do the I/O, so the same logic runs against real files and forks in the server and
 //! against the simulated disk and the in-process saver in tests.
 
+use super::denial::AofHealth;
 use super::disk::{Disk, SimDisk};
+use super::faults::{FaultDisk, FaultPlan};
 use super::load::{LoadError, LoadStats, Loader};
 use super::rdb::encode::{AuxInfo, SaveOptions};
 use super::rdb::input::StreamSource;
@@ -64,6 +66,10 @@ pub struct Persistence {
     /// A forked child shares the memory: avoid writes that are not needed (access times, table
     /// resizes), which would copy pages (Redis's "copy on write madness").
     pub avoid_writes: bool,
+    /// The armed faults (`DEBUG FAULT`): the disk and the saver read them.
+    pub faults: FaultPlan,
+    /// What the write-denial rule reads about the AOF (set by the AOF writer).
+    pub aof_health: AofHealth,
 }
 
 impl Persistence {
@@ -72,9 +78,13 @@ impl Persistence {
         Persistence::new(Box::new(SimDisk::new()), Box::new(InlineSaver::new()), start_ms)
     }
 
-    pub fn new(disk: Box<dyn Disk>, saver: Box<dyn BackgroundSaver>, start_ms: u64) -> Persistence {
+    /// Every disk operation goes through a `FaultDisk` and the saver reads the same fault plan,
+    /// so faults can be armed on any engine (nothing fires until one is).
+    pub fn new(disk: Box<dyn Disk>, mut saver: Box<dyn BackgroundSaver>, start_ms: u64) -> Persistence {
+        let faults = FaultPlan::new();
+        saver.arm_faults(faults.clone());
         Persistence {
-            disk,
+            disk: Box::new(FaultDisk::new(disk, faults.clone())),
             saver,
             lastsave_s: start_ms / 1000,
             last_bgsave_ok: true,
@@ -94,6 +104,8 @@ impl Persistence {
             log: Vec::new(),
             quiet_log: false,
             avoid_writes: false,
+            faults,
+            aof_health: AofHealth::default(),
         }
     }
 

@@ -10,7 +10,9 @@
 //! the child, so any lock another thread held stays locked forever. The child therefore:
 //! - reads the databases it was given (its private copy-on-write view) and encodes them;
 //! - allocates (glibc's fork wrapper makes malloc usable in the child) and writes the file
-//!   through `RealDisk` (plain system calls, no locks);
+//!   through `RealDisk` (plain system calls, no locks), wrapped in a `FaultDisk` when faults are
+//!   armed: its plan is a copy made by the parent's forking thread just before the fork, so its
+//!   lock is free and no other thread can hold it;
 //! - reads /proc/self/smaps_rollup for its copy-on-write size;
 //! - writes one line to the pipe to its parent;
 //! - never logs (the logger has a lock), never touches stdout, never returns into the event
@@ -19,6 +21,7 @@
 #![allow(unsafe_code)]
 
 use super::disk::{Disk, RealDisk};
+use super::faults::{self, FaultDisk, FaultKind, FaultPlan};
 use super::snapshot::{temp_path, write_rdb_file, BackgroundSaver, SaveJob, SaveOutcome};
 use crate::engine::db::Db;
 use std::time::{Duration, Instant};
@@ -35,6 +38,8 @@ struct Child {
 pub struct ForkSaver {
     child: Option<Child>,
     last_fork_us: u64,
+    /// Armed faults (`DEBUG FAULT`): the child writes through a copy of them.
+    faults: Option<FaultPlan>,
 }
 
 impl ForkSaver {
@@ -65,21 +70,52 @@ fn private_dirty_bytes() -> u64 {
         * 1024
 }
 
+/// What the child does about armed faults: a copy of the plan (taken in the parent before the
+/// fork, so it shares no lock with the parent's threads) and whether to die midway.
+struct ChildFaults {
+    plan: Option<FaultPlan>,
+    kill_midway: bool,
+}
+
+/// The `kill` fault: the child dies of SIGKILL, as if the OOM killer or an operator stopped it.
+fn die_by_sigkill() {
+    // SAFETY: signals this (child) process only.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+}
+
 /// The child's work: write the file, report, return the exit code.
-fn child_main(dbs: &[Db], job: &SaveJob, report_fd: libc::c_int) -> i32 {
-    let mut disk = RealDisk;
+fn child_main(dbs: &[Db], job: &SaveJob, report_fd: libc::c_int, child_faults: ChildFaults) -> i32 {
+    let mut disk: Box<dyn Disk> = match &child_faults.plan {
+        Some(plan) => Box::new(FaultDisk::new(Box::new(RealDisk), plan.clone())),
+        None => Box::new(RealDisk),
+    };
     let temp = temp_path(&job.dir, std::process::id());
     let delay = Duration::from_micros(job.key_save_delay_us.max(0) as u64);
-    let result = write_rdb_file(&mut disk, dbs, job.opts, &job.aux, &temp, &job.path, || {
+    // A killed save dies halfway through the keys (at once when there are none).
+    let total_keys: usize = dbs.iter().map(Db::len).sum();
+    let kill_at = child_faults.kill_midway.then_some(total_keys.div_ceil(2));
+    if kill_at == Some(0) {
+        die_by_sigkill();
+    }
+    let mut keys_done = 0usize;
+    let result = write_rdb_file(disk.as_mut(), dbs, job.opts, &job.aux, &temp, &job.path, || {
+        keys_done += 1;
+        if kill_at == Some(keys_done) {
+            die_by_sigkill();
+        }
         if !delay.is_zero() {
             std::thread::sleep(delay);
         }
     });
     let cow = private_dirty_bytes();
-    let line = match &result {
+    let mut line = match &result {
         Ok(_) => format!("ok {cow}\n"),
         Err(e) => format!("err {cow} {e}\n"),
     };
+    if let Some(plan) = &child_faults.plan {
+        line.push_str(&plan.hits_line());
+        line.push('\n');
+    }
     let bytes = line.as_bytes();
     // SAFETY: writes from a valid buffer to the pipe's write end, owned by this process.
     unsafe { libc::write(report_fd, bytes.as_ptr().cast(), bytes.len()) };
@@ -91,6 +127,12 @@ impl BackgroundSaver for ForkSaver {
         if self.child.is_some() {
             return Err("a child is already running".to_string());
         }
+        let fire = |kind| self.faults.as_ref().and_then(|p| p.fire(&[kind], &job.path)).is_some();
+        if fire(FaultKind::Fork) {
+            return Err(faults::fork_failure_text());
+        }
+        let kill_midway = fire(FaultKind::Kill);
+        let child_faults = ChildFaults { plan: self.faults.as_ref().map(FaultPlan::detached), kill_midway };
         let mut fds = [0 as libc::c_int; 2];
         // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -102,7 +144,7 @@ impl BackgroundSaver for ForkSaver {
         if pid == 0 {
             // SAFETY: closing the read end, which the child does not use.
             unsafe { libc::close(fds[0]) };
-            let code = child_main(dbs, &job, fds[1]);
+            let code = child_main(dbs, &job, fds[1], child_faults);
             // SAFETY: ends the child without unwinding, destructors or atexit handlers.
             unsafe { libc::_exit(code) };
         }
@@ -140,6 +182,9 @@ impl BackgroundSaver for ForkSaver {
             signal = Some(libc::WTERMSIG(status));
         }
         let (cow_bytes, error) = parse_report(&report);
+        if let Some(plan) = &self.faults {
+            report.lines().skip(1).for_each(|line| plan.apply_hits_line(line));
+        }
         Some(SaveOutcome { child_id: child.pid as u32, ok, signal, cow_bytes, error, temp_path: child.temp_path })
     }
 
@@ -156,6 +201,10 @@ impl BackgroundSaver for ForkSaver {
 
     fn forks(&self) -> bool {
         true
+    }
+
+    fn arm_faults(&mut self, plan: FaultPlan) {
+        self.faults = Some(plan);
     }
 }
 

@@ -5,7 +5,9 @@
 
 pub mod check;
 pub mod control;
+pub mod denial;
 pub mod disk;
+pub mod faults;
 pub mod fork;
 pub mod load;
 pub mod rdb;

@@ -10,6 +10,7 @@
 //! fsync, as Redis's rdbSave.
 
 use super::disk::Disk;
+use super::faults::{self, FaultKind, FaultPlan};
 use super::rdb::encode::{write_snapshot, AuxInfo, SaveOptions};
 use crate::engine::db::Db;
 use std::fmt;
@@ -58,7 +59,8 @@ impl fmt::Display for WriteError {
         match self {
             WriteError::Open { temp, err } => write!(
                 f,
-                "Failed opening the temp RDB file {temp} (in server root dir unknown) for saving: {}",
+                "Failed opening the temp RDB file {temp} (in server root dir {}) for saving: {}",
+                server_root_dir(),
                 crate::engine::config::strerror(err)
             ),
             WriteError::Write { op, err } => {
@@ -66,11 +68,18 @@ impl fmt::Display for WriteError {
             }
             WriteError::Rename { temp, path, err } => write!(
                 f,
-                "Error moving temp DB file {temp} on the final destination {path} (in server root dir unknown): {}",
+                "Error moving temp DB file {temp} on the final destination {path} (in server root dir {}): {}",
+                server_root_dir(),
                 crate::engine::config::strerror(err)
             ),
         }
     }
+}
+
+/// The working directory for the log, as Redis's getcwd ("unknown" when it cannot be read,
+/// for example because it was removed).
+fn server_root_dir() -> String {
+    std::env::current_dir().map_or_else(|_| "unknown".to_string(), |d| d.to_string_lossy().into_owned())
 }
 
 /// The temporary file of the saving process `pid`, in `dir` (Redis's temp-<pid>.rdb).
@@ -134,6 +143,9 @@ pub trait BackgroundSaver: Send {
     fn forks(&self) -> bool {
         false
     }
+    /// Makes the saver obey the task faults of `plan` (a save that cannot start, a save killed
+    /// midway) and, where it writes through a disk of its own (a forked child), the disk faults.
+    fn arm_faults(&mut self, _plan: FaultPlan) {}
 }
 
 /// SIGUSR1: a deliberately stopped child, not an error (as Redis's killRDBChild).
@@ -147,6 +159,9 @@ pub struct InlineSaver {
     killed: Option<(u32, String)>,
     next_id: u32,
     control: InlineControl,
+    faults: Option<FaultPlan>,
+    /// The running save was chosen to be killed midway (the `kill` fault).
+    kill_pending: bool,
 }
 
 /// What a test controls in an `InlineSaver` it has handed to the engine (clones share it).
@@ -191,6 +206,11 @@ impl BackgroundSaver for InlineSaver {
         if let Some(e) = self.control.flags().fail_next_start.take() {
             return Err(e);
         }
+        let fire = |kind| self.faults.as_ref().and_then(|p| p.fire(&[kind], &job.path)).is_some();
+        if fire(FaultKind::Fork) {
+            return Err(faults::fork_failure_text());
+        }
+        self.kill_pending = fire(FaultKind::Kill);
         self.next_id = self.next_id.max(1_000_000) + 1;
         self.pending = Some((dbs.to_vec(), job, self.next_id));
         Ok(self.next_id)
@@ -212,6 +232,9 @@ impl BackgroundSaver for InlineSaver {
         }
         let (dbs, job, child_id) = self.pending.take()?;
         let temp = temp_path(&job.dir, child_id);
+        if std::mem::take(&mut self.kill_pending) {
+            return Some(killed_midway(child_id, temp));
+        }
         let result = write_rdb_file(disk, &dbs, job.opts, &job.aux, &temp, &job.path, || {});
         Some(SaveOutcome {
             child_id,
@@ -232,4 +255,14 @@ impl BackgroundSaver for InlineSaver {
     fn last_start_us(&self) -> u64 {
         0
     }
+
+    fn arm_faults(&mut self, plan: FaultPlan) {
+        self.faults = Some(plan);
+    }
+}
+
+/// The `kill` fault in the in-process saver: the save dies of SIGKILL before it has touched the
+/// disk (so no other armed fault fires for it; specs/faults.md).
+fn killed_midway(child_id: u32, temp_path: String) -> SaveOutcome {
+    SaveOutcome { child_id, ok: false, signal: Some(faults::SIGKILL), cow_bytes: 0, error: None, temp_path }
 }

@@ -28,6 +28,9 @@ pub struct Conn {
     pub closing: bool,
     /// The peer closed or the socket failed: close now.
     pub dead: bool,
+    /// When (Unix seconds) the output buffer last went over the soft limit and stayed over it
+    /// (Redis's obuf_soft_limit_reached_time); None while under it.
+    pub obuf_soft_since_s: Option<u64>,
 }
 
 pub enum ReadOutcome {
@@ -50,6 +53,7 @@ impl Conn {
             out_pos: 0,
             closing: false,
             dead: false,
+            obuf_soft_since_s: None,
         }
     }
 

@@ -60,6 +60,7 @@ impl ServerBuilder {
         // Dropping the engine when the event loop ends drains and joins the free thread.
         engine.start_lazyfree_thread()?;
         engine.process.pid = std::process::id();
+        engine.process.allocated_bytes = Some(crate::alloc::allocated_bytes);
         engine.persist.quiet_log = true;
         let load = if self.persistence_dir.is_some() {
             super::persistence::install_real_persistence(&mut engine);

@@ -5,6 +5,7 @@
 use super::conn::{Conn, ReadOutcome};
 use super::log::{self, Level};
 use super::process;
+use crate::engine::config::ClientClass;
 use crate::engine::Engine;
 use crate::resp::{encode, Frame, ParseLimits};
 use mio::net::{TcpListener, TcpStream};
@@ -28,8 +29,6 @@ const MAX_SLEEP_MS: u64 = 100;
 const MAX_RESUME_ROUNDS: usize = 16;
 /// Redis's per-client static reply buffer (PROTO_REPLY_CHUNK_BYTES), for CLIENT LIST figures.
 const REPLY_BUF_BYTES: usize = 16 * 1024;
-
-const DENIED: &str = "-DENIED verdis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept connections from other hosts, either disable protected mode (CONFIG SET protected-mode no from the loopback interface, or --protected-mode no at start) or set a password for the default user.\r\n";
 
 /// The wall clock in Unix milliseconds: the server's time source for the engine.
 pub fn unix_ms() -> u64 {
@@ -176,6 +175,10 @@ impl EventLoop {
                 // A client times out once the clock is past its deadline.
                 sleep_ms = sleep_ms.min((deadline + 1).saturating_sub(now));
             }
+            if let Some(end_ms) = self.engine.pause.end_ms() {
+                // CLIENT PAUSE ends once the clock is past its end.
+                sleep_ms = sleep_ms.min((end_ms + 1).saturating_sub(now));
+            }
             if self.resume_pending {
                 sleep_ms = 0;
             }
@@ -200,7 +203,11 @@ impl EventLoop {
                     }
                 }
             }
-            self.engine.handle_blocked_timeouts(unix_ms());
+            let now = unix_ms();
+            self.engine.handle_blocked_timeouts(now);
+            if self.engine.pause.end_ms().is_some_and(|end_ms| end_ms < now) {
+                self.engine.resume_postponed(now);
+            }
             self.after_events();
             if self.loading.is_some() {
                 self.load_step()?;
@@ -236,13 +243,14 @@ impl EventLoop {
     fn on_accept(&mut self, mut stream: TcpStream, peer: SocketAddr) {
         let _ = stream.set_nodelay(true);
         let config = &self.engine.config;
-        if config.protected_mode && config.requirepass.is_none() && !peer.ip().is_loopback() {
-            let _ = stream.write(DENIED.as_bytes());
+        // As Redis: the client limit first (at accept), then protected mode.
+        if self.by_client.len() as u64 >= config.maxclients {
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
             self.engine.stats.rejected_connections += 1;
             return;
         }
-        if self.by_client.len() as u64 >= config.maxclients {
-            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+        if let Some(denied) = self.engine.protected_mode_refusal(&peer.to_string()) {
+            let _ = stream.write(denied.as_bytes());
             self.engine.stats.rejected_connections += 1;
             return;
         }
@@ -339,7 +347,8 @@ impl EventLoop {
                     if client.close_after_reply {
                         conn.closing = true;
                     }
-                    if client.last_cmd == "client|kill" {
+                    // CLIENT KILL, and ACL changes that disconnect users' clients.
+                    if client.last_cmd == "client|kill" || client.last_cmd.starts_with("acl|") {
                         self.kill_scan_needed = true;
                     }
                     if self.engine.shutdown.is_some() {
@@ -361,6 +370,7 @@ impl EventLoop {
     }
 
     fn flush_slot(&mut self, slot: usize) {
+        self.enforce_output_limit(slot);
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
@@ -383,6 +393,42 @@ impl EventLoop {
         }
         if conn.dead || (conn.closing && !conn.has_pending_output()) {
             self.close_slot(slot);
+        }
+    }
+
+    /// `client-output-buffer-limit` (Redis's checkClientOutputBufferLimits): replies waiting
+    /// beyond the 16 KiB reply buffer count against the limits of the client's class (pubsub
+    /// while subscribed, normal otherwise). Over the hard limit, or over the soft limit for longer
+    /// than its seconds, the client is closed at once and its unsent replies dropped, so that a
+    /// slow reader cannot make the server hold unbounded memory.
+    fn enforce_output_limit(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
+        let used_bytes = conn.pending_output_bytes().saturating_sub(REPLY_BUF_BYTES) as u64;
+        if used_bytes == 0 || conn.dead {
+            conn.obuf_soft_since_s = None;
+            return;
+        }
+        let Some(client) = self.engine.clients.get(&conn.client_id) else {
+            return;
+        };
+        let class = if client.subs.active() { ClientClass::Pubsub } else { ClientClass::Normal };
+        let limit = self.engine.config.client_output_buffer_limit(class);
+        let hard = limit.hard_bytes != 0 && used_bytes >= limit.hard_bytes;
+        let mut soft = false;
+        if limit.soft_bytes != 0 && used_bytes >= limit.soft_bytes {
+            let now_s = unix_ms() / 1000;
+            let since_s = *conn.obuf_soft_since_s.get_or_insert(now_s);
+            soft = now_s.saturating_sub(since_s) as i64 > limit.soft_seconds;
+        } else {
+            conn.obuf_soft_since_s = None;
+        }
+        if hard || soft {
+            let info = crate::cmd::connection::client::client_info_line(client, &self.engine, self.engine.now_ms);
+            log::log(Level::Warning, &format!("Client {info} closed for overcoming of output buffer limits."));
+            self.engine.stats.client_output_buffer_limit_disconnections += 1;
+            conn.dead = true;
         }
     }
 
@@ -488,7 +534,8 @@ impl EventLoop {
             .clients
             .values()
             // Blocked clients wait as long as their command says (Redis skips them too).
-            .filter(|c| !c.blocked && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            // Monitors are exempt, as Redis exempts replicas and monitors.
+            .filter(|c| !c.blocked && !c.monitor && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
             .map(|c| c.id)
             .collect();
         for id in idle {

@@ -14,6 +14,8 @@ pub struct StartOptions {
     pub config_file: Option<String>,
     pub always_show_logo: bool,
     pub warnings: Vec<String>,
+    /// The `user` directives, each the name and its rules.
+    pub users: Vec<Vec<Vec<u8>>>,
 }
 
 /// Redis's built-in `bind` is `* -::*`; verdis-server, like the redis.conf Redis ships, listens on
@@ -95,7 +97,7 @@ pub fn main_with_args(argv: Vec<String>) -> i32 {
     }
     log::configure(level, &logfile);
     let always_show_logo = config.get_by_name("always-show-logo").is_some_and(|v| v == b"yes");
-    let opts = StartOptions { config_file, always_show_logo, warnings: loaded.warnings };
+    let opts = StartOptions { config_file, always_show_logo, warnings: loaded.warnings, users: loaded.users };
     run(config, opts)
 }
 
@@ -125,12 +127,21 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     let mut engine = Engine::new(config, unix_ms());
     super::persistence::install_real_persistence(&mut engine);
     engine.process.pid = pid;
+    engine.process.allocated_bytes = Some(crate::alloc::allocated_bytes);
     engine.process.tcp_port = port;
     engine.process.os = super::process::os_string();
     engine.process.total_system_memory_bytes = super::process::total_system_memory_bytes();
     engine.process.config_file = opts.config_file.clone().unwrap_or_default();
     if let Some(path) = &opts.config_file {
         engine.config_store = Some(Box::new(host::FileConfigStore { path: path.into() }));
+    }
+    let aclfile = engine.config.aclfile();
+    if !aclfile.is_empty() {
+        engine.acl.file = Some(Box::new(crate::engine::acl::file::FsAclFile { path: aclfile.into() }));
+    }
+    if let Err(line) = engine.load_startup_users(&opts.users) {
+        log::log(Level::Warning, &line);
+        return 1;
     }
     engine.process.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
     if let Err(e) = engine.start_lazyfree_thread() {

@@ -68,16 +68,16 @@ pub(super) fn setbit(m: &mut Model, call: &Call) -> Reply {
         Some(v @ (0 | 1)) => v == 1,
         _ => return Reply::err("bit is not an integer or out of range"),
     };
-    let mut bytes = match read_string(m, call.db, call.arg(1), call.now_ms) {
-        Ok(v) => v.unwrap_or_default(),
+    let (mut bytes, existed) = match read_string(m, call.db, call.arg(1), call.now_ms) {
+        Ok(v) => (v.clone().unwrap_or_default(), v.is_some()),
         Err(e) => return e,
     };
+    let before = bytes.len();
     let old = bit(&bytes, offset);
-    // A new key or a longer string counts as a change even when the bit is already right.
-    let grew = !m.exists(call.db, call.arg(1), call.now_ms) || bytes.len() <= (offset / 8) as usize;
     put_bit(&mut bytes, offset, on);
-    store(m, call, bytes);
-    if grew || old != on {
+    // Redis changes (and signals) the key only when it is created, grows, or the bit flips.
+    if !existed || bytes.len() != before || old != on {
+        store(m, call, bytes);
         m.notify_call(call, STRING, "setbit", call.arg(1));
     }
     Reply::Int(i64::from(old))

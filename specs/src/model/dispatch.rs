@@ -1,7 +1,8 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, strings, tx, zsets, Item, Model,
+    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, strings, tx, zsets, Item,
+    Model,
 };
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -224,6 +225,17 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("publish", 3, pubsub::publish),
     ("spublish", 3, pubsub::spublish),
     ("pubsub", -2, pubsub::pubsub),
+    // geo
+    ("geoadd", -5, geo::geoadd),
+    ("geopos", -2, geo::geopos),
+    ("geodist", -4, geo::geodist),
+    ("geohash", -2, geo::geohash),
+    ("georadius", -6, geo::georadius),
+    ("georadius_ro", -6, geo::georadius_ro),
+    ("georadiusbymember", -5, geo::georadiusbymember),
+    ("georadiusbymember_ro", -5, geo::georadiusbymember_ro),
+    ("geosearch", -7, geo::geosearch),
+    ("geosearchstore", -8, geo::geosearchstore),
 ];
 
 /// The lower-case names of every modelled command.

@@ -8,10 +8,12 @@
 //! dead keys that Redis has not reclaimed yet. Active expiry is not modelled,
 //! so DBSIZE is checked against a range (see [`Model::check`]).
 
+pub mod acl;
 mod bitmaps;
 mod check;
 mod dispatch;
 mod expiry;
+mod geo;
 mod hashes;
 mod hll;
 mod hyperloglog;

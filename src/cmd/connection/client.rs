@@ -26,6 +26,8 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "client|caching" => super::tracking::client_caching,
         "client|getredir" => super::tracking::client_getredir,
         "client|trackinginfo" => super::tracking::client_trackinginfo,
+        "client|pause" => client_pause,
+        "client|unpause" => client_unpause,
         _ => return None,
     };
     Some(h)
@@ -110,6 +112,9 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 /// The flag letters of CLIENT LIST's `flags=` (Redis's catClientInfoString order), `N` if none.
 fn flag_letters(client: &ClientState, engine: &Engine) -> String {
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
     if client.subs.active() {
         flags.push('P');
     }
@@ -182,7 +187,7 @@ pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> S
         io.omem,
         io.tot_mem,
         client.last_cmd,
-        client.user,
+        String::from_utf8_lossy(&client.user),
         if client.tracking.on { client.tracking.redirect as i64 } else { -1 },
         client.resp,
     );
@@ -262,12 +267,15 @@ impl KillFilter {
             && self.laddr.as_deref().is_none_or(|a| a == c.laddr.as_bytes())
             && self.client_type.is_none_or(|t| t == ClientType::of(c))
             && self.id.is_none_or(|id| id == c.id)
-            && self.user.as_deref().is_none_or(|u| u == c.user.as_bytes())
+            && self.user.as_deref().is_none_or(|u| u == c.user.as_slice())
     }
 }
 
 /// Parses CLIENT KILL's arguments: the old `ip:port` form, or filter/value pairs.
-fn parse_kill(argv: &[Vec<u8>]) -> Result<KillFilter, Frame> {
+fn parse_kill(
+    argv: &[Vec<u8>],
+    users: &std::collections::BTreeMap<Vec<u8>, crate::engine::acl::User>,
+) -> Result<KillFilter, Frame> {
     if argv.len() == 3 {
         // The old form can kill the caller too.
         return Ok(KillFilter { addr: Some(argv[2].clone()), ..KillFilter::default() });
@@ -293,8 +301,7 @@ fn parse_kill(argv: &[Vec<u8>]) -> Result<KillFilter, Frame> {
         } else if is(opt, "LADDR") {
             filter.laddr = Some(value.clone());
         } else if is(opt, "USER") {
-            // Without ACLs the only user is `default`.
-            if value.as_slice() != b"default" {
+            if !users.contains_key(value.as_slice()) {
                 return Err(Frame::error(format!("ERR No such user '{}'", String::from_utf8_lossy(value))));
             }
             filter.user = Some(value.clone());
@@ -315,7 +322,7 @@ fn parse_kill(argv: &[Vec<u8>]) -> Result<KillFilter, Frame> {
 
 /// CLIENT KILL ip:port | CLIENT KILL filter value [filter value ...]
 fn client_kill(ctx: &mut Ctx) -> Frame {
-    let filter = match parse_kill(ctx.argv) {
+    let filter = match parse_kill(ctx.argv, &ctx.engine.acl.users) {
         Ok(f) => f,
         Err(e) => return e,
     };
@@ -372,6 +379,37 @@ fn client_unblock(ctx: &mut Ctx) -> Frame {
 }
 
 /// CLIENT NO-EVICT ON|OFF
+/// CLIENT PAUSE timeout [WRITE|ALL]: the pause ends `timeout` milliseconds from now.
+fn client_pause(ctx: &mut Ctx) -> Frame {
+    use crate::engine::pause::PauseKind;
+    if ctx.argv.len() > 4 {
+        // Redis names the subcommand as typed.
+        let typed = String::from_utf8_lossy(&ctx.argv[1]);
+        return Frame::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{typed}'. Try CLIENT HELP."
+        ));
+    }
+    let kind = match ctx.argv.get(3) {
+        None => PauseKind::All,
+        Some(mode) if is(mode, "write") => PauseKind::Write,
+        Some(mode) if is(mode, "all") => PauseKind::All,
+        Some(_) => return Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    };
+    match crate::engine::blocking::deadline_from_millis(&ctx.argv[2], ctx.now_ms) {
+        Ok(end_ms) => {
+            ctx.engine.pause.start(kind, end_ms.max(0) as u64);
+            Frame::ok()
+        }
+        Err(reply) => reply,
+    }
+}
+
+/// CLIENT UNPAUSE: the postponed commands run after this one.
+fn client_unpause(ctx: &mut Ctx) -> Frame {
+    ctx.engine.pause.stop();
+    Frame::ok()
+}
+
 fn client_no_evict(ctx: &mut Ctx) -> Frame {
     let arg = ctx.arg(2);
     if is(arg, "ON") {

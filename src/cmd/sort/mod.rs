@@ -59,7 +59,9 @@ struct Options<'a> {
     gets: Vec<&'a [u8]>,
 }
 
-fn parse_options(argv: &[Vec<u8>], readonly: bool) -> Result<Options<'_>, Frame> {
+/// `full_key_access`: the user may read any key with this command (Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess); BY with a pattern and GET need it.
+fn parse_options(argv: &[Vec<u8>], readonly: bool, full_key_access: bool) -> Result<Options<'_>, Frame> {
     let mut o = Options {
         desc: false,
         alpha: false,
@@ -91,9 +93,14 @@ fn parse_options(argv: &[Vec<u8>], readonly: bool) -> Result<Options<'_>, Frame>
             o.by = Some(&argv[j + 1]);
             if !Pattern::has_star(&argv[j + 1]) {
                 o.dontsort = true;
+            } else if !full_key_access {
+                return Err(Frame::error("ERR BY option of SORT denied due to insufficient ACL permissions."));
             }
             j += 1;
         } else if c_str_is(arg, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(Frame::error("ERR GET option of SORT denied due to insufficient ACL permissions."));
+            }
             o.gets.push(&argv[j + 1]);
             j += 1;
         } else {
@@ -182,7 +189,8 @@ fn window(limit_start: i64, limit_count: i64, len: i64) -> (i64, i64) {
 
 fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<Frame, Frame> {
     let argv = ctx.argv;
-    let o = parse_options(argv, readonly)?;
+    let full_key_access = ctx.engine.acl_unrestricted_read(ctx.client, ctx.meta, argv);
+    let o = parse_options(argv, readonly, full_key_access)?;
     let key = ctx.arg(1);
     let (kind, elements) = match ctx.lookup_read(key) {
         None => (Kind::List, Vec::new()),

@@ -186,7 +186,7 @@ fn file_only_directives_are_collected_with_warnings() {
     assert_eq!(l.users, vec![vec![b"bob".to_vec(), b"on".to_vec(), b">p".to_vec(), b"~*".to_vec(), b"+@all".to_vec()]]);
     assert_eq!(l.modules.len(), 1);
     assert_eq!(l.module_configs.get("mymod.opt").map(String::as_str), Some("1 2"));
-    assert_eq!(l.warnings.len(), 4, "{:?}", l.warnings);
+    assert_eq!(l.warnings.len(), 3, "{:?}", l.warnings);
     assert_eq!(
         load("rename-command flushall \"\"\nrename-command flushall x").unwrap_err().message().lines().last(),
         Some("No such command in rename-command")

@@ -181,13 +181,19 @@ pub(super) fn put_back(m: &mut Model, db: usize, key: &[u8], z: ZSetValue) {
 /// deletes whatever `dst` holds, dead or alive. Replies with the size, which Redis writes
 /// before the event (the command's name, or `del`).
 pub(super) fn store(m: &mut Model, call: &Call, dst: &[u8], z: ZSetValue) -> Reply {
+    m.reply_here();
+    store_raising(m, call, dst, z, call.name)
+}
+
+/// `store` raising `event` for a stored result, with the events before the reply (the geo
+/// STORE forms: `geosearchstore`, `georadiusstore`).
+pub(in crate::model) fn store_raising(m: &mut Model, call: &Call, dst: &[u8], z: ZSetValue, event: &str) -> Reply {
     let (db, now_ms) = (call.db, call.now_ms);
     let n = z.len();
-    m.reply_here();
     if n > 0 {
         m.lookup(db, dst, now_ms);
         m.dbs[db].insert(dst.to_vec(), Item { value: MValue::ZSet(z), expire_at_ms: None });
-        m.notify_call(call, ZSET, call.name, dst);
+        m.notify_call(call, ZSET, event, dst);
     } else if m.dbs[db].remove(dst).is_some() {
         m.notify_call(call, GENERIC, "del", dst);
     }
