@@ -7,7 +7,7 @@
 //!
 //! Cases: 256 by default; `PROPTEST_CASES=100000 cargo test --release --test model_engine` for a
 //! long campaign.
-// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1 LIST-1 BLOCK-1
+// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1 LIST-1 BLOCK-1 STREAM-2
 
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use verdis::engine::value::Value;
 use verdis::oracle::system::ModelSystem;
 use verdis_spec::harness::{compare_deliveries, compare_state, System};
-use verdis_spec::model::{KeyState, MValue, Model, Score, ZSetValue, NUM_DBS};
+use verdis_spec::model::{GroupValue, KeyState, MValue, Model, PendingValue, Score, StreamValue, ZSetValue, NUM_DBS};
 use verdis_spec::op::{ops_from_bytes, Op, Step, EPOCH_MS};
 use verdis_spec::reply::Reply;
 
@@ -91,6 +91,41 @@ pub fn to_model_value(value: &Value) -> MValue {
         }),
         Value::List(l) => MValue::List(l.iter().cloned().collect()),
         Value::Hash(h) => MValue::Hash(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
+        Value::Stream(s) => MValue::Stream(Box::new(stream_to_model(s))),
+    }
+}
+
+/// A stream in the model's terms: live entries, metadata, groups with pending entries and
+/// consumers' seen times (the node layout has no model counterpart).
+fn stream_to_model(s: &verdis::engine::stream::Stream) -> StreamValue {
+    use verdis::engine::stream::StreamId;
+    let id = |i: StreamId| (i.ms, i.seq);
+    StreamValue {
+        entries: s.range(StreamId::MIN, StreamId::MAX).map(|(i, f)| (id(i), f.clone())).collect(),
+        last_id: id(s.last_id),
+        first_id: id(s.first_id),
+        max_deleted_id: id(s.max_deleted_id),
+        entries_added: s.entries_added,
+        groups: s
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let pending = g
+                    .pel
+                    .iter()
+                    .map(|(i, n)| {
+                        let p = PendingValue {
+                            consumer: n.consumer.clone(),
+                            delivered_ms: n.delivery_time_ms,
+                            count: n.delivery_count,
+                        };
+                        (id(*i), p)
+                    })
+                    .collect();
+                let consumers = g.consumers.iter().map(|(c, v)| (c.clone(), v.seen_time_ms)).collect();
+                (name.clone(), GroupValue { last_id: id(g.last_id), entries_read: g.entries_read, pending, consumers })
+            })
+            .collect(),
     }
 }
 
@@ -468,6 +503,27 @@ fn generated_keyspace_notifications_agree_with_model() {
     }
     eprintln!("keyspace notifications: {delivered} deliveries");
     assert!(delivered > 200, "{delivered} delivered");
+}
+
+/// Streams, dense: sequences of stream commands on three keys, with plain XADDs, time passing
+/// (idle times, `*` IDs), client switches (RESP3 clients see maps), deletions and type changes.
+/// Engine and model must agree on every reply and on the whole keyspace.
+// rules: STREAM-2 STREAM-3 STREAM-5 STREAM-8 STREAM-9 STREAM-10 STREAM-11 STREAM-12
+#[test]
+fn stream_sequences_agree_with_model() {
+    let mut rng_state = 0x9e37_79b9_7f4a_7c15u64;
+    let cases: usize = std::env::var("STREAM_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    for _case in 0..cases {
+        let bytes = xorshift_bytes(&mut rng_state, 6000);
+        let mut ops = verdis_spec::op::stream_heavy_ops(&bytes, 120);
+        if _case == 0 {
+            ops.insert(0, Op::SwitchClient(1));
+        }
+        let mut system = EngineSystem::new(EPOCH_MS);
+        if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+            panic!("{f}");
+        }
+    }
 }
 
 /// Geo-heavy sequences: points added on a small grid, searches of every form and option, reads,

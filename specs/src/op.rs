@@ -15,6 +15,8 @@ pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
     FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
 };
+mod streams;
+pub use streams::{stream_heavy_ops, StreamOp, XBound, XConsumer, XFields, XGroup, XId, XIdList, XIdle, XNum, XTrim};
 mod geo;
 pub use geo::{
     geo_ops_from_bytes, GeoAddFlags, GeoCount, GeoFrom, GeoLat, GeoLon, GeoOpts, GeoPoint, GeoRead, GeoSearchOp,
@@ -954,6 +956,10 @@ pub enum Op {
     Reset,
     /// PUBLISH again, on its own: publishing must be common for messages to meet subscribers.
     Publish(Chan, Val),
+    /// XADD key id field value [...], on its own so that streams are common.
+    XAdd(Key, XId, XFields),
+    /// Every other stream command shape.
+    Stream(StreamOp),
     /// GEOADD with 1 to 4 points.
     GeoAdd(Key, GeoAddFlags, GeoPoint, Vec<GeoPoint>),
     GeoRead(GeoRead),
@@ -1222,6 +1228,8 @@ impl Op {
             Op::Reset => Args::new("RESET").0,
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::Notify(op) => op.to_argv(),
+            Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
+            Op::Stream(op) => op.argv(),
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
             Op::SetBit(k, o, v) => {

@@ -257,7 +257,10 @@ fn swapdb(ctx: &mut Ctx) -> Frame {
         return Frame::error(errors::DB_INDEX_OUT_OF_RANGE);
     };
     ctx.engine.touch_swapped_dbs(a, b, ctx.now_ms);
+    let (streams_a, streams_b) = (ctx.engine.waited_stream_keys(a), ctx.engine.waited_stream_keys(b));
     ctx.engine.dbs.swap(a, b);
+    ctx.engine.signal_lost_streams(a, &streams_a);
+    ctx.engine.signal_lost_streams(b, &streams_b);
     // Clients blocked on keys that exist in the swapped-in contents may be served now.
     ctx.engine.signal_db_ready(a);
     ctx.engine.signal_db_ready(b);

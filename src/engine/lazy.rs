@@ -110,6 +110,7 @@ impl Engine {
         }
         // Tracking clients are told that every key is invalid.
         self.tracking_invalidate_all();
+        let streams: Vec<(usize, Vec<Vec<u8>>)> = dbs.clone().map(|db| (db, self.waited_stream_keys(db))).collect();
         let mut removed = 0u64;
         let mut taken = Vec::new();
         for db in dbs {
@@ -125,6 +126,9 @@ impl Engine {
         }
         if !taken.is_empty() {
             self.lazyfree.submit(Garbage::Tables(taken));
+        }
+        for (db, keys) in streams {
+            self.signal_lost_streams(db, &keys);
         }
         removed
     }

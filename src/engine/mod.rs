@@ -28,6 +28,7 @@ pub mod pause;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
+pub mod stream;
 pub mod table;
 mod table_data;
 pub mod testkit;

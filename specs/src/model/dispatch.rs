@@ -1,8 +1,8 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, strings, tx, zsets, Item,
-    Model,
+    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, streams, streams_groups,
+    strings, tx, zsets, Item, Model,
 };
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -202,6 +202,22 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("hincrbyfloat", 4, hashes::hincrbyfloat),
     ("hrandfield", -2, hashes::hrandfield),
     ("hscan", -3, hashes::hscan),
+    // streams
+    ("xadd", -5, streams::xadd),
+    ("xtrim", -4, streams::xtrim),
+    ("xlen", 2, streams::xlen),
+    ("xrange", -4, streams::xrange),
+    ("xrevrange", -4, streams::xrevrange),
+    ("xdel", -3, streams::xdel),
+    ("xsetid", -3, streams::xsetid),
+    ("xgroup", -2, streams_groups::xgroup),
+    ("xread", -4, streams_groups::xread),
+    ("xreadgroup", -7, streams_groups::xread),
+    ("xack", -4, streams_groups::xack),
+    ("xpending", -3, streams_groups::xpending),
+    ("xclaim", -6, streams_groups::xclaim),
+    ("xautoclaim", -6, streams_groups::xautoclaim),
+    ("xinfo", -2, streams_groups::xinfo),
     // sort
     ("sort", -2, sort::sort),
     ("sort_ro", -2, sort::sort_ro),
@@ -342,6 +358,7 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
         model.touched_now.extend(outer);
     } else {
         model.touched_now.clear();
+        model.quiet_changes.clear();
     }
     reply
 }
@@ -349,26 +366,38 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
 /// For a container command (PUBSUB, CONFIG), its subcommand's full name and arity;
 /// `Ok(None)` for other commands or when no subcommand is given.
 fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Reply> {
-    if !(name == "pubsub" || name == "config") || argv.len() < 2 {
-        return Ok(None);
-    }
-    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-    if name == "config" {
+    if name == "config" && argv.len() >= 2 {
         // Only CONFIG SET is modelled (see notify.rs).
-        if sub == "set" {
+        if argv[1].eq_ignore_ascii_case(b"set") {
             return Ok(Some(("config|set".to_string(), -4)));
         }
         let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
         return Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try CONFIG HELP.").as_bytes())));
     }
-    match pubsub::PUBSUB_SUBCOMMANDS.iter().find(|(n, _)| *n == sub) {
-        Some((n, arity)) => Ok(Some((format!("pubsub|{n}"), *arity))),
+    let table: &[(&str, i32)] = match name {
+        "pubsub" => pubsub::PUBSUB_SUBCOMMANDS,
+        "xgroup" => XGROUP_SUBCOMMANDS,
+        "xinfo" => XINFO_SUBCOMMANDS,
+        _ => return Ok(None),
+    };
+    if argv.len() < 2 {
+        return Ok(None);
+    }
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    match table.iter().find(|(n, _)| *n == sub) {
+        Some((n, arity)) => Ok(Some((format!("{name}|{n}"), *arity))),
         None => {
             let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
-            Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try PUBSUB HELP.").as_bytes())))
+            let container = name.to_ascii_uppercase();
+            Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try {container} HELP.").as_bytes())))
         }
     }
 }
+
+/// XGROUP's and XINFO's subcommands with their arities (COMMAND INFO).
+const XGROUP_SUBCOMMANDS: &[(&str, i32)] =
+    &[("create", -5), ("setid", -5), ("destroy", 4), ("createconsumer", 5), ("delconsumer", 5), ("help", 2)];
+const XINFO_SUBCOMMANDS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4), ("help", 2)];
 
 impl Model {
     /// What is stored now under every watched name.
@@ -388,7 +417,8 @@ impl Model {
     /// command did not touch, is touched now.
     fn touch_changed(&mut self, before: &[(usize, Vec<u8>, Option<Item>)]) {
         for (db, key, item) in before {
-            let touched = self.touched_now.contains(&(*db, key.clone()));
+            let touched =
+                self.touched_now.contains(&(*db, key.clone())) || self.quiet_changes.contains(&(*db, key.clone()));
             if !touched && self.dbs[*db].get(key) != item.as_ref() {
                 self.touch(*db, key);
             }

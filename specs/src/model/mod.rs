@@ -23,6 +23,8 @@ mod notify;
 mod pubsub;
 mod sets;
 mod sort;
+mod streams;
+mod streams_groups;
 mod strings;
 mod tx;
 mod zsets;
@@ -34,6 +36,7 @@ pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
 pub use lists::{Blocked, NO_REPLY};
 pub use pubsub::{Kind as SubscriptionKind, Subscription};
+pub use streams::{GroupValue, PendingValue, StreamValue};
 pub use tx::Watched;
 pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
@@ -62,6 +65,8 @@ pub enum MValue {
     ZSet(ZSetValue),
     /// A hash: field to value, never empty while stored.
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    /// A stream (may be empty while stored).
+    Stream(Box<StreamValue>),
 }
 
 impl MValue {
@@ -73,6 +78,7 @@ impl MValue {
             MValue::Set(_) => "set",
             MValue::ZSet(_) => "zset",
             MValue::Hash(_) => "hash",
+            MValue::Stream(_) => "stream",
         }
     }
 }
@@ -98,6 +104,7 @@ impl std::fmt::Display for MValue {
                     .collect();
                 write!(f, "hash{{{}}}", shown.join(", "))
             }
+            MValue::Stream(s) => write!(f, "{s}"),
         }
     }
 }
@@ -177,6 +184,9 @@ pub struct Model {
     own_events: Vec<Reply>,
     /// Where in `own_events` the command's reply goes (`None`: after all).
     own_split: Option<usize>,
+    /// Keys the running command changed without Redis counting it as a modification (stream
+    /// consumer-group bookkeeping): WATCH does not see these changes.
+    quiet_changes: BTreeSet<(usize, Vec<u8>)>,
 }
 
 impl Default for Model {
@@ -201,6 +211,7 @@ impl Model {
             clock_ms: 0,
             touched_now: BTreeSet::new(),
             run_depth: 0,
+            quiet_changes: BTreeSet::new(),
             subscriptions: Vec::new(),
             notify_flags: 0,
             own_events: Vec::new(),

@@ -97,7 +97,7 @@ fn input(value: &MValue) -> Result<(Source, Vec<Vec<u8>>), Reply> {
             v.sort_by_key(|m| set_key(m));
             Ok((Source::Set, v))
         }
-        MValue::Str(_) | MValue::Hash(_) => Err(wrongtype()),
+        MValue::Str(_) | MValue::Hash(_) | MValue::Stream(_) => Err(wrongtype()),
     }
 }
 

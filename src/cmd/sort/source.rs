@@ -43,7 +43,7 @@ pub fn elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), Frame> {
             set_order(&mut members);
             Ok((Kind::Set, members))
         }
-        Value::Str(_) | Value::Hash(_) => Err(Frame::error(errors::WRONGTYPE)),
+        Value::Str(_) | Value::Hash(_) | Value::Stream(_) => Err(Frame::error(errors::WRONGTYPE)),
     }
 }
 
