@@ -304,7 +304,7 @@ fn sort_over_every_collection() {
         "mset", "del", "lrange", "zrange", "object",
     ];
     let mut rng_state = 0x2545_f491_4f6c_dd1du64;
-    for _case in 0..400 {
+    for _case in 0..48 {
         let bytes = xorshift_bytes(&mut rng_state, 8192);
         let ops: Vec<Op> = ops_from_bytes(&bytes, 2000)
             .into_iter()
@@ -344,7 +344,7 @@ fn zset_blocking_sequences_agree_with_model() {
     };
     // Keys a, b, c (the generator's key table starts a a a a b b b b c c c).
     let key = |r: u64| Key([0u8, 4, 8][r as usize % 3]);
-    for _case in 0..400 {
+    for _case in 0..48 {
         let mut ops = Vec::new();
         for _ in 0..60 {
             let op = match next(14) {
@@ -448,7 +448,7 @@ fn recorded_runs(seed: u64, cases: usize) -> (Vec<Exchange>, usize) {
 // rules: TX-1 TX-4 TX-6 TX-8
 #[test]
 fn generated_transactions_reach_every_exec_outcome() {
-    let (replies, _) = recorded_runs(0x1234_5678_9abc_def1, 160);
+    let (replies, _) = recorded_runs(0x1234_5678_9abc_def1, 240);
     let (mut ran, mut nil, mut aborted) = (0, 0, 0);
     for (argv, reply) in &replies {
         if argv[0].eq_ignore_ascii_case(b"exec") {
@@ -475,6 +475,34 @@ fn generated_pubsub_reaches_deliveries_and_restrictions() {
         replies.iter().filter(|(a, r)| a[0].to_ascii_lowercase().ends_with(b"subscribe") && !r.is_error()).count();
     eprintln!("pub/sub: {delivered} deliveries, {notified} (un)subscribe replies, {refused} refused");
     assert!(delivered > 5 && notified > 50 && refused > 20, "{delivered} delivered, {notified}, {refused}");
+}
+
+/// With the string class on and a client listening to every keyspace channel, generated
+/// sequences raise keyspace events, which reach the listener exactly as the model computes
+/// them (compared after every command by `run_ops`).
+// rules: NOTIFY-2 NOTIFY-3
+#[test]
+fn generated_keyspace_notifications_agree_with_model() {
+    use verdis_spec::op::NotifyOp;
+    let mut state = 0x5eed_2026_0f0f_1234_u64;
+    let mut delivered = 0;
+    for _case in 0..48 {
+        let bytes = xorshift_bytes(&mut state, 4096);
+        let mut ops = vec![
+            Op::Notify(NotifyOp::Config(0)),
+            Op::SwitchClient(2),
+            Op::Notify(NotifyOp::Subscribe(2)),
+            Op::SwitchClient(0),
+        ];
+        ops.extend(ops_from_bytes(&bytes, 300));
+        let mut system = Recorded { inner: EngineSystem::new(EPOCH_MS), replies: Vec::new(), delivered: 0 };
+        if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+            panic!("{f}");
+        }
+        delivered += system.delivered;
+    }
+    eprintln!("keyspace notifications: {delivered} deliveries");
+    assert!(delivered > 200, "{delivered} delivered");
 }
 
 /// Streams, dense: sequences of stream commands on three keys, with plain XADDs, time passing

@@ -964,6 +964,36 @@ pub enum Op {
     GeoAdd(Key, GeoAddFlags, GeoPoint, Vec<GeoPoint>),
     GeoRead(GeoRead),
     GeoSearch(GeoSearchOp),
+    /// Keyspace notifications: turning classes on and off, and listening to them.
+    Notify(NotifyOp),
+}
+
+/// Keyspace-notification commands. The classes are those the model implements (`g`, `$`, `l`,
+/// `s`, `h` and `z`, with `K`/`E`; not `x`, `n` or `m`, whose timing the model leaves open), so that every event the system raises is one the model expects.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyOp {
+    /// CONFIG SET notify-keyspace-events with classes from `NOTIFY_CLASSES`.
+    Config(u8),
+    /// PSUBSCRIBE to a pattern of `NOTIFY_PATTERNS`.
+    Subscribe(u8),
+}
+
+/// Class strings: the modelled classes on either or both channels, channels without classes,
+/// nothing, and one invalid character.
+const NOTIFY_CLASSES: &[&str] = &["KEg$lshz", "K$g", "Ehszl", "$sKE", "h$zg", "KEl", "Eg", "KE", "", "K$q"];
+
+/// Keyspace and keyevent channels of database 0, of any database, and one event.
+const NOTIFY_PATTERNS: &[&str] = &["__keyspace@0__:*", "__keyevent@0__:*", "__key*__:*", "__keyevent@*__:set"];
+
+impl NotifyOp {
+    fn to_argv(self) -> Vec<Vec<u8>> {
+        match self {
+            NotifyOp::Config(i) => {
+                Args::new("CONFIG").s("SET").s("notify-keyspace-events").s(pick(NOTIFY_CLASSES, i)).0
+            }
+            NotifyOp::Subscribe(i) => Args::new("PSUBSCRIBE").s(pick(NOTIFY_PATTERNS, i)).0,
+        }
+    }
 }
 
 /// A Pub/Sub channel name: a tiny alphabet, so publishers meet subscribers.
@@ -1197,6 +1227,7 @@ impl Op {
             Op::PubSub(op) => op.to_argv(),
             Op::Reset => Args::new("RESET").0,
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
+            Op::Notify(op) => op.to_argv(),
             Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
             Op::Stream(op) => op.argv(),
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),

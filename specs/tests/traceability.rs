@@ -132,6 +132,8 @@ fn citations_name_existing_rules() {
         "ACL",
         "GEO",
         "MISCONF",
+        "NOTIFY",
+        "TRACK",
         "STREAM",
     ];
     let unknown: Vec<_> = cited

@@ -2,6 +2,7 @@
 //! `connection/client.rs`).
 
 pub(crate) mod client;
+mod tracking;
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};
@@ -77,8 +78,8 @@ fn reset(ctx: &mut Ctx) -> Frame {
         ctx.client.monitor = false;
         ctx.engine.stop_monitor(ctx.client.id);
     }
-    // TODO(tracking): turn tracking off once it exists.
     ctx.engine.discard_transaction(ctx.client);
+    ctx.engine.disable_tracking(ctx.client);
     ctx.engine.unsubscribe_everything(ctx.client);
     let auth_required = ctx.engine.acl.auth_required();
     let client = &mut *ctx.client;

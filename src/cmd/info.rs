@@ -191,8 +191,7 @@ fn clients_section(ctx: &mut Ctx, out: &mut String) {
         .field("client_recent_max_input_buffer", max_in)
         .field("client_recent_max_output_buffer", max_out)
         .field("blocked_clients", engine.blocking.blocked_count() + engine.pause.postponed_count())
-        // TODO(tracking): tracking clients.
-        .field("tracking_clients", 0)
+        .field("tracking_clients", engine.tracking.clients)
         .field("clients_in_timeout_table", engine.blocking.with_deadline_count());
 }
 
@@ -393,10 +392,9 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("active_defrag_key_misses", 0)
         .field("total_active_defrag_time", 0)
         .field("current_active_defrag_time", 0)
-        // TODO(tracking): tracked keys, items and prefixes.
-        .field("tracking_total_keys", 0)
-        .field("tracking_total_items", 0)
-        .field("tracking_total_prefixes", 0)
+        .field("tracking_total_keys", engine.tracking.total_keys())
+        .field("tracking_total_items", engine.tracking.total_items())
+        .field("tracking_total_prefixes", engine.tracking.total_prefixes())
         .field("unexpected_error_replies", s.unexpected_error_replies)
         .field("total_error_replies", s.total_error_replies)
         .field("dump_payload_sanitizations", 0)

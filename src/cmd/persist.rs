@@ -5,6 +5,7 @@ mod faults;
 
 use crate::cmd::args::{err, int_arg, is};
 use crate::engine::db::Entry;
+use crate::engine::notify::NOTIFY_GENERIC;
 use crate::engine::{errors, Ctx, Handler};
 use crate::persist::load::engine_value;
 use crate::persist::rdb::dump::{self, PayloadError};
@@ -141,6 +142,7 @@ fn restore(ctx: &mut Ctx) -> Frame {
     if expire_at.is_some_and(|t| t <= now as i64) {
         if deleted {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
         }
         return Frame::ok();
@@ -158,6 +160,7 @@ fn restore(ctx: &mut Ctx) -> Frame {
     let entry = Entry { value, expire_at_ms: expire_at.map(|t| t as u64), access_ms };
     ctx.db().insert_entry(key.to_vec(), entry);
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_GENERIC, "restore", key);
     ctx.dirty(1);
     Frame::ok()
 }

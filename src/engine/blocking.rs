@@ -413,6 +413,7 @@ impl Engine {
             self.clients.insert(client_id, client);
             return;
         };
+        let saved = self.tracking_serve_begin(&client);
         let mut ctx = Ctx { engine: self, client: &mut client, argv: &blocked.argv, now_ms, meta: blocked.meta };
         let served = (blocked.serve)(&mut ctx, key);
         // A serve callback cannot block again; drop any request it made.
@@ -424,6 +425,7 @@ impl Engine {
         if let Some(reply) = served {
             self.unblock(client_id, reply, false, stat_index);
         }
+        self.tracking_serve_end(client_id, saved);
     }
 
     /// Unblocks a client with `reply`: statistics, CLIENT REPLY modes, delivery to the outbox,

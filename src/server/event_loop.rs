@@ -481,6 +481,8 @@ impl EventLoop {
 
     /// Encodes and sends the messages the engine queued for other clients.
     fn deliver_outbox(&mut self) {
+        // BCAST invalidations collected since the last round (Redis sends them in beforeSleep).
+        self.engine.tracking_broadcast();
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -497,6 +499,8 @@ impl EventLoop {
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
         self.engine.cron(now_ms);
+        // Active expiry publishes `expired` events (and tracking invalidations).
+        self.deliver_outbox();
         self.close_idle_clients(now_ms);
         self.resize_query_buffers(now_ms);
         let (user, sys) = process::cpu_seconds();

@@ -1,8 +1,8 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, pubsub, sets, sort, streams, streams_groups, strings,
-    tx, zsets, Item, Model,
+    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, streams, streams_groups,
+    strings, tx, zsets, Item, Model,
 };
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -67,6 +67,7 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("incrbyfloat", 3, strings::incrbyfloat),
     ("lcs", -3, strings::lcs),
     // keyspace
+    ("config", -2, notify::config),
     ("del", -2, keyspace::del),
     ("unlink", -2, keyspace::del),
     ("exists", -2, keyspace::exists),
@@ -336,12 +337,21 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     // Names touched by an enclosing EXEC so far are set aside and merged
     // back; a top-level command starts and ends with none.
     let outer = std::mem::take(&mut model.touched_now);
+    let outer_own = (std::mem::take(&mut model.own_events), model.own_split.take());
     model.run_depth += 1;
     let reply = handler(model, &call);
+    // The command's own keyspace events join its reply (see notify.rs).
+    let reply = model.wrap_own(reply);
+    (model.own_events, model.own_split) = outer_own;
     model.touch_changed(&before);
     // Writes may have woken blocked clients; inside EXEC only once it ends (see tx.rs).
     if model.run_depth == 1 && !model.client(client).in_exec {
         model.serve_blocked(&call);
+        // Events of the served pops reach the running client after its reply, as messages.
+        for event in std::mem::take(&mut model.own_events) {
+            model.deliveries.push((client, event));
+        }
+        model.own_split = None;
     }
     model.run_depth -= 1;
     if model.run_depth > 0 {
@@ -353,9 +363,17 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     reply
 }
 
-/// For a container command (PUBSUB), its subcommand's full name and arity;
+/// For a container command (PUBSUB, CONFIG), its subcommand's full name and arity;
 /// `Ok(None)` for other commands or when no subcommand is given.
 fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Reply> {
+    if name == "config" && argv.len() >= 2 {
+        // Only CONFIG SET is modelled (see notify.rs).
+        if argv[1].eq_ignore_ascii_case(b"set") {
+            return Ok(Some(("config|set".to_string(), -4)));
+        }
+        let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
+        return Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try CONFIG HELP.").as_bytes())));
+    }
     let table: &[(&str, i32)] = match name {
         "pubsub" => pubsub::PUBSUB_SUBCOMMANDS,
         "xgroup" => XGROUP_SUBCOMMANDS,

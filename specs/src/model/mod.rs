@@ -19,6 +19,7 @@ mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
+mod notify;
 mod pqsort;
 mod pubsub;
 mod sets;
@@ -178,6 +179,12 @@ pub struct Model {
     run_depth: u32,
     /// Every Pub/Sub subscription, oldest first.
     subscriptions: Vec<Subscription>,
+    /// The `notify-keyspace-events` classes (see `notify.rs`).
+    notify_flags: u32,
+    /// Keyspace-event messages for the client running the command.
+    own_events: Vec<Reply>,
+    /// Where in `own_events` the command's reply goes (`None`: after all).
+    own_split: Option<usize>,
     /// Keys the running command changed without Redis counting it as a modification (stream
     /// consumer-group bookkeeping): WATCH does not see these changes.
     quiet_changes: BTreeSet<(usize, Vec<u8>)>,
@@ -207,6 +214,9 @@ impl Model {
             run_depth: 0,
             quiet_changes: BTreeSet::new(),
             subscriptions: Vec::new(),
+            notify_flags: 0,
+            own_events: Vec::new(),
+            own_split: None,
         }
     }
 

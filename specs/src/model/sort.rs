@@ -9,6 +9,7 @@
 //! when all members are integers).
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, LIST};
 use super::{wrongtype, Item, MValue, Model};
 use crate::num::{int_arg, opt_is, parse_i64};
 use crate::reply::Reply;
@@ -358,7 +359,13 @@ fn sort_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
         Some(dest) => {
             let n = out.len();
             let list: Vec<Vec<u8>> = out.into_iter().map(Option::unwrap_or_default).collect();
+            let existed = m.dbs[call.db].contains_key(dest.as_slice());
             store_list(m, call.db, dest, list);
+            if n > 0 {
+                m.notify_call(call, LIST, "sortstore", dest);
+            } else if existed {
+                m.notify_call(call, GENERIC, "del", dest);
+            }
             Reply::Int(n as i64)
         }
     }

@@ -8,6 +8,7 @@ use super::algebra::whole_set_reply;
 use super::{as_set, max_intset, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::engine::value::{SetValue, Value};
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -77,8 +78,13 @@ fn spop_one(ctx: &mut Ctx) -> Result<Frame, Frame> {
         return Ok(Frame::Null);
     };
     set.remove(&member);
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    ctx.notify(NOTIFY_SET, "spop", key);
+    // Redis writes the popped member before deleting an emptied set.
+    ctx.reply_here();
+    if emptied {
         ctx.db().remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     }
     ctx.signal_modified(key);
     ctx.dirty(1);
@@ -95,11 +101,14 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if count == 0 {
         return Ok(Frame::Set(Vec::new()));
     }
+    ctx.notify(NOTIFY_SET, "spop", key);
     ctx.dirty(count.min(size));
     if count >= size {
         // Everything goes: the reply is the whole set, and the key is deleted.
         let all = whole_set_reply(ctx, key);
+        ctx.reply_here();
         ctx.db().remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.signal_modified(key);
         return Ok(all);
     }

@@ -3,6 +3,7 @@
 use super::ids::{parse_add_id, parse_id, IdParse};
 use super::{cstr, id_frame, int, is, node_limits, stream_for_read, stream_for_write, stream_mut};
 use crate::engine::errors;
+use crate::engine::notify::NOTIFY_STREAM;
 use crate::engine::stream::{AppendError, Stream, StreamId, TrimTo};
 use crate::engine::value::Value;
 use crate::engine::Ctx;
@@ -173,14 +174,19 @@ pub fn xadd(ctx: &mut Ctx) -> Frame {
     }
     let mut argv = typed.to_vec();
     rewrite_trim(&mut argv, &a, s);
-    let _ = trimmed;
     if !matches!(a.id, Some((_, true))) {
         argv[a.id_pos] = id.to_bytes();
     }
     if argv != typed {
         ctx.propagate_as(argv);
     }
+    // Redis writes the new ID before raising `xadd` (and `xtrim` when the trim removed entries).
+    ctx.reply_here();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_STREAM, "xadd", key);
+    if trimmed {
+        ctx.notify(NOTIFY_STREAM, "xtrim", key);
+    }
     ctx.dirty(1);
     id_frame(id)
 }
@@ -211,6 +217,7 @@ pub fn xtrim(ctx: &mut Ctx) -> Frame {
             ctx.propagate_as(argv);
         }
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_STREAM, "xtrim", key);
         ctx.dirty(deleted);
     }
     Frame::Integer(deleted as i64)
@@ -254,6 +261,7 @@ pub fn xdel(ctx: &mut Ctx) -> Frame {
             s.first_id = s.first_live_id().unwrap_or(StreamId::MAX);
         }
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_STREAM, "xdel", key);
         ctx.dirty(deleted);
     }
     Frame::Integer(deleted as i64)
@@ -321,6 +329,8 @@ fn xsetid_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if !max_xdel.is_zero() {
         s.max_deleted_id = max_xdel;
     }
+    ctx.reply_here();
+    ctx.notify(NOTIFY_STREAM, "xsetid", ctx.arg(1));
     ctx.dirty(1);
     Ok(Frame::ok())
 }

@@ -4,6 +4,7 @@ use super::ids::{parse_id, parse_interval, parse_range, IdParse};
 use super::read::touch_consumer;
 use super::{entry_frame, id_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut};
 use crate::engine::errors;
+use crate::engine::notify::NOTIFY_STREAM;
 use crate::engine::stream::{Nack, StreamId};
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -168,6 +169,7 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         dirty += 1;
     }
     let mut consumer_ready = false;
+    let mut created_consumer = false;
     let mut out = Vec::new();
     for id in ids {
         if !s.contains(id) {
@@ -189,6 +191,7 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         if !consumer_ready {
             if touch_consumer(&mut g, name, now as u64) {
                 dirty += 1;
+                created_consumer = true;
             }
             consumer_ready = true;
         }
@@ -205,6 +208,9 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         dirty += 1;
     }
     s.groups.insert(group.to_vec(), g);
+    if created_consumer {
+        ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
+    }
     ctx.dirty(dirty);
     Ok(Frame::Array(out))
 }
@@ -263,6 +269,7 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     let mut attempts = count.saturating_mul(10);
     let mut dirty = 0u64;
     let mut consumer_ready = false;
+    let mut created_consumer = false;
     let mut out = Vec::new();
     let mut deleted = Vec::new();
     let mut cursor = start;
@@ -290,6 +297,7 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
             if !consumer_ready {
                 if touch_consumer(&mut g, name, now as u64) {
                     dirty += 1;
+                    created_consumer = true;
                 }
                 consumer_ready = true;
             }
@@ -309,6 +317,9 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         }
     }
     s.groups.insert(group.to_vec(), g);
+    if created_consumer {
+        ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
+    }
     ctx.dirty(dirty);
     Ok(Frame::Array(vec![id_frame(next_id.unwrap_or(StreamId::MIN)), Frame::Array(out), Frame::Array(deleted)]))
 }

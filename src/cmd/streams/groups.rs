@@ -3,6 +3,7 @@
 use super::ids::{parse_id, IdParse};
 use super::read::touch_consumer;
 use super::{cstr, int, is, no_group_for_key, stream_for_read, stream_for_write, stream_mut, subcommand_syntax_error};
+use crate::engine::notify::NOTIFY_STREAM;
 use crate::engine::stream::{Group, Stream, StreamId};
 use crate::engine::value::Value;
 use crate::engine::Ctx;
@@ -90,6 +91,8 @@ fn create_body(ctx: &mut Ctx, p: Prelude) -> Result<Frame, Frame> {
     }
     s.groups.insert(name, Group::new(id, p.entries_read));
     ctx.dirty(1);
+    ctx.reply_here();
+    ctx.notify(NOTIFY_STREAM, "xgroup-create", key);
     Ok(Frame::ok())
 }
 
@@ -109,6 +112,8 @@ fn setid_body(ctx: &mut Ctx, p: Prelude) -> Result<Frame, Frame> {
         g.entries_read = p.entries_read;
     }
     ctx.dirty(1);
+    ctx.reply_here();
+    ctx.notify(NOTIFY_STREAM, "xgroup-setid", key);
     Ok(Frame::ok())
 }
 
@@ -120,6 +125,8 @@ pub fn destroy(ctx: &mut Ctx) -> Frame {
             return Ok(Frame::Integer(0));
         }
         ctx.dirty(1);
+        ctx.reply_here();
+        ctx.notify(NOTIFY_STREAM, "xgroup-destroy", key);
         // Clients blocked in XREADGROUP on this group get their NOGROUP error.
         let db = ctx.client.db;
         ctx.engine.signal_key_ready(db, key);
@@ -136,6 +143,7 @@ pub fn createconsumer(ctx: &mut Ctx) -> Frame {
             .is_some_and(|g| !g.consumers.contains_key(name) && touch_consumer(g, name, now));
         if created {
             ctx.dirty(1);
+            ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
         }
         Ok(Frame::Integer(i64::from(created)))
     })
@@ -154,6 +162,7 @@ pub fn delconsumer(ctx: &mut Ctx) -> Frame {
             g.pel.remove(id);
         }
         ctx.dirty(1);
+        ctx.notify(NOTIFY_STREAM, "xgroup-delconsumer", key);
         Ok(Frame::Integer(consumer.pending.len() as i64))
     })
 }

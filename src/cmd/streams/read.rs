@@ -4,6 +4,7 @@ use super::ids::{parse_id, parse_range, IdParse};
 use super::{cstr, entry_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut};
 use crate::engine::blocking::{deadline_from_millis, BlockKind, BlockRequest, DeadlineMs};
 use crate::engine::errors;
+use crate::engine::notify::NOTIFY_STREAM;
 use crate::engine::stream::{Consumer, Group, Nack, Stream, StreamId};
 use crate::engine::value::Value;
 use crate::engine::Ctx;
@@ -182,6 +183,7 @@ fn xread_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
                 let (frame, created) = created;
                 if created {
                     ctx.dirty(1);
+                    ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
                 }
                 ctx.dirty(1);
                 frame
@@ -343,6 +345,7 @@ fn serve_blocked(ctx: &mut Ctx, key: &[u8]) -> Option<Frame> {
             let (frame, created) = deliver_to_group(s, group, consumer, start, count, false, a.noack, now);
             if created {
                 ctx.dirty(1);
+                ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
             }
             frame
         }

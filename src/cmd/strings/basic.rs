@@ -3,6 +3,7 @@
 use super::{as_string, opt_is, read_bytes, reply, store};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::engine::value::StrValue;
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -133,11 +134,17 @@ fn set_generic(ctx: &mut Ctx, opts: &StringOpts, value: &[u8], ok: Frame, aborte
     if (opts.nx && found) || (opts.xx && !found) {
         return old.unwrap_or(aborted);
     }
+    if opts.get {
+        // Redis writes the GET reply before storing.
+        ctx.reply_here();
+    }
     store(ctx, key, StrValue::from_bytes(value.to_vec()), opts.keep_ttl);
     ctx.dirty(1);
+    ctx.notify(NOTIFY_STRING, "set", key);
     if let Some(at_ms) = expire_at {
         // An expiry already in the past is stored as it is: the key expires on next access.
         ctx.db().set_expire(key, at_ms);
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
     old.unwrap_or(ok)
 }
@@ -181,7 +188,9 @@ pub fn getset(ctx: &mut Ctx) -> Frame {
         Ok(old) => old,
         Err(e) => return e,
     };
+    ctx.reply_here();
     store(ctx, key, StrValue::from_bytes(ctx.arg(2).to_vec()), false);
+    ctx.notify(NOTIFY_STRING, "set", key);
     ctx.dirty(1);
     old.map_or(Frame::Null, Frame::Bulk)
 }
@@ -196,8 +205,10 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
     };
     // GETDEL frees as DEL does (LAZY-3).
     let lazy = ctx.engine.config.lazyfree_lazy_user_del();
+    ctx.reply_here();
     if ctx.delete_key(key, lazy) {
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.dirty(1);
     }
     Frame::Bulk(old)
@@ -223,6 +234,7 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
         },
         None => None,
     };
+    ctx.reply_here();
     match expire_at {
         // An absolute time already past deletes the key at once.
         Some((kind, at_ms)) if !kind.relative() && at_ms <= ctx.now_ms => {
@@ -230,15 +242,18 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
             let lazy = ctx.engine.config.lazyfree_lazy_expire();
             ctx.delete_key(key, lazy);
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
         }
         Some((_, at_ms)) => {
             ctx.db().set_expire(key, at_ms);
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "expire", key);
             ctx.dirty(1);
         }
         None if opts.persist && ctx.db().persist(key) => {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "persist", key);
             ctx.dirty(1);
         }
         None => {}
@@ -276,6 +291,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Frame {
     }
     for i in (1..ctx.argc()).step_by(2) {
         store(ctx, ctx.arg(i), StrValue::from_bytes(ctx.arg(i + 1).to_vec()), false);
+        ctx.notify(NOTIFY_STRING, "set", ctx.arg(i));
     }
     ctx.dirty(((ctx.argc() - 1) / 2) as u64);
     if nx {

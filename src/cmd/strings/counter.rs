@@ -5,6 +5,7 @@ use super::{as_string, reply, store};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::longdouble::{self, LongDouble};
+use crate::engine::notify::NOTIFY_STRING;
 use crate::engine::value::StrValue;
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
@@ -28,6 +29,7 @@ fn incr_decr(ctx: &mut Ctx, delta: i64) -> Result<Frame, Frame> {
     };
     let value = current.checked_add(delta).ok_or_else(|| Frame::error(errors::OVERFLOW))?;
     store(ctx, key, StrValue::Int(value), true);
+    ctx.notify(NOTIFY_STRING, "incrby", key);
     ctx.dirty(1);
     Ok(Frame::Integer(value))
 }
@@ -84,6 +86,7 @@ fn incrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     }
     let text = sum.to_human().into_bytes();
     store(ctx, key, StrValue::from_bytes_no_int(text.clone()), true);
+    ctx.notify(NOTIFY_STRING, "incrbyfloat", key);
     ctx.dirty(1);
     Ok(Frame::Bulk(text))
 }

@@ -307,7 +307,7 @@ fn search(m: &mut Model, call: &Call, kind: Kind, read_only: bool, search_store:
     }
     let Some(z) = z else {
         return Ok(match dest {
-            Some(d) => zsets::store(m, call.db, d, ZSetValue::new(true), call.now_ms),
+            Some(d) => zsets::store_raising(m, call, d, ZSetValue::new(true), store_event(call)),
             None => Reply::Array(vec![]),
         });
     };
@@ -374,5 +374,14 @@ fn search(m: &mut Model, call: &Call, kind: Kind, read_only: bool, search_store:
         }
     }
     out.shrink_if_fits();
-    Ok(zsets::store(m, call.db, d, out, call.now_ms))
+    Ok(zsets::store_raising(m, call, d, out, store_event(call)))
+}
+
+/// The keyspace event of a geo STORE (Redis: GEOSEARCHSTORE's, or every GEORADIUS form's).
+fn store_event(call: &Call) -> &'static str {
+    if call.name == "geosearchstore" {
+        "geosearchstore"
+    } else {
+        "georadiusstore"
+    }
 }
