@@ -140,6 +140,9 @@ fn restore(ctx: &mut Ctx) -> Frame {
         if deleted {
             ctx.signal_modified(key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                ctx.propagate_as(vec![b"DEL".to_vec(), key.to_vec()]);
+            }
         }
         return Frame::ok();
     }
@@ -157,6 +160,13 @@ fn restore(ctx: &mut Ctx) -> Frame {
     ctx.db().insert_entry(key.to_vec(), entry);
     ctx.signal_modified(key);
     ctx.dirty(1);
+    // A relative TTL is propagated as the absolute time, with ABSTTL added.
+    if let (Some(at_ms), false, true) = (expire_at, absttl, ctx.propagating()) {
+        let mut argv = ctx.argv.to_vec();
+        argv[2] = crate::engine::propagate::num_arg(at_ms);
+        argv.push(b"ABSTTL".to_vec());
+        ctx.propagate_as(argv);
+    }
     Frame::ok()
 }
 

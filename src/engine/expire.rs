@@ -83,6 +83,8 @@ impl Engine {
         self.now_ms = self.now_ms.max(now_ms);
         self.handle_blocked_timeouts(now_ms);
         self.active_expire_cycle(now_ms);
+        // The cycle's DELs go out without MULTI/EXEC, as Redis's.
+        self.flush_propagation(true);
         self.persist_cron(now_ms);
     }
 
@@ -165,6 +167,7 @@ impl Engine {
                 let ttl_ms = at_ms as i64 - now_ms as i64;
                 if now_ms > at_ms {
                     self.delete_key(db, key, self.config.lazyfree_lazy_expire());
+                    self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire());
                     self.touch_watched_key(db, key);
                     self.stats.expired_keys += 1;
                     found.expired += 1;

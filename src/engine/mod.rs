@@ -21,6 +21,7 @@ pub mod list;
 pub mod longdouble;
 pub mod meta;
 pub mod multi;
+pub mod propagate;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
@@ -110,6 +111,8 @@ pub struct Engine {
     pub watches: multi::Watches,
     /// Every Pub/Sub subscription.
     pub pubsub: pubsub::PubSub,
+    /// What changed commands propagate to the AOF (see `propagate.rs`).
+    pub prop: propagate::Propagation,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -158,6 +161,7 @@ impl Engine {
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
+            prop: propagate::Propagation::default(),
         }
     }
 
@@ -302,8 +306,11 @@ impl Engine {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
+        let dirty_before = self.dirty;
+        let outer_call = self.begin_call_propagation();
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        self.end_call_propagation(outer_call, client.db, argv, self.dirty != dirty_before, meta.name == "exec");
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }
@@ -341,6 +348,7 @@ impl Engine {
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         if self.dbs[db].is_expired(key, now_ms) {
             self.delete_key(db, key, self.config.lazyfree_lazy_expire());
+            self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire());
             self.touch_watched_key(db, key);
             self.stats.expired_keys += 1;
             true
@@ -454,12 +462,38 @@ impl<'a> Ctx<'a> {
     }
 
     /// The command propagates to the AOF and replicas as `argv` in the client's database,
-    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate).
+    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate). Several calls
+    /// propagate several commands, in order.
     pub fn propagate_as(&mut self, argv: Vec<Vec<u8>>) {
         let db = self.client.db;
+        if self.engine.prop.enabled {
+            self.engine.prop.call.rewrite.push(argv.clone());
+        }
         if let Some(log) = self.engine.propagated.as_mut() {
             log.push((db, argv));
         }
+    }
+
+    /// True when propagated commands are recorded: handlers build rewritten forms only then.
+    pub fn propagating(&self) -> bool {
+        self.engine.prop.enabled
+    }
+
+    /// Queues `argv` (in the client's database) to propagate after whatever the command queued
+    /// so far, whether or not the data changed (Redis's alsoPropagate).
+    pub fn also_propagate(&mut self, argv: Vec<Vec<u8>>) {
+        let db = self.client.db;
+        self.engine.prop.also(db, argv);
+    }
+
+    /// The command propagates even if it changed nothing (Redis's forceCommandPropagation).
+    pub fn force_propagation(&mut self) {
+        self.engine.prop.call.force = true;
+    }
+
+    /// The command itself is not propagated (its `also_propagate` commands are).
+    pub fn prevent_propagation(&mut self) {
+        self.engine.prop.call.prevent = true;
     }
 
     /// Adds to the count of changes since the last save.

@@ -1,6 +1,8 @@
 //! Command lookup, arity checks and the generic error texts.
 
-use super::{bitmaps, expiry, hashes, hyperloglog, keyspace, lists, pubsub, sets, sort, strings, tx, zsets, Item, Model};
+use super::{
+    bitmaps, expiry, hashes, hyperloglog, keyspace, lists, pubsub, sets, sort, strings, tx, zsets, Item, Model,
+};
 use crate::num::c_str;
 use crate::reply::Reply;
 

@@ -58,5 +58,9 @@ fn hincrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     })?;
     ctx.signal_modified(key);
     ctx.dirty(1);
+    // Propagated as the value it produced (Redis's HSET rewrite).
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"HSET".to_vec(), key.to_vec(), field.to_vec(), text.clone()]);
+    }
     Ok(Frame::Bulk(text))
 }

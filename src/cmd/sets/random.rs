@@ -82,6 +82,9 @@ fn spop_one(ctx: &mut Ctx) -> Result<Frame, Frame> {
     }
     ctx.signal_modified(key);
     ctx.dirty(1);
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SREM".to_vec(), key.to_vec(), member.clone()]);
+    }
     Ok(Frame::Bulk(member))
 }
 
@@ -101,6 +104,9 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
         let all = whole_set_reply(ctx, key);
         ctx.db().remove(key);
         ctx.signal_modified(key);
+        if ctx.propagating() {
+            ctx.propagate_as(vec![b"DEL".to_vec(), key.to_vec()]);
+        }
         return Ok(all);
     }
     let remaining = size - count;
@@ -114,6 +120,13 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
         keep_random(set, rng, remaining, max)
     };
     ctx.signal_modified(key);
+    // One SREM per member, in the order popped, instead of the SPOP (as Redis 7.0).
+    if ctx.propagating() {
+        for member in &popped {
+            ctx.also_propagate(vec![b"SREM".to_vec(), key.to_vec(), member.clone()]);
+        }
+    }
+    ctx.prevent_propagation();
     Ok(Frame::Set(bulks(popped)))
 }
 
