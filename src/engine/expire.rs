@@ -86,6 +86,7 @@ impl Engine {
         // The cycle's DELs go out without MULTI/EXEC, as Redis's.
         self.flush_propagation(true);
         self.persist_cron(now_ms);
+        self.aof_cron(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).

@@ -346,6 +346,10 @@ impl Engine {
 
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
+        if self.persist.aof.replaying {
+            return false;
+        }
         if self.dbs[db].is_expired(key, now_ms) {
             self.delete_key(db, key, self.config.lazyfree_lazy_expire());
             self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire());

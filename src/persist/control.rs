@@ -64,6 +64,8 @@ pub struct Persistence {
     /// A forked child shares the memory: avoid writes that are not needed (access times, table
     /// resizes), which would copy pages (Redis's "copy on write madness").
     pub avoid_writes: bool,
+    /// The append-only file.
+    pub aof: super::aof::AofState,
 }
 
 impl Persistence {
@@ -94,6 +96,7 @@ impl Persistence {
             log: Vec::new(),
             quiet_log: false,
             avoid_writes: false,
+            aof: super::aof::AofState::default(),
         }
     }
 
@@ -169,6 +172,9 @@ impl Engine {
     pub fn rdb_bgsave(&mut self, now_ms: u64) -> Result<u32, String> {
         if self.rdb_child_running() {
             return Err("Background save already in progress".into());
+        }
+        if self.persist.aof.rewrite.is_some() {
+            return Err("Another child process is active (AOF?): can't BGSAVE right now".into());
         }
         self.now_ms = self.now_ms.max(now_ms);
         let job = self.save_job();
