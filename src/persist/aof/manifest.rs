@@ -187,13 +187,19 @@ impl Manifest {
 
     /// After a rewrite: every incr file but the last (the one written since the rewrite started)
     /// becomes history (markRewrittenIncrAofAsHistory).
+    /// The history list grows at its head, newest first, as Redis's does.
     pub fn mark_rewritten_incrs_as_history(&mut self) {
         let keep = self.incrs.pop();
-        for mut f in self.incrs.drain(..) {
-            f.kind = FileKind::History;
-            self.history.push(f);
-        }
+        self.all_incrs_to_history();
         self.incrs.extend(keep);
+    }
+
+    /// Every incr file becomes history (a rewrite while the AOF is off).
+    pub fn all_incrs_to_history(&mut self) {
+        while let Some(mut f) = self.incrs.pop() {
+            f.kind = FileKind::History;
+            self.history.insert(0, f);
+        }
     }
 
     /// The files loaded at start-up, in order: base then incrs.
@@ -245,7 +251,7 @@ mod tests {
         m.mark_rewritten_incrs_as_history();
         assert_eq!(
             m.to_text(),
-            "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+            "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
         );
         let quoted = AofFile { name: "a b".into(), seq: 3, kind: FileKind::Incr };
         assert_eq!(quoted.line(), "file \"a b\" seq 3 type i\n");

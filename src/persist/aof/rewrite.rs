@@ -244,11 +244,7 @@ impl Engine {
         if self.aof_on() {
             next.mark_rewritten_incrs_as_history();
         } else {
-            let old: Vec<_> = next.incrs.drain(..).collect();
-            next.history.extend(old.into_iter().map(|mut f| {
-                f.kind = super::manifest::FileKind::History;
-                f
-            }));
+            next.all_incrs_to_history();
         }
         self.persist.aof.rewrites += 1;
         if !rdb {
@@ -399,11 +395,7 @@ impl Engine {
         let filename = self.config.appendfilename();
         let rdb = self.preamble();
         let base_name = manifest.new_base(&filename, rdb);
-        let old: Vec<_> = manifest.incrs.drain(..).collect();
-        manifest.history.extend(old.into_iter().map(|mut f| {
-            f.kind = super::manifest::FileKind::History;
-            f
-        }));
+        manifest.all_incrs_to_history();
         let incr_name = manifest.new_incr(&filename);
         let path = self.aof_path(&base_name);
         let temp = self.aof_path(&format!("temp-rewriteaof-{}.aof", self.process.pid));
