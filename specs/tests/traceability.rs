@@ -114,7 +114,7 @@ fn citations_name_existing_rules() {
     let repo_dir = spec_dir.parent().expect("repository root");
     let defined = defined_rules(&spec_dir.join("rules"));
     let cited = cited_rules(&[spec_dir.join("tests"), spec_dir.join("src"), repo_dir.join("tests")]);
-    let prefixes = ["PROTO", "KEY", "EXP", "STR", "LAZY", "BIT", "HLL", "HASH", "SORT", "TX", "PUBSUB"];
+    let prefixes = ["PROTO", "KEY", "EXP", "STR", "LAZY", "BIT", "HLL", "HASH", "SORT", "TX", "PUBSUB", "AOF"];
     let unknown: Vec<_> = cited
         .iter()
         .filter(|id| prefixes.iter().any(|p| id.starts_with(&format!("{p}-"))))

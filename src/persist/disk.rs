@@ -170,10 +170,19 @@ struct SimState {
     capacity_bytes: Option<u64>,
     /// Every operation, for tests to inspect.
     log: Vec<(DiskOp, String)>,
+    /// Operations still allowed before the simulated power loss: once it reaches zero every
+    /// operation fails (EIO) without effect, as if the machine had stopped there.
+    ops_until_freeze: Option<u64>,
 }
 
 impl SimState {
     fn check(&mut self, op: DiskOp, path: &str) -> Result<(), Fault> {
+        if let Some(n) = self.ops_until_freeze.as_mut() {
+            if *n == 0 {
+                return Err(Fault::Io);
+            }
+            *n -= 1;
+        }
         self.log.push((op, path.to_string()));
         let hit = self.faults.iter().position(|r| r.op == op && path.contains(&r.path_contains));
         let Some(i) = hit else { return Ok(()) };
@@ -257,6 +266,7 @@ impl SimDisk {
     /// Simulates a power loss: only synced contents and synced directory entries remain.
     pub fn crash(&self) {
         let mut s = self.lock();
+        s.ops_until_freeze = None;
         s.names = s.durable_names.clone();
         for f in s.files.values_mut() {
             f.data = f.durable.clone();
@@ -427,6 +437,7 @@ impl SimDisk {
     /// tail, keep it, or tear it anywhere. Directory entries are treated as `crash` does.
     pub fn crash_keeping(&self, mut keep: impl FnMut(&str, usize, usize) -> usize) {
         let mut s = self.lock();
+        s.ops_until_freeze = None;
         let names: Vec<(String, u64)> = s.durable_names.iter().map(|(k, v)| (k.clone(), *v)).collect();
         s.names = s.durable_names.clone();
         for (path, id) in names {
@@ -442,6 +453,33 @@ impl SimDisk {
             }
         }
         s.collect_garbage();
+    }
+
+    /// Stops the disk after `ops` more operations (see `ops_until_freeze`); `crash_keeping` and
+    /// `crash` lift it.
+    pub fn freeze_after(&self, ops: u64) {
+        self.lock().ops_until_freeze = Some(ops);
+    }
+
+    /// Operations done so far.
+    pub fn op_count(&self) -> u64 {
+        self.lock().log.len() as u64
+    }
+
+    /// An independent copy of the whole disk (contents, durability, faults).
+    pub fn deep_copy(&self) -> SimDisk {
+        let s = self.lock();
+        let copy = SimState {
+            names: s.names.clone(),
+            durable_names: s.durable_names.clone(),
+            files: s.files.clone(),
+            next_id: s.next_id,
+            faults: s.faults.clone(),
+            capacity_bytes: s.capacity_bytes,
+            log: Vec::new(),
+            ops_until_freeze: s.ops_until_freeze,
+        };
+        SimDisk { state: Arc::new(Mutex::new(copy)) }
     }
 
     /// Bytes written to `path` and not yet synced.

@@ -10,6 +10,7 @@
 
 mod bitmaps;
 mod check;
+pub mod crash;
 mod dispatch;
 mod expiry;
 mod hashes;

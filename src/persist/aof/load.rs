@@ -169,7 +169,14 @@ fn replay(
                 pos = next;
                 valid_up_to = pos;
             }
-            Item::Truncated => return Ok(FileOutcome::Truncated(valid_up_to as u64)),
+            Item::Truncated => {
+                // A command torn inside a transaction cuts the file before its MULTI. (Redis
+                // 7.0.15 cuts after the MULTI, so commands appended after the restart end up
+                // inside that transaction and are dropped at the next load: a deviation, see
+                // specs/deviations.md.)
+                let valid = if in_multi { valid_before_multi } else { valid_up_to };
+                return Ok(FileOutcome::Truncated(valid as u64));
+            }
             Item::Bad => {
                 return Err(format!(
                     "Bad file format reading the append only file {name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>"
