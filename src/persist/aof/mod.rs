@@ -9,6 +9,7 @@
 //! All file access goes through the `Disk` trait, so the crash tests run the same code against
 //! the simulated disk.
 
+pub mod check;
 pub mod fsync;
 pub mod load;
 pub mod manifest;
