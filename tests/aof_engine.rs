@@ -267,3 +267,91 @@ fn info_fields() {
     assert!(info.contains(&format!("aof_current_size:{size}")));
     assert!(h.engine.persist.aof.healthy());
 }
+
+// rule: AOF-9
+#[test]
+fn automatic_rewrite_on_growth() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[("auto-aof-rewrite-min-size", "1000"), ("auto-aof-rewrite-percentage", "100")]);
+    let base = h.engine.persist.aof.base_size;
+    assert!(base > 0);
+    for i in 0..40 {
+        run_all(&mut h, &[&format!("SET key{i} value-{i}")]);
+    }
+    assert!(h.engine.persist.aof.current_size > 1000);
+    let now = h.now_ms;
+    h.engine.cron(now); // starts the rewrite
+    assert_eq!(h.engine.persist.aof.rewrites, 1);
+    h.engine.cron(now); // reaps it
+    assert!(text(&disk, MANIFEST).starts_with("file appendonly.aof.2.base.rdb seq 2 type b\n"));
+    let log: Vec<String> = h.engine.persist.log.iter().map(|(_, l)| l.clone()).collect();
+    assert!(log.iter().any(|l| l.starts_with("Starting automatic rewriting of AOF on ")), "{log:?}");
+    assert!(log.iter().any(|l| l == "Background AOF rewrite finished successfully"));
+}
+
+// rule: AOF-9
+#[test]
+fn rewrite_and_bgsave_exclude_each_other() {
+    use verdis::resp::Frame;
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[]);
+    run_all(&mut h, &["SET a 1"]);
+    assert_eq!(h.run("BGREWRITEAOF"), Frame::Simple("Background append only file rewriting started".into()));
+    assert_eq!(
+        h.run("BGREWRITEAOF"),
+        Frame::Error("ERR Background append only file rewriting already in progress".into())
+    );
+    assert_eq!(
+        h.run("BGSAVE"),
+        Frame::Error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.".into())
+    );
+    assert_eq!(h.run("BGSAVE SCHEDULE"), Frame::Simple("Background saving scheduled".into()));
+    let now = h.now_ms;
+    h.engine.cron(now);
+    assert!(h.engine.persist.aof.rewrite.is_none());
+    // A rewrite asked for while a background save runs is scheduled.
+    assert_eq!(h.run("BGSAVE"), Frame::Simple("Background saving started".into()));
+    assert_eq!(h.run("BGREWRITEAOF"), Frame::Simple("Background append only file rewriting scheduled".into()));
+    h.engine.cron(now);
+    h.engine.cron(now);
+    h.engine.cron(now);
+    assert_eq!(h.engine.persist.aof.rewrites, 2);
+}
+
+// rule: AOF-4
+#[test]
+fn timestamp_annotations() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[("aof-timestamp-enabled", "yes")]);
+    run_all(&mut h, &["SET a 1", "SET b 2"]);
+    h.advance_ms(2000);
+    run_all(&mut h, &["SET c 3"]);
+    let t = text(&disk, INCR1);
+    let stamps: Vec<&str> = t.lines().filter(|l| l.starts_with("#TS:")).collect();
+    assert_eq!(stamps.len(), 2, "{t}");
+    assert_eq!(stamps[0], format!("#TS:{}", 1_000_000_000));
+    let (h2, _) = boot(&disk, &[]);
+    assert_eq!(keyspace_fingerprint(&h2.engine.dbs).len(), 3);
+}
+
+// rule: AOF-12
+#[test]
+fn write_errors_are_reported_and_recover() {
+    use verdis::persist::disk::{DiskOp, Fault};
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[("appendfsync", "everysec")]);
+    disk.fail(DiskOp::Write, Fault::NoSpace, "incr", Some(1));
+    h.run("SET a 1");
+    let now = h.now_ms;
+    assert!(h.engine.aof_flush(now), "everysec keeps serving after a failed write");
+    assert!(!h.engine.persist.aof.healthy());
+    assert_eq!(h.engine.persist.aof.last_write_status(), "err");
+    assert_eq!(h.engine.persist.aof.last_write, Err("No space left on device".into()));
+    // The next flush (the cron retries) writes the buffer, and the status is ok again.
+    h.engine.cron(now);
+    assert!(h.engine.persist.aof.healthy());
+    assert!(text(&disk, INCR1).contains("SET"));
+    // With always, a failed write means no acknowledgement (the server exits).
+    let (mut h2, _) = boot(&SimDisk::new(), &[("appendfsync", "always")]);
+    let _ = &mut h2;
+}
