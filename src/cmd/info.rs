@@ -280,7 +280,7 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("mem_clients_slaves", 0)
         .field("mem_clients_normal", 0)
         .field("mem_cluster_links", 0)
-        .field("mem_aof_buffer", 0)
+        .field("mem_aof_buffer", engine.persist.aof.buf.len())
         .field("mem_allocator", "libc")
         .field("active_defrag_running", 0)
         .field("lazyfree_pending_objects", engine.lazyfree.pending_objects())

@@ -198,6 +198,7 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         stop.flag().store(false, Ordering::SeqCst);
     }
     // What the AOF buffered goes to disk before exiting (prepareForShutdown).
+    event_loop.engine.aof_kill_rewrite_now();
     event_loop.engine.aof_flush_and_sync(unix_ms());
     super::persistence::drain_log(&mut event_loop.engine);
     // Let the free thread finish what is queued (see crate::lazyfree: shutdown drains).

@@ -425,6 +425,27 @@ impl Engine {
         Ok(())
     }
 
+    /// Stops a running rewrite and waits for it (shutdown): its temporary file is removed.
+    pub fn aof_kill_rewrite_now(&mut self) {
+        if self.persist.aof.rewrite.take().is_none() {
+            return;
+        }
+        self.persist.log(LogLevel::Warning, "There is a child rewriting the AOF. Killing it!");
+        let p = &mut self.persist;
+        p.saver.kill();
+        // The child ends promptly once told; bounded wait.
+        for _ in 0..2000 {
+            if let Some(outcome) = p.saver.poll(p.disk.as_mut()) {
+                let _ = p.disk.remove(&outcome.temp_path);
+                break;
+            }
+            if !p.saver.forks() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// CONFIG SET appendonly no (stopAppendOnly): flush, sync, close.
     pub fn aof_stop(&mut self, now_ms: u64) {
         if !self.aof_on() {
