@@ -203,7 +203,12 @@ impl EventLoop {
                         self.on_readable(slot);
                     }
                     if event.is_writable() {
-                        self.flush_slot(slot);
+                        if self.engine.aof_pending() {
+                            // Sent after this turn's AOF write, with everyone else's.
+                            self.aof_waiting.push(slot);
+                        } else {
+                            self.flush_slot(slot);
+                        }
                     }
                 }
             }

@@ -158,9 +158,8 @@ impl Engine {
             let path = self.aof_path(&name);
             let temp = self.aof_path(&format!("temp-rewriteaof-{}.aof", self.process.pid));
             let opts = self.base_save_options();
-            let size = write_base(self.persist.disk.as_mut(), &self.dbs, opts, rdb, &temp, &path)?;
-            self.persist.aof.base_size = size;
-            self.persist.aof.current_size = size;
+            // As Redis, the sizes (aof_current_size, aof_base_size) do not count this first base.
+            write_base(self.persist.disk.as_mut(), &self.dbs, opts, rdb, &temp, &path)?;
             self.persist.log(LogLevel::Notice, &format!("Creating AOF base file {name} on server start"));
         }
         let had_incr = !manifest.incrs.is_empty();
