@@ -113,10 +113,10 @@ stop_servers
 AOF_WRITES="${AOF_WRITES:-200000}"
 start_aof() {
   rm -rf "$WORK/v" "$WORK/r"; mkdir -p "$WORK/v" "$WORK/r"
-  ./target/release/verdis-server --port "$VPORT" --save "" --appendonly yes --appendfsync "$1" \
+  ./target/release/verdis-server --port "$VPORT" --save "" --appendonly yes --appendfsync "$1" --auto-aof-rewrite-percentage 0 \
     --dir "$WORK/v" --logfile "$WORK/v/log" &
   VPID=$!
-  redis-server --port "$RPORT" --save "" --appendonly yes --appendfsync "$1" \
+  redis-server --port "$RPORT" --save "" --appendonly yes --appendfsync "$1" --auto-aof-rewrite-percentage 0 \
     --dir "$WORK/r" --logfile "$WORK/r/log" &
   RPID=$!
   for p in "$VPORT" "$RPORT"; do
