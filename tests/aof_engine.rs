@@ -355,3 +355,22 @@ fn write_errors_are_reported_and_recover() {
     let (mut h2, _) = boot(&SimDisk::new(), &[("appendfsync", "always")]);
     let _ = &mut h2;
 }
+
+// rule: AOF-9, AOF-10
+#[test]
+fn rewrite_with_the_aof_off_then_turning_it_on() {
+    let disk = SimDisk::new();
+    let mut h = Harness::new();
+    let now = h.now_ms;
+    h.engine.persist = Persistence::new(Box::new(disk.clone()), Box::new(InlineSaver::new()), now);
+    h.run("SET a 1");
+    h.run("BGREWRITEAOF");
+    h.engine.cron(now);
+    assert!(h.engine.persist.aof.rewrite.is_none());
+    assert_eq!(text(&disk, MANIFEST), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    h.run("CONFIG SET appendonly yes");
+    assert!(h.engine.aof_on());
+    run_all(&mut h, &["SET b 2"]);
+    let (h2, _) = boot(&disk, &[]);
+    assert_eq!(keyspace_fingerprint(&h2.engine.dbs), ["0:a=string:1 ttl=None", "0:b=string:2 ttl=None"]);
+}

@@ -212,6 +212,14 @@ impl Engine {
             return Ok(false);
         }
         self.now_ms = self.now_ms.max(now_ms);
+        let dir = self.aof_dir();
+        if let Err(e) = self.persist.disk.create_dir(&dir) {
+            let text = format!("Can't open or create append-only dir {dir}: {}", strerror(&e));
+            self.persist.log(LogLevel::Warning, &text);
+            return Err(
+                "Can't execute an AOF background rewriting. Please check the server logs for more information.".into(),
+            );
+        }
         self.aof_flush_and_sync(now_ms);
         // Writes from now on go to a new incr file, recorded in the manifest before anything is
         // written to it.

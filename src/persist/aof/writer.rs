@@ -213,11 +213,12 @@ impl Engine {
     /// AOF work of serverCron: flush (everysec fsync, retry after a failed write), and start an
     /// automatic rewrite when the file grew past the configured limits.
     pub fn aof_cron(&mut self, now_ms: u64) {
+        // A rewrite may run with the AOF off (BGREWRITEAOF), and must be reaped then too.
+        self.aof_poll_rewrite(now_ms);
         if self.persist.aof.status == AofStatus::Off {
             return;
         }
         self.aof_flush(now_ms);
-        self.aof_poll_rewrite(now_ms);
         self.aof_auto_rewrite(now_ms);
     }
 }
