@@ -278,3 +278,121 @@ fn always_loses_nothing_acknowledged_without_faults() {
         assert_eq!(keyspace_fingerprint(&h.engine.dbs), states[at.applied], "seed {seed}");
     }
 }
+
+/// A write with the clock it ran at.
+type TimedWrite = (u64, Vec<String>);
+
+/// The model's dataset after `writes`, each at its own time, on a fresh engine.
+fn model_after(writes: &[TimedWrite]) -> Vec<String> {
+    let mut h = engine(&SimDisk::new(), Policy::No, false);
+    for (t, lines) in writes {
+        h.now_ms = *t;
+        for l in lines {
+            h.run(l);
+        }
+    }
+    keyspace_fingerprint(&h.engine.dbs)
+}
+
+/// Writes without randomness (SPOP's choice depends on the RNG, which a restart reseeds).
+fn plain_command(rng: &mut Rng) -> String {
+    loop {
+        let c = command(rng);
+        if !c.starts_with("SPOP") {
+            return c;
+        }
+    }
+}
+
+/// State-machine style: crashes (with a random tear of the unsynced tails) and restarts are
+/// steps of the generated sequence; after each restart the dataset must be the model's after the
+/// writes that survived earlier crashes plus an allowed prefix of those since, and the sequence
+/// goes on from there.
+fn check_mixed(seed: u64, policy: Policy) -> usize {
+    let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
+    let disk = SimDisk::new();
+    let mut h = engine(&disk, policy, true);
+    let now = h.now_ms;
+    h.engine.aof_boot(now).expect("boot");
+    let mut survived: Vec<TimedWrite> = Vec::new();
+    let mut pending: Vec<TimedWrite> = Vec::new();
+    let mut at = CrashPoint::default();
+    let mut rewrite_from: Option<usize> = None;
+    let mut crashes = 0;
+    for _ in 0..60 {
+        match rng.below(14) {
+            0 | 1 => {
+                // Crash, keeping a random part of every unsynced tail, and restart.
+                let percent = rng.below(101) as usize;
+                disk.crash_keeping(|_, synced, written| synced + (written - synced) * percent / 100);
+                let clock = h.now_ms;
+                h = engine(&disk, policy, true);
+                h.now_ms = clock;
+                h.engine.aof_boot(clock).unwrap_or_else(|e| panic!("seed {seed}: restart failed: {e}"));
+                let observed = keyspace_fingerprint(&h.engine.dbs);
+                let states: Vec<Vec<String>> =
+                    (0..=pending.len()).map(|k| model_after(&[survived.as_slice(), &pending[..k]].concat())).collect();
+                let Some(k) = explain(policy, at, &states, &observed) else {
+                    panic!("seed {seed} crash {crashes}: not an allowed prefix {:?}", allowed_prefixes(policy, at));
+                };
+                survived.extend(pending.drain(..k));
+                pending.clear();
+                at = CrashPoint::default();
+                rewrite_from = None;
+                crashes += 1;
+            }
+            2 => {
+                if h.engine.persist.aof.rewrite.is_none() && h.engine.aof_rewrite_background(h.now_ms).is_ok() {
+                    rewrite_from = Some(at.applied);
+                }
+            }
+            3 => {
+                let now = h.now_ms;
+                let running = h.engine.persist.aof.rewrite.is_some();
+                h.engine.cron(now);
+                if running && h.engine.persist.aof.rewrite.is_none() && h.engine.persist.aof.last_bgrewrite_ok {
+                    at.durable = at.durable.max(rewrite_from.unwrap_or(0));
+                }
+            }
+            4 => h.advance_ms(rng.below(1500)),
+            5 => {
+                let mut block = vec!["MULTI".to_string()];
+                block.extend((0..1 + rng.below(3)).map(|_| plain_command(&mut rng)));
+                block.push("EXEC".to_string());
+                apply(&mut h, &mut pending, &mut at, block);
+            }
+            _ => {
+                let c = plain_command(&mut rng);
+                apply(&mut h, &mut pending, &mut at, vec![c]);
+            }
+        }
+        let aof = &h.engine.persist.aof;
+        if aof.healthy() && aof.buf.is_empty() && aof.incr_synced == aof.incr_size && !h.engine.aof_pending() {
+            at.durable = at.applied;
+        }
+    }
+    crashes
+}
+
+fn apply(h: &mut Harness, pending: &mut Vec<TimedWrite>, at: &mut CrashPoint, lines: Vec<String>) {
+    for l in &lines {
+        h.run(l);
+    }
+    pending.push((h.now_ms, lines));
+    at.applied += 1;
+    let now = h.now_ms;
+    assert!(h.engine.aof_flush(now));
+    at.acknowledged = at.applied;
+}
+
+// rule: AOF-13, AOF-14, AOF-15
+#[test]
+fn crashes_mixed_into_generated_sequences() {
+    let mut crashes = 0;
+    for seed in 1..=(10 * seeds()) {
+        for policy in [Policy::Always, Policy::Everysec, Policy::No] {
+            crashes += check_mixed(seed, policy);
+        }
+    }
+    assert!(crashes > 20, "only {crashes} crashes");
+}

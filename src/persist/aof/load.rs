@@ -290,6 +290,13 @@ impl Engine {
                         .disk
                         .truncate(&path, valid)
                         .map_err(|e| format!("Error truncating the AOF file {}: {}", f.name, strerror(&e)))?;
+                    // The cut is made durable at once: undone by a power loss, it would bring the
+                    // torn command back, possibly in a file that is no longer the last one.
+                    self.persist
+                        .disk
+                        .append(&path)
+                        .and_then(|mut file| file.sync())
+                        .map_err(|e| format!("Error syncing the truncated AOF file {}: {}", f.name, strerror(&e)))?;
                     self.persist.log(
                         LogLevel::Warning,
                         &format!("AOF {} loaded anyway because aof-load-truncated is enabled", f.name),
