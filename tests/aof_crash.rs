@@ -140,7 +140,7 @@ fn drive(addr: SocketAddr, id: usize, track: Arc<Mutex<Track>>, stop: Arc<Atomic
     let mut i = 0u64;
     while !stop.load(Ordering::SeqCst) {
         i += 1;
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let seq = {
                 let mut t = track.lock().unwrap();
                 t.tx_sent += 1;

@@ -67,10 +67,12 @@ fn start_verdis(dir: &Path, extra: &[&str]) -> Verdis {
         .spawn()
         .expect("spawn verdis-server");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    // Owned at once, so the process is killed and reaped on every path.
+    let server = Verdis { child, addr };
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if TcpStream::connect(addr).is_ok() {
-            return Verdis { child, addr };
+            return server;
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -105,7 +105,9 @@ impl Reader<'_> {
         }
         let s = self.data[at..at + len as usize].to_vec();
         self.pos = at + want;
-        if !self.newline(at, &self.data[at + len as usize..at + want].to_vec()) {
+        let crlf_at = at + len as usize;
+        let data = self.data;
+        if !self.newline(at, &data[crlf_at..at + want]) {
             return None;
         }
         Some(s)

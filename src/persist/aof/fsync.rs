@@ -13,11 +13,13 @@ struct Job {
     offset: u64,
 }
 
+/// The last finished job: the offset it covered and its outcome.
+type Done = Arc<Mutex<Option<(u64, Result<(), String>)>>>;
+
 pub struct BgFsync {
     jobs: Sender<Job>,
     busy: Arc<AtomicBool>,
-    /// The last finished job: the offset it covered and its outcome.
-    done: Arc<Mutex<Option<(u64, Result<(), String>)>>>,
+    done: Done,
 }
 
 impl BgFsync {
@@ -25,7 +27,7 @@ impl BgFsync {
     pub fn start() -> std::io::Result<BgFsync> {
         let (jobs, rx) = channel::<Job>();
         let busy = Arc::new(AtomicBool::new(false));
-        let done: Arc<Mutex<Option<(u64, Result<(), String>)>>> = Arc::new(Mutex::new(None));
+        let done: Done = Arc::new(Mutex::new(None));
         let (b, d) = (busy.clone(), done.clone());
         std::thread::Builder::new().name("aof-fsync".into()).spawn(move || {
             // Ends when the sender (the engine) is dropped.

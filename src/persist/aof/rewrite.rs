@@ -30,7 +30,7 @@ const AUTO_REWRITE_RETRY_MS: u64 = 60_000;
 /// recreates it and PEXPIREAT for its expiry.
 pub fn keyspace_as_commands(dbs: &[Db], out: &mut Vec<u8>) {
     for (i, db) in dbs.iter().enumerate() {
-        if db.len() == 0 {
+        if db.is_empty() {
             continue;
         }
         encode_command(out, &[b"SELECT".to_vec(), i.to_string().into_bytes()]);
