@@ -347,9 +347,11 @@ fn write_errors_are_reported_and_recover() {
     assert!(!h.engine.persist.aof.healthy());
     assert_eq!(h.engine.persist.aof.last_write_status(), "err");
     assert_eq!(h.engine.persist.aof.last_write, Err("No space left on device".into()));
+    assert_eq!(h.engine.aof_write_error(), Some("No space left on device"));
     // The next flush (the cron retries) writes the buffer, and the status is ok again.
     h.engine.cron(now);
     assert!(h.engine.persist.aof.healthy());
+    assert_eq!(h.engine.aof_write_error(), None);
     assert!(text(&disk, INCR1).contains("SET"));
     // With always, a failed write means no acknowledgement (the server exits).
     let (mut h2, _) = boot(&SimDisk::new(), &[("appendfsync", "always")]);

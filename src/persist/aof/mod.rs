@@ -150,6 +150,17 @@ impl crate::engine::Engine {
     pub fn aof_on(&self) -> bool {
         self.persist.aof.status != AofStatus::Off
     }
+
+    /// The error of the last failed AOF write or fsync while the AOF is on (the text after
+    /// Redis's `-MISCONF Errors writing to the AOF file: `), None when writes may be accepted.
+    /// For write denial (Redis's writeCommandsDeniedByDiskError).
+    pub fn aof_write_error(&self) -> Option<&str> {
+        if !self.aof_on() {
+            return None;
+        }
+        let aof = &self.persist.aof;
+        aof.last_write.as_ref().err().or(aof.last_fsync.as_ref().err()).map(String::as_str)
+    }
 }
 
 /// A canonical description of the keyspace (sorted keys; members in an order that does not depend
