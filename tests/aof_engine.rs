@@ -376,3 +376,15 @@ fn rewrite_with_the_aof_off_then_turning_it_on() {
     let (h2, _) = boot(&disk, &[]);
     assert_eq!(keyspace_fingerprint(&h2.engine.dbs), ["0:a=string:1 ttl=None", "0:b=string:2 ttl=None"]);
 }
+
+// rule: AOF-6
+#[test]
+fn replay_ignores_write_admission_checks() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[]);
+    run_all(&mut h, &["SET a 1"]);
+    // min-replicas-to-write refuses clients' writes (verdis has no replicas), not the replay.
+    let (h2, loaded) = boot(&disk, &[("min-replicas-to-write", "1"), ("requirepass", "secret")]);
+    assert_eq!(loaded, Ok(AofLoad::Loaded));
+    assert_eq!(keyspace_fingerprint(&h2.engine.dbs), ["0:a=string:1 ttl=None"]);
+}

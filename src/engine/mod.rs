@@ -287,7 +287,7 @@ impl Engine {
         let exec = cmd.meta.name == "exec";
         let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
         // verdis has no replicas, so no replica is ever a good one.
-        if is_write && self.config.min_replicas_to_write() > 0 {
+        if is_write && self.config.min_replicas_to_write() > 0 && !self.persist.aof.replaying {
             return Err(Frame::error(errors::NOREPLICAS));
         }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
