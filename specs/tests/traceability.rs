@@ -135,6 +135,7 @@ fn citations_name_existing_rules() {
         "NOTIFY",
         "TRACK",
         "STREAM",
+        "AOF",
     ];
     let unknown: Vec<_> = cited
         .iter()

@@ -131,10 +131,18 @@ fn expire_generic(ctx: &mut Ctx, basetime_ms: i64, unit_ms: i64) -> Frame {
         ctx.delete_key(key, lazy);
         ctx.signal_modified(key);
         ctx.notify(NOTIFY_GENERIC, "del", key);
+        crate::cmd::strings::basic::propagate_deletion_as(ctx, key, lazy);
     } else {
         ctx.db().set_expire(key, when_ms as u64);
         ctx.signal_modified(key);
         ctx.notify(NOTIFY_GENERIC, "expire", key);
+        // Propagated as PEXPIREAT with the absolute time, keeping the NX/XX/GT/LT options.
+        if ctx.propagating() && (ctx.meta.name != "pexpireat") {
+            let mut argv = ctx.argv.to_vec();
+            argv[0] = b"PEXPIREAT".to_vec();
+            argv[2] = crate::engine::propagate::num_arg(when_ms);
+            ctx.propagate_as(argv);
+        }
     }
     ctx.dirty(1);
     Frame::Integer(1)

@@ -381,6 +381,8 @@ impl Engine {
                 self.serve_key(db, &key, now_ms);
             }
         }
+        // Keys found expired while serving, outside any command.
+        self.flush_propagation(true);
     }
 
     /// Offers `key` to the clients waiting on it, first blocked first, while it holds a value.
@@ -414,8 +416,10 @@ impl Engine {
             return;
         };
         let saved = self.tracking_serve_begin(&client);
+        let outer = self.begin_call_propagation();
         let mut ctx = Ctx { engine: self, client: &mut client, argv: &blocked.argv, now_ms, meta: blocked.meta };
         let served = (blocked.serve)(&mut ctx, key);
+        self.end_served_propagation(outer, client.db);
         // A serve callback cannot block again; drop any request it made.
         self.blocking.pending = None;
         let stat_index = blocked.stat_index;

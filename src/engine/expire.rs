@@ -82,6 +82,7 @@ impl Engine {
     /// deleteExpiredKeyAndPropagate: delete, the `expired` event, then WATCH and tracking.
     pub fn expire_key_now(&mut self, db: usize, key: &[u8]) {
         self.delete_key(db, key, self.config.lazyfree_lazy_expire());
+        self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire());
         self.notify_keyspace_event(super::notify::NOTIFY_EXPIRED, "expired", key, db);
         self.touch_watched_key(db, key);
         self.tracking_invalidate_key(key, None);
@@ -96,12 +97,15 @@ impl Engine {
         // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
         if !self.writes_paused(now_ms) {
             self.active_expire_cycle(now_ms);
+            // The cycle's DELs go out without MULTI/EXEC, as Redis's.
+            self.flush_propagation(true);
         }
         // The tracking table limit is also enforced here, so that it holds while no command runs.
         if self.tracking.clients > 0 {
             self.tracking_limit_used_slots();
         }
         self.persist_cron(now_ms);
+        self.aof_cron(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).

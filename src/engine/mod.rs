@@ -25,6 +25,7 @@ pub mod monitor;
 pub mod multi;
 pub mod notify;
 pub mod pause;
+pub mod propagate;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
@@ -131,6 +132,8 @@ pub struct Engine {
     pub monitors: Vec<u64>,
     /// ACL users, the ACL log and the ACL file.
     pub acl: acl::Acl,
+    /// What changed commands propagate to the AOF (see `propagate.rs`).
+    pub prop: propagate::Propagation,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -187,6 +190,7 @@ impl Engine {
             pause: pause::Pause::default(),
             monitors: Vec::new(),
             acl,
+            prop: propagate::Propagation::default(),
         }
     }
 
@@ -346,7 +350,7 @@ impl Engine {
             }
         }
         // verdis has no replicas, so no replica is ever a good one.
-        if is_write && self.config.min_replicas_to_write() > 0 {
+        if is_write && self.config.min_replicas_to_write() > 0 && !self.persist.aof.replaying {
             return Err(Frame::error(errors::NOREPLICAS));
         }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
@@ -365,10 +369,13 @@ impl Engine {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
+        let dirty_before = self.dirty;
         let outbox_mark = self.outbox.len();
         let outer_reply_mark = self.own_reply_mark.take();
+        let outer_call = self.begin_call_propagation();
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        self.end_call_propagation(outer_call, client.db, argv, self.dirty != dirty_before, meta.name == "exec");
         // Keyspace events the command raised for its own client go before its reply, or after
         // it from the point where Redis's command wrote its reply (`Ctx::reply_here`).
         self.flush_new_keys();
@@ -424,6 +431,10 @@ impl Engine {
 
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
+        if self.persist.aof.replaying {
+            return false;
+        }
         if self.dbs[db].is_expired(key, now_ms) {
             self.expire_key_now(db, key);
             true
@@ -546,12 +557,38 @@ impl<'a> Ctx<'a> {
     }
 
     /// The command propagates to the AOF and replicas as `argv` in the client's database,
-    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate).
+    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate). Several calls
+    /// propagate several commands, in order.
     pub fn propagate_as(&mut self, argv: Vec<Vec<u8>>) {
         let db = self.client.db;
+        if self.engine.prop.enabled {
+            self.engine.prop.call.rewrite.push(argv.clone());
+        }
         if let Some(log) = self.engine.propagated.as_mut() {
             log.push((db, argv));
         }
+    }
+
+    /// True when propagated commands are recorded: handlers build rewritten forms only then.
+    pub fn propagating(&self) -> bool {
+        self.engine.prop.enabled
+    }
+
+    /// Queues `argv` (in the client's database) to propagate after whatever the command queued
+    /// so far, whether or not the data changed (Redis's alsoPropagate).
+    pub fn also_propagate(&mut self, argv: Vec<Vec<u8>>) {
+        let db = self.client.db;
+        self.engine.prop.also(db, argv);
+    }
+
+    /// The command propagates even if it changed nothing (Redis's forceCommandPropagation).
+    pub fn force_propagation(&mut self) {
+        self.engine.prop.call.force = true;
+    }
+
+    /// The command itself is not propagated (its `also_propagate` commands are).
+    pub fn prevent_propagation(&mut self) {
+        self.engine.prop.call.prevent = true;
     }
 
     /// Adds to the count of changes since the last save.

@@ -160,13 +160,16 @@ pub struct Loader<S: Source> {
     /// Time used to decide which keys have already expired.
     now_ms: u64,
     done: bool,
+    /// Keep keys whose expiry has passed (an AOF base: the commands after it may still touch
+    /// them, as Redis loads an AOF preamble with RDBFLAGS_AOF_PREAMBLE).
+    pub keep_expired: bool,
 }
 
 impl<S: Source> Loader<S> {
     pub fn new(src: S, now_ms: u64, allow_dup: bool, verify_checksum: bool) -> Result<Loader<S>, LoadError> {
         let mut decoder = FileDecoder::new(src)?;
         decoder.verify_checksum = verify_checksum;
-        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false })
+        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false, keep_expired: false })
     }
 
     /// Bytes read so far.
@@ -237,7 +240,7 @@ impl<S: Source> Loader<S> {
             return Ok(());
         }
         // A master drops keys that expired while the file sat on disk.
-        if k.expire_at_ms.is_some_and(|t| t < 0 || (t as u64) < self.now_ms) {
+        if !self.keep_expired && k.expire_at_ms.is_some_and(|t| t < 0 || (t as u64) < self.now_ms) {
             self.stats.keys_expired += 1;
             return Ok(());
         }

@@ -11,6 +11,7 @@
 pub mod acl;
 mod bitmaps;
 mod check;
+pub mod crash;
 mod dispatch;
 mod expiry;
 mod geo;

@@ -63,5 +63,9 @@ fn hincrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_HASH, "hincrbyfloat", key);
     ctx.dirty(1);
+    // Propagated as the value it produced (Redis's HSET rewrite).
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"HSET".to_vec(), key.to_vec(), field.to_vec(), text.clone()]);
+    }
     Ok(Frame::Bulk(text))
 }

@@ -88,6 +88,9 @@ fn spop_one(ctx: &mut Ctx) -> Result<Frame, Frame> {
     }
     ctx.signal_modified(key);
     ctx.dirty(1);
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SREM".to_vec(), key.to_vec(), member.clone()]);
+    }
     Ok(Frame::Bulk(member))
 }
 
@@ -110,6 +113,9 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
         ctx.db().remove(key);
         ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.signal_modified(key);
+        if ctx.propagating() {
+            ctx.propagate_as(vec![b"DEL".to_vec(), key.to_vec()]);
+        }
         return Ok(all);
     }
     let remaining = size - count;
@@ -123,6 +129,13 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
         keep_random(set, rng, remaining, max)
     };
     ctx.signal_modified(key);
+    // One SREM per member, in the order popped, instead of the SPOP (as Redis 7.0).
+    if ctx.propagating() {
+        for member in &popped {
+            ctx.also_propagate(vec![b"SREM".to_vec(), key.to_vec(), member.clone()]);
+        }
+    }
+    ctx.prevent_propagation();
     Ok(Frame::Set(bulks(popped)))
 }
 

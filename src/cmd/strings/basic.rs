@@ -4,6 +4,7 @@ use super::{as_string, opt_is, read_bytes, reply, store};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_STRING};
+use crate::engine::propagate::num_arg;
 use crate::engine::value::StrValue;
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -146,7 +147,24 @@ fn set_generic(ctx: &mut Ctx, opts: &StringOpts, value: &[u8], ok: Frame, aborte
         ctx.db().set_expire(key, at_ms);
         ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
+    propagate_set(ctx, value, expire_at, opts.get);
     old.unwrap_or(ok)
+}
+
+/// How a SET propagates (Redis 7.0's setGenericCommand): with an expiry as `SET key value PXAT
+/// ms`, else without its GET arguments, else as typed.
+fn propagate_set(ctx: &mut Ctx, value: &[u8], expire_at: Option<u64>, get: bool) {
+    if !ctx.propagating() {
+        return;
+    }
+    if let Some(at_ms) = expire_at {
+        let argv = vec![b"SET".to_vec(), ctx.arg(1).to_vec(), value.to_vec(), b"PXAT".to_vec(), num_arg(at_ms as i64)];
+        ctx.propagate_as(argv);
+    } else if get {
+        let argv =
+            ctx.argv.iter().enumerate().filter(|(i, a)| *i < 3 || !opt_is(a, "GET")).map(|(_, a)| a.clone()).collect();
+        ctx.propagate_as(argv);
+    }
 }
 
 /// GET key
@@ -192,6 +210,9 @@ pub fn getset(ctx: &mut Ctx) -> Frame {
     store(ctx, key, StrValue::from_bytes(ctx.arg(2).to_vec()), false);
     ctx.notify(NOTIFY_STRING, "set", key);
     ctx.dirty(1);
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SET".to_vec(), key.to_vec(), ctx.arg(2).to_vec()]);
+    }
     old.map_or(Frame::Null, Frame::Bulk)
 }
 
@@ -210,8 +231,17 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
         ctx.signal_modified(key);
         ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.dirty(1);
+        propagate_deletion_as(ctx, key, lazy);
     }
     Frame::Bulk(old)
+}
+
+/// The command propagates as `DEL key`, or `UNLINK key` when the deletion was lazy.
+pub fn propagate_deletion_as(ctx: &mut Ctx, key: &[u8], lazy: bool) {
+    if ctx.propagating() {
+        let name: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        ctx.propagate_as(vec![name.to_vec(), key.to_vec()]);
+    }
 }
 
 /// GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]: GET that also changes the expiry.
@@ -244,17 +274,24 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
             ctx.signal_modified(key);
             ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
+            propagate_deletion_as(ctx, key, lazy);
         }
         Some((_, at_ms)) => {
             ctx.db().set_expire(key, at_ms);
             ctx.signal_modified(key);
             ctx.notify(NOTIFY_GENERIC, "expire", key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                ctx.propagate_as(vec![b"PEXPIREAT".to_vec(), key.to_vec(), num_arg(at_ms as i64)]);
+            }
         }
         None if opts.persist && ctx.db().persist(key) => {
             ctx.signal_modified(key);
             ctx.notify(NOTIFY_GENERIC, "persist", key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                ctx.propagate_as(vec![b"PERSIST".to_vec(), key.to_vec()]);
+            }
         }
         None => {}
     }

@@ -88,5 +88,9 @@ fn incrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     store(ctx, key, StrValue::from_bytes_no_int(text.clone()), true);
     ctx.notify(NOTIFY_STRING, "incrbyfloat", key);
     ctx.dirty(1);
+    // Propagated as the value it produced, so replaying does not depend on float formatting.
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SET".to_vec(), key.to_vec(), text.clone(), b"KEEPTTL".to_vec()]);
+    }
     Ok(Frame::Bulk(text))
 }
