@@ -22,6 +22,11 @@ pub use geo::{
     geo_ops_from_bytes, GeoAddFlags, GeoCount, GeoFrom, GeoLat, GeoLon, GeoOpts, GeoPoint, GeoRead, GeoSearchOp,
     GeoShape, GeoSize, GeoUnit,
 };
+mod persist;
+pub use persist::{
+    fill_payload, persistence_heavy_ops, unhex, with_footer, PayloadPick, PersistOp, RestoreExtra, RestoreOpts,
+    RestoreTtl, Spoil, PAYLOADS, PAYLOAD_ARG,
+};
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
@@ -964,6 +969,8 @@ pub enum Op {
     GeoAdd(Key, GeoAddFlags, GeoPoint, Vec<GeoPoint>),
     GeoRead(GeoRead),
     GeoSearch(GeoSearchOp),
+    /// SAVE, BGSAVE, DEBUG RELOAD, DUMP, RESTORE, DUMP-then-RESTORE.
+    Persistence(PersistOp),
 }
 
 /// A Pub/Sub channel name: a tiny alphabet, so publishers meet subscribers.
@@ -1054,6 +1061,9 @@ pub enum Step {
     AdvanceTime(u64),
     /// Make this connection the current one.
     SwitchClient(u64),
+    /// Send `dump`, then `restore` with DUMP's reply (when a bulk string) as its argument
+    /// [`PAYLOAD_ARG`] (see [`fill_payload`]).
+    DumpRestore { dump: Vec<Vec<u8>>, restore: Vec<Vec<u8>> },
 }
 
 /// Builds an argv from mixed pieces.
@@ -1112,6 +1122,10 @@ impl Op {
             },
             Op::AdvanceTime(d) => Step::AdvanceTime(pick(DELAY_TABLE, d.0)),
             Op::SwitchClient(n) => Step::SwitchClient(u64::from(n % 3)),
+            Op::Persistence(p) => match p.dump_restore() {
+                Some((dump, restore)) => Step::DumpRestore { dump, restore },
+                None => Step::Command(p.to_argv()),
+            },
             _ => Step::Command(self.to_argv()),
         }
     }
@@ -1198,6 +1212,7 @@ impl Op {
             Op::Reset => Args::new("RESET").0,
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
+            Op::Persistence(p) => p.to_argv(),
             Op::Stream(op) => op.argv(),
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),

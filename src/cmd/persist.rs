@@ -47,6 +47,12 @@ fn bgsave(ctx: &mut Ctx) -> Frame {
     if ctx.engine.rdb_child_running() {
         return err(BGSAVE_IN_PROGRESS);
     }
+    // Inside EXEC (the only place a queued command runs) no child may start: the save waits
+    // for the next cron, as Redis's bgsaveCommand does with `server.in_exec`.
+    if ctx.client.multi.active {
+        ctx.engine.persist.bgsave_scheduled = true;
+        return Frame::Simple("Background saving scheduled".into());
+    }
     // TODO(aof): with an AOF rewrite child running, SCHEDULE sets `bgsave_scheduled` and replies
     // "Background saving scheduled"; without SCHEDULE the reply is an error. No other child exists yet.
     match ctx.engine.rdb_bgsave(ctx.now_ms) {
@@ -198,9 +204,9 @@ fn debug_reload(ctx: &mut Ctx) -> Frame {
         return err("ERR");
     }
     if flush {
-        for db in ctx.engine.dbs.iter_mut() {
-            db.clear();
-        }
+        // As Redis's emptyData: watchers of the keys see the flush.
+        let all = 0..ctx.engine.dbs.len();
+        ctx.engine.empty_dbs(all, false);
     }
     let path = ctx.engine.rdb_path();
     if let Err(e) = ctx.engine.rdb_load_file(&path, now, merge) {

@@ -138,8 +138,15 @@ pub struct ModelSystem {
 }
 
 impl ModelSystem {
+    /// The server the model describes: no save points (the model counts no changes, so none
+    /// fires unseen) and DEBUG enabled (DEBUG RELOAD is a modelled command).
     pub fn new(now_ms: u64) -> ModelSystem {
-        ModelSystem { engine: Engine::new(Config::default(), now_ms), ids: BTreeMap::new() }
+        let mut config = Config::default();
+        for (name, value) in [("save", &b""[..]), ("enable-debug-command", b"yes")] {
+            let set = config.set(name, value);
+            debug_assert!(set.is_ok(), "{name}: {set:?}");
+        }
+        ModelSystem { engine: Engine::new(config, now_ms), ids: BTreeMap::new() }
     }
 
     /// The engine client that stands for model client `client`.
@@ -163,6 +170,8 @@ impl verdis_spec::System for ModelSystem {
 
     fn advance(&mut self, now_ms: u64) {
         self.engine.handle_blocked_timeouts(now_ms);
+        // One server cron per clock step (the model's `time_passes` does the same).
+        self.engine.persist_cron(now_ms);
     }
 
     /// The replies blocked clients got, by model client.

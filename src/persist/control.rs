@@ -277,24 +277,34 @@ impl Engine {
     /// points.
     pub fn persist_cron(&mut self, now_ms: u64) {
         let now_s = now_ms / 1000;
-        if self.persist.child.is_some() {
+        // As serverCron: a running child is reaped, or else the save points are checked; then,
+        // with no child left, a scheduled save starts (in the same cron as the reaping).
+        let had_child = self.persist.child.is_some();
+        if had_child {
             let p = &mut self.persist;
             if let Some(outcome) = p.saver.poll(p.disk.as_mut()) {
                 self.background_save_done(outcome, now_ms);
             }
-            return;
         }
         if self.persist.loading.is_some() {
             return;
         }
+        if !had_child {
+            self.check_save_points(now_s, now_ms);
+        }
         let retry_ok =
             |p: &Persistence| now_s.saturating_sub(p.last_bgsave_try_s) > BGSAVE_RETRY_DELAY_S || p.last_bgsave_ok;
-        if self.persist.bgsave_scheduled && retry_ok(&self.persist) {
+        if self.persist.child.is_none() && self.persist.bgsave_scheduled && retry_ok(&self.persist) {
             if self.rdb_bgsave(now_ms).is_ok() {
                 self.persist.bgsave_scheduled = false;
             }
-            return;
         }
+    }
+
+    /// Starts a background save when a save point is due (serverCron's check).
+    fn check_save_points(&mut self, now_s: u64, now_ms: u64) {
+        let retry_ok =
+            |p: &Persistence| now_s.saturating_sub(p.last_bgsave_try_s) > BGSAVE_RETRY_DELAY_S || p.last_bgsave_ok;
         let due = self.config.save_points().iter().find(|sp| {
             sp.changes >= 0
                 && self.dirty >= sp.changes as u64

@@ -19,6 +19,7 @@ mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
+mod persist;
 mod pubsub;
 mod sets;
 mod sort;
@@ -180,6 +181,8 @@ pub struct Model {
     /// Keys the running command changed without Redis counting it as a modification (stream
     /// consumer-group bookkeeping): WATCH does not see these changes.
     quiet_changes: BTreeSet<(usize, Vec<u8>)>,
+    /// Background saves and DUMP payloads (see `persist.rs`).
+    persist: persist::PersistState,
 }
 
 impl Default for Model {
@@ -206,6 +209,7 @@ impl Model {
             run_depth: 0,
             quiet_changes: BTreeSet::new(),
             subscriptions: Vec::new(),
+            persist: persist::PersistState::default(),
         }
     }
 
