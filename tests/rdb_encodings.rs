@@ -109,3 +109,56 @@ fn restore_gives_the_encodings_of_a_load() {
         assert!(matches!(dumped_again, Frame::Bulk(_)), "{copy}");
     }
 }
+
+fn status(text: &str) -> Frame {
+    Frame::Simple(text.into())
+}
+
+/// BGSAVE inside EXEC is scheduled and started by the next cron; the cron that reaps a save
+/// starts a scheduled one; FLUSHALL leaves its signalled child to be reaped by a cron.
+// rule: PERS-11
+#[test]
+fn bgsave_in_exec_is_scheduled_and_flushall_child_is_reaped_by_cron() {
+    let mut h = debug_harness();
+    h.run("SET k v");
+    assert_eq!(h.run("MULTI"), Frame::ok());
+    assert_eq!(h.run("SAVE"), Frame::Error("ERR Command not allowed inside a transaction".into()));
+    assert_eq!(h.run("BGSAVE"), status("QUEUED"));
+    assert_eq!(h.run("EXEC"), Frame::Error("EXECABORT Transaction discarded because of previous errors.".into()));
+    h.run("MULTI");
+    h.run("BGSAVE");
+    assert_eq!(h.run("EXEC"), Frame::Array(vec![status("Background saving scheduled")]));
+    assert!(!h.engine.rdb_child_running());
+    h.engine.persist_cron(h.now_ms);
+    assert!(h.engine.rdb_child_running(), "the cron starts the scheduled save");
+    // Scheduled again while one runs: the cron reaps it and starts the next in one pass.
+    h.engine.persist.bgsave_scheduled = true;
+    h.engine.persist_cron(h.now_ms);
+    assert!(h.engine.rdb_child_running() && !h.engine.persist.bgsave_scheduled);
+    h.engine.persist_cron(h.now_ms);
+    assert!(!h.engine.rdb_child_running());
+    // FLUSHALL signals the child; until a cron reaps it a save is still in progress.
+    assert_eq!(h.run("BGSAVE"), status("Background saving started"));
+    assert_eq!(h.run("FLUSHALL"), Frame::ok());
+    assert_eq!(h.run("BGSAVE"), Frame::Error("ERR Background save already in progress".into()));
+    assert_eq!(h.run("SAVE"), Frame::Error("ERR Background save already in progress".into()));
+    h.engine.persist_cron(h.now_ms);
+    assert_eq!(h.run("BGSAVE"), status("Background saving started"));
+}
+
+/// DEBUG RELOAD empties the dataset as FLUSHALL does: a watcher of an existing key fails.
+// rule: PERS-9
+#[test]
+fn debug_reload_fails_watchers_and_drops_expired_keys() {
+    let mut h = debug_harness();
+    h.run("SET k v");
+    h.run("SET gone v PX 10");
+    h.run("WATCH k");
+    h.advance_ms(20);
+    assert_eq!(h.run("DEBUG RELOAD"), Frame::ok());
+    h.run("MULTI");
+    h.run("GET k");
+    assert_eq!(h.run("EXEC"), Frame::NullArray);
+    assert_eq!(h.run("DBSIZE"), Frame::Integer(1));
+    assert_eq!(h.engine.dbs[0].len(), 1, "the expired key is not loaded");
+}

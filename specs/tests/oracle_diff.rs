@@ -252,6 +252,36 @@ fn model_agrees_with_real_redis() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Persistence-dense sequences (SAVE, DEBUG RELOAD, DUMP, RESTORE of real payloads and spoilt
+/// ones, DUMP of one key restored into another) between commands building every type: the
+/// model's replies and its judgement of DUMP payloads hold against the real server. The server
+/// needs `--enable-debug-command yes` and a writable `dir`.
+// rules: PERS-1 PERS-6 PERS-7 PERS-9 PERS-10
+#[test]
+#[ignore = "needs a disposable redis-server; set VERDIS_ORACLE_PORT"]
+fn persistence_model_agrees_with_real_redis() {
+    let Some(port) = std::env::var("VERDIS_ORACLE_PORT").ok().and_then(|p| p.parse::<u16>().ok()) else {
+        eprintln!("VERDIS_ORACLE_PORT not set; skipping");
+        return;
+    };
+    let _guard = ORACLE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let cases: u64 = std::env::var("VERDIS_ORACLE_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+    let mut conns: Vec<Conn> = (0..3).map(|_| Conn::open(port)).collect();
+    let mut rng = Rng(0x0dd0_5eed_cafe_f00d);
+    let mut failures = Vec::new();
+    for case in 0..cases {
+        let bytes: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+        let ops = verdis_spec::op::persistence_heavy_ops(&bytes, 150);
+        if let Err(e) = run_case(&mut conns, &ops) {
+            failures.push(format!("case {case}: {e}"));
+            if failures.len() >= 10 {
+                break;
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The oracle as a script target: three connections, the wall clock.
 struct Oracle {
     conns: Vec<Conn>,
