@@ -78,6 +78,11 @@ impl System for EngineSystem {
     fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
         self.inner.take_deliveries()
     }
+
+    fn restart(&mut self, now_ms: u64) -> bool {
+        self.inner.restart(now_ms);
+        true
+    }
 }
 
 /// The engine's value in the model's representation (each type adds its arm).
@@ -207,6 +212,11 @@ impl Sut {
             Step::SwitchClient(n) => {
                 self.script.push(format!("# client {n}"));
                 self.client = n;
+            }
+            Step::Restart => {
+                self.script.push("# restart (SHUTDOWN SAVE, start on the file)".to_string());
+                self.system.restart(self.now_ms);
+                self.model.restart(self.now_ms);
             }
             Step::DumpRestore { .. } if self.model.is_blocked(self.client) => {}
             Step::DumpRestore { dump, restore } => {
@@ -430,6 +440,11 @@ impl System for Recorded {
         self.delivered += d.len();
         d
     }
+
+    fn restart(&mut self, now_ms: u64) -> bool {
+        self.replies.push((vec![b"<restart>".to_vec()], Reply::ok()));
+        self.inner.restart(now_ms)
+    }
 }
 
 /// Runs `cases` generated sequences (engine against model) from a fixed seed; returns every
@@ -536,12 +551,12 @@ fn generated_persistence_reaches_every_outcome() {
 /// commands building values of every type with TTLs and clock steps. Engine and model must
 /// agree on every reply and on the whole keyspace, sorted-set encodings included, after every
 /// reload and restore.
-// rules: PERS-1 PERS-2 PERS-6 PERS-7 PERS-9 PERS-10 PERS-11
+// rules: PERS-1 PERS-2 PERS-6 PERS-7 PERS-9 PERS-10 PERS-11 PERS-13
 #[test]
 fn persistence_sequences_agree_with_model() {
     let mut rng_state = 0x0dd0_5eed_cafe_f00du64;
     let cases: usize = std::env::var("PERSIST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
-    let (mut restored, mut reloads, mut scheduled) = (0, 0, 0);
+    let (mut restored, mut reloads, mut scheduled, mut restarts) = (0, 0, 0, 0);
     let mut dump_types = std::collections::BTreeSet::new();
     for _case in 0..cases {
         let bytes = xorshift_bytes(&mut rng_state, 4096);
@@ -559,6 +574,7 @@ fn persistence_sequences_agree_with_model() {
             let name = argv[0].to_ascii_lowercase();
             match (name.as_slice(), reply) {
                 (b"debug", Reply::Status(s)) if s == "OK" => reloads += 1,
+                (b"<restart>", _) => restarts += 1,
                 (b"dump", Reply::Bulk(p)) => {
                     dump_types.insert(p[0]);
                 }
@@ -570,8 +586,8 @@ fn persistence_sequences_agree_with_model() {
             }
         }
     }
-    eprintln!("{restored} restores, {reloads} reloads, {scheduled} scheduled, DUMP types {dump_types:?}");
-    assert!(restored > 200 && reloads > 200 && scheduled > 0, "{restored} restores, {reloads} reloads");
+    eprintln!("{restored} restores, {reloads} reloads, {restarts} restarts, {scheduled} scheduled, {dump_types:?}");
+    assert!(restored > 200 && reloads > 200 && restarts > 200 && scheduled > 20, "{restored} {reloads} {restarts}");
     // Strings, lists, sets, sorted sets, hashes, streams (verdis's RDB types, see allowed_types).
     for t in [0u8, 1, 2, 4, 5, 19] {
         assert!(dump_types.contains(&t), "no DUMP of RDB type {t}: {dump_types:?}");

@@ -1064,6 +1064,9 @@ pub enum Step {
     /// Send `dump`, then `restore` with DUMP's reply (when a bulk string) as its argument
     /// [`PAYLOAD_ARG`] (see [`fill_payload`]).
     DumpRestore { dump: Vec<Vec<u8>>, restore: Vec<Vec<u8>> },
+    /// Stop the server saving its dataset (SHUTDOWN SAVE) and start a new one on the file:
+    /// every connection is gone, the dataset is what the loader keeps.
+    Restart,
 }
 
 /// Builds an argv from mixed pieces.
@@ -1122,6 +1125,7 @@ impl Op {
             },
             Op::AdvanceTime(d) => Step::AdvanceTime(pick(DELAY_TABLE, d.0)),
             Op::SwitchClient(n) => Step::SwitchClient(u64::from(n % 3)),
+            Op::Persistence(PersistOp::Restart) => Step::Restart,
             Op::Persistence(p) => match p.dump_restore() {
                 Some((dump, restore)) => Step::DumpRestore { dump, restore },
                 None => Step::Command(p.to_argv()),

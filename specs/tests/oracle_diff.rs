@@ -217,7 +217,8 @@ fn run_case(conns: &mut [Conn], ops: &[Op]) -> Result<(), String> {
                 let got = conns[client].call(&restore);
                 model.check(client as u64, &restore, now, &got).map_err(|e| format!("op {i} {op:?}: {e}"))?;
             }
-            Step::AdvanceTime(_) | Step::ScanAll { .. } => {}
+            // The real server is not restarted (nor is the model).
+            Step::AdvanceTime(_) | Step::ScanAll { .. } | Step::Restart => {}
         }
     }
     Ok(())

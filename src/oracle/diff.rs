@@ -235,7 +235,7 @@ fn generate(opts: &DiffOptions, table: &crate::engine::table::CommandTable) -> V
                     steps.push(DStep::Client(n));
                 }
                 // A DUMP payload is not comparable text; persistence is compared by the model.
-                Step::AdvanceTime(_) | Step::DumpRestore { .. } => {}
+                Step::AdvanceTime(_) | Step::DumpRestore { .. } | Step::Restart => {}
             }
         }
     }

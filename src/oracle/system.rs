@@ -149,6 +149,19 @@ impl ModelSystem {
         ModelSystem { engine: Engine::new(config, now_ms), ids: BTreeMap::new() }
     }
 
+    /// SHUTDOWN SAVE, then a new engine with the same configuration and disk that loads the
+    /// file at start-up; every connection is gone.
+    pub fn restart(&mut self, now_ms: u64) {
+        self.engine.shutdown_save(true, false, false, now_ms);
+        let path = self.engine.rdb_path();
+        let mut engine = Engine::new(self.engine.config.clone(), now_ms);
+        std::mem::swap(&mut engine.persist.disk, &mut self.engine.persist.disk);
+        let loaded = engine.rdb_load_file(&path, now_ms, false);
+        debug_assert!(loaded.is_ok(), "the saved file loads: {loaded:?}");
+        self.engine = engine;
+        self.ids.clear();
+    }
+
     /// The engine client that stands for model client `client`.
     pub fn engine_client(&mut self, client: u64, now_ms: u64) -> u64 {
         let engine = &mut self.engine;
@@ -166,6 +179,11 @@ impl verdis_spec::System for ModelSystem {
             Some(frame) => to_model_reply(frame),
             None => verdis_spec::Reply::Status("<no reply>".into()),
         }
+    }
+
+    fn restart(&mut self, now_ms: u64) -> bool {
+        ModelSystem::restart(self, now_ms);
+        true
     }
 
     fn advance(&mut self, now_ms: u64) {

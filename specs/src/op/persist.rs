@@ -34,6 +34,9 @@ pub enum PersistOp {
         ttl: RestoreTtl,
         opts: RestoreOpts,
     },
+    /// SHUTDOWN SAVE and a new server loading the file (a step of its own, see
+    /// [`super::Step::Restart`]).
+    Restart,
 }
 
 /// RESTORE's TTL argument: relative milliseconds, or an absolute time (with ABSTTL).
@@ -202,6 +205,7 @@ impl PersistOp {
             PersistOp::Dump(k) => Args::new("DUMP").b(k.bytes()).0,
             PersistOp::Restore { key, ttl, payload, opts } => restore_argv(key, ttl, payload.bytes(), opts),
             PersistOp::DumpRestore { dst, ttl, opts, .. } => restore_argv(dst, ttl, Vec::new(), opts),
+            PersistOp::Restart => Vec::new(),
         }
     }
 
@@ -302,7 +306,10 @@ pub fn persistence_heavy_ops(bytes: &[u8], max_ops: usize) -> Vec<super::Op> {
             }
             _ => true,
         };
-        if keep && !op.may_block() {
+        if op == Op::Persistence(PersistOp::BgSave { schedule: true }) {
+            // Half the BGSAVEs run inside EXEC, where they are scheduled.
+            ops.extend([Op::Multi, op, Op::Exec]);
+        } else if keep && !op.may_block() {
             ops.push(op);
         }
     }
