@@ -559,8 +559,8 @@ fn persistence_sequences_agree_with_model() {
     let (mut restored, mut reloads, mut scheduled, mut restarts) = (0, 0, 0, 0);
     let mut dump_types = std::collections::BTreeSet::new();
     for _case in 0..cases {
-        let bytes = xorshift_bytes(&mut rng_state, 4096);
-        let ops = verdis_spec::op::persistence_heavy_ops(&bytes, 150);
+        let bytes = xorshift_bytes(&mut rng_state, 12_000);
+        let ops = verdis_spec::op::persistence_heavy_ops(&bytes, 200);
         let mut system = Recorded { inner: EngineSystem::new(EPOCH_MS), replies: Vec::new(), delivered: 0 };
         if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
             panic!("{f}");

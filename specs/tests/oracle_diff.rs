@@ -113,6 +113,10 @@ fn race_free(argv: &[Vec<u8>]) -> bool {
     if name.ends_with("SUBSCRIBE") {
         return false;
     }
+    // An ID made from the server's clock may be a millisecond past the model's.
+    if name == "XADD" && upper.iter().skip(2).any(|a| a == "*") {
+        return false;
+    }
     // A background save ends at a cron of the server's own; the model ends it at a clock step.
     if name == "BGSAVE" {
         return false;
@@ -271,8 +275,8 @@ fn persistence_model_agrees_with_real_redis() {
     let mut rng = Rng(0x0dd0_5eed_cafe_f00d);
     let mut failures = Vec::new();
     for case in 0..cases {
-        let bytes: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
-        let ops = verdis_spec::op::persistence_heavy_ops(&bytes, 150);
+        let bytes: Vec<u8> = (0..12_000).map(|_| rng.next() as u8).collect();
+        let ops = verdis_spec::op::persistence_heavy_ops(&bytes, 200);
         if let Err(e) = run_case(&mut conns, &ops) {
             failures.push(format!("case {case}: {e}"));
             if failures.len() >= 10 {

@@ -243,6 +243,8 @@ mod tests {
 
 /// Commands that build values of every type (and a few that change or remove them), kept by
 /// [`persistence_heavy_ops`] between persistence operations.
+/// (No ZINCRBY: inside EXEC the model's judgement of its RESP2 double is off against the real
+/// server, a known gap of the transaction check outside persistence.)
 const BUILDERS: &[&str] = &[
     "set",
     "append",
@@ -256,7 +258,6 @@ const BUILDERS: &[&str] = &[
     "sadd",
     "srem",
     "zadd",
-    "zincrby",
     "zrem",
     "hset",
     "hdel",
@@ -279,6 +280,17 @@ const BUILDERS: &[&str] = &[
     "geoadd",
 ];
 
+/// True for an operation [`persistence_heavy_ops`] keeps between persistence operations.
+fn is_builder(op: &super::Op) -> bool {
+    match op.step() {
+        super::Step::Command(argv) => {
+            let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+            BUILDERS.contains(&name.as_str())
+        }
+        _ => false,
+    }
+}
+
 /// Sequences dense in persistence: about a third persistence operations, some clock steps (so
 /// background saves end and TTLs pass), client switches, and commands that build values of
 /// every type, decoded from `bytes`.
@@ -292,20 +304,23 @@ pub fn persistence_heavy_ops(bytes: &[u8], max_ops: usize) -> Vec<super::Op> {
             break;
         }
         let Ok(choice) = u.int_in_range(0u8..=9) else { break };
+        // Each operation decodes from its own 24 bytes: a variant that takes what input is left
+        // (a list argument) cannot end the sequence early.
+        let mut next = || u.bytes(24).map(|chunk| arbitrary::Unstructured::new(chunk));
         let op = match choice {
-            0..=2 => PersistOp::arbitrary(&mut u).map(Op::Persistence),
-            3 => super::Delay::arbitrary(&mut u).map(Op::AdvanceTime),
-            4 => u8::arbitrary(&mut u).map(Op::SwitchClient),
-            _ => Op::arbitrary(&mut u),
+            0..=2 => next().and_then(|mut one| PersistOp::arbitrary(&mut one).map(Op::Persistence)),
+            3 => next().and_then(|mut one| super::Delay::arbitrary(&mut one).map(Op::AdvanceTime)),
+            4 => next().and_then(|mut one| u8::arbitrary(&mut one).map(Op::SwitchClient)),
+            // A builder: the first of a few tries that decodes to one.
+            _ => match (0..8)
+                .find_map(|_| next().ok().and_then(|mut one| Op::arbitrary(&mut one).ok()).filter(is_builder))
+            {
+                Some(op) => Ok(op),
+                None => continue,
+            },
         };
         let Ok(op) = op else { break };
-        let keep = match op.step() {
-            super::Step::Command(argv) if choice > 4 => {
-                let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
-                BUILDERS.contains(&name.as_str())
-            }
-            _ => true,
-        };
+        let keep = choice <= 4 || is_builder(&op);
         if op == Op::Persistence(PersistOp::BgSave { schedule: true }) {
             // Half the BGSAVEs run inside EXEC, where they are scheduled.
             ops.extend([Op::Multi, op, Op::Exec]);
