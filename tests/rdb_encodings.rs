@@ -162,3 +162,24 @@ fn debug_reload_fails_watchers_and_drops_expired_keys() {
     assert_eq!(h.run("DBSIZE"), Frame::Integer(1));
     assert_eq!(h.engine.dbs[0].len(), 1, "the expired key is not loaded");
 }
+
+/// RESTORE IDLETIME sets the key's idle time (OBJECT IDLETIME), FREQ under an LRU policy changes
+/// nothing observable; as redis-server 7.0.15 (`OBJECT IDLETIME` 100, then 0 for FREQ).
+// rule: PERS-7
+#[test]
+fn restore_idletime_is_observable() {
+    let mut h = debug_harness();
+    h.run("SET k v");
+    let Frame::Bulk(payload) = h.run("DUMP k") else { panic!("DUMP k") };
+    let restore = |key: &str, extra: &[&str]| {
+        let mut argv = vec![b"RESTORE".to_vec(), key.as_bytes().to_vec(), b"0".to_vec(), payload.clone()];
+        argv.extend(extra.iter().map(|a| a.as_bytes().to_vec()));
+        argv
+    };
+    assert_eq!(h.run_argv(&restore("k2", &["IDLETIME", "100"])), Frame::ok());
+    assert_eq!(h.run("OBJECT IDLETIME k2"), Frame::Integer(100));
+    h.advance_ms(5_000);
+    assert_eq!(h.run("OBJECT IDLETIME k2"), Frame::Integer(105));
+    assert_eq!(h.run_argv(&restore("k3", &["FREQ", "100"])), Frame::ok());
+    assert_eq!(h.run("OBJECT IDLETIME k3"), Frame::Integer(0));
+}
