@@ -334,10 +334,12 @@ impl Engine {
         }
         let retry_ok =
             |p: &Persistence| now_s.saturating_sub(p.last_bgsave_try_s) > BGSAVE_RETRY_DELAY_S || p.last_bgsave_ok;
-        if self.persist.child.is_none() && self.persist.bgsave_scheduled && retry_ok(&self.persist) {
-            if self.rdb_bgsave(now_ms).is_ok() {
-                self.persist.bgsave_scheduled = false;
-            }
+        if self.persist.child.is_none()
+            && self.persist.bgsave_scheduled
+            && retry_ok(&self.persist)
+            && self.rdb_bgsave(now_ms).is_ok()
+        {
+            self.persist.bgsave_scheduled = false;
         }
     }
 

@@ -130,7 +130,7 @@ impl ProgressReporter {
     /// One more key reached: every 1024 keys, report if a second has passed since the last
     /// report (the first key always reports).
     fn key_reached(&mut self) {
-        let check = self.keys % PROGRESS_KEY_STRIDE == 0;
+        let check = self.keys.is_multiple_of(PROGRESS_KEY_STRIDE);
         self.keys += 1;
         if !check {
             return;

@@ -191,6 +191,9 @@ fn restore_argv(key: Key, ttl: RestoreTtl, payload: Vec<u8>, opts: RestoreOpts) 
     args.0
 }
 
+/// A command's arguments.
+type Argv = Vec<Vec<u8>>;
+
 /// Where [`super::Step::DumpRestore`]'s RESTORE takes the payload DUMP replied.
 pub const PAYLOAD_ARG: usize = 3;
 
@@ -210,7 +213,7 @@ impl PersistOp {
     }
 
     /// For `DumpRestore`: the DUMP command and the RESTORE template.
-    pub fn dump_restore(self) -> Option<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+    pub fn dump_restore(self) -> Option<(Argv, Argv)> {
         match self {
             PersistOp::DumpRestore { src, .. } => Some((Args::new("DUMP").b(src.bytes()).0, self.to_argv())),
             _ => None,
@@ -225,20 +228,6 @@ pub fn fill_payload(mut restore: Vec<Vec<u8>>, dumped: Option<&[u8]>) -> Vec<Vec
         *slot = bytes.to_vec();
     }
     restore
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_payloads_have_valid_footers() {
-        for (cmds, hex) in PAYLOADS {
-            let bytes = unhex(hex);
-            let body = &bytes[..bytes.len() - 10];
-            assert_eq!(with_footer(body, 10), bytes, "{cmds:?}");
-        }
-    }
 }
 
 /// Commands that build values of every type (and a few that change or remove them), kept by
@@ -306,7 +295,7 @@ pub fn persistence_heavy_ops(bytes: &[u8], max_ops: usize) -> Vec<super::Op> {
         let Ok(choice) = u.int_in_range(0u8..=9) else { break };
         // Each operation decodes from its own 24 bytes: a variant that takes what input is left
         // (a list argument) cannot end the sequence early.
-        let mut next = || u.bytes(24).map(|chunk| arbitrary::Unstructured::new(chunk));
+        let mut next = || u.bytes(24).map(arbitrary::Unstructured::new);
         let op = match choice {
             0..=2 => next().and_then(|mut one| PersistOp::arbitrary(&mut one).map(Op::Persistence)),
             3 => next().and_then(|mut one| super::Delay::arbitrary(&mut one).map(Op::AdvanceTime)),
@@ -329,4 +318,18 @@ pub fn persistence_heavy_ops(bytes: &[u8], max_ops: usize) -> Vec<super::Op> {
         }
     }
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_payloads_have_valid_footers() {
+        for (cmds, hex) in PAYLOADS {
+            let bytes = unhex(hex);
+            let body = &bytes[..bytes.len() - 10];
+            assert_eq!(with_footer(body, 10), bytes, "{cmds:?}");
+        }
+    }
 }
