@@ -140,15 +140,14 @@ pub(super) fn dump(m: &mut Model, call: &Call) -> Reply {
 }
 
 /// The RDB type bytes a DUMP may start with for a value: what Redis 7.0 writes (quicklist-2,
-/// intset or set, listpack or skiplist, listpack or hash, stream listpacks 2), and the plain
-/// list and skiplist types verdis writes instead (specs/deviations.md, Lists and Sorted sets),
-/// which Redis 7.0 loads to the same value.
+/// intset or set, listpack or skiplist, listpack or hash, stream listpacks 2; the set and hash
+/// encodings are not modelled).
 fn allowed_types(value: &MValue) -> &'static [u8] {
     match value {
         MValue::Str(_) => &[0],
-        MValue::List(_) => &[18, 1],
-        MValue::Set(_) => &[2, 11],
-        MValue::ZSet(z) if z.listpack => &[17, 5],
+        MValue::List(_) => &[18],
+        MValue::Set(_) => &[11, 2],
+        MValue::ZSet(z) if z.listpack => &[17],
         MValue::ZSet(_) => &[5],
         MValue::Hash(_) => &[4, 16],
         MValue::Stream(_) => &[19],
