@@ -5,10 +5,12 @@
 #   - the stall to start BGSAVE (latest_fork_usec),
 #   - memory during a BGSAVE under a write load: the parent's peak RSS while the child runs plus
 #     the child's copy-on-write (rdb_last_cow_size).
-# The dataset is the same for both: strings (the only type verdis holds so far) of mixed shapes:
-# 1/4 small integers, 1/4 32-byte random values, 1/4 100-byte compressible values, 1/4 short
-# words, each key `key:<12-digit n>` (redis-benchmark's key format, so its write load during BGSAVE
-# overwrites random existing keys). Then the AOF: SET throughput with appendfsync always and
+# The dataset is the same for both: N keys `key:<12-digit n>` of mixed types, by n % 5:
+#   0 strings of mixed shapes (small integers, 32-byte random, 100-byte compressible, short words),
+#   1 lists, 2 sets (integers or words, so intset and listpack), 3 hashes, 4 sorted sets,
+# collections of 3 to 12 elements (listpack-sized), and every 1000th collection of 200 elements
+# (quicklist, hashtable, skiplist). The key format is redis-benchmark's, so its write load during BGSAVE
+# overwrites random existing keys. Then the AOF: SET throughput with appendfsync always and
 # everysec, the AOF size for the N keys, BGREWRITEAOF time and AOF load time at restart.
 # Usage: scripts/bench-persistence.sh [N]
 set -euo pipefail
@@ -45,17 +47,39 @@ info() { redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f {
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 python3 - "$N" > "$WORK/load.resp" <<'EOF'
-import os, random, sys
+import random, sys
 n = int(sys.argv[1]); rnd = random.Random(42); out = sys.stdout.buffer
 words = [b"alpha", b"beta", b"gamma", b"delta", b"epsilon"]
+def cmd(*args):
+    out.write(b"*%d\r\n" % len(args))
+    for a in args:
+        out.write(b"$%d\r\n%s\r\n" % (len(a), a))
+def rstr(m): return bytes(rnd.randrange(97, 123) for _ in range(m))
+def string_value(i):
+    kind = (i // 5) % 4
+    if kind == 0: return b"%d" % rnd.randrange(-100000, 100000)
+    if kind == 1: return rstr(32)
+    if kind == 2: return (b"compressible-%d-" % (i % 97)) * 6
+    return rnd.choice(words)
 for i in range(n):
     k = b"key:%012d" % i
-    kind = i % 4
-    if kind == 0: v = b"%d" % rnd.randrange(-100000, 100000)
-    elif kind == 1: v = bytes(rnd.randrange(97, 123) for _ in range(32))
-    elif kind == 2: v = (b"compressible-%d-" % (i % 97)) * 6
-    else: v = rnd.choice(words)
-    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+    kind = i % 5
+    if kind == 0:
+        cmd(b"SET", k, string_value(i)); continue
+    size = 200 if (i // 5) % 1000 == 999 else rnd.randrange(3, 13)
+    if kind == 1:
+        cmd(b"RPUSH", k, *[rstr(8) if j % 2 else b"%d" % j for j in range(size)])
+    elif kind == 2:
+        ints = (i // 5) % 2 == 0
+        cmd(b"SADD", k, *[b"%d" % (j * 7) if ints else b"m%d-%s" % (j, rstr(4)) for j in range(size)])
+    elif kind == 3:
+        args = []
+        for j in range(size): args += [b"f%d" % j, rstr(10) if j % 3 else b"%d" % j]
+        cmd(b"HSET", k, *args)
+    else:
+        args = []
+        for j in range(size): args += [b"%d" % rnd.randrange(0, 1000) if j % 2 else b"%.3f" % rnd.random(), b"z%d" % j]
+        cmd(b"ZADD", k, *args)
 EOF
 
 start_servers

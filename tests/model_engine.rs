@@ -78,6 +78,11 @@ impl System for EngineSystem {
     fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
         self.inner.take_deliveries()
     }
+
+    fn restart(&mut self, now_ms: u64) -> bool {
+        self.inner.restart(now_ms);
+        true
+    }
 }
 
 /// The engine's value in the model's representation (each type adds its arm).
@@ -175,6 +180,16 @@ impl Sut {
         );
     }
 
+    /// Sends one command to the engine and has the model judge the reply.
+    fn command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        self.script.push(argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "));
+        let actual = self.system.execute(self.client, argv, self.now_ms);
+        if let Err(m) = self.model.check(self.client, argv, self.now_ms, &actual) {
+            self.fail(m.to_string());
+        }
+        actual
+    }
+
     fn step(&mut self, op: &Op) {
         match op.step() {
             Step::Command(argv) if self.model.is_blocked(self.client) => {
@@ -183,11 +198,7 @@ impl Sut {
                 self.script.push(format!("# (blocked, not sent) {line}"));
             }
             Step::Command(argv) => {
-                self.script.push(argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "));
-                let actual = self.system.execute(self.client, &argv, self.now_ms);
-                if let Err(m) = self.model.check(self.client, &argv, self.now_ms, &actual) {
-                    self.fail(m.to_string());
-                }
+                self.command(&argv);
             }
             Step::ScanAll { .. } => {
                 // Full SCAN iterations are covered by run_ops in `scan_iterations_cover_the_keyspace`.
@@ -201,6 +212,20 @@ impl Sut {
             Step::SwitchClient(n) => {
                 self.script.push(format!("# client {n}"));
                 self.client = n;
+            }
+            Step::Restart => {
+                self.script.push("# restart (SHUTDOWN SAVE, start on the file)".to_string());
+                self.system.restart(self.now_ms);
+                self.model.restart(self.now_ms);
+            }
+            Step::DumpRestore { .. } if self.model.is_blocked(self.client) => {}
+            Step::DumpRestore { dump, restore } => {
+                let dumped = self.command(&dump);
+                let payload = match &dumped {
+                    Reply::Bulk(bytes) => Some(bytes.as_slice()),
+                    _ => None,
+                };
+                self.command(&verdis_spec::op::fill_payload(restore, payload));
             }
         }
         if let Err(m) = compare_deliveries(&mut self.model, &mut self.system) {
@@ -415,6 +440,11 @@ impl System for Recorded {
         self.delivered += d.len();
         d
     }
+
+    fn restart(&mut self, now_ms: u64) -> bool {
+        self.replies.push((vec![b"<restart>".to_vec()], Reply::ok()));
+        self.inner.restart(now_ms)
+    }
 }
 
 /// Runs `cases` generated sequences (engine against model) from a fixed seed; returns every
@@ -469,7 +499,7 @@ fn generated_transactions_reach_every_exec_outcome() {
 // rules: PUBSUB-1 PUBSUB-2 PUBSUB-4
 #[test]
 fn generated_pubsub_reaches_deliveries_and_restrictions() {
-    let (replies, delivered) = recorded_runs(0x0bad_cafe_f00d_1234, 96);
+    let (replies, delivered) = recorded_runs(0x0bad_cafe_f00d_1234, 128);
     let refused = replies.iter().filter(|(_, r)| matches!(r, Reply::Error(e) if e.contains("in this context"))).count();
     let notified =
         replies.iter().filter(|(a, r)| a[0].to_ascii_lowercase().ends_with(b"subscribe") && !r.is_error()).count();
@@ -503,6 +533,94 @@ fn generated_keyspace_notifications_agree_with_model() {
     }
     eprintln!("keyspace notifications: {delivered} deliveries");
     assert!(delivered > 200, "{delivered} delivered");
+}
+
+/// The generated persistence operations reach every outcome the model judges: saves, background
+/// saves started, refused while one runs and scheduled inside EXEC, DEBUG RELOAD, DUMP payloads
+/// of every type restored into other keys, and RESTORE's errors.
+// rules: PERS-1 PERS-2 PERS-6 PERS-7 PERS-9 PERS-10 PERS-11
+#[test]
+fn generated_persistence_reaches_every_outcome() {
+    let (replies, _) = recorded_runs(0x5eed_d0d0_1234_abcd, 400);
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (argv, reply) in &replies {
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        if !matches!(name.as_str(), "save" | "bgsave" | "debug" | "dump" | "restore") {
+            continue;
+        }
+        let outcome = match reply {
+            Reply::Error(e) => e.split(' ').take(3).collect::<Vec<_>>().join(" "),
+            Reply::Bulk(payload) => format!("payload type {}", payload.first().copied().unwrap_or(0)),
+            other => other.to_string(),
+        };
+        *seen.entry(format!("{name}: {outcome}")).or_default() += 1;
+    }
+    eprintln!("{seen:#?}");
+    let has = |what: &str| seen.keys().any(|k| k.starts_with(what));
+    for what in [
+        "save: +OK",
+        "bgsave: +Background saving started",
+        "bgsave: ERR Background save",
+        "debug: +OK",
+        "dump: payload type",
+        "restore: +OK",
+        "restore: BUSYKEY",
+        "restore: ERR DUMP payload",
+        "restore: ERR Bad data",
+        "restore: ERR syntax error",
+        "restore: ERR Invalid TTL",
+    ] {
+        assert!(has(what), "no {what:?} among {seen:#?}");
+    }
+}
+
+/// Persistence, dense: a third of the operations are SAVE, BGSAVE (inside EXEC too), DEBUG
+/// RELOAD, DUMP, RESTORE (table payloads, spoilt ones, and DUMPs of other keys), between
+/// commands building values of every type with TTLs and clock steps. Engine and model must
+/// agree on every reply and on the whole keyspace, sorted-set encodings included, after every
+/// reload and restore.
+// rules: PERS-1 PERS-2 PERS-6 PERS-7 PERS-9 PERS-10 PERS-11 PERS-13
+#[test]
+fn persistence_sequences_agree_with_model() {
+    let mut rng_state = 0x0dd0_5eed_cafe_f00du64;
+    let cases: usize = std::env::var("PERSIST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let (mut restored, mut reloads, mut scheduled, mut restarts) = (0, 0, 0, 0);
+    let mut dump_types = std::collections::BTreeSet::new();
+    for _case in 0..cases {
+        let bytes = xorshift_bytes(&mut rng_state, 12_000);
+        let ops = verdis_spec::op::persistence_heavy_ops(&bytes, 200);
+        let mut system = Recorded { inner: EngineSystem::new(EPOCH_MS), replies: Vec::new(), delivered: 0 };
+        if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+            panic!("{f}");
+        }
+        restored += system
+            .replies
+            .iter()
+            .filter(|(a, r)| a[0].eq_ignore_ascii_case(b"restore") && *r == Reply::Status("OK".into()))
+            .count();
+        for (argv, reply) in &system.replies {
+            let name = argv[0].to_ascii_lowercase();
+            match (name.as_slice(), reply) {
+                (b"debug", Reply::Status(s)) if s == "OK" => reloads += 1,
+                (b"<restart>", _) => restarts += 1,
+                (b"dump", Reply::Bulk(p)) => {
+                    dump_types.insert(p[0]);
+                }
+                (b"exec", Reply::Array(items)) => {
+                    let text = Reply::Status("Background saving scheduled".into());
+                    scheduled += items.iter().filter(|r| **r == text).count();
+                }
+                _ => {}
+            }
+        }
+    }
+    eprintln!("{restored} restores, {reloads} reloads, {restarts} restarts, {scheduled} scheduled, {dump_types:?}");
+    assert!(restored > 200 && reloads > 200 && restarts > 200 && scheduled > 20, "{restored} {reloads} {restarts}");
+    // Every RDB type Redis 7.0 writes: strings, quicklist-2 lists, intset and hashtable sets,
+    // listpack and hashtable hashes, listpack and skiplist sorted sets, streams.
+    for t in [0u8, 18, 11, 2, 16, 4, 17, 5, 19] {
+        assert!(dump_types.contains(&t), "no DUMP of RDB type {t}: {dump_types:?}");
+    }
 }
 
 /// Streams, dense: sequences of stream commands on three keys, with plain XADDs, time passing

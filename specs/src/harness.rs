@@ -26,6 +26,12 @@ pub trait System {
     fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
         Vec::new()
     }
+
+    /// Stops the server with SHUTDOWN SAVE and starts a new one that loads the file; false when
+    /// this system cannot (the step is then skipped by both sides).
+    fn restart(&mut self, _now_ms: u64) -> bool {
+        false
+    }
 }
 
 /// Why a run failed.
@@ -74,6 +80,23 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
                 model.time_passes(now_ms);
             }
             Step::SwitchClient(n) => client = n,
+            Step::Restart => {
+                if sys.restart(now_ms) {
+                    model.restart(now_ms);
+                }
+            }
+            Step::DumpRestore { .. } if model.is_blocked(client) => {}
+            Step::DumpRestore { dump, restore } => {
+                let dumped = sys.execute(client, &dump, now_ms);
+                model.check(client, &dump, now_ms, &dumped).map_err(|m| fail(m.to_string()))?;
+                let payload = match &dumped {
+                    Reply::Bulk(bytes) => Some(bytes.as_slice()),
+                    _ => None,
+                };
+                let restore = crate::op::fill_payload(restore, payload);
+                let actual = sys.execute(client, &restore, now_ms);
+                model.check(client, &restore, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
+            }
         }
         compare_deliveries(&mut model, sys).map_err(fail)?;
         compare_state(&model, sys, now_ms).map_err(fail)?;

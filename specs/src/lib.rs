@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 mod big;
+pub mod crc64;
 pub mod glob;
 pub mod harness;
 pub mod ld;

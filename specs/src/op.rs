@@ -22,6 +22,11 @@ pub use geo::{
     geo_ops_from_bytes, GeoAddFlags, GeoCount, GeoFrom, GeoLat, GeoLon, GeoOpts, GeoPoint, GeoRead, GeoSearchOp,
     GeoShape, GeoSize, GeoUnit,
 };
+mod persist;
+pub use persist::{
+    fill_payload, persistence_heavy_ops, unhex, with_footer, PayloadPick, PersistOp, RestoreExtra, RestoreOpts,
+    RestoreTtl, Spoil, PAYLOADS, PAYLOAD_ARG,
+};
 mod zsets;
 pub use zsets::{
     ZAddFlags, ZBy, ZCount, ZLexBound, ZLimit, ZMalformed, ZMember, ZMemberList, ZOldRange, ZRank, ZScore, ZScoreBound,
@@ -966,6 +971,8 @@ pub enum Op {
     GeoSearch(GeoSearchOp),
     /// Keyspace notifications: turning classes on and off, and listening to them.
     Notify(NotifyOp),
+    /// SAVE, BGSAVE, DEBUG RELOAD, DUMP, RESTORE, DUMP-then-RESTORE.
+    Persistence(PersistOp),
 }
 
 /// Keyspace-notification commands. The classes are those the model implements (`g`, `$`, `l`,
@@ -1084,6 +1091,12 @@ pub enum Step {
     AdvanceTime(u64),
     /// Make this connection the current one.
     SwitchClient(u64),
+    /// Send `dump`, then `restore` with DUMP's reply (when a bulk string) as its argument
+    /// [`PAYLOAD_ARG`] (see [`fill_payload`]).
+    DumpRestore { dump: Vec<Vec<u8>>, restore: Vec<Vec<u8>> },
+    /// Stop the server saving its dataset (SHUTDOWN SAVE) and start a new one on the file:
+    /// every connection is gone, the dataset is what the loader keeps.
+    Restart,
 }
 
 /// Builds an argv from mixed pieces.
@@ -1142,6 +1155,11 @@ impl Op {
             },
             Op::AdvanceTime(d) => Step::AdvanceTime(pick(DELAY_TABLE, d.0)),
             Op::SwitchClient(n) => Step::SwitchClient(u64::from(n % 3)),
+            Op::Persistence(PersistOp::Restart) => Step::Restart,
+            Op::Persistence(p) => match p.dump_restore() {
+                Some((dump, restore)) => Step::DumpRestore { dump, restore },
+                None => Step::Command(p.to_argv()),
+            },
             _ => Step::Command(self.to_argv()),
         }
     }
@@ -1229,6 +1247,7 @@ impl Op {
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::Notify(op) => op.to_argv(),
             Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
+            Op::Persistence(p) => p.to_argv(),
             Op::Stream(op) => op.argv(),
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),

@@ -49,9 +49,12 @@ fn bgsave(ctx: &mut Ctx) -> Frame {
     if ctx.engine.rdb_child_running() {
         return err(BGSAVE_IN_PROGRESS);
     }
-    // With an AOF rewrite running, SCHEDULE defers the save; without it the reply is an error.
-    if ctx.engine.persist.aof.rewrite.is_some() {
-        if ctx.argc() == 2 {
+    // Inside EXEC (the only place a queued command runs) no child may start, and with an AOF
+    // rewrite running none may start either: the save waits for the cron when EXEC runs it or
+    // SCHEDULE asks for it, as Redis's bgsaveCommand does; otherwise the reply is an error.
+    let in_exec = ctx.client.multi.active;
+    if in_exec || ctx.engine.persist.aof.rewrite.is_some() {
+        if in_exec || ctx.argc() == 2 {
             ctx.engine.persist.bgsave_scheduled = true;
             return Frame::Simple("Background saving scheduled".into());
         }
@@ -227,9 +230,9 @@ fn debug_reload(ctx: &mut Ctx) -> Frame {
         return err("ERR");
     }
     if flush {
-        for db in ctx.engine.dbs.iter_mut() {
-            db.clear();
-        }
+        // As Redis's emptyData: watchers of the keys see the flush.
+        let all = 0..ctx.engine.dbs.len();
+        ctx.engine.empty_dbs(all, false);
     }
     let path = ctx.engine.rdb_path();
     if let Err(e) = ctx.engine.rdb_load_file(&path, now, merge) {

@@ -62,7 +62,9 @@ fn flushall(ctx: &mut Ctx) -> Frame {
     // As Redis's flushAllDataAndResetRDB: a running background save would write stale data, so
     // it is stopped; with save points configured the (empty) dataset is saved at once, which
     // resets the change counter.
-    ctx.engine.kill_rdb_child_now();
+    // The child is signalled and reaped by a later cron, as Redis's killRDBChild: until then
+    // BGSAVE still finds a save in progress.
+    ctx.engine.kill_rdb_child();
     if !ctx.engine.config.save_points().is_empty() {
         ctx.engine.rdb_save(ctx.now_ms);
     }

@@ -123,17 +123,25 @@ impl ListValue {
     /// one by one at the tail: what lazyfreeGetFreeEffort reports for a list. Lists shaped by
     /// other operations may differ by a few nodes; only the order of magnitude matters there.
     pub fn free_effort(&self) -> usize {
-        let mut nodes = 0usize;
+        self.quicklist_nodes().len()
+    }
+
+    /// How Redis's quicklist would split these elements into nodes had they been pushed one by
+    /// one at the tail: (first index, element count) per node; a node of one element of at
+    /// least 1 GiB is a plain node. The RDB writer saves the list in these nodes.
+    pub fn quicklist_nodes(&self) -> Vec<(usize, usize)> {
+        let mut nodes: Vec<(usize, usize)> = Vec::new();
         // The current tail node's listpack bytes and element count; None before the first node.
         let mut tail: Option<(usize, i64)> = None;
-        for item in &self.items {
+        for (i, item) in self.items.iter().enumerate() {
             let entry = listpack_entry_bytes(item);
-            match tail {
-                Some((bytes, count)) if node_allows_insert(bytes, count, item.len(), self.fill) => {
+            match (tail, nodes.last_mut()) {
+                (Some((bytes, count)), Some(last)) if node_allows_insert(bytes, count, item.len(), self.fill) => {
                     tail = Some((bytes + entry, count + 1));
+                    last.1 += 1;
                 }
                 _ => {
-                    nodes += 1;
+                    nodes.push((i, 1));
                     tail = if item.len() >= LARGE_ELEMENT_BYTES {
                         None // a plain node takes nothing more
                     } else {
@@ -143,6 +151,11 @@ impl ListValue {
             }
         }
         nodes
+    }
+
+    /// True when an element is too large for a listpack node (quicklist's packed threshold).
+    pub fn is_large_element(item: &[u8]) -> bool {
+        item.len() >= LARGE_ELEMENT_BYTES
     }
 }
 

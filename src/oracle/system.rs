@@ -138,8 +138,28 @@ pub struct ModelSystem {
 }
 
 impl ModelSystem {
+    /// The server the model describes: no save points (the model counts no changes, so none
+    /// fires unseen) and DEBUG enabled (DEBUG RELOAD is a modelled command).
     pub fn new(now_ms: u64) -> ModelSystem {
-        ModelSystem { engine: Engine::new(Config::default(), now_ms), ids: BTreeMap::new() }
+        let mut config = Config::default();
+        for (name, value) in [("save", &b""[..]), ("enable-debug-command", b"yes")] {
+            let set = config.set(name, value);
+            debug_assert!(set.is_ok(), "{name}: {set:?}");
+        }
+        ModelSystem { engine: Engine::new(config, now_ms), ids: BTreeMap::new() }
+    }
+
+    /// SHUTDOWN SAVE, then a new engine with the same configuration and disk that loads the
+    /// file at start-up; every connection is gone.
+    pub fn restart(&mut self, now_ms: u64) {
+        self.engine.shutdown_save(true, false, false, now_ms);
+        let path = self.engine.rdb_path();
+        let mut engine = Engine::new(self.engine.config.clone(), now_ms);
+        std::mem::swap(&mut engine.persist.disk, &mut self.engine.persist.disk);
+        let loaded = engine.rdb_load_file(&path, now_ms, false);
+        debug_assert!(loaded.is_ok(), "the saved file loads: {loaded:?}");
+        self.engine = engine;
+        self.ids.clear();
     }
 
     /// The engine client that stands for model client `client`.
@@ -161,8 +181,15 @@ impl verdis_spec::System for ModelSystem {
         }
     }
 
+    fn restart(&mut self, now_ms: u64) -> bool {
+        ModelSystem::restart(self, now_ms);
+        true
+    }
+
     fn advance(&mut self, now_ms: u64) {
         self.engine.handle_blocked_timeouts(now_ms);
+        // One server cron per clock step (the model's `time_passes` does the same).
+        self.engine.persist_cron(now_ms);
     }
 
     /// The replies blocked clients got, by model client.

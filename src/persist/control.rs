@@ -33,6 +33,36 @@ pub struct LoadingInfo {
     pub loaded_bytes: u64,
 }
 
+/// What the parent knows of the running background save (Redis's stat_current_* fields): all 0
+/// when none runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CurrentSave {
+    /// The largest copy-on-write size reported so far.
+    pub cow_peak: u64,
+    /// The latest reported copy-on-write size.
+    pub cow_bytes: u64,
+    /// When (engine time) that size was measured; None before the first report.
+    pub cow_updated_ms: Option<u64>,
+    pub keys_processed: u64,
+    /// The keys in the dataset when the save started.
+    pub keys_total: u64,
+    /// When the parent last read the child's reports (it reads about once a second).
+    pub last_read_ms: u64,
+}
+
+impl CurrentSave {
+    /// Percentage of the keys saved so far (INFO's current_fork_perc).
+    pub fn percent(&self) -> f64 {
+        if self.keys_total == 0 {
+            return 0.0;
+        }
+        self.keys_processed as f64 / self.keys_total as f64 * 100.0
+    }
+}
+
+/// How often the parent reads the child's progress reports (Redis's run_with_period(1000)).
+const PROGRESS_READ_PERIOD_MS: u64 = 1000;
+
 /// Persistence state kept by the engine.
 pub struct Persistence {
     pub disk: Box<dyn Disk>,
@@ -48,6 +78,8 @@ pub struct Persistence {
     pub child: Option<RdbChild>,
     pub last_bgsave_duration_s: i64,
     pub last_cow_bytes: u64,
+    /// The running background save's progress (INFO's current_* fields).
+    pub current: CurrentSave,
     /// BGSAVE SCHEDULE (or a save requested while another child runs) waits for the next cron.
     pub bgsave_scheduled: bool,
     /// How long starting the last background save stalled the caller (Redis's latest_fork_usec).
@@ -97,6 +129,7 @@ impl Persistence {
             child: None,
             last_bgsave_duration_s: -1,
             last_cow_bytes: 0,
+            current: CurrentSave::default(),
             bgsave_scheduled: false,
             latest_fork_usec: 0,
             total_forks: 0,
@@ -194,12 +227,14 @@ impl Engine {
         let p = &mut self.persist;
         p.rdb_saves += 1;
         p.dirty_before_bgsave = self.dirty;
+        let keys_total = self.dbs.iter().map(|db| db.len() as u64).sum();
         p.last_bgsave_try_s = now_ms / 1000;
         match p.saver.start(&self.dbs, job, p.disk.as_mut()) {
             Ok(id) => {
                 p.latest_fork_usec = p.saver.last_start_us();
                 p.total_forks += 1;
                 p.child = Some(RdbChild { id, started_ms: now_ms });
+                p.current = CurrentSave { keys_total, last_read_ms: now_ms, ..CurrentSave::default() };
                 if p.saver.forks() {
                     p.avoid_writes = true;
                     self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(true));
@@ -242,12 +277,16 @@ impl Engine {
         }
         let _ = child;
         self.persist.child = None;
+        self.persist.current = CurrentSave::default();
         self.persist.avoid_writes = false;
         self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(false));
     }
 
     /// What a finished background save changes (Redis's backgroundSaveDoneHandlerDisk).
     fn background_save_done(&mut self, outcome: SaveOutcome, now_ms: u64) {
+        // rdb_last_cow_size is the largest copy-on-write size the child reported (Redis's
+        // stat_current_cow_peak when the child's final report arrives).
+        let cow_peak = std::mem::take(&mut self.persist.current).cow_peak;
         self.persist.avoid_writes = false;
         self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(false));
         let p = &mut self.persist;
@@ -263,7 +302,7 @@ impl Engine {
                 self.dirty = self.dirty.saturating_sub(p.dirty_before_bgsave);
                 p.lastsave_s = now_ms / 1000;
                 p.last_bgsave_ok = true;
-                p.last_cow_bytes = outcome.cow_bytes;
+                p.last_cow_bytes = outcome.cow_bytes.max(cow_peak);
             }
             (false, None) => {
                 p.log(LogLevel::Warning, "Background saving error");
@@ -284,24 +323,53 @@ impl Engine {
     /// points.
     pub fn persist_cron(&mut self, now_ms: u64) {
         let now_s = now_ms / 1000;
-        if self.persist.child.is_some() {
+        // As serverCron: a running child is reaped, or else the save points are checked; then,
+        // with no child left, a scheduled save starts (in the same cron as the reaping).
+        let had_child = self.persist.child.is_some();
+        if had_child {
+            self.read_save_progress(now_ms);
             let p = &mut self.persist;
             if let Some(outcome) = p.saver.poll(p.disk.as_mut()) {
                 self.background_save_done(outcome, now_ms);
             }
-            return;
         }
         if self.persist.loading.is_some() {
             return;
         }
+        if !had_child {
+            self.check_save_points(now_s, now_ms);
+        }
         let retry_ok =
             |p: &Persistence| now_s.saturating_sub(p.last_bgsave_try_s) > BGSAVE_RETRY_DELAY_S || p.last_bgsave_ok;
-        if self.persist.bgsave_scheduled && retry_ok(&self.persist) {
-            if self.rdb_bgsave(now_ms).is_ok() {
-                self.persist.bgsave_scheduled = false;
-            }
+        if self.persist.child.is_none()
+            && self.persist.bgsave_scheduled
+            && retry_ok(&self.persist)
+            && self.rdb_bgsave(now_ms).is_ok()
+        {
+            self.persist.bgsave_scheduled = false;
+        }
+    }
+
+    /// Takes in the running child's latest progress report, at most once a period.
+    fn read_save_progress(&mut self, now_ms: u64) {
+        let p = &mut self.persist;
+        if now_ms < p.current.last_read_ms.saturating_add(PROGRESS_READ_PERIOD_MS) {
             return;
         }
+        p.current.last_read_ms = now_ms;
+        if let Some(report) = p.saver.progress() {
+            let c = &mut p.current;
+            c.keys_processed = report.keys_processed;
+            c.cow_bytes = report.cow_bytes;
+            c.cow_peak = c.cow_peak.max(report.cow_bytes);
+            c.cow_updated_ms = Some(now_ms.saturating_sub(report.cow_age_ms));
+        }
+    }
+
+    /// Starts a background save when a save point is due (serverCron's check).
+    fn check_save_points(&mut self, now_s: u64, now_ms: u64) {
+        let retry_ok =
+            |p: &Persistence| now_s.saturating_sub(p.last_bgsave_try_s) > BGSAVE_RETRY_DELAY_S || p.last_bgsave_ok;
         let due = self.config.save_points().iter().find(|sp| {
             sp.changes >= 0
                 && self.dirty >= sp.changes as u64

@@ -46,6 +46,17 @@ pub struct SaveOutcome {
     pub temp_path: String,
 }
 
+/// A running save's latest report of its progress (Redis's CHILD_INFO_TYPE_CURRENT_INFO).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SaveProgress {
+    /// Keys the child has reached.
+    pub keys_processed: u64,
+    /// The child's private dirty memory at its last measurement.
+    pub cow_bytes: u64,
+    /// How long ago (when the report was read) that measurement was taken.
+    pub cow_age_ms: u64,
+}
+
 /// A failed foreground write, with the step that failed (Redis's log texts).
 #[derive(Debug)]
 pub enum WriteError {
@@ -142,6 +153,11 @@ pub trait BackgroundSaver: Send {
     /// True when this saver forks real child processes (INFO reports their memory).
     fn forks(&self) -> bool {
         false
+    }
+    /// The running save's latest progress report, when one arrived since the last call (a forked
+    /// child reports about once a second); never blocks. The in-process saver has none.
+    fn progress(&mut self) -> Option<SaveProgress> {
+        None
     }
     /// Makes the saver obey the task faults of `plan` (a save that cannot start, a save killed
     /// midway) and, where it writes through a disk of its own (a forked child), the disk faults.

@@ -71,6 +71,9 @@ impl Model {
         if let Some(result) = super::hashes::check_open_reply(self, client, argv, now_ms, actual, &name) {
             return result.map_err(|expected| Mismatch { command: describe(argv), expected, actual: actual.clone() });
         }
+        if let Some(result) = super::persist::check_open_reply(self, client, argv, now_ms, actual, &name) {
+            return result.map_err(|expected| Mismatch { command: describe(argv), expected, actual: actual.clone() });
+        }
         if name == "scan" {
             return self.check_scan(db, argv, now_ms, actual).map_err(|expected| Mismatch {
                 command: describe(argv),

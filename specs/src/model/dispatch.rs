@@ -1,8 +1,8 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, streams, streams_groups,
-    strings, tx, zsets, Item, Model,
+    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, persist, pubsub, sets, sort, streams,
+    streams_groups, strings, tx, zsets, Item, Model,
 };
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -252,6 +252,12 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("georadiusbymember_ro", -5, geo::georadiusbymember_ro),
     ("geosearch", -7, geo::geosearch),
     ("geosearchstore", -8, geo::geosearchstore),
+    // persistence
+    ("save", 1, persist::save),
+    ("bgsave", -1, persist::bgsave),
+    ("debug", -2, persist::debug),
+    ("dump", 2, persist::dump),
+    ("restore", -4, persist::restore),
 ];
 
 /// The lower-case names of every modelled command.
@@ -327,6 +333,10 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     }
     if model.restricted(client) && !pubsub::allowed_when_subscribed(name) {
         return model.refuse(client, pubsub::not_in_subscribed_context(&full_name), name == "exec");
+    }
+    // Commands flagged no-multi (SAVE) are refused while queuing.
+    if model.in_multi(client) && name == "save" {
+        return model.refuse(client, Reply::err("Command not allowed inside a transaction"), false);
     }
     if model.in_multi(client) && !tx::runs_now(name) {
         return model.enqueue(client, argv);

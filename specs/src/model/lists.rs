@@ -124,6 +124,7 @@ impl Model {
     /// The clock moved to `now_ms`: clients whose deadline is before it get
     /// the nil array.
     pub fn time_passes(&mut self, now_ms: u64) {
+        self.persistence_cron();
         let (gone, kept): (Vec<Blocked>, Vec<Blocked>) =
             std::mem::take(&mut self.blocked).into_iter().partition(|b| b.deadline_ms.is_some_and(|d| d < now_ms));
         self.blocked = kept;

@@ -21,6 +21,7 @@ mod hyperloglog;
 mod keyspace;
 mod lists;
 mod notify;
+mod persist;
 mod pqsort;
 mod pubsub;
 mod sets;
@@ -189,6 +190,8 @@ pub struct Model {
     /// Keys the running command changed without Redis counting it as a modification (stream
     /// consumer-group bookkeeping): WATCH does not see these changes.
     quiet_changes: BTreeSet<(usize, Vec<u8>)>,
+    /// Background saves and DUMP payloads (see `persist.rs`).
+    persist: persist::PersistState,
 }
 
 impl Default for Model {
@@ -218,6 +221,7 @@ impl Model {
             notify_flags: 0,
             own_events: Vec::new(),
             own_split: None,
+            persist: persist::PersistState::default(),
         }
     }
 

@@ -230,18 +230,15 @@ impl<W: Write> Encoder<W> {
 
 /// The RDB type byte a value is saved with.
 pub fn rdb_type(value: &Value, _version: u16) -> u8 {
+    // As Redis 7.0: the compact encodings as their blobs, the others element by element.
     match value {
         Value::Str(_) => TYPE_STRING,
-        // Members as strings, whatever the encoding: Redis loads such a set back as an intset
-        // when every member is an integer and the count fits.
+        Value::Set(s) if s.ints().is_some() => super::TYPE_SET_INTSET,
         Value::Set(_) => TYPE_SET,
-        // Members with 8-byte binary scores, as Redis 7.0 writes a skiplist zset.
+        Value::ZSet(z) if z.is_listpack() => super::TYPE_ZSET_LISTPACK,
         Value::ZSet(_) => super::TYPE_ZSET_2,
-        // TODO(rdb): Redis 7.0 saves lists as quicklist-2 (listpack nodes); the plain linked-list
-        // type it also loads keeps this minimal until the RDB code writes listpacks.
-        Value::List(_) => TYPE_LIST,
-        // Fields and values as strings, whatever the encoding (Redis writes a listpack-encoded
-        // hash as one listpack blob); Redis loads it back with the same encoding choice.
+        Value::List(_) => super::TYPE_LIST_QUICKLIST_2,
+        Value::Hash(h) if h.encoding() == "listpack" => super::TYPE_HASH_LISTPACK,
         Value::Hash(_) => super::TYPE_HASH,
         Value::Stream(_) => super::TYPE_STREAM_LISTPACKS_2,
     }
@@ -252,6 +249,10 @@ pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<
     match value {
         Value::Str(StrValue::Int(n)) => enc.int_string(*n),
         Value::Str(StrValue::Emb(b) | StrValue::Raw(b)) => enc.string(b),
+        Value::Set(set) if set.ints().is_some() => enc.string(&compact_write::intset_blob(set.ints().unwrap_or(&[]))),
+        Value::ZSet(zset) if zset.is_listpack() => enc.string(&compact_write::zset_listpack(zset.iter())),
+        Value::Hash(hash) if hash.encoding() == "listpack" => enc.string(&compact_write::hash_listpack(hash.iter())),
+        Value::List(list) => compact_write::write_quicklist(enc, list),
         Value::Set(set) => {
             let members = set.members();
             enc.len(members.len() as u64)?;
@@ -265,13 +266,6 @@ pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<
             for (score, member) in zset.iter() {
                 enc.string(member)?;
                 enc.raw(&score.to_le_bytes())?;
-            }
-            Ok(())
-        }
-        Value::List(list) => {
-            enc.len(list.len() as u64)?;
-            for item in list.iter() {
-                enc.string(item)?;
             }
             Ok(())
         }

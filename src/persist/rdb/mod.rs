@@ -13,6 +13,7 @@
 //! is parsed completely and then refused with [`RdbError::Unsupported`].
 
 pub mod blobs;
+mod compact_write;
 pub mod decode;
 pub mod dump;
 pub mod encode;

@@ -8,13 +8,13 @@ use std::io::{self, Write};
 
 /// A listpack under construction (listpack.c's layout: total bytes, element count, elements,
 /// end byte).
-struct Listpack {
+pub(super) struct Listpack {
     body: Vec<u8>,
     count: usize,
 }
 
 impl Listpack {
-    fn new() -> Listpack {
+    pub(super) fn new() -> Listpack {
         Listpack { body: Vec::new(), count: 0 }
     }
 
@@ -55,7 +55,7 @@ impl Listpack {
         self.push_encoded(&enc);
     }
 
-    fn string(&mut self, s: &[u8]) {
+    pub(super) fn string(&mut self, s: &[u8]) {
         if let Some(v) = listpack_int(s) {
             return self.int(v);
         }
@@ -74,7 +74,7 @@ impl Listpack {
         self.push_encoded(&enc);
     }
 
-    fn finish(self) -> Vec<u8> {
+    pub(super) fn finish(self) -> Vec<u8> {
         let total = 6 + self.body.len() + 1;
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&(total as u32).to_le_bytes());
