@@ -2,7 +2,7 @@
 
 use super::ids::{parse_id, parse_interval, parse_range, IdParse};
 use super::read::touch_consumer;
-use super::{entry_frame, id_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut};
+use super::{entry_frame, id_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut, GroupProp};
 use crate::engine::errors;
 use crate::engine::notify::NOTIFY_STREAM;
 use crate::engine::stream::{Nack, StreamId};
@@ -98,6 +98,8 @@ fn xpending_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms] [RETRYCOUNT n]
 /// [FORCE] [JUSTID] [LASTID id]
 pub fn xclaim(ctx: &mut Ctx) -> Frame {
+    // XCLAIM propagates as the idempotent XCLAIMs (and XGROUP SETID) it queues.
+    ctx.prevent_propagation();
     xclaim_inner(ctx).unwrap_or_else(|e| e)
 }
 
@@ -110,11 +112,12 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     let min_idle = crate::resp::parse::parse_i64(ctx.arg(4))
         .ok_or_else(|| Frame::error("ERR Invalid min-idle-time argument for XCLAIM"))?
         .max(0);
+    // Each ID with its argument index: the propagated XCLAIM repeats the ID as typed.
     let mut ids = Vec::new();
     let mut j = 5;
     while j < ctx.argc() {
         match parse_id(ctx.arg(j), 0, IdParse::Strict) {
-            Ok(id) => ids.push(id),
+            Ok(id) => ids.push((id, j)),
             Err(_) => break,
         }
         j += 1;
@@ -157,6 +160,8 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         Some(t) if t >= 0 && t <= now => t as u64,
         _ => now as u64,
     };
+    let argv = ctx.argv;
+    let mut prop = GroupProp::new(ctx, key, group);
     let Some(s) = stream_mut(ctx, key) else {
         return Err(no_key_or_group(key, group, ""));
     };
@@ -164,16 +169,21 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         return Err(no_key_or_group(key, group, ""));
     };
     let mut dirty = 0u64;
+    // A LASTID that moved the group travels as XGROUP SETID unless an XCLAIM carries it.
+    let mut propagate_last_id = false;
     if last_id > g.last_id {
         g.last_id = last_id;
         dirty += 1;
+        propagate_last_id = true;
     }
     let mut consumer_ready = false;
     let mut created_consumer = false;
     let mut out = Vec::new();
-    for id in ids {
+    for (id, at) in ids {
         if !s.contains(id) {
-            if g.remove_pending(id).is_some() {
+            if let Some(nack) = g.remove_pending(id) {
+                prop.xclaim(&argv[at], &nack, g.last_id);
+                propagate_last_id = false;
                 dirty += 1;
             }
             continue;
@@ -205,13 +215,21 @@ fn xclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         }
         g.assign(id, name);
         out.push(if justid { id_frame(id) } else { claimed_entry(s.get(id), id) });
+        if let Some(nack) = g.pel.get(&id) {
+            prop.xclaim(&argv[at], nack, g.last_id);
+        }
+        propagate_last_id = false;
         dirty += 1;
+    }
+    if propagate_last_id {
+        prop.set_id(g.last_id, g.entries_read);
     }
     s.groups.insert(group.to_vec(), g);
     if created_consumer {
         ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
     }
     ctx.dirty(dirty);
+    prop.emit(ctx);
     Ok(Frame::Array(out))
 }
 
@@ -224,6 +242,8 @@ fn claimed_entry(fields: Option<&crate::engine::stream::Fields>, id: StreamId) -
 
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 pub fn xautoclaim(ctx: &mut Ctx) -> Frame {
+    // XAUTOCLAIM propagates as one XCLAIM per claimed or dropped pending entry.
+    ctx.prevent_propagation();
     xautoclaim_inner(ctx).unwrap_or_else(|e| e)
 }
 
@@ -260,6 +280,7 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         return Err(no_key_or_group(key, group, ""));
     }
     let now = ctx.now_ms as i64;
+    let mut prop = GroupProp::new(ctx, key, group);
     let Some(s) = stream_mut(ctx, key) else {
         return Err(no_key_or_group(key, group, ""));
     };
@@ -289,7 +310,9 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         };
         let idle = now.wrapping_sub(nack.delivery_time_ms as i64);
         if !s.contains(id) {
-            g.remove_pending(id);
+            if let Some(nack) = g.remove_pending(id) {
+                prop.xclaim(&id.to_bytes(), &nack, g.last_id);
+            }
             deleted.push(id_frame(id));
             dirty += 1;
             count -= 1;
@@ -309,6 +332,9 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
             }
             g.assign(id, name);
             out.push(if justid { id_frame(id) } else { claimed_entry(s.get(id), id) });
+            if let Some(nack) = g.pel.get(&id) {
+                prop.xclaim(&id.to_bytes(), nack, g.last_id);
+            }
             count -= 1;
             dirty += 1;
         }
@@ -321,5 +347,6 @@ fn xautoclaim_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
     }
     ctx.dirty(dirty);
+    prop.emit(ctx);
     Ok(Frame::Array(vec![id_frame(next_id.unwrap_or(StreamId::MIN)), Frame::Array(out), Frame::Array(deleted)]))
 }

@@ -146,3 +146,84 @@ fn cstr(arg: &[u8]) -> &[u8] {
 fn is(arg: &[u8], name: &str) -> bool {
     crate::cmd::args::is(cstr(arg), name)
 }
+
+/// The commands a consumer-group operation hands to the AOF (Redis's streamPropagateXCLAIM,
+/// streamPropagateGroupID and streamPropagateConsumerCreation). They are collected while the
+/// stream is borrowed and queued by `emit`; nothing is built when nobody consumes propagation.
+pub(super) struct GroupProp {
+    on: bool,
+    key: Vec<u8>,
+    group: Vec<u8>,
+    out: Vec<Vec<Vec<u8>>>,
+}
+
+impl GroupProp {
+    pub(super) fn new(ctx: &Ctx, key: &[u8], group: &[u8]) -> GroupProp {
+        let on = ctx.propagating();
+        let (key, group) = if on { (key.to_vec(), group.to_vec()) } else { (Vec::new(), Vec::new()) };
+        GroupProp { on, key, group, out: Vec::new() }
+    }
+
+    /// An idempotent XCLAIM that recreates pending entry `id` as `nack` describes it (or, for an
+    /// entry gone from the stream, removes it on replay) and moves the group's last ID forward.
+    pub(super) fn xclaim(&mut self, id_arg: &[u8], nack: &crate::engine::stream::Nack, last_id: StreamId) {
+        if !self.on {
+            return;
+        }
+        let num = crate::engine::propagate::num_arg;
+        self.out.push(vec![
+            b"XCLAIM".to_vec(),
+            self.key.clone(),
+            self.group.clone(),
+            nack.consumer.clone(),
+            b"0".to_vec(),
+            id_arg.to_vec(),
+            b"TIME".to_vec(),
+            num(nack.delivery_time_ms as i64),
+            b"RETRYCOUNT".to_vec(),
+            num(nack.delivery_count as i64),
+            b"FORCE".to_vec(),
+            b"JUSTID".to_vec(),
+            b"LASTID".to_vec(),
+            last_id.to_bytes(),
+        ]);
+    }
+
+    /// XGROUP SETID with the read counter: how a last ID moved without a pending entry travels.
+    pub(super) fn set_id(&mut self, last_id: StreamId, entries_read: Option<u64>) {
+        if !self.on {
+            return;
+        }
+        let read = entries_read.map_or(-1, |n| n as i64);
+        self.out.push(vec![
+            b"XGROUP".to_vec(),
+            b"SETID".to_vec(),
+            self.key.clone(),
+            self.group.clone(),
+            last_id.to_bytes(),
+            b"ENTRIESREAD".to_vec(),
+            crate::engine::propagate::num_arg(read),
+        ]);
+    }
+
+    /// XGROUP CREATECONSUMER, for a consumer that no XCLAIM would create on replay (NOACK reads).
+    pub(super) fn consumer_created(&mut self, consumer: &[u8]) {
+        if !self.on {
+            return;
+        }
+        self.out.push(vec![
+            b"XGROUP".to_vec(),
+            b"CREATECONSUMER".to_vec(),
+            self.key.clone(),
+            self.group.clone(),
+            consumer.to_vec(),
+        ]);
+    }
+
+    /// Queues what was collected, in order, after what the command queued so far.
+    pub(super) fn emit(self, ctx: &mut Ctx) {
+        for argv in self.out {
+            ctx.also_propagate(argv);
+        }
+    }
+}

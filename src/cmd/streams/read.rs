@@ -1,7 +1,7 @@
 //! XRANGE, XREVRANGE, XREAD and XREADGROUP, with the blocking forms of the last two.
 
 use super::ids::{parse_id, parse_range, IdParse};
-use super::{cstr, entry_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut};
+use super::{cstr, entry_frame, int, is, lossy, no_key_or_group, stream_for_read, stream_mut, GroupProp};
 use crate::engine::blocking::{deadline_from_millis, BlockKind, BlockRequest, DeadlineMs};
 use crate::engine::errors;
 use crate::engine::notify::NOTIFY_STREAM;
@@ -115,6 +115,8 @@ fn parse_read_args<'a>(argv: &'a [Vec<u8>], xreadgroup: bool, now_ms: u64) -> Re
 /// XREAD [COUNT n] [BLOCK ms] STREAMS key [key ...] id [id ...]
 /// XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key [key ...] id [id ...]
 pub fn xread(ctx: &mut Ctx) -> Frame {
+    // A group read propagates as the XCLAIM/XGROUP commands it queues, never as typed.
+    ctx.prevent_propagation();
     xread_inner(ctx).unwrap_or_else(|e| e)
 }
 
@@ -176,9 +178,10 @@ fn xread_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         let entries = match a.group {
             Some((group, consumer)) => {
                 let now = ctx.now_ms;
+                let mut prop = GroupProp::new(ctx, key, group);
                 let created = {
                     let Some(s) = stream_mut(ctx, key) else { continue };
-                    deliver_to_group(s, group, consumer, start, a.count, history, a.noack, now)
+                    deliver_to_group(s, group, consumer, start, a.count, history, a.noack, now, &mut prop)
                 };
                 let (frame, created) = created;
                 if created {
@@ -186,6 +189,7 @@ fn xread_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
                     ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
                 }
                 ctx.dirty(1);
+                prop.emit(ctx);
                 frame
             }
             None => Frame::Array(read_plain(s, start, a.count)),
@@ -248,7 +252,9 @@ pub(super) fn touch_consumer(g: &mut Group, name: &[u8], now_ms: u64) -> bool {
 
 /// Serves a group read from `start`: the consumer's own history, or new entries that advance
 /// the group and enter its PEL (unless NOACK). Returns the entries and whether the consumer was
-/// created.
+/// created. What it changed goes to `prop` as Redis propagates it: a NOACK reader it created as
+/// XGROUP CREATECONSUMER, each new pending entry as an XCLAIM, and the last ID a NOACK read moved
+/// as XGROUP SETID. A history read changes delivery counts and times without propagating them.
 #[allow(clippy::too_many_arguments)]
 fn deliver_to_group(
     s: &mut Stream,
@@ -259,11 +265,15 @@ fn deliver_to_group(
     history: bool,
     noack: bool,
     now_ms: u64,
+    prop: &mut GroupProp,
 ) -> (Frame, bool) {
     let Some(mut g) = s.groups.remove(group) else {
         return (Frame::Array(Vec::new()), false);
     };
     let created = touch_consumer(&mut g, consumer, now_ms);
+    if created && noack {
+        prop.consumer_created(consumer);
+    }
     let limit = if count == 0 { usize::MAX } else { count as usize };
     let mut out = Vec::new();
     if history {
@@ -286,7 +296,9 @@ fn deliver_to_group(
         }
     } else {
         let delivered: Vec<StreamId> = s.range(start, StreamId::MAX).take(limit).map(|(id, _)| id).collect();
+        let mut moved = false;
         for id in delivered {
+            moved |= id > g.last_id;
             s.deliver_advance(&mut g, id);
             if let Some(fields) = s.get(id) {
                 out.push(entry_frame(id, fields));
@@ -304,7 +316,13 @@ fn deliver_to_group(
                         g.assign(id, consumer);
                     }
                 }
+                if let Some(nack) = g.pel.get(&id) {
+                    prop.xclaim(&id.to_bytes(), nack, g.last_id);
+                }
             }
+        }
+        if noack && moved {
+            prop.set_id(g.last_id, g.entries_read);
         }
     }
     s.groups.insert(group.to_vec(), g);
@@ -342,11 +360,15 @@ fn serve_blocked(ctx: &mut Ctx, key: &[u8]) -> Option<Frame> {
     let count = if a.count == 0 { 1000 } else { a.count };
     let entries = match a.group {
         Some((group, consumer)) => {
-            let (frame, created) = deliver_to_group(s, group, consumer, start, count, false, a.noack, now);
+            let mut prop = GroupProp::new(ctx, key, group);
+            let s = stream_mut(ctx, key)?;
+            let (frame, created) = deliver_to_group(s, group, consumer, start, count, false, a.noack, now, &mut prop);
             if created {
                 ctx.dirty(1);
                 ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
             }
+            // The served client's claims propagate as their own unit (end_served_propagation).
+            prop.emit(ctx);
             frame
         }
         None => Frame::Array(read_plain(s, start, count)),
