@@ -78,6 +78,10 @@ impl System for EngineSystem {
     fn take_deliveries(&mut self) -> Vec<(u64, Reply)> {
         self.inner.take_deliveries()
     }
+
+    fn acl_facts(&self) -> Option<std::sync::Arc<dyn verdis_spec::model::acl::AclFacts>> {
+        self.inner.acl_facts()
+    }
 }
 
 /// The engine's value in the model's representation (each type adds its arm).
@@ -221,7 +225,11 @@ impl StateMachineTest for EngineAgainstModel {
     fn init_test(_: &()) -> Sut {
         Sut {
             system: EngineSystem::new(EPOCH_MS),
-            model: Model::new(),
+            model: {
+                let mut model = Model::new();
+                model.set_acl_facts(verdis::oracle::acl_facts::table_facts());
+                model
+            },
             now_ms: EPOCH_MS,
             client: 0,
             script: Vec::new(),
@@ -414,6 +422,10 @@ impl System for Recorded {
         let d = self.inner.take_deliveries();
         self.delivered += d.len();
         d
+    }
+
+    fn acl_facts(&self) -> Option<std::sync::Arc<dyn verdis_spec::model::acl::AclFacts>> {
+        self.inner.acl_facts()
     }
 }
 

@@ -10,6 +10,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod acl;
+pub use acl::{acl_reset_commands, AclOp};
 mod bits;
 pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
@@ -966,6 +968,11 @@ pub enum Op {
     GeoSearch(GeoSearchOp),
     /// Keyspace notifications: turning classes on and off, and listening to them.
     Notify(NotifyOp),
+    /// Access control: users, AUTH, and the ACL commands (three variants, so that a sequence
+    /// often shapes a user, switches to it and runs commands under it).
+    Acl(AclOp),
+    AclSetUser(u8, u8, u8, u8, u8),
+    AclAuth(u8, u8),
 }
 
 /// Keyspace-notification commands. The classes are those the model implements (`g`, `$`, `l`,
@@ -1228,6 +1235,9 @@ impl Op {
             Op::Reset => Args::new("RESET").0,
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::Notify(op) => op.to_argv(),
+            Op::Acl(op) => op.to_argv(),
+            Op::AclSetUser(u, n, a, b, c) => AclOp::SetUser(*u, *n, *a, *b, *c).to_argv(),
+            Op::AclAuth(u, p) => AclOp::Auth(*u, *p).to_argv(),
             Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
             Op::Stream(op) => op.argv(),
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
