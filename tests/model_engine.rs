@@ -569,3 +569,29 @@ fn geo_sequences_agree_with_model() {
     }
     assert!(geo_ops > 10_000, "only {geo_ops} geo operations generated");
 }
+
+/// The generated ACL operations shape users, switch connections to them, and reach both
+/// allowed and refused commands (command, key and channel refusals), all compared with the
+/// model's decisions.
+// rules: ACL-4 ACL-5 ACL-10
+#[test]
+fn generated_acl_ops_allow_and_deny() {
+    let (replies, _) = recorded_runs(0x0ac1_5eed_1234_5678, 96);
+    let auth_ok = replies
+        .iter()
+        .filter(|(a, r)| a[0].eq_ignore_ascii_case(b"auth") && a[1] != b"default" && *r == Reply::Status("OK".into()))
+        .count();
+    let noperm = |what: &str| {
+        replies
+            .iter()
+            .filter(|(_, r)| matches!(r, Reply::Error(e) if e.starts_with("NOPERM") && e.contains(what)))
+            .count()
+    };
+    let (cmd, key, chan) = (noperm("command"), noperm("keys"), noperm("channels"));
+    let setuser_err =
+        replies.iter().filter(|(a, r)| a.len() > 1 && a[1].eq_ignore_ascii_case(b"setuser") && r.is_error()).count();
+    eprintln!(
+        "ACL: {auth_ok} AUTH as u1/u2, NOPERM {cmd} command, {key} key, {chan} channel; {setuser_err} SETUSER refused"
+    );
+    assert!(auth_ok > 5 && cmd > 5 && key > 5 && chan > 0, "{auth_ok} {cmd} {key} {chan}");
+}

@@ -447,3 +447,12 @@ pub fn channel_args(full_name: &str, argv: &[Vec<u8>]) -> Vec<(usize, bool)> {
         _ => Vec::new(),
     }
 }
+
+/// Whether one of the user's selectors allows the call's command and reads every key (Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess, which SORT's BY and GET need).
+pub fn unrestricted_read(table: &Table, user: &MUser, call: &Call) -> bool {
+    user.selectors.iter().any(|s| {
+        let every_key = s.all_keys || s.keys.iter().any(|(p, read, _)| p.as_slice() == b"*" && *read);
+        every_key && command_allowed(table, s, call)
+    })
+}

@@ -68,6 +68,17 @@ impl Model {
         acl::decide(facts.table(), user, &call).err()
     }
 
+    /// Whether the connection's user may read every key with this command (SORT's BY and GET
+    /// options need it).
+    pub(super) fn unrestricted_read(&self, client: u64, full_name: &str, argv: &[Vec<u8>]) -> bool {
+        let (Some(facts), Some(user)) = (self.acl_facts.as_ref(), self.users.get(&self.client(client).user)) else {
+            return true;
+        };
+        let Some(f) = facts.table().get(full_name) else { return true };
+        let call = acl::Call { facts: f, argv, keys: Vec::new(), channels: Vec::new() };
+        acl::unrestricted_read(facts.table(), user, &call)
+    }
+
     /// The NOPERM error for a connection's command, or `None` when it may run (ACL-4).
     pub(super) fn acl_refusal(&self, client: u64, full_name: &str, argv: &[Vec<u8>]) -> Option<Reply> {
         let name = self.client(client).user;

@@ -116,6 +116,10 @@ impl AclOp {
                 let user = pick(USERS, u);
                 let count = 1 + usize::from(n % 4);
                 let mut words = vec!["ACL", "SETUSER", user];
+                // Often a user one can log in as, so that AUTH switches to it.
+                if n % 8 < 5 {
+                    words.extend(["on", ">p1"]);
+                }
                 words.extend(rules_for(user, &[a, b, c, n.wrapping_add(a)][..count]));
                 argv(&words)
             }
@@ -130,10 +134,10 @@ impl AclOp {
                 argv(&words)
             }
             AclOp::Cat(i) => argv(&["ACL", "CAT", pick(CATEGORIES, i)]),
-            AclOp::Default(i) if i % 3 == 0 => {
+            AclOp::Default(i) if i % 2 == 0 => {
                 argv(&["ACL", "SETUSER", "default", "reset", "on", "nopass", "~*", "&*", "+@all"])
             }
-            AclOp::Default(i) => argv(&["ACL", "SETUSER", "default", pick(DEFAULT_RULES, i / 3)]),
+            AclOp::Default(i) => argv(&["ACL", "SETUSER", "default", pick(DEFAULT_RULES, i / 2)]),
         }
     }
 }
