@@ -32,6 +32,11 @@ pub trait System {
     fn restart(&mut self, _now_ms: u64) -> bool {
         false
     }
+
+    /// The command table's facts for the model's ACL checks (`None`: the model checks nothing).
+    fn acl_facts(&self) -> Option<std::sync::Arc<dyn crate::model::acl::AclFacts>> {
+        None
+    }
 }
 
 /// Why a run failed.
@@ -58,6 +63,9 @@ const MAX_SCAN_CALLS: usize = 10_000;
 /// on connection 0, and stops at the first disagreement.
 pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model, Failure> {
     let mut model = Model::new();
+    if let Some(facts) = sys.acl_facts() {
+        model.set_acl_facts(facts);
+    }
     let mut now_ms = start_ms;
     let mut client = 0u64;
     for (step, op) in ops.iter().enumerate() {
@@ -70,7 +78,11 @@ pub fn run_ops(ops: &[Op], sys: &mut impl System, start_ms: u64) -> Result<Model
                 model.check(client, &argv, now_ms, &actual).map_err(|m| fail(m.to_string()))?;
             }
             // Inside MULTI, SCAN would only be queued; a subscribed RESP2 client cannot SCAN.
-            Step::ScanAll { .. } if model.in_multi(client) || model.restricted(client) => {}
+            // A user refused SCAN: nothing to iterate.
+            Step::ScanAll { .. }
+                if model.in_multi(client)
+                    || model.restricted(client)
+                    || model.acl_denies(client, &[b"SCAN".to_vec(), b"0".to_vec()]) => {}
             Step::ScanAll { pattern, type_name } => {
                 scan_all(&mut model, sys, client, now_ms, pattern, type_name).map_err(fail)?;
             }

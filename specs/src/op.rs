@@ -10,6 +10,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+mod acl;
+pub use acl::{acl_reset_commands, AclOp};
 mod bits;
 pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
@@ -973,6 +975,11 @@ pub enum Op {
     Notify(NotifyOp),
     /// SAVE, BGSAVE, DEBUG RELOAD, DUMP, RESTORE, DUMP-then-RESTORE.
     Persistence(PersistOp),
+    /// Access control: users, AUTH, and the ACL commands (three variants, so that a sequence
+    /// often shapes a user, switches to it and runs commands under it).
+    Acl(AclOp),
+    AclSetUser(u8, u8, u8, u8, u8),
+    AclAuth(u8, u8),
 }
 
 /// Keyspace-notification commands. The classes are those the model implements (`g`, `$`, `l`,
@@ -1246,6 +1253,9 @@ impl Op {
             Op::Reset => Args::new("RESET").0,
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
             Op::Notify(op) => op.to_argv(),
+            Op::Acl(op) => op.to_argv(),
+            Op::AclSetUser(u, n, a, b, c) => AclOp::SetUser(*u, *n, *a, *b, *c).to_argv(),
+            Op::AclAuth(u, p) => AclOp::Auth(*u, *p).to_argv(),
             Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
             Op::Persistence(p) => p.to_argv(),
             Op::Stream(op) => op.argv(),

@@ -85,8 +85,9 @@ pub fn keys_from_specs(meta: &CommandMeta, argv: &[Vec<u8>]) -> Option<Vec<KeyRe
                 if count < 0 {
                     return None;
                 }
+                // A huge count (client input) must not overflow: such a call has no valid keys.
                 let first = first + i64::from(first_key);
-                (first, first + count - 1, i64::from(key_step))
+                (first, first.checked_add(count)?.checked_sub(1)?, i64::from(key_step))
             }
             FindKeys::Unknown => return None,
         };

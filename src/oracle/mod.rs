@@ -2,6 +2,7 @@
 //! engine and on another server over RESP, and reports where their replies differ.
 //! Nothing here is part of the engine; it only drives it.
 
+pub mod acl_facts;
 pub mod diff;
 pub mod remote;
 pub mod system;

@@ -192,6 +192,10 @@ impl verdis_spec::System for ModelSystem {
         self.engine.persist_cron(now_ms);
     }
 
+    fn acl_facts(&self) -> Option<std::sync::Arc<dyn verdis_spec::model::acl::AclFacts>> {
+        Some(super::acl_facts::table_facts())
+    }
+
     /// The replies blocked clients got, by model client.
     fn take_deliveries(&mut self) -> Vec<(u64, verdis_spec::Reply)> {
         // No server resumes unblocked clients here: forget them.

@@ -91,9 +91,18 @@ fn names_command(table: &Table, name: &str) -> bool {
     }
 }
 
-/// Applies one rule to a selector; `Err(())` when Redis refuses it. Only what changes the
-/// decision is modelled (no error texts).
-fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()> {
+/// Redis's reasons for refusing a rule (acl.c ACLSetUserStringError).
+const UNKNOWN: &str = "Unknown command or category name in ACL";
+const SYNTAX: &str = "Syntax error";
+const KEY_AFTER_ALL: &str = "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not \
+                             have any effect. Try 'resetkeys' to start with an empty list of patterns";
+const CHANNEL_AFTER_ALL: &str = "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and \
+                                 does not have any effect. Try 'resetchannels' to start with an empty list of channels";
+const NO_SUCH_PASSWORD: &str = "The password you are trying to remove from the user does not exist";
+const FIRST_ARG_OF_SUB: &str = "Allowing first-arg of a subcommand is not supported";
+
+/// Applies one rule to a selector; `Err(reason)` when Redis refuses it.
+fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), &'static str> {
     let word = lower(op);
     match word.as_str() {
         "allkeys" | "~*" => {
@@ -129,7 +138,7 @@ fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()>
     match op.first() {
         Some(b'~') | Some(b'%') => {
             if s.all_keys {
-                return Err(());
+                return Err(KEY_AFTER_ALL);
             }
             let (read, write, pattern) = if op[0] == b'~' {
                 (true, true, &op[1..])
@@ -138,12 +147,12 @@ fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()>
                 let flags = lower(&op[1..tilde]);
                 let (r, w) = (flags.matches('r').count(), flags.matches('w').count());
                 if r > 1 || w > 1 || r + w != flags.len() || r + w == 0 {
-                    return Err(());
+                    return Err(SYNTAX);
                 }
                 (r == 1, w == 1, op.get(tilde + 1..).unwrap_or_default())
             };
             if pattern.iter().any(|b| b.is_ascii_whitespace() || *b == 0 || *b == 0x0b) {
-                return Err(());
+                return Err(SYNTAX);
             }
             match s.keys.iter_mut().find(|k| k.0 == pattern) {
                 Some(k) => {
@@ -154,8 +163,11 @@ fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()>
             }
         }
         Some(b'&') => {
-            if s.all_channels || op[1..].iter().any(|b| b.is_ascii_whitespace() || *b == 0 || *b == 0x0b) {
-                return Err(());
+            if s.all_channels {
+                return Err(CHANNEL_AFTER_ALL);
+            }
+            if op[1..].iter().any(|b| b.is_ascii_whitespace() || *b == 0 || *b == 0x0b) {
+                return Err(SYNTAX);
             }
             if !s.channels.iter().any(|c| c == &op[1..]) {
                 s.channels.push(op[1..].to_vec());
@@ -164,7 +176,7 @@ fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()>
         Some(b'+') | Some(b'-') if op.get(1) == Some(&b'@') => {
             let cat = &word[2..];
             if !table.values().any(|f| f.categories.iter().any(|c| c == cat)) && !KNOWN_EMPTY.contains(&cat) {
-                return Err(());
+                return Err(UNKNOWN);
             }
             s.command_rules.push(word);
         }
@@ -174,10 +186,13 @@ fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()>
                 if let Some((base, arg)) = name.rsplit_once('|') {
                     // `+cmd|sub` for a container, `+cmd|firstarg` for a plain command.
                     let Some(f) = table.get(base).filter(|f| f.parent.is_none() || !f.container) else {
-                        return Err(());
+                        return Err(UNKNOWN);
                     };
-                    if f.parent.is_some() || arg.is_empty() || (f.container && !names_command(table, name)) {
-                        return Err(());
+                    if f.parent.is_some() {
+                        return Err(FIRST_ARG_OF_SUB);
+                    }
+                    if arg.is_empty() || (f.container && !names_command(table, name)) {
+                        return Err(UNKNOWN);
                     }
                     // A first argument keeps its original case but matches case-insensitively.
                     s.command_rules.push(word.clone());
@@ -185,11 +200,11 @@ fn apply_selector(table: &Table, s: &mut MSelector, op: &[u8]) -> Result<(), ()>
                 }
             }
             if !names_command(table, name) {
-                return Err(());
+                return Err(UNKNOWN);
             }
             s.command_rules.push(word);
         }
-        _ => return Err(()),
+        _ => return Err(SYNTAX),
     }
     Ok(())
 }
@@ -228,6 +243,15 @@ fn selector_rules(inner: &[u8]) -> Vec<Vec<u8>> {
 /// Applies ACL SETUSER's rules to a user: all or nothing (ACL-1). Selector rules must come
 /// whole (`(+get ~k)` in one argument).
 pub fn set_user(table: &Table, user: &MUser, rules: &[Vec<u8>]) -> Result<MUser, ()> {
+    set_user_explained(table, user, rules).map_err(|_| ())
+}
+
+/// As [`set_user`], with Redis's error for a refused rule:
+/// `ERR Error in ACL SETUSER modifier '<rule>': <reason>`.
+pub fn set_user_explained(table: &Table, user: &MUser, rules: &[Vec<u8>]) -> Result<MUser, String> {
+    let explain = |op: &[u8], reason: &str| {
+        format!("ERR Error in ACL SETUSER modifier '{}': {reason}", String::from_utf8_lossy(op))
+    };
     let mut u = user.clone();
     for op in rules {
         let word = lower(op);
@@ -255,17 +279,17 @@ pub fn set_user(table: &Table, user: &MUser, rules: &[Vec<u8>]) -> Result<MUser,
                 u.nopass = false;
             }
             _ if op[0] == b'<' => {
-                let i = u.passwords.iter().position(|p| p == &op[1..]).ok_or(())?;
+                let i = u.passwords.iter().position(|p| p == &op[1..]).ok_or_else(|| explain(op, NO_SUCH_PASSWORD))?;
                 u.passwords.remove(i);
             }
             _ if op[0] == b'(' && op.len() >= 2 && op[op.len() - 1] == b')' => {
                 let mut s = MSelector::default();
                 for r in selector_rules(&op[1..op.len() - 1]) {
-                    apply_selector(table, &mut s, &r)?;
+                    apply_selector(table, &mut s, &r).map_err(|e| explain(op, e))?;
                 }
                 u.selectors.push(s);
             }
-            _ => apply_selector(table, &mut u.selectors[0], op)?,
+            _ => apply_selector(table, &mut u.selectors[0], op).map_err(|e| explain(op, e))?,
         }
     }
     Ok(u)
@@ -386,4 +410,49 @@ pub fn decide(table: &Table, user: &MUser, call: &Call) -> Result<(), (String, u
 /// AUTH (ACL-5): whether `password` opens `user`.
 pub fn auth_ok(user: Option<&MUser>, password: &[u8]) -> bool {
     user.is_some_and(|u| u.enabled && (u.nopass || u.passwords.iter().any(|p| p == password)))
+}
+
+impl MUser {
+    /// The `default` user as Redis starts it: on, nopass, every command, key and channel.
+    pub fn default_user() -> MUser {
+        let root = MSelector {
+            command_rules: vec!["+@all".into()],
+            all_keys: true,
+            keys: Vec::new(),
+            all_channels: true,
+            channels: Vec::new(),
+        };
+        MUser { enabled: true, nopass: true, passwords: Vec::new(), selectors: vec![root] }
+    }
+}
+
+/// What the model needs from Redis's command table to decide a call: the commands' facts
+/// (names, containers, categories) and where a call's keys are with the permission each needs
+/// (Redis's key specs). These are data about Redis's command table, not ACL logic, so the
+/// caller supplies them (the tests take them from the generated command metadata).
+pub trait AclFacts: std::fmt::Debug + Send + Sync {
+    /// Every command and subcommand by full name.
+    fn table(&self) -> &Table;
+    /// The key arguments of a call of `full_name`, with the permission each needs.
+    fn keys(&self, full_name: &str, argv: &[Vec<u8>]) -> Vec<(usize, KeyNeed)>;
+}
+
+/// The channel arguments of a call (Redis's commands_with_channels): (index, is a pattern).
+/// Unsubscribing needs no permission (ACL-3).
+pub fn channel_args(full_name: &str, argv: &[Vec<u8>]) -> Vec<(usize, bool)> {
+    match full_name {
+        "subscribe" | "ssubscribe" => (1..argv.len()).map(|i| (i, false)).collect(),
+        "psubscribe" => (1..argv.len()).map(|i| (i, true)).collect(),
+        "publish" | "spublish" if argv.len() > 1 => vec![(1, false)],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether one of the user's selectors allows the call's command and reads every key (Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess, which SORT's BY and GET need).
+pub fn unrestricted_read(table: &Table, user: &MUser, call: &Call) -> bool {
+    user.selectors.iter().any(|s| {
+        let every_key = s.all_keys || s.keys.iter().any(|(p, read, _)| p.as_slice() == b"*" && *read);
+        every_key && command_allowed(table, s, call)
+    })
 }

@@ -1,7 +1,7 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, persist, pubsub, sets, sort, streams,
+    acl_cmds, bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, persist, pubsub, sets, sort, streams,
     streams_groups, strings, tx, zsets, Item, Model,
 };
 use crate::num::c_str;
@@ -231,6 +231,9 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("watch", -2, tx::watch),
     ("unwatch", 1, tx::unwatch),
     ("reset", 1, keyspace::reset),
+    // access control
+    ("acl", -2, acl_cmds::acl),
+    ("auth", -2, acl_cmds::auth),
     // pub/sub
     ("subscribe", -2, pubsub::subscribe),
     ("unsubscribe", -1, pubsub::unsubscribe),
@@ -331,6 +334,14 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     if (arity > 0 && argc != arity) || argc < -arity {
         return model.refuse(client, wrong_arity(&full_name), name == "exec");
     }
+    // ACL-4: after the arity check, before the subscribed-context check and queuing; inside
+    // EXEC a queued command meets the user's permissions as they are now.
+    if let Some(denied) = model.acl_refusal(client, &full_name, argv) {
+        if model.client(client).in_exec {
+            return denied;
+        }
+        return model.refuse(client, denied, name == "exec");
+    }
     if model.restricted(client) && !pubsub::allowed_when_subscribed(name) {
         return model.refuse(client, pubsub::not_in_subscribed_context(&full_name), name == "exec");
     }
@@ -388,6 +399,7 @@ fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Rep
         "pubsub" => pubsub::PUBSUB_SUBCOMMANDS,
         "xgroup" => XGROUP_SUBCOMMANDS,
         "xinfo" => XINFO_SUBCOMMANDS,
+        "acl" => acl_cmds::ACL_SUBCOMMANDS,
         _ => return Ok(None),
     };
     if argv.len() < 2 {
@@ -401,6 +413,16 @@ fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Rep
             let container = name.to_ascii_uppercase();
             Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try {container} HELP.").as_bytes())))
         }
+    }
+}
+
+/// A modelled command's full name and arity, `None` when the model does not know it (Redis's
+/// lookupCommand, for ACL DRYRUN).
+pub(super) fn resolve(argv: &[Vec<u8>]) -> Option<(String, i32)> {
+    let &(name, arity, _) = find(argv.first()?)?;
+    match subcommand(name, argv) {
+        Ok(found) => Some(found.unwrap_or((name.to_string(), arity))),
+        Err(_) => None,
     }
 }
 

@@ -394,6 +394,7 @@ pub(super) fn reset(m: &mut Model, call: &Call) -> Reply {
     c.queue_refused = false;
     c.watching.clear();
     c.watch_touched = false;
+    c.user = super::DEFAULT_USER.to_vec();
     Reply::Status("RESET".to_string())
 }
 

@@ -9,6 +9,7 @@
 //! so DBSIZE is checked against a range (see [`Model::check`]).
 
 pub mod acl;
+mod acl_cmds;
 mod bitmaps;
 mod check;
 pub mod crash;
@@ -35,6 +36,7 @@ mod zsets;
 use crate::reply::Reply;
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use acl_cmds::DEFAULT_USER;
 pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
 pub use lists::{Blocked, NO_REPLY};
@@ -146,6 +148,8 @@ pub struct ClientState {
     pub watch_touched: bool,
     /// EXEC is running this client's queue.
     pub in_exec: bool,
+    /// The ACL user the connection runs as.
+    pub user: Vec<u8>,
 }
 
 impl Default for ClientState {
@@ -158,6 +162,7 @@ impl Default for ClientState {
             watching: Vec::new(),
             watch_touched: false,
             in_exec: false,
+            user: acl_cmds::DEFAULT_USER.to_vec(),
         }
     }
 }
@@ -192,6 +197,10 @@ pub struct Model {
     quiet_changes: BTreeSet<(usize, Vec<u8>)>,
     /// Background saves and DUMP payloads (see `persist.rs`).
     persist: persist::PersistState,
+    /// The ACL users by name (`default` always among them).
+    users: BTreeMap<Vec<u8>, acl::MUser>,
+    /// The command table's facts for ACL decisions (see `acl_cmds.rs`); `None`: no checks.
+    acl_facts: Option<std::sync::Arc<dyn acl::AclFacts>>,
 }
 
 impl Default for Model {
@@ -222,6 +231,8 @@ impl Model {
             own_events: Vec::new(),
             own_split: None,
             persist: persist::PersistState::default(),
+            users: BTreeMap::from([(acl_cmds::DEFAULT_USER.to_vec(), acl::MUser::default_user())]),
+            acl_facts: None,
         }
     }
 

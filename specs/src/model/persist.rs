@@ -58,6 +58,12 @@ impl Model {
         self.subscriptions.clear();
         self.persist.bgsave_running = false;
         self.persist.bgsave_scheduled = false;
+        // Users made by ACL SETUSER live only in memory (no aclfile here): a restarted server
+        // has the default user as its configuration makes it, and no other.
+        self.users = std::collections::BTreeMap::from([(
+            super::acl_cmds::DEFAULT_USER.to_vec(),
+            super::acl::MUser::default_user(),
+        )]);
         self.reload(now_ms);
     }
 
@@ -292,11 +298,13 @@ pub(super) fn restore(m: &mut Model, call: &Call) -> Reply {
     if expire_at.is_some_and(|t| t <= now as i64) {
         if deleted {
             m.touch(db, key);
+            m.notify_call(call, super::notify::GENERIC, "del", key);
         }
         return Reply::ok();
     }
     let item = Item { value: loaded(value), expire_at_ms: expire_at.map(|t| t as u64) };
     m.dbs[db].insert(key.to_vec(), item);
     m.touch(db, key);
+    m.notify_call(call, super::notify::GENERIC, "restore", key);
     Reply::ok()
 }

@@ -33,7 +33,7 @@ fn c_bytes(b: &[u8]) -> &[u8] {
     crate::num::c_str(b)
 }
 
-fn parse_args(call: &Call, read_only: bool) -> Result<SortArgs, Reply> {
+fn parse_args(call: &Call, read_only: bool, full_key_access: bool) -> Result<SortArgs, Reply> {
     let mut a = SortArgs { count: -1, ..SortArgs::default() };
     let argv = call.argv;
     let mut i = 2;
@@ -57,9 +57,15 @@ fn parse_args(call: &Call, read_only: bool) -> Result<SortArgs, Reply> {
             a.by = Some(argv[i + 1].clone());
             if !c_bytes(&argv[i + 1]).contains(&b'*') {
                 a.no_sort = true;
+            } else if !full_key_access {
+                // A user who may not read every key cannot look weights up (ACL-10).
+                return Err(Reply::err("BY option of SORT denied due to insufficient ACL permissions."));
             }
             i += 1;
         } else if opt_is(w, "GET") && left >= 1 {
+            if !full_key_access {
+                return Err(Reply::err("GET option of SORT denied due to insufficient ACL permissions."));
+            }
             a.gets.push(argv[i + 1].clone());
             i += 1;
         } else {
@@ -258,7 +264,8 @@ fn quicksort(v: &mut [Entry], cmp: &dyn Fn(&Entry, &Entry) -> Ordering) {
 }
 
 fn sort_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
-    let args = match parse_args(call, read_only) {
+    let full_key_access = m.unrestricted_read(call.client, call.name, call.argv);
+    let args = match parse_args(call, read_only, full_key_access) {
         Ok(a) => a,
         Err(e) => return e,
     };

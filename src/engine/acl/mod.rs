@@ -121,6 +121,23 @@ fn key_perms(flags: &[&str]) -> u8 {
     perms
 }
 
+/// The key arguments of a call of command `id` (a catalogue index) with the permission each
+/// needs as (position, read, write): the facts the model's ACL decision takes from the table.
+pub fn key_needs(id: usize, argv: &[Vec<u8>]) -> Vec<(usize, bool, bool)> {
+    let cmd = &catalogue().commands[id];
+    if !keys::has_keys(cmd.meta) {
+        return Vec::new();
+    }
+    keys::get_keys(cmd.meta, argv)
+        .iter()
+        .filter(|k| k.pos < argv.len())
+        .map(|k| {
+            let need = key_perms(k.flags);
+            (k.pos, need & READ != 0, need & WRITE != 0)
+        })
+        .collect()
+}
+
 /// Whether one selector allows the command (Redis's ACLSelectorCheckCmd). `keys` caches the
 /// command's keys between selectors.
 fn check_selector(
