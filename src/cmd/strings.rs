@@ -77,7 +77,14 @@ fn store(ctx: &mut Ctx, key: &[u8], value: StrValue, keep_ttl: bool) {
     let now_ms = ctx.now_ms;
     let value = Value::Str(value);
     let replaced = if keep_ttl {
-        ctx.db().set_keep_ttl(key.to_vec(), value, now_ms)
+        match ctx.db().entry_mut(key) {
+            // Overwriting in place keeps the key's allocation (and its expiry).
+            Some(entry) => {
+                entry.access_ms = now_ms;
+                Some(std::mem::replace(&mut entry.value, value))
+            }
+            None => ctx.db().set_keep_ttl(key.to_vec(), value, now_ms),
+        }
     } else {
         ctx.db().set(key.to_vec(), value, now_ms).map(|old| old.value)
     };

@@ -81,6 +81,11 @@ impl Db {
     /// True when `key` exists and its expiry time has passed at `now_ms`. As Redis's
     /// keyIsExpired, a key is still alive at exactly its expiry time (`now > when` expires it).
     pub fn is_expired(&self, key: &[u8], now_ms: u64) -> bool {
+        // Only volatile keys can expire; with none, every command's passive-expiry check is
+        // spared a hash lookup.
+        if self.volatile.is_empty() {
+            return false;
+        }
         matches!(self.keys.get(key), Some(Entry { expire_at_ms: Some(t), .. }) if *t < now_ms)
     }
 

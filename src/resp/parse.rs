@@ -45,7 +45,15 @@ pub struct RequestParser {
     bulk_len: Option<usize>,
     /// Arguments read so far.
     argv: Vec<Vec<u8>>,
+    /// Argument buffers of finished commands handed back by `recycle`, reused for the next
+    /// commands' arguments so that a steady stream of commands does not allocate per argument.
+    spare: Vec<Vec<u8>>,
 }
+
+/// At most this many spare argument buffers are kept per client, each of at most
+/// `SPARE_MAX_BYTES`, so an idle client holds little memory however large its past commands.
+const SPARE_MAX_COUNT: usize = 32;
+const SPARE_MAX_BYTES: usize = 1024;
 
 fn find(haystack: &[u8], byte: u8) -> Option<usize> {
     haystack.iter().position(|&b| b == byte)
@@ -77,6 +85,22 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 impl RequestParser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Takes back the arguments of a command that has run, keeping their buffers for reuse.
+    pub fn recycle(&mut self, mut argv: Vec<Vec<u8>>) {
+        for mut arg in argv.drain(..) {
+            if self.spare.len() >= SPARE_MAX_COUNT {
+                break;
+            }
+            if arg.capacity() <= SPARE_MAX_BYTES {
+                arg.clear();
+                self.spare.push(arg);
+            }
+        }
+        if self.argv.capacity() == 0 && argv.capacity() <= SPARE_MAX_COUNT {
+            self.argv = argv;
+        }
     }
 
     /// True when a multibulk request has been started but not finished.
@@ -141,7 +165,8 @@ impl RequestParser {
                 return Ok((pos, Some(Vec::new())));
             }
             self.remaining = count as usize;
-            self.argv = Vec::with_capacity(self.remaining.min(1024));
+            self.argv.clear();
+            self.argv.reserve(self.remaining.min(1024));
         }
         // A limit on this loop: one iteration per argument still expected.
         while self.remaining > 0 {
@@ -178,7 +203,14 @@ impl RequestParser {
                 break;
             }
             // As Redis, the two bytes after the bulk are skipped without being checked.
-            self.argv.push(rest[..len].to_vec());
+            let arg = match self.spare.pop() {
+                Some(mut buf) => {
+                    buf.extend_from_slice(&rest[..len]);
+                    buf
+                }
+                None => rest[..len].to_vec(),
+            };
+            self.argv.push(arg);
             pos += len + 2;
             self.bulk_len = None;
             self.remaining -= 1;
@@ -215,6 +247,17 @@ mod tests {
         }
         assert_eq!(consumed, req.len());
         assert_eq!(got, Some(vec![b"GET".to_vec(), b"k".to_vec()]));
+    }
+
+    #[test]
+    fn recycled_buffers_give_the_same_arguments() {
+        let mut p = RequestParser::new();
+        let first = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+        let (_, argv) = p.parse(first, ParseLimits::default()).unwrap();
+        p.recycle(argv.unwrap());
+        let second = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let (n, argv) = p.parse(second, ParseLimits::default()).unwrap();
+        assert_eq!((n, argv), (second.len(), Some(vec![b"GET".to_vec(), b"k".to_vec()])));
     }
 
     #[test]

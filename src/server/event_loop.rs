@@ -196,7 +196,7 @@ impl EventLoop {
                 } else {
                     let slot = token - FIRST_CONN_TOKEN;
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
-                        self.on_readable(slot);
+                        self.on_readable(slot, event.is_read_closed() || event.is_error());
                     }
                     if event.is_writable() {
                         self.flush_slot(slot);
@@ -274,7 +274,8 @@ impl EventLoop {
         self.by_client.insert(id, slot);
     }
 
-    fn on_readable(&mut self, slot: usize) {
+    /// `peer_closed`: the event reported the peer's end closed (or an error), see `read_available`.
+    fn on_readable(&mut self, slot: usize, peer_closed: bool) {
         let limit = self.engine.config.client_query_buffer_limit as usize;
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
@@ -282,7 +283,7 @@ impl EventLoop {
         if conn.closing {
             return;
         }
-        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024), &mut self.scratch);
+        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024), &mut self.scratch, peer_closed);
         self.engine.stats.total_net_input_bytes += bytes as u64;
         self.engine.stats.total_reads_processed += 1;
         if matches!(outcome, ReadOutcome::Closed) {
@@ -338,6 +339,8 @@ impl EventLoop {
                         c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     }
                     let reply = self.engine.execute(id, &argv, now_ms);
+                    // The argument buffers serve the next command (no allocation per argument).
+                    conn.parser.recycle(argv);
                     let Some(client) = self.engine.client(id) else {
                         break;
                     };
