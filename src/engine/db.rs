@@ -117,6 +117,21 @@ impl Db {
         }
     }
 
+    /// Replaces the value of an existing key where it is, without copying the key (SET and
+    /// MSET over existing keys): `Ok` with the old value, or `Err` giving `value` back when the
+    /// key is absent. The expiry is dropped unless `keep_ttl`.
+    pub fn overwrite(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64) -> Result<Value, Value> {
+        let Some(entry) = self.keys.get_mut(key) else {
+            return Err(value);
+        };
+        entry.access_ms = now_ms;
+        let old = std::mem::replace(&mut entry.value, value);
+        if !keep_ttl && entry.expire_at_ms.take().is_some() {
+            self.volatile.remove(key);
+        }
+        Ok(old)
+    }
+
     /// Inserts a whole entry (used by MOVE, COPY, RENAME and loading).
     pub fn insert_entry(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
         if entry.expire_at_ms.is_some() {

@@ -82,6 +82,18 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     i64::try_from(v).ok()
 }
 
+/// A count or length from a `*` or `$` line: the common short, plain decimal form is read
+/// directly; anything else (signs, leading zeros, huge values) goes through `parse_i64`, which
+/// decides as Redis's string2ll does.
+fn parse_count(s: &[u8]) -> Option<i64> {
+    let plain = !s.is_empty() && s.len() <= 18 && (s[0] != b'0' || s.len() == 1) && s.iter().all(u8::is_ascii_digit);
+    if !plain {
+        return parse_i64(s);
+    }
+    // At most 18 digits: the value fits in an i64.
+    Some(s.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0')))
+}
+
 impl RequestParser {
     pub fn new() -> Self {
         Self::default()
@@ -152,7 +164,7 @@ impl RequestParser {
             if cr + 1 >= buf.len() {
                 return Ok((0, None)); // the '\n' has not arrived yet
             }
-            let count = parse_i64(&buf[1..cr]);
+            let count = parse_count(&buf[1..cr]);
             let count = match count {
                 Some(n) if n <= i32::MAX as i64 => n,
                 _ => return Err(ProtoError::new("invalid multibulk length")),
@@ -186,7 +198,7 @@ impl RequestParser {
                     if rest[0] != b'$' {
                         return Err(ProtoError::new(format!("expected '$', got '{}'", rest[0] as char)));
                     }
-                    let len = match parse_i64(&rest[1..cr]) {
+                    let len = match parse_count(&rest[1..cr]) {
                         Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_bytes => n as usize,
                         _ => return Err(ProtoError::new("invalid bulk length")),
                     };
@@ -275,6 +287,13 @@ mod tests {
         assert_eq!(one(b"\r\n").unwrap(), (2, Some(vec![])));
         assert_eq!(one(b"*0\r\n").unwrap(), (4, Some(vec![])));
         assert_eq!(one(b"*-1\r\n").unwrap(), (5, Some(vec![])));
+    }
+
+    #[test]
+    fn counts_read_as_string2ll_would() {
+        for s in ["0", "7", "10", "123456789012345678", "1234567890123456789", "01", "-1", "+1", "", "1a", "-0"] {
+            assert_eq!(parse_count(s.as_bytes()), parse_i64(s.as_bytes()), "{s}");
+        }
     }
 
     #[test]
