@@ -315,13 +315,12 @@ impl EventLoop {
             if conn.closing || self.engine.is_blocked(id) {
                 break;
             }
-            let Some(client) = self.engine.client(id) else {
+            let max_bulk_bytes = self.engine.config.proto_max_bulk_len;
+            // One client lookup serves both the parse limits and the I/O figures below.
+            let Some(c) = self.engine.client_mut(id) else {
                 break;
             };
-            let limits = ParseLimits {
-                max_bulk_bytes: self.engine.config.proto_max_bulk_len,
-                authenticated: client.authenticated,
-            };
+            let limits = ParseLimits { max_bulk_bytes, authenticated: c.authenticated };
             match conn.parser.parse(&conn.query[conn.query_pos..], limits) {
                 Ok((n, None)) => {
                     conn.query_pos += n;
@@ -332,12 +331,10 @@ impl EventLoop {
                     if argv.is_empty() {
                         continue;
                     }
-                    if let Some(c) = self.engine.client_mut(id) {
-                        // As Redis, the buffer still holds this batch's commands while they run.
-                        c.io.qbuf = conn.query.len();
-                        c.io.qbuf_free = conn.query.capacity() - conn.query.len();
-                        c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
-                    }
+                    // As Redis, the buffer still holds this batch's commands while they run.
+                    c.io.qbuf = conn.query.len();
+                    c.io.qbuf_free = conn.query.capacity() - conn.query.len();
+                    c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     let reply = self.engine.execute(id, &argv, now_ms);
                     // The argument buffers serve the next command (no allocation per argument).
                     conn.parser.recycle(argv);
