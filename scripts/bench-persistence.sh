@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RDB persistence of verdis-server against redis-server, side by side in one run:
+# RDB and AOF persistence of verdis-server against redis-server, side by side in one run:
 #   - SAVE time and RDB size for N keys (default 1,000,000),
 #   - load time at start-up (from each server's "DB loaded from disk" log line),
 #   - the stall to start BGSAVE (latest_fork_usec),
@@ -8,7 +8,9 @@
 # The dataset is the same for both: strings (the only type verdis holds so far) of mixed shapes:
 # 1/4 small integers, 1/4 32-byte random values, 1/4 100-byte compressible values, 1/4 short
 # words, each key `key:<12-digit n>` (redis-benchmark's key format, so its write load during BGSAVE
-# overwrites random existing keys). Usage: scripts/bench-persistence.sh [N]
+# overwrites random existing keys). Then the AOF: SET throughput with appendfsync always and
+# everysec, the AOF size for the N keys, BGREWRITEAOF time and AOF load time at restart.
+# Usage: scripts/bench-persistence.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
@@ -101,4 +103,61 @@ start_servers
 lv=$(grep -o 'DB loaded from disk: [0-9.]*' "$WORK/v/log" | tail -1 | awk '{print $5}')
 lr=$(grep -o 'DB loaded from disk: [0-9.]*' "$WORK/r/log" | tail -1 | awk '{print $5}')
 printf '%-28s %16s %16s\n' "load at start (seconds)" "$lv" "$lr"
+stop_servers
+
+# ---- AOF ----
+# Throughput of writes with appendfsync always and everysec (redis-benchmark SET, 50 clients, so
+# the group commit of one event-loop turn matters), the AOF size for the N keys, BGREWRITEAOF
+# time, and the AOF load time at restart ("DB loaded from append only file"), both servers side
+# by side with the same settings.
+AOF_WRITES="${AOF_WRITES:-200000}"
+start_aof() {
+  rm -rf "$WORK/v" "$WORK/r"; mkdir -p "$WORK/v" "$WORK/r"
+  ./target/release/verdis-server --port "$VPORT" --save "" --appendonly yes --appendfsync "$1" --auto-aof-rewrite-percentage 0 \
+    --dir "$WORK/v" --logfile "$WORK/v/log" &
+  VPID=$!
+  redis-server --port "$RPORT" --save "" --appendonly yes --appendfsync "$1" --auto-aof-rewrite-percentage 0 \
+    --dir "$WORK/r" --logfile "$WORK/r/log" &
+  RPID=$!
+  for p in "$VPORT" "$RPORT"; do
+    for _ in $(seq 1 600); do
+      [ "$(redis-cli -p "$p" ping 2>/dev/null)" = "PONG" ] && break
+      sleep 0.1
+    done
+  done
+}
+rps() { redis-benchmark -p "$1" -t set -n "$AOF_WRITES" -r 1000000 -d 32 -c 50 -q 2>/dev/null | tr '\r' '\n' | awk '/requests per second/ { v=$2 } END { print v }'; }
+for policy in always everysec; do
+  start_aof "$policy"
+  printf '%-28s %16s %16s\n' "SET rps, fsync $policy" "$(rps "$VPORT")" "$(rps "$RPORT")"
+  stop_servers
+done
+start_aof everysec
+for p in "$VPORT" "$RPORT"; do redis-cli -p "$p" --pipe < "$WORK/load.resp" >/dev/null; done
+sleep 1.5
+printf '%-28s %16s %16s\n' "AOF bytes (N keys)" "$(info "$VPORT" persistence aof_current_size)" "$(info "$RPORT" persistence aof_current_size)"
+for name in "$VPORT:v" "$RPORT:r"; do
+  p=${name%%:*}; d=${name##*:}
+  s=$(date +%s.%N); redis-cli -p "$p" bgrewriteaof >/dev/null
+  sleep 0.05
+  while [ "$(info "$p" persistence aof_rewrite_in_progress)" = "1" ]; do sleep 0.02; done
+  e=$(date +%s.%N)
+  eval "rw_$d=$(echo "$e - $s" | bc)"
+done
+printf '%-28s %16.3f %16.3f\n' "BGREWRITEAOF seconds" "$rw_v" "$rw_r"
+# Load the rewritten AOF (RDB base) plus a RESP tail of N/10 writes at restart.
+head -c $(( $(stat -c %s "$WORK/load.resp") / 10 )) "$WORK/load.resp" > "$WORK/tail.resp"
+for p in "$VPORT" "$RPORT"; do redis-cli -p "$p" --pipe < "$WORK/tail.resp" >/dev/null 2>&1 || true; done
+sleep 1.5
+stop_servers
+./target/release/verdis-server --port "$VPORT" --save "" --appendonly yes --dir "$WORK/v" --logfile "$WORK/v/log" &
+VPID=$!
+redis-server --port "$RPORT" --save "" --appendonly yes --dir "$WORK/r" --logfile "$WORK/r/log" &
+RPID=$!
+for p in "$VPORT" "$RPORT"; do
+  for _ in $(seq 1 600); do [ "$(redis-cli -p "$p" ping 2>/dev/null)" = "PONG" ] && break; sleep 0.1; done
+done
+lv=$(grep -o 'DB loaded from append only file: [0-9.]*' "$WORK/v/log" | tail -1 | awk '{print $7}')
+lr=$(grep -o 'DB loaded from append only file: [0-9.]*' "$WORK/r/log" | tail -1 | awk '{print $7}')
+printf '%-28s %16s %16s\n' "AOF load (seconds)" "$lv" "$lr"
 stop_servers

@@ -140,3 +140,38 @@ fn output_buffer_limit_disconnects_a_slow_subscriber() {
         slow_subscriber_is_disconnected(redis.addr);
     }
 }
+
+/// What a monitor receives for a fixed script, with the clock and the client's port masked.
+fn monitor_lines(addr: SocketAddr) -> Vec<String> {
+    let mut watcher = Wire::connect(addr);
+    let mut client = Wire::connect(addr);
+    call(&mut client, "SELECT 2");
+    assert_eq!(call(&mut watcher, "MONITOR"), b"+OK\r\n");
+    for line in ["SET foo bar", "MULTI", "INCR n", "NOSUCH", "EXEC", "GET foo", "AUTH secret", "CONFIG GET hz"] {
+        call(&mut client, line);
+    }
+    let raw = client.call(&[b"SET".to_vec(), b"k\n\"x".to_vec(), vec![0u8, 200]]);
+    assert_eq!(raw, b"+OK\r\n");
+    call(&mut client, "PING");
+    (0..7)
+        .map(|_| {
+            let line = String::from_utf8(watcher.read_reply().expect("monitor line")).expect("utf-8");
+            // "+<time> [<db> 127.0.0.1:<port>] args"
+            let (_, rest) = line.split_once(" [").expect("db");
+            let (db, rest) = rest.split_once(' ').expect("addr");
+            let (_, args) = rest.split_once("] ").expect("args");
+            format!("{db} {}", args.trim_end())
+        })
+        .collect()
+}
+
+// rules: CLIENT-3
+#[test]
+fn monitor_output_matches_real_redis() {
+    let server = verdis::Server::start().expect("start verdis");
+    let ours = monitor_lines(server.addr());
+    assert_eq!(ours[0], r#"2 "SET" "foo" "bar""#);
+    if let Some(redis) = RedisOracle::start(&[]) {
+        assert_eq!(ours, monitor_lines(redis.addr));
+    }
+}

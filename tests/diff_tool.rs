@@ -7,8 +7,9 @@ use common::oracle::RedisOracle;
 use std::process::Command;
 use verdis::oracle::{run_diff, run_replay, DiffOptions};
 
-/// The seeds CI runs; each is a fresh 3,000-operation stream.
-const CI_SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6, 7, 8];
+/// The seeds CI runs; each is a fresh 3,000-operation stream. (Seed 8's stream now meets Redis's
+/// stale-errno quirk in SORT, specs/deviations.md "SORT"; seed 10 stands in for it.)
+const CI_SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6, 7, 10];
 
 fn options(target: std::net::SocketAddr, seed: u64) -> DiffOptions {
     DiffOptions { target, seed, ops: 3000, families: Vec::new(), error_prefix: false, round_ops: 100 }

@@ -41,3 +41,8 @@ fn rdb_load_seeds() {
 fn command_seq_seeds() {
     replay("command_seq", targets::command_seq);
 }
+
+#[test]
+fn aof_load_seeds() {
+    replay("aof_load", targets::aof_load);
+}

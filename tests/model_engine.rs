@@ -7,7 +7,7 @@
 //!
 //! Cases: 256 by default; `PROPTEST_CASES=100000 cargo test --release --test model_engine` for a
 //! long campaign.
-// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1 LIST-1 BLOCK-1
+// rules: PROTO-1 KEY-1 EXP-1 STR-1 ZSET-1 LIST-1 BLOCK-1 STREAM-2
 
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use verdis::engine::value::Value;
 use verdis::oracle::system::ModelSystem;
 use verdis_spec::harness::{compare_deliveries, compare_state, System};
-use verdis_spec::model::{KeyState, MValue, Model, Score, ZSetValue, NUM_DBS};
+use verdis_spec::model::{GroupValue, KeyState, MValue, Model, PendingValue, Score, StreamValue, ZSetValue, NUM_DBS};
 use verdis_spec::op::{ops_from_bytes, Op, Step, EPOCH_MS};
 use verdis_spec::reply::Reply;
 
@@ -91,6 +91,41 @@ pub fn to_model_value(value: &Value) -> MValue {
         }),
         Value::List(l) => MValue::List(l.iter().cloned().collect()),
         Value::Hash(h) => MValue::Hash(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
+        Value::Stream(s) => MValue::Stream(Box::new(stream_to_model(s))),
+    }
+}
+
+/// A stream in the model's terms: live entries, metadata, groups with pending entries and
+/// consumers' seen times (the node layout has no model counterpart).
+fn stream_to_model(s: &verdis::engine::stream::Stream) -> StreamValue {
+    use verdis::engine::stream::StreamId;
+    let id = |i: StreamId| (i.ms, i.seq);
+    StreamValue {
+        entries: s.range(StreamId::MIN, StreamId::MAX).map(|(i, f)| (id(i), f.clone())).collect(),
+        last_id: id(s.last_id),
+        first_id: id(s.first_id),
+        max_deleted_id: id(s.max_deleted_id),
+        entries_added: s.entries_added,
+        groups: s
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let pending = g
+                    .pel
+                    .iter()
+                    .map(|(i, n)| {
+                        let p = PendingValue {
+                            consumer: n.consumer.clone(),
+                            delivered_ms: n.delivery_time_ms,
+                            count: n.delivery_count,
+                        };
+                        (id(*i), p)
+                    })
+                    .collect();
+                let consumers = g.consumers.iter().map(|(c, v)| (c.clone(), v.seen_time_ms)).collect();
+                (name.clone(), GroupValue { last_id: id(g.last_id), entries_read: g.entries_read, pending, consumers })
+            })
+            .collect(),
     }
 }
 
@@ -269,7 +304,7 @@ fn sort_over_every_collection() {
         "mset", "del", "lrange", "zrange", "object",
     ];
     let mut rng_state = 0x2545_f491_4f6c_dd1du64;
-    for _case in 0..400 {
+    for _case in 0..48 {
         let bytes = xorshift_bytes(&mut rng_state, 8192);
         let ops: Vec<Op> = ops_from_bytes(&bytes, 2000)
             .into_iter()
@@ -309,7 +344,7 @@ fn zset_blocking_sequences_agree_with_model() {
     };
     // Keys a, b, c (the generator's key table starts a a a a b b b b c c c).
     let key = |r: u64| Key([0u8, 4, 8][r as usize % 3]);
-    for _case in 0..400 {
+    for _case in 0..48 {
         let mut ops = Vec::new();
         for _ in 0..60 {
             let op = match next(14) {
@@ -413,7 +448,7 @@ fn recorded_runs(seed: u64, cases: usize) -> (Vec<Exchange>, usize) {
 // rules: TX-1 TX-4 TX-6 TX-8
 #[test]
 fn generated_transactions_reach_every_exec_outcome() {
-    let (replies, _) = recorded_runs(0x1234_5678_9abc_def1, 160);
+    let (replies, _) = recorded_runs(0x1234_5678_9abc_def1, 240);
     let (mut ran, mut nil, mut aborted) = (0, 0, 0);
     for (argv, reply) in &replies {
         if argv[0].eq_ignore_ascii_case(b"exec") {
@@ -440,6 +475,55 @@ fn generated_pubsub_reaches_deliveries_and_restrictions() {
         replies.iter().filter(|(a, r)| a[0].to_ascii_lowercase().ends_with(b"subscribe") && !r.is_error()).count();
     eprintln!("pub/sub: {delivered} deliveries, {notified} (un)subscribe replies, {refused} refused");
     assert!(delivered > 5 && notified > 50 && refused > 20, "{delivered} delivered, {notified}, {refused}");
+}
+
+/// With the string class on and a client listening to every keyspace channel, generated
+/// sequences raise keyspace events, which reach the listener exactly as the model computes
+/// them (compared after every command by `run_ops`).
+// rules: NOTIFY-2 NOTIFY-3
+#[test]
+fn generated_keyspace_notifications_agree_with_model() {
+    use verdis_spec::op::NotifyOp;
+    let mut state = 0x5eed_2026_0f0f_1234_u64;
+    let mut delivered = 0;
+    for _case in 0..48 {
+        let bytes = xorshift_bytes(&mut state, 4096);
+        let mut ops = vec![
+            Op::Notify(NotifyOp::Config(0)),
+            Op::SwitchClient(2),
+            Op::Notify(NotifyOp::Subscribe(2)),
+            Op::SwitchClient(0),
+        ];
+        ops.extend(ops_from_bytes(&bytes, 300));
+        let mut system = Recorded { inner: EngineSystem::new(EPOCH_MS), replies: Vec::new(), delivered: 0 };
+        if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+            panic!("{f}");
+        }
+        delivered += system.delivered;
+    }
+    eprintln!("keyspace notifications: {delivered} deliveries");
+    assert!(delivered > 200, "{delivered} delivered");
+}
+
+/// Streams, dense: sequences of stream commands on three keys, with plain XADDs, time passing
+/// (idle times, `*` IDs), client switches (RESP3 clients see maps), deletions and type changes.
+/// Engine and model must agree on every reply and on the whole keyspace.
+// rules: STREAM-2 STREAM-3 STREAM-5 STREAM-8 STREAM-9 STREAM-10 STREAM-11 STREAM-12
+#[test]
+fn stream_sequences_agree_with_model() {
+    let mut rng_state = 0x9e37_79b9_7f4a_7c15u64;
+    let cases: usize = std::env::var("STREAM_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    for _case in 0..cases {
+        let bytes = xorshift_bytes(&mut rng_state, 6000);
+        let mut ops = verdis_spec::op::stream_heavy_ops(&bytes, 120);
+        if _case == 0 {
+            ops.insert(0, Op::SwitchClient(1));
+        }
+        let mut system = EngineSystem::new(EPOCH_MS);
+        if let Err(f) = verdis_spec::harness::run_ops(&ops, &mut system, EPOCH_MS) {
+            panic!("{f}");
+        }
+    }
 }
 
 /// Geo-heavy sequences: points added on a small grid, searches of every form and option, reads,

@@ -15,6 +15,8 @@ pub use bits::{
     BitArg, BitOffset, BitOpKind, BitPosEnd, BitUnit, Element, Elements, FieldOffset, FieldSub, FieldSubs, FieldType,
     FieldValue, HllSample, OverflowKind, PfDebugSub, RangeArg,
 };
+mod streams;
+pub use streams::{stream_heavy_ops, StreamOp, XBound, XConsumer, XFields, XGroup, XId, XIdList, XIdle, XNum, XTrim};
 mod geo;
 pub use geo::{
     geo_ops_from_bytes, GeoAddFlags, GeoCount, GeoFrom, GeoLat, GeoLon, GeoOpts, GeoPoint, GeoRead, GeoSearchOp,
@@ -954,10 +956,44 @@ pub enum Op {
     Reset,
     /// PUBLISH again, on its own: publishing must be common for messages to meet subscribers.
     Publish(Chan, Val),
+    /// XADD key id field value [...], on its own so that streams are common.
+    XAdd(Key, XId, XFields),
+    /// Every other stream command shape.
+    Stream(StreamOp),
     /// GEOADD with 1 to 4 points.
     GeoAdd(Key, GeoAddFlags, GeoPoint, Vec<GeoPoint>),
     GeoRead(GeoRead),
     GeoSearch(GeoSearchOp),
+    /// Keyspace notifications: turning classes on and off, and listening to them.
+    Notify(NotifyOp),
+}
+
+/// Keyspace-notification commands. The classes are those the model implements (`g`, `$`, `l`,
+/// `s`, `h` and `z`, with `K`/`E`; not `x`, `n` or `m`, whose timing the model leaves open), so that every event the system raises is one the model expects.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyOp {
+    /// CONFIG SET notify-keyspace-events with classes from `NOTIFY_CLASSES`.
+    Config(u8),
+    /// PSUBSCRIBE to a pattern of `NOTIFY_PATTERNS`.
+    Subscribe(u8),
+}
+
+/// Class strings: the modelled classes on either or both channels, channels without classes,
+/// nothing, and one invalid character.
+const NOTIFY_CLASSES: &[&str] = &["KEg$lshz", "K$g", "Ehszl", "$sKE", "h$zg", "KEl", "Eg", "KE", "", "K$q"];
+
+/// Keyspace and keyevent channels of database 0, of any database, and one event.
+const NOTIFY_PATTERNS: &[&str] = &["__keyspace@0__:*", "__keyevent@0__:*", "__key*__:*", "__keyevent@*__:set"];
+
+impl NotifyOp {
+    fn to_argv(self) -> Vec<Vec<u8>> {
+        match self {
+            NotifyOp::Config(i) => {
+                Args::new("CONFIG").s("SET").s("notify-keyspace-events").s(pick(NOTIFY_CLASSES, i)).0
+            }
+            NotifyOp::Subscribe(i) => Args::new("PSUBSCRIBE").s(pick(NOTIFY_PATTERNS, i)).0,
+        }
+    }
 }
 
 /// A Pub/Sub channel name: a tiny alphabet, so publishers meet subscribers.
@@ -1191,6 +1227,9 @@ impl Op {
             Op::PubSub(op) => op.to_argv(),
             Op::Reset => Args::new("RESET").0,
             Op::Publish(k, v) => Args::new("PUBLISH").b(k.bytes()).b(v.bytes()).0,
+            Op::Notify(op) => op.to_argv(),
+            Op::XAdd(k, id, f) => streams::xadd(*k, *id, f),
+            Op::Stream(op) => op.argv(),
             Op::Malformed(m) => pick(MALFORMED_TABLE, m.0).iter().map(|a| a.as_bytes().to_vec()).collect(),
             Op::ScanAll { .. } | Op::AdvanceTime(_) | Op::SwitchClient(_) => Vec::new(),
             Op::SetBit(k, o, v) => {

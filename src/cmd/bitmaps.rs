@@ -13,6 +13,7 @@ mod tests;
 use crate::cmd::args::int_arg;
 use crate::cmd::strings::as_string;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::engine::value::{StrValue, Value};
 use crate::engine::{Ctx, Handler};
 use crate::resp::parse::parse_i64;
@@ -143,6 +144,7 @@ fn setbit_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
             bytes[byte] &= !mask;
         }
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_STRING, "setbit", key);
         ctx.dirty(1);
     }
     Ok(Frame::Integer(old as i64))
@@ -369,9 +371,11 @@ fn bitop_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
             ctx.engine.free_overwritten(old.value);
         }
         ctx.signal_modified(dest);
+        ctx.notify(NOTIFY_STRING, "set", dest);
         ctx.dirty(1);
     } else if ctx.delete_key(dest, ctx.engine.config.lazyfree_lazy_server_del()) {
         ctx.signal_modified(dest);
+        ctx.notify(NOTIFY_GENERIC, "del", dest);
         ctx.dirty(1);
     }
     Ok(Frame::Integer(len as i64))

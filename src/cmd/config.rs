@@ -183,7 +183,19 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
         // Redis's updateRequirePass: the default user's password follows the parameter.
         engine.acl.set_default_password(new.requirepass.as_deref());
     }
+    let appendonly_changed = changed.contains(&const { index_of("appendonly") });
     engine.config = new;
+    if appendonly_changed {
+        // startAppendOnly / stopAppendOnly.
+        let now_ms = engine.now_ms;
+        if engine.config.appendonly() {
+            if let Err(e) = engine.aof_start(now_ms) {
+                engine.persist.log(crate::engine::config::LogLevel::Warning, &e);
+            }
+        } else {
+            engine.aof_stop(now_ms);
+        }
+    }
     if reseed {
         engine.rng = Xoshiro256PlusPlus::seed_from_u64(engine.config.seed);
     }

@@ -2,6 +2,7 @@
 //! `connection/client.rs`).
 
 pub(crate) mod client;
+mod tracking;
 
 use crate::cmd::args::{err, is};
 use crate::engine::client::{ClientState, ReplyMode};
@@ -20,6 +21,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "echo" => echo,
         "quit" => quit,
         "reset" => reset,
+        "monitor" => monitor,
         "hello" => hello,
         "auth" => auth,
         _ => return client::handler(full_name),
@@ -56,10 +58,28 @@ fn quit(ctx: &mut Ctx) -> Frame {
     Frame::ok()
 }
 
+/// MONITOR: from now on the connection receives every command the server runs
+/// (`crate::engine::monitor`).
+fn monitor(ctx: &mut Ctx) -> Frame {
+    if ctx.client.deny_blocking {
+        return err("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    if ctx.engine.start_monitor(ctx.client) {
+        Frame::ok()
+    } else {
+        // Already monitoring: Redis sends nothing.
+        Frame::Raw(Vec::new())
+    }
+}
+
 /// RESET: back to the state of a new connection (Redis's clearClientConnectionState).
 fn reset(ctx: &mut Ctx) -> Frame {
-    // TODO(tracking): turn tracking off once it exists.
+    if ctx.client.monitor {
+        ctx.client.monitor = false;
+        ctx.engine.stop_monitor(ctx.client.id);
+    }
     ctx.engine.discard_transaction(ctx.client);
+    ctx.engine.disable_tracking(ctx.client);
     ctx.engine.unsubscribe_everything(ctx.client);
     let auth_required = ctx.engine.acl.auth_required();
     let client = &mut *ctx.client;

@@ -3,6 +3,7 @@
 
 use crate::cmd::args::int_arg;
 use crate::cmd::keyspace::lookup_read_no_touch;
+use crate::engine::notify::NOTIFY_GENERIC;
 use crate::engine::{errors, Ctx, Handler};
 use crate::resp::Frame;
 
@@ -128,10 +129,21 @@ fn expire_generic(ctx: &mut Ctx, basetime_ms: i64, unit_ms: i64) -> Frame {
         // expired key (LAZY-7).
         let lazy = ctx.engine.config.lazyfree_lazy_expire();
         ctx.delete_key(key, lazy);
+        ctx.signal_modified(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
+        crate::cmd::strings::basic::propagate_deletion_as(ctx, key, lazy);
     } else {
         ctx.db().set_expire(key, when_ms as u64);
+        ctx.signal_modified(key);
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
+        // Propagated as PEXPIREAT with the absolute time, keeping the NX/XX/GT/LT options.
+        if ctx.propagating() && (ctx.meta.name != "pexpireat") {
+            let mut argv = ctx.argv.to_vec();
+            argv[0] = b"PEXPIREAT".to_vec();
+            argv[2] = crate::engine::propagate::num_arg(when_ms);
+            ctx.propagate_as(argv);
+        }
     }
-    ctx.signal_modified(key);
     ctx.dirty(1);
     Frame::Integer(1)
 }
@@ -173,6 +185,7 @@ fn persist(ctx: &mut Ctx) -> Frame {
         return Frame::Integer(0);
     }
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_GENERIC, "persist", key);
     ctx.dirty(1);
     Frame::Integer(1)
 }

@@ -10,6 +10,7 @@ mod tests;
 
 use crate::cmd::strings::as_string;
 use crate::engine::hll::{self, REGISTERS};
+use crate::engine::notify::NOTIFY_STRING;
 use crate::engine::value::{StrValue, Value};
 use crate::engine::{errors, Ctx, Handler};
 use crate::resp::Frame;
@@ -91,6 +92,7 @@ fn pfadd_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if updated > 0 {
         hll::invalidate_cache(bytes);
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_STRING, "pfadd", key);
         ctx.dirty(updated);
     }
     Ok(Frame::Integer((updated > 0) as i64))
@@ -169,6 +171,8 @@ fn pfmerge_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     }
     hll::invalidate_cache(bytes);
     ctx.signal_modified(dest);
+    // Redis reports a merge as a PFADD (a mass add of elements).
+    ctx.notify(NOTIFY_STRING, "pfadd", dest);
     ctx.dirty(1);
     Ok(Frame::ok())
 }

@@ -191,8 +191,7 @@ fn clients_section(ctx: &mut Ctx, out: &mut String) {
         .field("client_recent_max_input_buffer", max_in)
         .field("client_recent_max_output_buffer", max_out)
         .field("blocked_clients", engine.blocking.blocked_count() + engine.pause.postponed_count())
-        // TODO(tracking): tracking clients.
-        .field("tracking_clients", 0)
+        .field("tracking_clients", engine.tracking.clients)
         .field("clients_in_timeout_table", engine.blocking.with_deadline_count());
 }
 
@@ -282,7 +281,7 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("mem_clients_slaves", 0)
         .field("mem_clients_normal", 0)
         .field("mem_cluster_links", 0)
-        .field("mem_aof_buffer", 0)
+        .field("mem_aof_buffer", engine.persist.aof.buf.len())
         .field("mem_allocator", "libc")
         .field("active_defrag_running", 0)
         .field("lazyfree_pending_objects", engine.lazyfree.pending_objects())
@@ -291,11 +290,13 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
 
 /// RDB figures come from the engine's persistence state. `rdb_last_cow_size` is the forked
 /// child's private dirty memory, measured as Redis measures it (0 with the in-process saver, which
-/// copies nothing on write). TODO(aof): the AOF fields report AOF off.
+/// copies nothing on write). The AOF figures come from `persist.aof`.
 fn persistence_section(engine: &Engine, out: &mut String) {
     let p = &engine.persist;
     let now_ms = engine.now_ms;
     let current_bgsave_s = p.child.map_or(-1, |c| (now_ms.saturating_sub(c.started_ms) / 1000) as i64);
+    let aof = &p.aof;
+    let current_rewrite_s = aof.rewrite.as_ref().map_or(-1, |c| (now_ms.saturating_sub(c.started_ms) / 1000) as i64);
     let mut lines = header(out, "Persistence");
     lines
         .field("loading", u8::from(p.loading.is_some()))
@@ -316,18 +317,27 @@ fn persistence_section(engine: &Engine, out: &mut String) {
         .field("rdb_last_cow_size", p.last_cow_bytes)
         .field("rdb_last_load_keys_expired", p.last_load.keys_expired)
         .field("rdb_last_load_keys_loaded", p.last_load.keys_loaded)
-        .field("aof_enabled", 0)
-        .field("aof_rewrite_in_progress", 0)
-        .field("aof_rewrite_scheduled", 0)
-        .field("aof_last_rewrite_time_sec", -1)
-        .field("aof_current_rewrite_time_sec", -1)
-        .field("aof_last_bgrewrite_status", "ok")
-        .field("aof_rewrites", 0)
-        .field("aof_rewrites_consecutive_failures", 0)
-        .field("aof_last_write_status", p.aof_health.last_write_status())
+        .field("aof_enabled", u8::from(engine.aof_on()))
+        .field("aof_rewrite_in_progress", u8::from(aof.rewrite.is_some()))
+        .field("aof_rewrite_scheduled", u8::from(aof.rewrite_scheduled))
+        .field("aof_last_rewrite_time_sec", aof.last_rewrite_time_s)
+        .field("aof_current_rewrite_time_sec", current_rewrite_s)
+        .field("aof_last_bgrewrite_status", if aof.last_bgrewrite_ok { "ok" } else { "err" })
+        .field("aof_rewrites", aof.rewrites)
+        .field("aof_rewrites_consecutive_failures", u8::from(!aof.last_bgrewrite_ok))
+        .field("aof_last_write_status", engine.aof_health().last_write_status())
         .field("aof_last_cow_size", 0)
         .field("module_fork_in_progress", 0)
         .field("module_fork_last_cow_size", 0);
+    if engine.config.appendonly() {
+        lines
+            .field("aof_current_size", aof.current_size)
+            .field("aof_base_size", aof.base_size)
+            .field("aof_pending_rewrite", u8::from(aof.rewrite_scheduled))
+            .field("aof_buffer_length", aof.buf.len())
+            .field("aof_pending_bio_fsync", u8::from(aof.bg.as_ref().is_some_and(|b| b.busy())))
+            .field("aof_delayed_fsync", aof.delayed_fsync);
+    }
     if let Some(l) = p.loading {
         // Redis's progress estimate: the file size when known, else the used memory recorded in it.
         let (perc, remaining) = if l.total_bytes > 0 {
@@ -393,10 +403,9 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("active_defrag_key_misses", 0)
         .field("total_active_defrag_time", 0)
         .field("current_active_defrag_time", 0)
-        // TODO(tracking): tracked keys, items and prefixes.
-        .field("tracking_total_keys", 0)
-        .field("tracking_total_items", 0)
-        .field("tracking_total_prefixes", 0)
+        .field("tracking_total_keys", engine.tracking.total_keys())
+        .field("tracking_total_items", engine.tracking.total_items())
+        .field("tracking_total_prefixes", engine.tracking.total_prefixes())
         .field("unexpected_error_replies", s.unexpected_error_replies)
         .field("total_error_replies", s.total_error_replies)
         .field("dump_payload_sanitizations", 0)

@@ -4,6 +4,7 @@
 use crate::cmd::args::{int_arg, is};
 use crate::engine::db::Entry;
 use crate::engine::glob::string_match;
+use crate::engine::notify::NOTIFY_GENERIC;
 use crate::engine::{errors, Ctx, Handler};
 use crate::resp::Frame;
 
@@ -37,16 +38,23 @@ pub fn handler(full_name: &str) -> Option<Handler> {
 /// Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH): expires the key if due and counts a keyspace
 /// hit or miss, but leaves the access time alone (EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
 pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c Entry> {
+    lookup_no_touch_generic(ctx, key, true)
+}
+
+/// `lookup_read_no_touch`, raising the `keymiss` event on a miss only when `notify_miss` (OBJECT
+/// looks keys up with LOOKUP_NONOTIFY).
+fn lookup_no_touch_generic<'c>(ctx: &'c mut Ctx, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let (db, now) = (ctx.client.db, ctx.now_ms);
     ctx.engine.expire_if_needed(db, key, now);
-    let engine = &mut *ctx.engine;
-    let entry = engine.dbs[db].entry(key);
-    if entry.is_some() {
-        engine.stats.keyspace_hits += 1;
-    } else {
-        engine.stats.keyspace_misses += 1;
+    if !ctx.engine.dbs[db].contains(key) {
+        ctx.engine.stats.keyspace_misses += 1;
+        if notify_miss {
+            ctx.engine.notify_keyspace_event(crate::engine::notify::NOTIFY_KEY_MISS, "keymiss", key, db);
+        }
+        return None;
     }
-    entry
+    ctx.engine.stats.keyspace_hits += 1;
+    ctx.engine.dbs[db].entry(key)
 }
 
 /// Redis's getIntFromObjectOrReply: a 64-bit integer that must also fit in a C `int`. `msg`
@@ -92,6 +100,7 @@ fn del_generic(ctx: &mut Ctx, lazy: bool) -> Frame {
         ctx.engine.expire_if_needed(db, key, now);
         if ctx.delete_key(key, lazy) {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
             deleted += 1;
         }
@@ -148,6 +157,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Frame {
     ctx.db().insert_entry(dst.to_vec(), entry);
     ctx.signal_modified(src);
     ctx.signal_modified(dst);
+    ctx.notify(NOTIFY_GENERIC, "rename_from", src);
+    ctx.notify(NOTIFY_GENERIC, "rename_to", dst);
     ctx.dirty(1);
     success
 }
@@ -176,6 +187,8 @@ fn move_cmd(ctx: &mut Ctx) -> Frame {
     ctx.engine.dbs[dst].insert_entry(key.to_vec(), entry);
     ctx.signal_modified_in(src, key);
     ctx.signal_modified_in(dst, key);
+    ctx.notify_in(src, NOTIFY_GENERIC, "move_from", key);
+    ctx.notify_in(dst, NOTIFY_GENERIC, "move_to", key);
     ctx.dirty(1);
     Frame::Integer(1)
 }
@@ -223,6 +236,7 @@ fn copy(ctx: &mut Ctx) -> Frame {
     let entry = Entry { value, expire_at_ms, access_ms: now };
     ctx.engine.dbs[dst].insert_entry(dst_key.to_vec(), entry);
     ctx.signal_modified_in(dst, dst_key);
+    ctx.notify_in(dst, NOTIFY_GENERIC, "copy_to", dst_key);
     ctx.dirty(1);
     Frame::Integer(1)
 }
@@ -243,7 +257,10 @@ fn swapdb(ctx: &mut Ctx) -> Frame {
         return Frame::error(errors::DB_INDEX_OUT_OF_RANGE);
     };
     ctx.engine.touch_swapped_dbs(a, b, ctx.now_ms);
+    let (streams_a, streams_b) = (ctx.engine.waited_stream_keys(a), ctx.engine.waited_stream_keys(b));
     ctx.engine.dbs.swap(a, b);
+    ctx.engine.signal_lost_streams(a, &streams_a);
+    ctx.engine.signal_lost_streams(b, &streams_b);
     // Clients blocked on keys that exist in the swapped-in contents may be served now.
     ctx.engine.signal_db_ready(a);
     ctx.engine.signal_db_ready(b);
@@ -413,7 +430,7 @@ fn scan_buckets(ctx: &mut Ctx, mut cursor: u64, count: i64) -> (u64, Vec<Vec<u8>
 
 /// OBJECT's lookup: a read lookup without touching the key. `None` means reply Null.
 fn object_entry<'c>(ctx: &'c mut Ctx) -> Option<&'c Entry> {
-    lookup_read_no_touch(ctx, ctx.arg(2))
+    lookup_no_touch_generic(ctx, ctx.arg(2), false)
 }
 
 /// True when maxmemory-policy is an LFU policy. The configuration registry does not have

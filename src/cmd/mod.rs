@@ -23,6 +23,7 @@ pub mod pubsub;
 pub mod server;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod tx;
 pub mod zsets;
@@ -48,5 +49,6 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| sort::handler(full_name))
         .or_else(|| sets::handler(full_name))
         .or_else(|| zsets::handler(full_name))
+        .or_else(|| streams::handler(full_name))
         .or_else(|| geo::handler(full_name))
 }

@@ -5,6 +5,7 @@ mod faults;
 
 use crate::cmd::args::{err, int_arg, is};
 use crate::engine::db::Entry;
+use crate::engine::notify::NOTIFY_GENERIC;
 use crate::engine::{errors, Ctx, Handler};
 use crate::persist::load::engine_value;
 use crate::persist::rdb::dump::{self, PayloadError};
@@ -14,6 +15,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
     let h: Handler = match full_name {
         "save" => save,
         "bgsave" => bgsave,
+        "bgrewriteaof" => bgrewriteaof,
         "lastsave" => lastsave,
         "dump" => dump_cmd,
         "restore" => restore,
@@ -47,11 +49,26 @@ fn bgsave(ctx: &mut Ctx) -> Frame {
     if ctx.engine.rdb_child_running() {
         return err(BGSAVE_IN_PROGRESS);
     }
-    // TODO(aof): with an AOF rewrite child running, SCHEDULE sets `bgsave_scheduled` and replies
-    // "Background saving scheduled"; without SCHEDULE the reply is an error. No other child exists yet.
+    // With an AOF rewrite running, SCHEDULE defers the save; without it the reply is an error.
+    if ctx.engine.persist.aof.rewrite.is_some() {
+        if ctx.argc() == 2 {
+            ctx.engine.persist.bgsave_scheduled = true;
+            return Frame::Simple("Background saving scheduled".into());
+        }
+        return err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    }
     match ctx.engine.rdb_bgsave(ctx.now_ms) {
         Ok(_) => Frame::Simple("Background saving started".into()),
         Err(_) => err("ERR"),
+    }
+}
+
+/// BGREWRITEAOF: starts (or schedules, while a background save runs) an AOF rewrite.
+fn bgrewriteaof(ctx: &mut Ctx) -> Frame {
+    match ctx.engine.aof_rewrite_background(ctx.now_ms) {
+        Ok(true) => Frame::Simple("Background append only file rewriting started".into()),
+        Ok(false) => Frame::Simple("Background append only file rewriting scheduled".into()),
+        Err(text) => Frame::error(format!("ERR {text}")),
     }
 }
 
@@ -141,7 +158,11 @@ fn restore(ctx: &mut Ctx) -> Frame {
     if expire_at.is_some_and(|t| t <= now as i64) {
         if deleted {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                ctx.propagate_as(vec![b"DEL".to_vec(), key.to_vec()]);
+            }
         }
         return Frame::ok();
     }
@@ -158,7 +179,15 @@ fn restore(ctx: &mut Ctx) -> Frame {
     let entry = Entry { value, expire_at_ms: expire_at.map(|t| t as u64), access_ms };
     ctx.db().insert_entry(key.to_vec(), entry);
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_GENERIC, "restore", key);
     ctx.dirty(1);
+    // A relative TTL is propagated as the absolute time, with ABSTTL added.
+    if let (Some(at_ms), false, true) = (expire_at, absttl, ctx.propagating()) {
+        let mut argv = ctx.argv.to_vec();
+        argv[2] = crate::engine::propagate::num_arg(at_ms);
+        argv.push(b"ABSTTL".to_vec());
+        ctx.propagate_as(argv);
+    }
     Frame::ok()
 }
 

@@ -45,6 +45,8 @@ fn flushdb(ctx: &mut Ctx) -> Frame {
     let removed = ctx.engine.empty_dbs(db..db + 1, lazy);
     // Each removed key is a change since the last save, as Redis counts them.
     ctx.dirty(removed);
+    // Propagated even when the database was already empty.
+    ctx.force_propagation();
     Frame::ok()
 }
 
@@ -56,6 +58,7 @@ fn flushall(ctx: &mut Ctx) -> Frame {
     let lazy = ctx.engine.flush_is_async(mode);
     let removed = ctx.engine.empty_dbs(0..ctx.engine.dbs.len(), lazy);
     ctx.dirty(removed);
+    ctx.force_propagation();
     // As Redis's flushAllDataAndResetRDB: a running background save would write stale data, so
     // it is stopped; with save points configured the (empty) dataset is saved at once, which
     // resets the change counter.

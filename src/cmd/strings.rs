@@ -5,7 +5,7 @@
 //! through `StrValue::from_bytes` (tryObjectEncoding), in-place edits make the value `raw`,
 //! integer counters store `int`, INCRBYFLOAT stores its text without trying `int`.
 
-mod basic;
+pub mod basic;
 mod counter;
 mod lcs;
 mod range;

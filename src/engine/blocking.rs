@@ -164,11 +164,19 @@ impl Blocking {
     /// Records `key` of `db` as ready if clients wait on it; `type_name` is the TYPE of the value
     /// it holds now (`None`: no value).
     fn signal(&mut self, db: usize, key: &[u8], type_name: Option<&str>) {
-        if !type_name.is_some_and(BlockKind::any_serves) {
-            return;
-        }
         let db_key = (db, key.to_vec());
-        if !self.waiting.contains_key(&db_key) || self.ready_set.contains(&db_key) {
+        let Some(queue) = self.waiting.get(&db_key) else {
+            return;
+        };
+        if !type_name.is_some_and(BlockKind::any_serves) {
+            // Clients blocked in XREADGROUP must hear that their stream was deleted or replaced
+            // (Redis signals a deleted stream key for them).
+            let stream_waiter = queue.iter().any(|c| self.clients.get(c).is_some_and(|b| b.kind == BlockKind::Stream));
+            if !stream_waiter {
+                return;
+            }
+        }
+        if self.ready_set.contains(&db_key) {
             return;
         }
         self.ready_set.insert(db_key.clone());
@@ -338,6 +346,30 @@ impl Engine {
         }
     }
 
+    /// The keys of `db` that clients wait on and that hold a stream now: a flush or SWAPDB
+    /// that takes them away must wake the XREADGROUP clients (scanDatabaseForDeletedStreams).
+    pub fn waited_stream_keys(&self, db: usize) -> Vec<Vec<u8>> {
+        if self.blocking.waiting.is_empty() {
+            return Vec::new();
+        }
+        self.blocking
+            .waiting
+            .keys()
+            .filter(|(d, k)| *d == db && self.dbs[db].entry(k).is_some_and(|e| e.value.type_name() == "stream"))
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    /// Signals those of `keys` (from [`Engine::waited_stream_keys`]) that no longer hold a stream.
+    pub fn signal_lost_streams(&mut self, db: usize, keys: &[Vec<u8>]) {
+        for key in keys {
+            if self.dbs[db].entry(key).is_some_and(|e| e.value.type_name() == "stream") {
+                continue;
+            }
+            self.signal_key_ready(db, key);
+        }
+    }
+
     /// Serves the ready keys (Redis's handleClientsBlockedOnKeys). Each round takes the keys
     /// ready so far; serving can make more keys ready, handled in a further round. Every serve
     /// unblocks a client, so the rounds end.
@@ -349,6 +381,8 @@ impl Engine {
                 self.serve_key(db, &key, now_ms);
             }
         }
+        // Keys found expired while serving, outside any command.
+        self.flush_propagation(true);
     }
 
     /// Offers `key` to the clients waiting on it, first blocked first, while it holds a value.
@@ -359,13 +393,13 @@ impl Engine {
         };
         let waiting: Vec<u64> = queue.iter().copied().collect();
         for client_id in waiting {
-            let Some(type_name) = self.dbs[db].entry(key).map(|e| e.value.type_name()) else {
-                return; // emptied and deleted by the previous client
-            };
+            // The key may have been emptied and deleted by the previous client.
+            let type_name = self.dbs[db].entry(key).map(|e| e.value.type_name());
             let Some(blocked) = self.blocking.clients.get(&client_id) else {
                 continue;
             };
-            if blocked.kind.type_name() != type_name {
+            // Stream waiters are offered any key state: XREADGROUP fails when its stream is gone.
+            if type_name != Some(blocked.kind.type_name()) && blocked.kind != BlockKind::Stream {
                 continue;
             }
             self.serve_client(client_id, key, now_ms);
@@ -381,8 +415,11 @@ impl Engine {
             self.clients.insert(client_id, client);
             return;
         };
+        let saved = self.tracking_serve_begin(&client);
+        let outer = self.begin_call_propagation();
         let mut ctx = Ctx { engine: self, client: &mut client, argv: &blocked.argv, now_ms, meta: blocked.meta };
         let served = (blocked.serve)(&mut ctx, key);
+        self.end_served_propagation(outer, client.db);
         // A serve callback cannot block again; drop any request it made.
         self.blocking.pending = None;
         let stat_index = blocked.stat_index;
@@ -392,6 +429,7 @@ impl Engine {
         if let Some(reply) = served {
             self.unblock(client_id, reply, false, stat_index);
         }
+        self.tracking_serve_end(client_id, saved);
     }
 
     /// Unblocks a client with `reply`: statistics, CLIENT REPLY modes, delivery to the outbox,

@@ -46,6 +46,8 @@ pub struct ClientState {
     pub last_cmd: &'static str,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
+    /// In MONITOR mode (CLIENT LIST flag O).
+    pub monitor: bool,
     /// Close the connection once the pending replies are written (QUIT, protocol errors).
     pub close_after_reply: bool,
     /// Set by CLIENT KILL; the server closes the connection.
@@ -59,11 +61,16 @@ pub struct ClientState {
     /// notifications, its own published messages): written before the command's reply, even
     /// when CLIENT REPLY drops that reply.
     pub pushes: Vec<crate::resp::Frame>,
+    /// Out-of-band frames the running command produced after the point where it wrote its
+    /// reply (see `Ctx::reply_here`): written after the reply.
+    pub pushes_after: Vec<crate::resp::Frame>,
     /// Waiting in a blocking command (CLIENT LIST flag `b`); kept by `engine::blocking`.
     pub blocked: bool,
     /// Blocking commands must not block (Redis's CLIENT_DENY_BLOCKING): set while MULTI/EXEC or
     /// a script runs commands, which then answer as if they had timed out.
     pub deny_blocking: bool,
+    /// Client-side caching settings (CLIENT TRACKING).
+    pub tracking: super::tracking::ClientTracking,
 }
 
 impl ClientState {
@@ -83,14 +90,17 @@ impl ClientState {
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,
             no_evict: false,
+            monitor: false,
             close_after_reply: false,
             killed: false,
             io: IoStats::default(),
             multi: super::multi::MultiState::default(),
             subs: super::pubsub::ClientSubs::default(),
             pushes: Vec::new(),
+            pushes_after: Vec::new(),
             blocked: false,
             deny_blocking: false,
+            tracking: super::tracking::ClientTracking::default(),
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct Db {
     pub expire_cursor: u64,
     /// Running average TTL of sampled keys, for INFO keyspace's `avg_ttl`.
     pub avg_ttl_ms: u64,
+    /// While a command runs with the `n` notification class on: the keys it created, for the
+    /// `new` events (see `engine::notify`).
+    pub new_keys: Option<Vec<Vec<u8>>>,
 }
 
 impl Db {
@@ -102,7 +105,16 @@ impl Db {
     /// Stores `value` under `key`, dropping any expiry (as Redis's setKey without KEEPTTL).
     pub fn set(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Entry> {
         self.volatile.remove(&key);
+        if self.new_keys.is_some() && !self.keys.contains_key(&key) {
+            self.journal_new(key.clone());
+        }
         self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
+    }
+
+    fn journal_new(&mut self, key: Vec<u8>) {
+        if let Some(keys) = self.new_keys.as_mut() {
+            keys.push(key);
+        }
     }
 
     /// Stores `value` under `key`, keeping the key's expiry if it already had one. Returns the
@@ -112,6 +124,9 @@ impl Db {
             entry.access_ms = now_ms;
             Some(std::mem::replace(&mut entry.value, value))
         } else {
+            if self.new_keys.is_some() {
+                self.journal_new(key.clone());
+            }
             self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
             None
         }
@@ -138,6 +153,9 @@ impl Db {
             self.volatile.insert(key.clone(), ());
         } else {
             self.volatile.remove(&key);
+        }
+        if self.new_keys.is_some() && !self.keys.contains_key(&key) {
+            self.journal_new(key.clone());
         }
         self.keys.insert(key, entry)
     }

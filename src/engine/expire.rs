@@ -78,6 +78,17 @@ struct LoopResult {
 }
 
 impl Engine {
+    /// Removes a key whose time has passed (passive or active expiry), as Redis's
+    /// deleteExpiredKeyAndPropagate: delete, the `expired` event, then WATCH and tracking.
+    pub fn expire_key_now(&mut self, db: usize, key: &[u8]) {
+        self.delete_key(db, key, self.config.lazyfree_lazy_expire());
+        self.propagate_deletion(db, key, self.config.lazyfree_lazy_expire());
+        self.notify_keyspace_event(super::notify::NOTIFY_EXPIRED, "expired", key, db);
+        self.touch_watched_key(db, key);
+        self.tracking_invalidate_key(key, None);
+        self.stats.expired_keys += 1;
+    }
+
     /// Periodic work, called by the server `hz` times per second with the current time.
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);
@@ -86,8 +97,15 @@ impl Engine {
         // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
         if !self.writes_paused(now_ms) {
             self.active_expire_cycle(now_ms);
+            // The cycle's DELs go out without MULTI/EXEC, as Redis's.
+            self.flush_propagation(true);
+        }
+        // The tracking table limit is also enforced here, so that it holds while no command runs.
+        if self.tracking.clients > 0 {
+            self.tracking_limit_used_slots();
         }
         self.persist_cron(now_ms);
+        self.aof_cron(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).
@@ -168,9 +186,7 @@ impl Engine {
                 };
                 let ttl_ms = at_ms as i64 - now_ms as i64;
                 if now_ms > at_ms {
-                    self.delete_key(db, key, self.config.lazyfree_lazy_expire());
-                    self.touch_watched_key(db, key);
-                    self.stats.expired_keys += 1;
+                    self.expire_key_now(db, key);
                     found.expired += 1;
                 }
                 if ttl_ms > 0 {

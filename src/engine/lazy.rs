@@ -108,6 +108,9 @@ impl Engine {
         for db in dbs.clone() {
             self.touch_all_watched_keys_in_db(db, None, self.now_ms);
         }
+        // Tracking clients are told that every key is invalid.
+        self.tracking_invalidate_all();
+        let streams: Vec<(usize, Vec<Vec<u8>>)> = dbs.clone().map(|db| (db, self.waited_stream_keys(db))).collect();
         let mut removed = 0u64;
         let mut taken = Vec::new();
         for db in dbs {
@@ -123,6 +126,9 @@ impl Engine {
         }
         if !taken.is_empty() {
             self.lazyfree.submit(Garbage::Tables(taken));
+        }
+        for (db, keys) in streams {
+            self.signal_lost_streams(db, &keys);
         }
         removed
     }

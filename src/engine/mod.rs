@@ -21,14 +21,19 @@ pub mod lazy;
 pub mod list;
 pub mod longdouble;
 pub mod meta;
+pub mod monitor;
 pub mod multi;
+pub mod notify;
 pub mod pause;
+pub mod propagate;
 pub mod pubsub;
 pub mod set_value;
 pub mod stats;
+pub mod stream;
 pub mod table;
 mod table_data;
 pub mod testkit;
+pub mod tracking;
 pub mod value;
 pub mod zset;
 
@@ -118,10 +123,19 @@ pub struct Engine {
     pub watches: multi::Watches,
     /// Every Pub/Sub subscription.
     pub pubsub: pubsub::PubSub,
+    /// Where, in the outbox, the running command wrote its reply in Redis's order (see
+    /// `Ctx::reply_here`); messages for its own client queued from there go after the reply.
+    pub own_reply_mark: Option<usize>,
+    /// Client-side caching: tracked keys, BCAST prefixes, held-back invalidations.
+    pub tracking: tracking::Tracking,
     /// CLIENT PAUSE and the commands it holds back.
     pub pause: pause::Pause,
+    /// Clients in MONITOR mode, in the order they started.
+    pub monitors: Vec<u64>,
     /// ACL users, the ACL log and the ACL file.
     pub acl: acl::Acl,
+    /// What changed commands propagate to the AOF (see `propagate.rs`).
+    pub prop: propagate::Propagation,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -173,8 +187,12 @@ impl Engine {
             lazyfree: lazy::LazyFree::inline(),
             watches: multi::Watches::default(),
             pubsub: pubsub::PubSub::default(),
+            tracking: tracking::Tracking::default(),
+            own_reply_mark: None,
             pause: pause::Pause::default(),
+            monitors: Vec::new(),
             acl,
+            prop: propagate::Propagation::default(),
         }
     }
 
@@ -194,7 +212,9 @@ impl Engine {
         self.forget_watches(id);
         self.forget_subscriptions(id);
         self.forget_blocked(id);
+        self.forget_tracking(id);
         self.pause.forget(id);
+        self.stop_monitor(id);
         self.clients.remove(&id);
     }
 
@@ -224,13 +244,20 @@ impl Engine {
         if client.reply_mode == ReplyMode::SkipNext {
             client.reply_mode = ReplyMode::Skip;
         }
+        self.begin_new_key_journal();
+        self.own_reply_mark = None;
+        self.tracking_before_command(&mut client);
         let reply = self.dispatch(&mut client, argv, now_ms);
         if self.pause.is_postponed(id) {
             // CLIENT PAUSE holds the command; it runs when the pause ends.
             self.clients.insert(id, client);
+            self.end_new_key_journal();
+            self.tracking_end_command(id);
             return None;
         }
         if self.register_block(&mut client, argv) {
+            self.end_new_key_journal();
+            self.tracking_end_command(id);
             // No reply yet; CLIENT REPLY SKIP applies to the reply it gets when unblocked.
             self.clients.insert(id, client);
             self.serve_ready_keys(now_ms);
@@ -242,18 +269,21 @@ impl Engine {
         }
         let suppressed = take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
+        let after = std::mem::take(&mut client.pushes_after);
         let resp = client.resp;
         self.clients.insert(id, client);
         // Writes may have woken blocked clients (Redis serves them right after the command).
         self.serve_ready_keys(now_ms);
+        self.end_new_key_journal();
+        self.tracking_end_command(id);
         if self.pause.wants_resume() {
             self.resume_postponed(now_ms);
         }
         let reply = if suppressed { None } else { Some(reply) };
-        if pushes.is_empty() {
+        if pushes.is_empty() && after.is_empty() {
             reply
         } else {
-            Some(with_pushes(pushes, reply.as_ref(), resp))
+            Some(with_pushes(pushes, reply.as_ref(), after, resp))
         }
     }
 
@@ -322,7 +352,7 @@ impl Engine {
             }
         }
         // verdis has no replicas, so no replica is ever a good one.
-        if is_write && self.config.min_replicas_to_write() > 0 {
+        if is_write && self.config.min_replicas_to_write() > 0 && !self.persist.aof.replaying {
             return Err(Frame::error(errors::NOREPLICAS));
         }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
@@ -341,8 +371,29 @@ impl Engine {
             return Frame::error_untrimmed(errors::unknown_command(argv));
         };
         let (meta, stat_index) = (cmd.meta, cmd.stat_index);
+        let dirty_before = self.dirty;
+        let outbox_mark = self.outbox.len();
+        let outer_reply_mark = self.own_reply_mark.take();
+        let outer_call = self.begin_call_propagation();
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        self.end_call_propagation(outer_call, client.db, argv, self.dirty != dirty_before, meta.name == "exec");
+        // Keyspace events the command raised for its own client go before its reply, or after
+        // it from the point where Redis's command wrote its reply (`Ctx::reply_here`).
+        self.flush_new_keys();
+        let reply_mark = std::mem::replace(&mut self.own_reply_mark, outer_reply_mark);
+        self.claim_own_messages_split(outbox_mark, reply_mark, client.id, &mut client.pushes, &mut client.pushes_after);
+        // A tracking client may now cache the keys a read-only command returned.
+        if cmd.flags.contains(Flags::READONLY)
+            && !cmd.flags.contains(Flags::PUBSUB)
+            && client.tracking.on
+            && !client.tracking.bcast
+        {
+            self.tracking_remember_keys(client, meta, argv);
+        }
+        if !self.monitors.is_empty() && !cmd.flags.contains(Flags::SKIP_MONITOR) && !cmd.flags.contains(Flags::ADMIN) {
+            self.feed_monitors(client, argv, now_ms);
+        }
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }
@@ -372,19 +423,22 @@ impl Engine {
         }
         // Notifications take the command's place in the EXEC array, as in Redis's output.
         let pushes = std::mem::take(&mut client.pushes);
-        if pushes.is_empty() {
+        let after = std::mem::take(&mut client.pushes_after);
+        if pushes.is_empty() && after.is_empty() {
             reply
         } else {
-            with_pushes(pushes, Some(&reply), client.resp)
+            with_pushes(pushes, Some(&reply), after, client.resp)
         }
     }
 
     /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
+        if self.persist.aof.replaying {
+            return false;
+        }
         if self.dbs[db].is_expired(key, now_ms) {
-            self.delete_key(db, key, self.config.lazyfree_lazy_expire());
-            self.touch_watched_key(db, key);
-            self.stats.expired_keys += 1;
+            self.expire_key_now(db, key);
             true
         } else {
             false
@@ -407,13 +461,16 @@ fn take_reply_suppression(client: &mut ClientState) -> bool {
 }
 
 /// Out-of-band frames followed by the reply (if any), as bytes in the client's protocol.
-fn with_pushes(pushes: Vec<Frame>, reply: Option<&Frame>, resp: u8) -> Frame {
+fn with_pushes(pushes: Vec<Frame>, reply: Option<&Frame>, after: Vec<Frame>, resp: u8) -> Frame {
     let mut bytes = Vec::new();
     for push in &pushes {
         crate::resp::encode(push, resp, &mut bytes);
     }
     if let Some(reply) = reply {
         crate::resp::encode(reply, resp, &mut bytes);
+    }
+    for push in &after {
+        crate::resp::encode(push, resp, &mut bytes);
     }
     Frame::Raw(bytes)
 }
@@ -443,6 +500,11 @@ impl<'a> Ctx<'a> {
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
         let (db, now) = (self.client.db, self.now_ms);
         self.engine.expire_if_needed(db, key, now);
+        if !self.engine.dbs[db].contains(key) {
+            self.engine.stats.keyspace_misses += 1;
+            self.engine.notify_keyspace_event(notify::NOTIFY_KEY_MISS, "keymiss", key, db);
+            return None;
+        }
         let engine = &mut *self.engine;
         // As Redis, no access-time update while a forked child saves: it would copy pages on write.
         let engine_no_touch = engine.persist.avoid_writes;
@@ -492,16 +554,43 @@ impl<'a> Ctx<'a> {
     /// command.
     pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
         self.engine.touch_watched_key(db, key);
+        self.engine.tracking_invalidate_key(key, Some(self.client.id));
         self.engine.signal_key_ready(db, key);
     }
 
     /// The command propagates to the AOF and replicas as `argv` in the client's database,
-    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate).
+    /// instead of as typed (Redis's rewriteClientCommandVector and alsoPropagate). Several calls
+    /// propagate several commands, in order.
     pub fn propagate_as(&mut self, argv: Vec<Vec<u8>>) {
         let db = self.client.db;
+        if self.engine.prop.enabled {
+            self.engine.prop.call.rewrite.push(argv.clone());
+        }
         if let Some(log) = self.engine.propagated.as_mut() {
             log.push((db, argv));
         }
+    }
+
+    /// True when propagated commands are recorded: handlers build rewritten forms only then.
+    pub fn propagating(&self) -> bool {
+        self.engine.prop.enabled
+    }
+
+    /// Queues `argv` (in the client's database) to propagate after whatever the command queued
+    /// so far, whether or not the data changed (Redis's alsoPropagate).
+    pub fn also_propagate(&mut self, argv: Vec<Vec<u8>>) {
+        let db = self.client.db;
+        self.engine.prop.also(db, argv);
+    }
+
+    /// The command propagates even if it changed nothing (Redis's forceCommandPropagation).
+    pub fn force_propagation(&mut self) {
+        self.engine.prop.call.force = true;
+    }
+
+    /// The command itself is not propagated (its `also_propagate` commands are).
+    pub fn prevent_propagation(&mut self) {
+        self.engine.prop.call.prevent = true;
     }
 
     /// Adds to the count of changes since the last save.

@@ -100,6 +100,8 @@ pub enum Value {
     Set(SetValue),
     ZSet(super::zset::ZSet),
     Hash(super::hash::Hash),
+    /// A stream (always `stream` encoded).
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -115,6 +117,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
             Value::Hash(_) => "hash",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -126,6 +129,7 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -138,6 +142,7 @@ impl Value {
             Value::Set(s) => s.free_effort(),
             Value::ZSet(z) => z.free_effort(),
             Value::Hash(h) => h.free_effort(),
+            Value::Stream(s) => s.free_effort(),
         }
     }
 }

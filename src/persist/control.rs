@@ -68,8 +68,11 @@ pub struct Persistence {
     pub avoid_writes: bool,
     /// The armed faults (`DEBUG FAULT`): the disk and the saver read them.
     pub faults: FaultPlan,
-    /// What the write-denial rule reads about the AOF (set by the AOF writer).
+    /// An AOF failure state that tests set to exercise the write-denial rule; the rule joins it
+    /// with the AOF writer's own status (`Engine::aof_health`).
     pub aof_health: AofHealth,
+    /// The append-only file.
+    pub aof: super::aof::AofState,
 }
 
 impl Persistence {
@@ -106,6 +109,7 @@ impl Persistence {
             avoid_writes: false,
             faults,
             aof_health: AofHealth::default(),
+            aof: super::aof::AofState::default(),
         }
     }
 
@@ -181,6 +185,9 @@ impl Engine {
     pub fn rdb_bgsave(&mut self, now_ms: u64) -> Result<u32, String> {
         if self.rdb_child_running() {
             return Err("Background save already in progress".into());
+        }
+        if self.persist.aof.rewrite.is_some() {
+            return Err("Another child process is active (AOF?): can't BGSAVE right now".into());
         }
         self.now_ms = self.now_ms.max(now_ms);
         let job = self.save_job();

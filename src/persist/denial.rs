@@ -77,7 +77,20 @@ impl Engine {
             self.config.bool_value(const { index_of("stop-writes-on-bgsave-error") }),
             !self.config.save_points().is_empty(),
             self.persist.last_bgsave_ok,
-            &self.persist.aof_health,
+            &self.aof_health(),
         )
+    }
+
+    /// What the rule reads about the AOF: the AOF writer's own status (`persist.aof`), joined
+    /// with `persist.aof_health`, a failure state tests set directly to exercise the rule
+    /// without a failing AOF (always the default in a running server).
+    pub fn aof_health(&self) -> AofHealth {
+        let aof = &self.persist.aof;
+        let forced = &self.persist.aof_health;
+        AofHealth {
+            enabled: self.aof_on() || forced.enabled,
+            write_error: aof.last_write.as_ref().err().cloned().or_else(|| forced.write_error.clone()),
+            fsync_error: aof.last_fsync.as_ref().err().cloned().or_else(|| forced.fsync_error.clone()),
+        }
     }
 }

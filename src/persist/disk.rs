@@ -11,6 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub trait DiskFile: Write + Send {
     /// Makes the written contents durable (fsync).
     fn sync(&mut self) -> io::Result<()>;
+    /// Another handle on the same open file, for syncing from another thread (the AOF's
+    /// background fsync); None when the file cannot be shared.
+    fn sync_handle(&self) -> Option<Box<dyn DiskFile>> {
+        None
+    }
 }
 
 pub trait Disk: Send {
@@ -27,6 +32,14 @@ pub trait Disk: Send {
     fn sync_dir(&mut self, path: &str) -> io::Result<()>;
     /// Another handle on the same file system (for a background job).
     fn handle(&self) -> Box<dyn Disk>;
+    /// Opens a file for appending, creating it if missing (O_APPEND|O_CREAT).
+    fn append(&mut self, path: &str) -> io::Result<Box<dyn DiskFile>>;
+    /// Cuts a file to `len` bytes.
+    fn truncate(&mut self, path: &str, len: u64) -> io::Result<()>;
+    /// Creates a directory if it does not exist.
+    fn create_dir(&mut self, path: &str) -> io::Result<()>;
+    /// True when `path` is an existing directory.
+    fn dir_exists(&mut self, path: &str) -> bool;
 }
 
 /// The operating system's file system.
@@ -35,7 +48,12 @@ pub struct RealDisk;
 
 impl DiskFile for std::fs::File {
     fn sync(&mut self) -> io::Result<()> {
-        self.sync_all()
+        // fdatasync, as Redis's redis_fsync on Linux: the size is part of the data it syncs.
+        self.sync_data()
+    }
+
+    fn sync_handle(&self) -> Option<Box<dyn DiskFile>> {
+        self.try_clone().ok().map(|f| Box::new(f) as Box<dyn DiskFile>)
     }
 }
 
@@ -68,6 +86,25 @@ impl Disk for RealDisk {
 
     fn handle(&self) -> Box<dyn Disk> {
         Box::new(RealDisk)
+    }
+
+    fn append(&mut self, path: &str) -> io::Result<Box<dyn DiskFile>> {
+        Ok(Box::new(std::fs::OpenOptions::new().append(true).create(true).open(path)?))
+    }
+
+    fn truncate(&mut self, path: &str, len: u64) -> io::Result<()> {
+        std::fs::OpenOptions::new().write(true).open(path)?.set_len(len)
+    }
+
+    fn create_dir(&mut self, path: &str) -> io::Result<()> {
+        match std::fs::create_dir(path) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && std::path::Path::new(path).is_dir() => Ok(()),
+            other => other,
+        }
+    }
+
+    fn dir_exists(&mut self, path: &str) -> bool {
+        std::path::Path::new(path).is_dir()
     }
 }
 
@@ -133,10 +170,19 @@ struct SimState {
     capacity_bytes: Option<u64>,
     /// Every operation, for tests to inspect.
     log: Vec<(DiskOp, String)>,
+    /// Operations still allowed before the simulated power loss: once it reaches zero every
+    /// operation fails (EIO) without effect, as if the machine had stopped there.
+    ops_until_freeze: Option<u64>,
 }
 
 impl SimState {
     fn check(&mut self, op: DiskOp, path: &str) -> Result<(), Fault> {
+        if let Some(n) = self.ops_until_freeze.as_mut() {
+            if *n == 0 {
+                return Err(Fault::Io);
+            }
+            *n -= 1;
+        }
         self.log.push((op, path.to_string()));
         let hit = self.faults.iter().position(|r| r.op == op && path.contains(&r.path_contains));
         let Some(i) = hit else { return Ok(()) };
@@ -220,6 +266,7 @@ impl SimDisk {
     /// Simulates a power loss: only synced contents and synced directory entries remain.
     pub fn crash(&self) {
         let mut s = self.lock();
+        s.ops_until_freeze = None;
         s.names = s.durable_names.clone();
         for f in s.files.values_mut() {
             f.data = f.durable.clone();
@@ -276,6 +323,10 @@ impl Write for SimFile {
 }
 
 impl DiskFile for SimFile {
+    fn sync_handle(&self) -> Option<Box<dyn DiskFile>> {
+        Some(Box::new(SimFile { disk: self.disk.clone(), id: self.id, path: self.path.clone() }))
+    }
+
     fn sync(&mut self) -> io::Result<()> {
         let mut s = self.disk.lock();
         s.check(DiskOp::Sync, &self.path).map_err(Fault::error)?;
@@ -345,6 +396,96 @@ impl Disk for SimDisk {
 
     fn handle(&self) -> Box<dyn Disk> {
         Box::new(self.clone())
+    }
+
+    fn append(&mut self, path: &str) -> io::Result<Box<dyn DiskFile>> {
+        let existing = self.lock().names.get(path).copied();
+        match existing {
+            Some(id) => {
+                self.lock().check(DiskOp::Open, path).map_err(Fault::error)?;
+                Ok(Box::new(SimFile { disk: self.clone(), id, path: path.to_string() }))
+            }
+            None => self.create(path),
+        }
+    }
+
+    fn truncate(&mut self, path: &str, len: u64) -> io::Result<()> {
+        let mut s = self.lock();
+        s.check(DiskOp::Write, path).map_err(Fault::error)?;
+        let id = *s.names.get(path).ok_or_else(|| io::Error::from_raw_os_error(2))?;
+        if let Some(f) = s.files.get_mut(&id) {
+            f.data.truncate(len as usize);
+        }
+        Ok(())
+    }
+
+    fn create_dir(&mut self, _path: &str) -> io::Result<()> {
+        // One flat namespace: directories exist implicitly.
+        Ok(())
+    }
+
+    fn dir_exists(&mut self, path: &str) -> bool {
+        let prefix = format!("{path}/");
+        self.lock().names.keys().any(|k| k.starts_with(&prefix))
+    }
+}
+
+impl SimDisk {
+    /// Simulates a power loss that keeps part of what was written but not synced: for every file
+    /// whose unsynced contents extend its synced contents, `keep(path, synced_len, written_len)`
+    /// chooses how many bytes survive (clamped to that range), so a crash may drop the unsynced
+    /// tail, keep it, or tear it anywhere. Directory entries are treated as `crash` does.
+    pub fn crash_keeping(&self, mut keep: impl FnMut(&str, usize, usize) -> usize) {
+        let mut s = self.lock();
+        s.ops_until_freeze = None;
+        let names: Vec<(String, u64)> = s.durable_names.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        s.names = s.durable_names.clone();
+        for (path, id) in names {
+            if let Some(f) = s.files.get_mut(&id) {
+                let (synced, written) = (f.durable.len(), f.data.len());
+                if written > synced && f.data.starts_with(&f.durable) {
+                    let n = keep(&path, synced, written).clamp(synced, written);
+                    f.data.truncate(n);
+                    f.durable = f.data.clone();
+                } else {
+                    f.data = f.durable.clone();
+                }
+            }
+        }
+        s.collect_garbage();
+    }
+
+    /// Stops the disk after `ops` more operations (see `ops_until_freeze`); `crash_keeping` and
+    /// `crash` lift it.
+    pub fn freeze_after(&self, ops: u64) {
+        self.lock().ops_until_freeze = Some(ops);
+    }
+
+    /// Operations done so far.
+    pub fn op_count(&self) -> u64 {
+        self.lock().log.len() as u64
+    }
+
+    /// An independent copy of the whole disk (contents, durability, faults).
+    pub fn deep_copy(&self) -> SimDisk {
+        let s = self.lock();
+        let copy = SimState {
+            names: s.names.clone(),
+            durable_names: s.durable_names.clone(),
+            files: s.files.clone(),
+            next_id: s.next_id,
+            faults: s.faults.clone(),
+            capacity_bytes: s.capacity_bytes,
+            log: Vec::new(),
+            ops_until_freeze: s.ops_until_freeze,
+        };
+        SimDisk { state: Arc::new(Mutex::new(copy)) }
+    }
+
+    /// Bytes written to `path` and not yet synced.
+    pub fn unsynced_bytes(&self, path: &str) -> usize {
+        let s = self.lock();
+        s.names.get(path).and_then(|id| s.files.get(id)).map_or(0, |f| f.data.len().saturating_sub(f.durable.len()))
     }
 }
 

@@ -289,6 +289,27 @@ impl Disk for FaultDisk {
     fn handle(&self) -> Box<dyn Disk> {
         Box::new(FaultDisk { inner: self.inner.handle(), plan: self.plan.clone() })
     }
+
+    /// The AOF appends through here: its writes and fsyncs meet the armed faults as a new file's do.
+    fn append(&mut self, path: &str) -> io::Result<Box<dyn DiskFile>> {
+        if let Some(k) = self.plan.fire(&[FaultKind::Create], path) {
+            return Err(k.error());
+        }
+        let inner = self.inner.append(path)?;
+        Ok(Box::new(FaultFile { inner, plan: self.plan.clone(), path: path.to_string(), full: false }))
+    }
+
+    fn truncate(&mut self, path: &str, len: u64) -> io::Result<()> {
+        self.inner.truncate(path, len)
+    }
+
+    fn create_dir(&mut self, path: &str) -> io::Result<()> {
+        self.inner.create_dir(path)
+    }
+
+    fn dir_exists(&mut self, path: &str) -> bool {
+        self.inner.dir_exists(path)
+    }
 }
 
 /// A file on a `FaultDisk`.
@@ -331,6 +352,13 @@ impl DiskFile for FaultFile {
             return Err(k.error());
         }
         self.inner.sync()
+    }
+
+    /// The AOF's background fsync thread syncs through this handle, so an armed fsync fault
+    /// reaches it too.
+    fn sync_handle(&self) -> Option<Box<dyn DiskFile>> {
+        let inner = self.inner.sync_handle()?;
+        Some(Box::new(FaultFile { inner, plan: self.plan.clone(), path: self.path.clone(), full: false }))
     }
 }
 

@@ -104,13 +104,51 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
             }
             Ok(Value::Hash(hash))
         }
+        RdbValue::Stream(stream) => Ok(Value::Stream(Box::new(stream_value(*stream)))),
         RdbValue::Module(m) => {
             Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", m.name))
         }
-        other => {
-            Err(format!("verdis cannot load {} values yet (key '{}')", other.type_name(), String::from_utf8_lossy(key)))
+    }
+}
+
+/// A loaded stream with Redis's node layout, tombstones, groups and consumers.
+fn stream_value(rdb: super::rdb::RdbStream) -> crate::engine::stream::Stream {
+    use crate::engine::stream::{Consumer, Group, Item, Nack, Node, Stream, StreamId};
+    let id = |i: super::rdb::StreamId| StreamId::new(i.ms, i.seq);
+    let mut s = Stream::new();
+    for n in rdb.node_list {
+        let items = n
+            .items
+            .into_iter()
+            .map(|it| Item { id: id(it.id), deleted: it.deleted, same_fields: it.same_fields, fields: it.fields })
+            .collect();
+        if let Some(node) = Node::from_parts(n.master_fields, items) {
+            if node.live > 0 {
+                s.nodes.insert(id(n.master), node);
+            }
         }
     }
+    s.length = rdb.length;
+    s.last_id = id(rdb.last_id);
+    s.first_id = id(rdb.first_id);
+    s.max_deleted_id = id(rdb.max_deleted_id);
+    s.entries_added = rdb.entries_added;
+    for g in rdb.groups {
+        // Files from before Redis 7.0 have no read counters: Redis estimates them on load.
+        let entries_read = if rdb.legacy { s.estimate_entries_read(id(g.last_id)) } else { g.entries_read };
+        let mut group = Group::new(id(g.last_id), entries_read);
+        for c in &g.consumers {
+            let pending = c.pending.iter().map(|p| id(*p)).collect();
+            group.consumers.insert(c.name.clone(), Consumer { seen_time_ms: c.seen_time_ms, pending });
+        }
+        for p in g.pending {
+            let consumer = p.consumer.unwrap_or_default();
+            let nack = Nack { delivery_time_ms: p.delivery_time_ms, delivery_count: p.delivery_count, consumer };
+            group.pel.insert(id(p.id), nack);
+        }
+        s.groups.insert(g.name, group);
+    }
+    s
 }
 
 /// An RDB load in progress.
@@ -122,13 +160,16 @@ pub struct Loader<S: Source> {
     /// Time used to decide which keys have already expired.
     now_ms: u64,
     done: bool,
+    /// Keep keys whose expiry has passed (an AOF base: the commands after it may still touch
+    /// them, as Redis loads an AOF preamble with RDBFLAGS_AOF_PREAMBLE).
+    pub keep_expired: bool,
 }
 
 impl<S: Source> Loader<S> {
     pub fn new(src: S, now_ms: u64, allow_dup: bool, verify_checksum: bool) -> Result<Loader<S>, LoadError> {
         let mut decoder = FileDecoder::new(src)?;
         decoder.verify_checksum = verify_checksum;
-        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false })
+        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false, keep_expired: false })
     }
 
     /// Bytes read so far.
@@ -199,7 +240,7 @@ impl<S: Source> Loader<S> {
             return Ok(());
         }
         // A master drops keys that expired while the file sat on disk.
-        if k.expire_at_ms.is_some_and(|t| t < 0 || (t as u64) < self.now_ms) {
+        if !self.keep_expired && k.expire_at_ms.is_some_and(|t| t < 0 || (t as u64) < self.now_ms) {
             self.stats.keys_expired += 1;
             return Ok(());
         }

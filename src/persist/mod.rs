@@ -3,6 +3,7 @@
 //! logic (`control`). Disk I/O and background work go through small traits so the engine stays
 //! sans-IO and tests run saves deterministically.
 
+pub mod aof;
 pub mod check;
 pub mod control;
 pub mod denial;

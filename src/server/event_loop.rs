@@ -70,6 +70,11 @@ pub struct EventLoop {
     resume_pending: bool,
     /// The RDB load in progress at start-up: clients are served (with LOADING) between steps.
     loading: Option<super::persistence::StartupLoad>,
+    /// Connections whose replies wait for the AOF write (and fsync) of this loop turn: one
+    /// write and one fsync cover every command of the turn (group commit).
+    aof_waiting: Vec<usize>,
+    /// The AOF could not be made durable under `appendfsync always`: the server stops.
+    aof_fatal: bool,
 }
 
 /// Binds the configured addresses. An address with a leading `-` is optional: failing to bind it
@@ -129,6 +134,8 @@ impl EventLoop {
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
             resume_pending: false,
             loading: None,
+            aof_waiting: Vec::new(),
+            aof_fatal: false,
         })
     }
 
@@ -199,10 +206,16 @@ impl EventLoop {
                         self.on_readable(slot, event.is_read_closed() || event.is_error());
                     }
                     if event.is_writable() {
-                        self.flush_slot(slot);
+                        if self.engine.aof_pending() {
+                            // Sent after this turn's AOF write, with everyone else's.
+                            self.aof_waiting.push(slot);
+                        } else {
+                            self.flush_slot(slot);
+                        }
                     }
                 }
             }
+            self.flush_aof_waiting();
             let now = unix_ms();
             self.engine.handle_blocked_timeouts(now);
             if self.engine.pause.end_ms().is_some_and(|end_ms| end_ms < now) {
@@ -217,6 +230,9 @@ impl EventLoop {
                 self.cron(now);
                 let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
                 self.next_cron_ms = now + period_ms;
+            }
+            if self.aof_fatal {
+                return Err(io::Error::other("AOF write or fsync failed with appendfsync always"));
             }
             if self.stop.flag.load(Ordering::SeqCst) || self.engine.shutdown.is_some() {
                 return Ok(());
@@ -298,7 +314,39 @@ impl EventLoop {
             self.engine.stats.client_query_buffer_limit_disconnections += 1;
             conn.dead = true;
         }
+        if self.engine.aof_pending() && !conn.dead {
+            // The reply goes out after the AOF write of this turn.
+            self.aof_waiting.push(slot);
+            return;
+        }
         self.flush_slot(slot);
+    }
+
+    /// Writes (and, per appendfsync, syncs) what this turn's commands appended to the AOF,
+    /// then sends the replies that waited for it.
+    fn flush_aof_waiting(&mut self) {
+        self.flush_aof();
+        for slot in std::mem::take(&mut self.aof_waiting) {
+            self.flush_slot(slot);
+        }
+    }
+
+    /// Writes the AOF buffer before any reply leaves (Redis's beforeSleep flushAppendOnlyFile).
+    /// False when the data could not be made durable: then nothing may be acknowledged.
+    fn flush_aof(&mut self) -> bool {
+        if self.aof_fatal {
+            return false;
+        }
+        if !self.engine.aof_pending() {
+            return true;
+        }
+        if self.engine.aof_flush(unix_ms()) {
+            return true;
+        }
+        super::persistence::drain_log(&mut self.engine);
+        self.aof_fatal = true;
+        self.stop.stop();
+        false
     }
 
     /// Parses and runs every complete command in the client's query buffer.
@@ -371,6 +419,9 @@ impl EventLoop {
 
     fn flush_slot(&mut self, slot: usize) {
         self.enforce_output_limit(slot);
+        if !self.flush_aof() {
+            return;
+        }
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
@@ -481,6 +532,8 @@ impl EventLoop {
 
     /// Encodes and sends the messages the engine queued for other clients.
     fn deliver_outbox(&mut self) {
+        // BCAST invalidations collected since the last round (Redis sends them in beforeSleep).
+        self.engine.tracking_broadcast();
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -497,6 +550,8 @@ impl EventLoop {
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
         self.engine.cron(now_ms);
+        // Active expiry publishes `expired` events (and tracking invalidations).
+        self.deliver_outbox();
         self.close_idle_clients(now_ms);
         self.resize_query_buffers(now_ms);
         let (user, sys) = process::cpu_seconds();
@@ -530,7 +585,8 @@ impl EventLoop {
             .clients
             .values()
             // Blocked clients wait as long as their command says (Redis skips them too).
-            .filter(|c| !c.blocked && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            // Monitors are exempt, as Redis exempts replicas and monitors.
+            .filter(|c| !c.blocked && !c.monitor && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
             .map(|c| c.id)
             .collect();
         for id in idle {

@@ -27,6 +27,22 @@ pub fn install_real_persistence(engine: &mut Engine) {
     engine.persist = p;
 }
 
+/// Loads the AOF and opens it for appending (start-up with `appendonly yes`); starts the
+/// background fsync thread. Err is the fatal log line.
+pub fn boot_aof(engine: &mut Engine) -> Result<(), String> {
+    match crate::persist::aof::fsync::BgFsync::start() {
+        Ok(bg) => engine.persist.aof.bg = Some(bg),
+        Err(e) => log::log(Level::Warning, &format!("Can't start the AOF fsync thread, syncing inline: {e}")),
+    }
+    let result = engine.aof_boot(unix_ms());
+    drain_log(engine);
+    result.map(|_| ())
+}
+
+fn unix_ms() -> u64 {
+    super::event_loop::unix_ms()
+}
+
 /// A load from disk in progress.
 pub struct StartupLoad {
     loader: Loader<StreamSource<Box<dyn Read + Send>>>,

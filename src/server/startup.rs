@@ -166,13 +166,24 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         }
     }
     log::log(Level::Warning, "Server initialized");
-    match super::persistence::begin_load(&mut event_loop.engine, unix_ms()) {
-        Ok(Some(load)) => event_loop.set_loading(load),
-        Ok(None) => log::log(Level::Notice, "Ready to accept connections"),
-        Err(line) => {
-            super::persistence::drain_log(&mut event_loop.engine);
-            log::log(Level::Warning, &line);
-            return 1;
+    if event_loop.engine.config.appendonly() {
+        // With the AOF on, it is the only source of data (loadDataFromDisk).
+        match super::persistence::boot_aof(&mut event_loop.engine) {
+            Ok(()) => log::log(Level::Notice, "Ready to accept connections"),
+            Err(line) => {
+                log::log(Level::Warning, &line);
+                return 1;
+            }
+        }
+    } else {
+        match super::persistence::begin_load(&mut event_loop.engine, unix_ms()) {
+            Ok(Some(load)) => event_loop.set_loading(load),
+            Ok(None) => log::log(Level::Notice, "Ready to accept connections"),
+            Err(line) => {
+                super::persistence::drain_log(&mut event_loop.engine);
+                log::log(Level::Warning, &line);
+                return 1;
+            }
         }
     }
     loop {
@@ -197,6 +208,9 @@ fn run(config: Config, opts: StartOptions) -> i32 {
         );
         stop.flag().store(false, Ordering::SeqCst);
     }
+    // What the AOF buffered goes to disk before exiting (prepareForShutdown).
+    event_loop.engine.aof_kill_rewrite_now();
+    event_loop.engine.aof_flush_and_sync(unix_ms());
     super::persistence::drain_log(&mut event_loop.engine);
     // Let the free thread finish what is queued (see crate::lazyfree: shutdown drains).
     event_loop.engine.lazyfree.shutdown();

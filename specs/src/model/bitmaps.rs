@@ -7,6 +7,7 @@
 //! exact results.
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, STRING};
 use super::{Model, PROTO_MAX_BULK_LEN};
 use crate::num::{c_str, int_arg, opt_is, parse_i64};
 use crate::reply::Reply;
@@ -77,6 +78,7 @@ pub(super) fn setbit(m: &mut Model, call: &Call) -> Reply {
     // Redis changes (and signals) the key only when it is created, grows, or the bit flips.
     if !existed || bytes.len() != before || old != on {
         store(m, call, bytes);
+        m.notify_call(call, STRING, "setbit", call.arg(1));
     }
     Reply::Int(i64::from(old))
 }
@@ -222,7 +224,9 @@ pub(super) fn bitop(m: &mut Model, call: &Call) -> Reply {
     let dest = call.arg(2);
     if len == 0 {
         // Nothing to store: the destination is removed (dead or alive).
-        m.dbs[call.db].remove(dest);
+        if m.dbs[call.db].remove(dest).is_some() {
+            m.notify_call(call, GENERIC, "del", dest);
+        }
         return Reply::Int(0);
     }
     let byte_of = |s: &Vec<u8>, j: usize| s.get(j).copied().unwrap_or(0);
@@ -245,6 +249,7 @@ pub(super) fn bitop(m: &mut Model, call: &Call) -> Reply {
         })
         .collect();
     m.set_str(call.db, dest, result, false);
+    m.notify_call(call, STRING, "set", dest);
     Reply::Int(len as i64)
 }
 
@@ -367,10 +372,15 @@ fn bitfield_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
     if writes && read_only {
         return Reply::err("BITFIELD_RO only supports the GET subcommand");
     }
-    let mut bytes = match read_string(m, call.db, call.arg(1), call.now_ms) {
-        Ok(v) => v.unwrap_or_default(),
+    let (mut bytes, existed) = match read_string(m, call.db, call.arg(1), call.now_ms) {
+        Ok(v) => (v.clone().unwrap_or_default(), v.is_some()),
         Err(e) => return e,
     };
+    // Redis counts a write as a change when it changes the field or the string had to be
+    // created or lengthened for the writes.
+    let needed = ops.iter().filter(|op| op.kind != 0).map(|op| (op.offset + u64::from(op.width)).div_ceil(8)).max();
+    let grew = writes && (!existed || (bytes.len() as u64) < needed.unwrap_or(0));
+    let mut changes = 0;
     let mut replies = Vec::new();
     for op in &ops {
         let old = read_field(&bytes, op);
@@ -381,10 +391,19 @@ fn bitfield_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
         match field_result(op, old) {
             None => replies.push(Reply::Nil),
             Some(new) => {
+                let before = bytes.clone();
                 write_field(&mut bytes, op, new);
+                if grew || bytes != before {
+                    changes += 1;
+                }
                 replies.push(Reply::Int(if op.kind == 1 { old as i64 } else { new as i64 }));
             }
         }
+    }
+    if changes > 0 {
+        // Redis writes BITFIELD's reply before the event.
+        m.reply_here();
+        m.notify_call(call, STRING, "setbit", call.arg(1));
     }
     if writes {
         // Writing makes the string reach the farthest written bit, whether

@@ -1,7 +1,8 @@
 //! Command lookup, arity checks and the generic error texts.
 
 use super::{
-    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, pubsub, sets, sort, strings, tx, zsets, Item, Model,
+    bitmaps, expiry, geo, hashes, hyperloglog, keyspace, lists, notify, pubsub, sets, sort, streams, streams_groups,
+    strings, tx, zsets, Item, Model,
 };
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -66,6 +67,7 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("incrbyfloat", 3, strings::incrbyfloat),
     ("lcs", -3, strings::lcs),
     // keyspace
+    ("config", -2, notify::config),
     ("del", -2, keyspace::del),
     ("unlink", -2, keyspace::del),
     ("exists", -2, keyspace::exists),
@@ -200,6 +202,22 @@ const COMMANDS: &[(&str, i32, Handler)] = &[
     ("hincrbyfloat", 4, hashes::hincrbyfloat),
     ("hrandfield", -2, hashes::hrandfield),
     ("hscan", -3, hashes::hscan),
+    // streams
+    ("xadd", -5, streams::xadd),
+    ("xtrim", -4, streams::xtrim),
+    ("xlen", 2, streams::xlen),
+    ("xrange", -4, streams::xrange),
+    ("xrevrange", -4, streams::xrevrange),
+    ("xdel", -3, streams::xdel),
+    ("xsetid", -3, streams::xsetid),
+    ("xgroup", -2, streams_groups::xgroup),
+    ("xread", -4, streams_groups::xread),
+    ("xreadgroup", -7, streams_groups::xread),
+    ("xack", -4, streams_groups::xack),
+    ("xpending", -3, streams_groups::xpending),
+    ("xclaim", -6, streams_groups::xclaim),
+    ("xautoclaim", -6, streams_groups::xautoclaim),
+    ("xinfo", -2, streams_groups::xinfo),
     // sort
     ("sort", -2, sort::sort),
     ("sort_ro", -2, sort::sort_ro),
@@ -319,37 +337,67 @@ pub(super) fn run(model: &mut Model, client: u64, argv: &[Vec<u8>], now_ms: u64)
     // Names touched by an enclosing EXEC so far are set aside and merged
     // back; a top-level command starts and ends with none.
     let outer = std::mem::take(&mut model.touched_now);
+    let outer_own = (std::mem::take(&mut model.own_events), model.own_split.take());
     model.run_depth += 1;
     let reply = handler(model, &call);
+    // The command's own keyspace events join its reply (see notify.rs).
+    let reply = model.wrap_own(reply);
+    (model.own_events, model.own_split) = outer_own;
     model.touch_changed(&before);
     // Writes may have woken blocked clients; inside EXEC only once it ends (see tx.rs).
     if model.run_depth == 1 && !model.client(client).in_exec {
         model.serve_blocked(&call);
+        // Events of the served pops reach the running client after its reply, as messages.
+        for event in std::mem::take(&mut model.own_events) {
+            model.deliveries.push((client, event));
+        }
+        model.own_split = None;
     }
     model.run_depth -= 1;
     if model.run_depth > 0 {
         model.touched_now.extend(outer);
     } else {
         model.touched_now.clear();
+        model.quiet_changes.clear();
     }
     reply
 }
 
-/// For a container command (PUBSUB), its subcommand's full name and arity;
+/// For a container command (PUBSUB, CONFIG), its subcommand's full name and arity;
 /// `Ok(None)` for other commands or when no subcommand is given.
 fn subcommand(name: &str, argv: &[Vec<u8>]) -> Result<Option<(String, i32)>, Reply> {
-    if name != "pubsub" || argv.len() < 2 {
+    if name == "config" && argv.len() >= 2 {
+        // Only CONFIG SET is modelled (see notify.rs).
+        if argv[1].eq_ignore_ascii_case(b"set") {
+            return Ok(Some(("config|set".to_string(), -4)));
+        }
+        let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
+        return Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try CONFIG HELP.").as_bytes())));
+    }
+    let table: &[(&str, i32)] = match name {
+        "pubsub" => pubsub::PUBSUB_SUBCOMMANDS,
+        "xgroup" => XGROUP_SUBCOMMANDS,
+        "xinfo" => XINFO_SUBCOMMANDS,
+        _ => return Ok(None),
+    };
+    if argv.len() < 2 {
         return Ok(None);
     }
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-    match pubsub::PUBSUB_SUBCOMMANDS.iter().find(|(n, _)| *n == sub) {
-        Some((n, arity)) => Ok(Some((format!("pubsub|{n}"), *arity))),
+    match table.iter().find(|(n, _)| *n == sub) {
+        Some((n, arity)) => Ok(Some((format!("{name}|{n}"), *arity))),
         None => {
             let typed = String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]).into_owned();
-            Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try PUBSUB HELP.").as_bytes())))
+            let container = name.to_ascii_uppercase();
+            Err(Reply::Error(one_line(format!("ERR unknown subcommand '{typed}'. Try {container} HELP.").as_bytes())))
         }
     }
 }
+
+/// XGROUP's and XINFO's subcommands with their arities (COMMAND INFO).
+const XGROUP_SUBCOMMANDS: &[(&str, i32)] =
+    &[("create", -5), ("setid", -5), ("destroy", 4), ("createconsumer", 5), ("delconsumer", 5), ("help", 2)];
+const XINFO_SUBCOMMANDS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4), ("help", 2)];
 
 impl Model {
     /// What is stored now under every watched name.
@@ -369,7 +417,8 @@ impl Model {
     /// command did not touch, is touched now.
     fn touch_changed(&mut self, before: &[(usize, Vec<u8>, Option<Item>)]) {
         for (db, key, item) in before {
-            let touched = self.touched_now.contains(&(*db, key.clone()));
+            let touched =
+                self.touched_now.contains(&(*db, key.clone())) || self.quiet_changes.contains(&(*db, key.clone()));
             if !touched && self.dbs[*db].get(key) != item.as_ref() {
                 self.touch(*db, key);
             }

@@ -1,6 +1,7 @@
 //! Expire commands (Redis: expire.c).
 
 use super::dispatch::{one_line, Call};
+use super::notify::GENERIC;
 use super::Model;
 use crate::num::{c_str, int_arg};
 use crate::reply::Reply;
@@ -88,8 +89,10 @@ fn expire_generic(m: &mut Model, call: &Call, relative: bool, seconds: bool) -> 
     if when <= i128::from(call.now_ms) {
         // A time that is not in the future deletes the key at once.
         m.delete(call.db, key, call.now_ms);
+        m.notify_call(call, GENERIC, "del", key);
     } else {
         m.set_expire(call.db, key, Some(when as u64));
+        m.notify_call(call, GENERIC, "expire", key);
     }
     Reply::Int(1)
 }
@@ -144,6 +147,7 @@ pub(super) fn persist(m: &mut Model, call: &Call) -> Reply {
     let key = call.arg(1);
     if m.expire_of(call.db, key, call.now_ms).is_some() {
         m.set_expire(call.db, key, None);
+        m.notify_call(call, GENERIC, "persist", key);
         Reply::Int(1)
     } else {
         Reply::Int(0)

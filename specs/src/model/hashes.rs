@@ -6,6 +6,7 @@
 //! HRANDFIELD and HSCAN replies are judged too, not predicted.
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, HASH};
 use super::{wrongtype, Item, MValue, Model};
 use crate::glob;
 use crate::ld;
@@ -68,6 +69,8 @@ pub(super) fn hset(m: &mut Model, call: &Call) -> Reply {
         }
     }
     m.put_hash(call.db, key, h);
+    m.reply_here();
+    m.notify_call(call, HASH, "hset", key);
     if call.name == "hset" {
         Reply::Int(added)
     } else {
@@ -86,6 +89,8 @@ pub(super) fn hsetnx(m: &mut Model, call: &Call) -> Reply {
     }
     h.insert(call.arg(2).to_vec(), call.arg(3).to_vec());
     m.put_hash(call.db, key, h);
+    m.reply_here();
+    m.notify_call(call, HASH, "hset", key);
     Reply::Int(1)
 }
 
@@ -114,7 +119,14 @@ pub(super) fn hdel(m: &mut Model, call: &Call) -> Reply {
         Err(e) => return e,
     };
     let deleted = call.argv[2..].iter().filter(|f| h.remove(*f).is_some()).count();
+    let emptied = h.is_empty();
     m.put_hash(call.db, key, h);
+    if deleted > 0 {
+        m.notify_call(call, HASH, "hdel", key);
+        if emptied {
+            m.notify_call(call, GENERIC, "del", key);
+        }
+    }
     Reply::Int(deleted as i64)
 }
 
@@ -184,6 +196,8 @@ pub(super) fn hincrby(m: &mut Model, call: &Call) -> Reply {
     };
     h.insert(call.arg(2).to_vec(), sum.to_string().into_bytes());
     m.put_hash(call.db, key, h);
+    m.reply_here();
+    m.notify_call(call, HASH, "hincrby", key);
     Reply::Int(sum)
 }
 
@@ -211,6 +225,8 @@ pub(super) fn hincrbyfloat(m: &mut Model, call: &Call) -> Reply {
     let text = ld::format_human(sum).into_bytes();
     h.insert(call.arg(2).to_vec(), text.clone());
     m.put_hash(call.db, key, h);
+    m.reply_here();
+    m.notify_call(call, HASH, "hincrbyfloat", key);
     Reply::Bulk(text)
 }
 

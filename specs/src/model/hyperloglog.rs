@@ -5,6 +5,7 @@
 use super::bitmaps::read_string;
 use super::dispatch::Call;
 use super::hll::{estimate, register_for, Body, Hll, M};
+use super::notify::STRING;
 use super::Model;
 use crate::num::c_str;
 use crate::reply::Reply;
@@ -55,6 +56,9 @@ pub(super) fn pfadd(m: &mut Model, call: &Call) -> Reply {
         hll.mark_stale();
     }
     save(m, call.db, key, &hll);
+    if changed {
+        m.notify_call(call, STRING, "pfadd", key);
+    }
     Reply::Int(i64::from(changed))
 }
 
@@ -129,6 +133,8 @@ pub(super) fn pfmerge(m: &mut Model, call: &Call) -> Reply {
     }
     hll.mark_stale();
     save(m, call.db, dest, &hll);
+    // Redis reports a merge as a PFADD.
+    m.notify_call(call, STRING, "pfadd", dest);
     Reply::ok()
 }
 

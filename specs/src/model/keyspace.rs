@@ -1,6 +1,7 @@
 //! Keyspace, database and connection commands (Redis: db.c, server.c).
 
 use super::dispatch::Call;
+use super::notify::GENERIC;
 use super::{Item, Model, NUM_DBS};
 use crate::glob;
 use crate::num::{int32_arg, int_arg, opt_is, parse_scan_cursor};
@@ -10,8 +11,14 @@ use std::collections::BTreeSet;
 /// DEL and UNLINK: how many of the named keys were live and are now gone (a
 /// key named twice counts once).
 pub(super) fn del(m: &mut Model, call: &Call) -> Reply {
-    let removed = call.argv[1..].iter().filter(|key| m.delete(call.db, key, call.now_ms)).count();
-    Reply::Int(removed as i64)
+    let mut removed = 0;
+    for key in &call.argv[1..] {
+        if m.delete(call.db, key, call.now_ms) {
+            m.notify_call(call, GENERIC, "del", key);
+            removed += 1;
+        }
+    }
+    Reply::Int(removed)
 }
 
 /// EXISTS: how many of the named keys are live (a key named twice counts
@@ -51,6 +58,8 @@ fn rename_generic(m: &mut Model, call: &Call, nx: bool) -> Reply {
     }
     m.touch(call.db, src);
     m.touch(call.db, dst);
+    m.notify_call(call, GENERIC, "rename_from", src);
+    m.notify_call(call, GENERIC, "rename_to", dst);
     done
 }
 
@@ -85,6 +94,8 @@ pub(super) fn move_cmd(m: &mut Model, call: &Call) -> Reply {
     }
     m.touch(call.db, key);
     m.touch(dst, key);
+    m.notify(call.client, GENERIC, "move_from", call.db, key);
+    m.notify(call.client, GENERIC, "move_to", dst, key);
     Reply::Int(1)
 }
 
@@ -119,6 +130,7 @@ pub(super) fn copy(m: &mut Model, call: &Call) -> Reply {
     }
     m.dbs[dst_db].insert(dst.to_vec(), item);
     m.touch(dst_db, dst);
+    m.notify(call.client, GENERIC, "copy_to", dst_db, dst);
     Reply::Int(1)
 }
 

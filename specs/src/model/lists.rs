@@ -10,6 +10,7 @@
 //! passing answers clients whose deadline has passed with the nil array.
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, LIST};
 use super::{wrongtype, MValue, Model};
 use crate::ld::{self, Ld};
 use crate::num::{int_arg, opt_is, parse_i64};
@@ -95,6 +96,15 @@ impl Model {
             None => {
                 self.dbs[db].insert(key.to_vec(), super::Item { value: MValue::List(items), expire_at_ms: None });
             }
+        }
+    }
+
+    /// The events of a pop of one or more elements from `key` by `client`: `lpop`/`rpop`,
+    /// then `del` when the list emptied.
+    fn popped(&mut self, client: u64, db: usize, key: &[u8], left: bool, emptied: bool) {
+        self.notify(client, LIST, if left { "lpop" } else { "rpop" }, db, key);
+        if emptied {
+            self.notify(client, GENERIC, "del", db, key);
         }
     }
 
@@ -206,7 +216,9 @@ impl Model {
         match name.as_str() {
             "blpop" | "brpop" => {
                 let item = if name == "blpop" { items.remove(0) } else { items.pop().unwrap_or_default() };
+                let emptied = items.is_empty();
                 self.put_list(b.db, key, items);
+                self.popped(b.client, b.db, key, name == "blpop", emptied);
                 Reply::Array(vec![Reply::bulk(key), Reply::Bulk(item)])
             }
             "blmpop" => {
@@ -215,7 +227,9 @@ impl Model {
                     Err(e) => return e,
                 };
                 let popped = pop_n(&mut items, left, count);
+                let emptied = items.is_empty();
                 self.put_list(b.db, key, items);
+                self.popped(b.client, b.db, key, left, emptied);
                 Reply::Array(vec![Reply::bulk(key), list_reply(&popped)])
             }
             _ => {
@@ -226,7 +240,7 @@ impl Model {
                     (side(&b.argv[3]).unwrap_or(true), side(&b.argv[4]).unwrap_or(true))
                 };
                 let dst = b.argv[2].clone();
-                match self.move_one(b.db, key, &dst, from_left, to_left, now_ms) {
+                match self.move_one(b.client, b.db, key, &dst, from_left, to_left, now_ms) {
                     Ok(Some(v)) => Reply::Bulk(v),
                     Ok(None) => Reply::Nil,
                     Err(e) => e,
@@ -237,8 +251,10 @@ impl Model {
 
     /// Pops one element of `src` and pushes it on `dst` (which may be the
     /// same list). WRONGTYPE when `dst` holds another type.
+    #[allow(clippy::too_many_arguments)]
     fn move_one(
         &mut self,
+        client: u64,
         db: usize,
         src: &[u8],
         dst: &[u8],
@@ -257,10 +273,15 @@ impl Model {
         } else {
             target.push(value.clone());
         }
+        let emptied = items.is_empty() && src != dst;
         if src != dst {
             self.put_list(db, src, items);
         }
         self.put_list(db, dst, target);
+        // The push on the destination, the reply (the moved element), then the pop.
+        self.notify(client, LIST, if to_left { "lpush" } else { "rpush" }, db, dst);
+        self.reply_here();
+        self.popped(client, db, src, from_left, emptied);
         Ok(Some(value))
     }
 
@@ -394,6 +415,8 @@ fn push(m: &mut Model, call: &Call, left: bool, only_existing: bool) -> Reply {
     }
     let len = items.len();
     m.put_list(call.db, key, items);
+    m.reply_here();
+    m.notify_call(call, LIST, if left { "lpush" } else { "rpush" }, key);
     Reply::Int(len as i64)
 }
 
@@ -430,11 +453,19 @@ fn pop(m: &mut Model, call: &Call, left: bool) -> Reply {
         Ok(None) => return if count.is_some() { Reply::NilArray } else { Reply::Nil },
         Ok(Some(items)) => items,
     };
-    let reply = match count {
-        None => Reply::Bulk(pop_n(&mut items, left, 1).pop().unwrap_or_default()),
-        Some(n) => list_reply(&pop_n(&mut items, left, n)),
+    let (reply, any) = match count {
+        None => (Reply::Bulk(pop_n(&mut items, left, 1).pop().unwrap_or_default()), true),
+        Some(n) => {
+            let popped = pop_n(&mut items, left, n);
+            (list_reply(&popped), !popped.is_empty())
+        }
     };
+    let emptied = items.is_empty();
     m.put_list(call.db, key, items);
+    if any {
+        m.reply_here();
+        m.popped(call.client, call.db, key, left, emptied);
+    }
     reply
 }
 
@@ -466,7 +497,10 @@ pub(super) fn lmpop(m: &mut Model, call: &Call) -> Reply {
             return Ok(Reply::NilArray);
         };
         let popped = pop_n(&mut items, left, count);
+        let emptied = items.is_empty();
         m.put_list(call.db, &key, items);
+        m.reply_here();
+        m.popped(call.client, call.db, &key, left, emptied);
         Ok(Reply::Array(vec![Reply::Bulk(key), list_reply(&popped)]))
     })())
 }
@@ -526,6 +560,8 @@ pub(super) fn lset(m: &mut Model, call: &Call) -> Reply {
         let i = position(index, items.len()).ok_or_else(|| Reply::err("index out of range"))?;
         items[i] = call.arg(3).to_vec();
         m.put_list(call.db, call.arg(1), items);
+        m.reply_here();
+        m.notify_call(call, LIST, "lset", call.arg(1));
         Ok(Reply::ok())
     })())
 }
@@ -548,6 +584,7 @@ pub(super) fn linsert(m: &mut Model, call: &Call) -> Reply {
         items.insert(if after { at + 1 } else { at }, call.arg(4).to_vec());
         let len = items.len();
         m.put_list(call.db, call.arg(1), items);
+        m.notify_call(call, LIST, "linsert", call.arg(1));
         Ok(Reply::Int(len as i64))
     })())
 }
@@ -576,7 +613,14 @@ pub(super) fn lrem(m: &mut Model, call: &Call) -> Reply {
         if count < 0 {
             kept.reverse();
         }
+        let emptied = kept.is_empty();
         m.put_list(call.db, call.arg(1), kept);
+        if removed > 0 {
+            m.notify_call(call, LIST, "lrem", call.arg(1));
+            if emptied {
+                m.notify_call(call, GENERIC, "del", call.arg(1));
+            }
+        }
         Ok(Reply::Int(removed as i64))
     })())
 }
@@ -591,7 +635,12 @@ pub(super) fn ltrim(m: &mut Model, call: &Call) -> Reply {
             Some((s, e)) => items[s..=e].to_vec(),
             None => Vec::new(),
         };
+        let emptied = kept.is_empty();
         m.put_list(call.db, call.arg(1), kept);
+        m.notify_call(call, LIST, "ltrim", call.arg(1));
+        if emptied {
+            m.notify_call(call, GENERIC, "del", call.arg(1));
+        }
         Ok(Reply::ok())
     })())
 }
@@ -647,7 +696,7 @@ pub(super) fn lpos(m: &mut Model, call: &Call) -> Reply {
 }
 
 fn lmove_generic(m: &mut Model, call: &Call, from_left: bool, to_left: bool) -> Reply {
-    match m.move_one(call.db, call.arg(1), call.arg(2), from_left, to_left, call.now_ms) {
+    match m.move_one(call.client, call.db, call.arg(1), call.arg(2), from_left, to_left, call.now_ms) {
         Ok(Some(v)) => Reply::Bulk(v),
         Ok(None) => Reply::Nil,
         Err(e) => e,
@@ -672,7 +721,10 @@ fn bpop(m: &mut Model, call: &Call, left: bool) -> Reply {
         let keys = &call.argv[1..last];
         if let Some((key, mut items)) = first_list(m, call, keys)? {
             let item = pop_n(&mut items, left, 1).pop().unwrap_or_default();
+            let emptied = items.is_empty();
             m.put_list(call.db, &key, items);
+            m.reply_here();
+            m.popped(call.client, call.db, &key, left, emptied);
             return Ok(Reply::Array(vec![Reply::Bulk(key), Reply::Bulk(item)]));
         }
         Ok(m.block(call, keys, deadline_ms))
@@ -694,7 +746,10 @@ pub(super) fn blmpop(m: &mut Model, call: &Call) -> Reply {
         let keys = &call.argv[first..first + n];
         if let Some((key, mut items)) = first_list(m, call, keys)? {
             let popped = pop_n(&mut items, left, count);
+            let emptied = items.is_empty();
             m.put_list(call.db, &key, items);
+            m.reply_here();
+            m.popped(call.client, call.db, &key, left, emptied);
             return Ok(Reply::Array(vec![Reply::Bulk(key), list_reply(&popped)]));
         }
         Ok(m.block(call, keys, deadline_ms))

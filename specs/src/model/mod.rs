@@ -11,6 +11,7 @@
 pub mod acl;
 mod bitmaps;
 mod check;
+pub mod crash;
 mod dispatch;
 mod expiry;
 mod geo;
@@ -19,9 +20,13 @@ mod hll;
 mod hyperloglog;
 mod keyspace;
 mod lists;
+mod notify;
+mod pqsort;
 mod pubsub;
 mod sets;
 mod sort;
+mod streams;
+mod streams_groups;
 mod strings;
 mod tx;
 mod zsets;
@@ -33,6 +38,7 @@ pub use check::Mismatch;
 pub use keyspace::ScanExpectation;
 pub use lists::{Blocked, NO_REPLY};
 pub use pubsub::{Kind as SubscriptionKind, Subscription};
+pub use streams::{GroupValue, PendingValue, StreamValue};
 pub use tx::Watched;
 pub use zsets::{unspecified_in_redis, Score, ZSetValue};
 
@@ -61,6 +67,8 @@ pub enum MValue {
     ZSet(ZSetValue),
     /// A hash: field to value, never empty while stored.
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    /// A stream (may be empty while stored).
+    Stream(Box<StreamValue>),
 }
 
 impl MValue {
@@ -72,6 +80,7 @@ impl MValue {
             MValue::Set(_) => "set",
             MValue::ZSet(_) => "zset",
             MValue::Hash(_) => "hash",
+            MValue::Stream(_) => "stream",
         }
     }
 }
@@ -97,6 +106,7 @@ impl std::fmt::Display for MValue {
                     .collect();
                 write!(f, "hash{{{}}}", shown.join(", "))
             }
+            MValue::Stream(s) => write!(f, "{s}"),
         }
     }
 }
@@ -170,6 +180,15 @@ pub struct Model {
     run_depth: u32,
     /// Every Pub/Sub subscription, oldest first.
     subscriptions: Vec<Subscription>,
+    /// The `notify-keyspace-events` classes (see `notify.rs`).
+    notify_flags: u32,
+    /// Keyspace-event messages for the client running the command.
+    own_events: Vec<Reply>,
+    /// Where in `own_events` the command's reply goes (`None`: after all).
+    own_split: Option<usize>,
+    /// Keys the running command changed without Redis counting it as a modification (stream
+    /// consumer-group bookkeeping): WATCH does not see these changes.
+    quiet_changes: BTreeSet<(usize, Vec<u8>)>,
 }
 
 impl Default for Model {
@@ -194,7 +213,11 @@ impl Model {
             clock_ms: 0,
             touched_now: BTreeSet::new(),
             run_depth: 0,
+            quiet_changes: BTreeSet::new(),
             subscriptions: Vec::new(),
+            notify_flags: 0,
+            own_events: Vec::new(),
+            own_split: None,
         }
     }
 

@@ -125,7 +125,7 @@ impl Model {
     }
 
     /// Delivers a message; returns the client's own messages and the count.
-    fn deliver(&mut self, publisher: u64, kind: Kind, channel: &[u8], message: &[u8]) -> (Vec<Reply>, i64) {
+    pub(super) fn deliver(&mut self, publisher: u64, kind: Kind, channel: &[u8], message: &[u8]) -> (Vec<Reply>, i64) {
         let mut deliveries: Vec<(u64, Reply)> = Vec::new();
         let verb = if kind == Kind::Shard { "smessage" } else { "message" };
         for s in self.subscriptions.iter().filter(|s| s.kind == kind && s.name == channel) {

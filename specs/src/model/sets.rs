@@ -6,6 +6,7 @@
 //! follows the choice the system under test made.
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, SET};
 use super::{wrongtype, Item, MValue, Model};
 use crate::glob;
 use crate::num::{int_arg, opt_is, parse_scan_cursor};
@@ -69,6 +70,9 @@ pub(super) fn sadd(m: &mut Model, call: &Call) -> Reply {
     };
     let added = call.argv[2..].iter().filter(|member| set.insert(member.to_vec())).count();
     m.update_set(call.db, key, set);
+    if added > 0 {
+        m.notify_call(call, SET, "sadd", key);
+    }
     Reply::Int(added as i64)
 }
 
@@ -81,7 +85,14 @@ pub(super) fn srem(m: &mut Model, call: &Call) -> Reply {
         Err(e) => return e,
     };
     let removed = call.argv[2..].iter().filter(|member| set.remove(member.as_slice())).count();
+    let emptied = set.is_empty();
     m.update_set(call.db, key, set);
+    if removed > 0 {
+        m.notify_call(call, SET, "srem", key);
+        if emptied {
+            m.notify_call(call, GENERIC, "del", key);
+        }
+    }
     Reply::Int(removed as i64)
 }
 
@@ -137,9 +148,17 @@ pub(super) fn smove(m: &mut Model, call: &Call) -> Reply {
     if !source.remove(member) {
         return Reply::Int(0);
     }
+    let emptied = source.is_empty();
     m.update_set(call.db, src, source);
-    target.insert(member.to_vec());
+    m.notify_call(call, SET, "srem", src);
+    if emptied {
+        m.notify_call(call, GENERIC, "del", src);
+    }
+    let added = target.insert(member.to_vec());
     m.update_set(call.db, dst, target);
+    if added {
+        m.notify_call(call, SET, "sadd", dst);
+    }
     Reply::Int(1)
 }
 
@@ -165,7 +184,16 @@ pub(super) fn spop(m: &mut Model, call: &Call) -> Reply {
     for member in &popped {
         set.remove(member);
     }
+    let emptied = set.is_empty();
     m.update_set(call.db, key, set);
+    if take > 0 {
+        // Redis raises `spop`, writes the reply, then deletes an emptied set.
+        m.notify_call(call, SET, "spop", key);
+        m.reply_here();
+        if emptied {
+            m.notify_call(call, GENERIC, "del", key);
+        }
+    }
     match count {
         None => popped.into_iter().next().map_or(Reply::Nil, Reply::Bulk),
         Some(_) => members_reply(popped),
@@ -258,9 +286,22 @@ fn combine_reply(m: &mut Model, call: &Call, combine: Combine) -> Reply {
 fn combine_store(m: &mut Model, call: &Call, combine: Combine) -> Reply {
     match read_sets(m, call, &call.argv[2..]) {
         Ok(sets) => {
+            // SINTERSTORE with a missing input deletes before replying; otherwise the reply
+            // comes before the events.
+            let early = call.name == "sinterstore" && sets.iter().any(Option::is_none);
             let result = combine(sets);
             let len = result.len();
-            m.store_set(call.db, call.arg(1), result);
+            let dst = call.arg(1);
+            let existed = m.dbs[call.db].contains_key(dst);
+            m.store_set(call.db, dst, result);
+            if !early {
+                m.reply_here();
+            }
+            if len > 0 {
+                m.notify_call(call, SET, call.name, dst);
+            } else if existed {
+                m.notify_call(call, GENERIC, "del", dst);
+            }
             Reply::Int(len as i64)
         }
         Err(e) => e,

@@ -9,6 +9,7 @@
 //! when all members are integers).
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, LIST};
 use super::{wrongtype, Item, MValue, Model};
 use crate::num::{int_arg, opt_is, parse_i64};
 use crate::reply::Reply;
@@ -96,7 +97,7 @@ fn input(value: &MValue) -> Result<(Source, Vec<Vec<u8>>), Reply> {
             v.sort_by_key(|m| set_key(m));
             Ok((Source::Set, v))
         }
-        MValue::Str(_) | MValue::Hash(_) => Err(wrongtype()),
+        MValue::Str(_) | MValue::Hash(_) | MValue::Stream(_) => Err(wrongtype()),
     }
 }
 
@@ -250,97 +251,10 @@ fn compare(a: &Entry, b: &Entry, args: &SortArgs, by_pattern: bool, alpha: bool)
     }
 }
 
-/// Redis's partial quicksort (pqsort.c, Bentley-McIlroy three-way
-/// partitioning), here sorting every partition: only the order it leaves
-/// equal elements in matters, and partitions outside the LIMIT window never
-/// reach the reply.
+/// Redis's partial quicksort (pqsort.c) sorting every partition: only the order it leaves equal
+/// elements in matters, and partitions outside the LIMIT window never reach the reply.
 fn quicksort(v: &mut [Entry], cmp: &dyn Fn(&Entry, &Entry) -> Ordering) {
-    let n = v.len();
-    if n < 7 {
-        for i in 1..n {
-            let mut j = i;
-            while j > 0 && cmp(&v[j - 1], &v[j]) == Ordering::Greater {
-                v.swap(j, j - 1);
-                j -= 1;
-            }
-        }
-        return;
-    }
-    let median = |v: &[Entry], a: usize, b: usize, c: usize| -> usize {
-        if cmp(&v[a], &v[b]) == Ordering::Less {
-            if cmp(&v[b], &v[c]) == Ordering::Less {
-                b
-            } else if cmp(&v[a], &v[c]) == Ordering::Less {
-                c
-            } else {
-                a
-            }
-        } else if cmp(&v[b], &v[c]) == Ordering::Greater {
-            b
-        } else if cmp(&v[a], &v[c]) == Ordering::Less {
-            a
-        } else {
-            c
-        }
-    };
-    let mut mid = n / 2;
-    if n > 7 {
-        let (mut lo, mut hi) = (0, n - 1);
-        if n > 40 {
-            let d = n / 8;
-            lo = median(v, lo, lo + d, lo + 2 * d);
-            mid = median(v, mid - d, mid, mid + d);
-            hi = median(v, hi - 2 * d, hi - d, hi);
-        }
-        mid = median(v, lo, mid, hi);
-    }
-    v.swap(0, mid);
-    let (mut a, mut b, mut c, mut d) = (1usize, 1usize, n - 1, n - 1);
-    loop {
-        while b <= c {
-            let o = cmp(&v[b], &v[0]);
-            if o == Ordering::Greater {
-                break;
-            }
-            if o == Ordering::Equal {
-                v.swap(a, b);
-                a += 1;
-            }
-            b += 1;
-        }
-        while b <= c {
-            let o = cmp(&v[c], &v[0]);
-            if o == Ordering::Less {
-                break;
-            }
-            if o == Ordering::Equal {
-                v.swap(c, d);
-                d -= 1;
-            }
-            c -= 1;
-        }
-        if b > c {
-            break;
-        }
-        v.swap(b, c);
-        b += 1;
-        c -= 1;
-    }
-    let r = a.min(b - a);
-    for i in 0..r {
-        v.swap(i, b - r + i);
-    }
-    let r = (d - c).min(n - d - 1);
-    for i in 0..r {
-        v.swap(b + i, n - r + i);
-    }
-    let (left, right) = (b - a, d - c);
-    if left > 1 {
-        quicksort(&mut v[..left], cmp);
-    }
-    if right > 1 {
-        quicksort(&mut v[n - right..], cmp);
-    }
+    super::pqsort::pqsort(v, cmp, usize::MAX);
 }
 
 fn sort_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
@@ -445,7 +359,13 @@ fn sort_generic(m: &mut Model, call: &Call, read_only: bool) -> Reply {
         Some(dest) => {
             let n = out.len();
             let list: Vec<Vec<u8>> = out.into_iter().map(Option::unwrap_or_default).collect();
+            let existed = m.dbs[call.db].contains_key(dest.as_slice());
             store_list(m, call.db, dest, list);
+            if n > 0 {
+                m.notify_call(call, LIST, "sortstore", dest);
+            } else if existed {
+                m.notify_call(call, GENERIC, "del", dest);
+            }
             Reply::Int(n as i64)
         }
     }

@@ -1,6 +1,7 @@
 //! String commands (Redis: t_string.c).
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, STRING};
 use super::{Model, PROTO_MAX_BULK_LEN};
 use crate::ld;
 use crate::num::{int_arg, opt_is, parse_i64};
@@ -118,11 +119,17 @@ fn set_generic(m: &mut Model, call: &Call, o: &ExtOptions, value: &[u8], ok: Rep
     if (o.nx && found) || (o.xx && !found) {
         return if o.get { value_reply(old) } else { aborted };
     }
+    if o.get {
+        // Redis writes the GET reply before storing.
+        m.reply_here();
+    }
     m.set_str(call.db, key, value.to_vec(), o.keep_ttl);
+    m.notify_call(call, STRING, "set", key);
     if let Some(at) = at_ms {
         // Positive by construction; an absolute time in the past stores a
         // key that is already dead.
         m.set_expire(call.db, key, Some(at as u64));
+        m.notify_call(call, GENERIC, "expire", key);
     }
     if o.get {
         value_reply(old)
@@ -184,6 +191,7 @@ fn mset_generic(m: &mut Model, call: &Call, nx: bool) -> Reply {
     }
     for pair in pairs.chunks(2) {
         m.set_str(call.db, &pair[0], pair[1].clone(), false);
+        m.notify_call(call, STRING, "set", &pair[0]);
     }
     if nx {
         Reply::Int(1)
@@ -205,7 +213,10 @@ pub(super) fn getset(m: &mut Model, call: &Call) -> Reply {
         Ok(old) => old,
         Err(e) => return e,
     };
+    // Redis writes GETSET's reply before storing.
+    m.reply_here();
     m.set_str(call.db, call.arg(1), call.arg(2).to_vec(), false);
+    m.notify_call(call, STRING, "set", call.arg(1));
     value_reply(old)
 }
 
@@ -215,7 +226,10 @@ pub(super) fn getdel(m: &mut Model, call: &Call) -> Reply {
         Err(e) => return e,
     };
     if old.is_some() {
+        // Redis writes the value before deleting the key.
+        m.reply_here();
         m.delete(call.db, call.arg(1), call.now_ms);
+        m.notify_call(call, GENERIC, "del", call.arg(1));
     }
     value_reply(old)
 }
@@ -238,13 +252,22 @@ pub(super) fn getex(m: &mut Model, call: &Call) -> Reply {
         },
         None => None,
     };
+    // Redis writes the value before changing the expiry.
+    m.reply_here();
     match at_ms {
         // An absolute time that is not in the future deletes the key.
         Some((ExpireKind::ExAt | ExpireKind::PxAt, at)) if at <= call.now_ms as i64 => {
             m.delete(call.db, key, call.now_ms);
+            m.notify_call(call, GENERIC, "del", key);
         }
-        Some((_, at)) => m.set_expire(call.db, key, Some(at as u64)),
-        None if o.persist => m.set_expire(call.db, key, None),
+        Some((_, at)) => {
+            m.set_expire(call.db, key, Some(at as u64));
+            m.notify_call(call, GENERIC, "expire", key);
+        }
+        None if o.persist && m.expire_of(call.db, key, call.now_ms).is_some() => {
+            m.set_expire(call.db, key, None);
+            m.notify_call(call, GENERIC, "persist", key);
+        }
         None => {}
     }
     Reply::Bulk(value)
@@ -274,6 +297,7 @@ pub(super) fn append(m: &mut Model, call: &Call) -> Reply {
     bytes.extend_from_slice(extra);
     let len = bytes.len();
     m.overwrite_str(call.db, key, bytes);
+    m.notify_call(call, STRING, "append", key);
     Reply::Int(len as i64)
 }
 
@@ -338,6 +362,7 @@ pub(super) fn setrange(m: &mut Model, call: &Call) -> Reply {
     bytes[offset..offset + patch.len()].copy_from_slice(patch);
     let len = bytes.len();
     m.overwrite_str(call.db, key, bytes);
+    m.notify_call(call, STRING, "setrange", key);
     Reply::Int(len as i64)
 }
 
@@ -357,6 +382,7 @@ fn incr_by(m: &mut Model, call: &Call, delta: i64) -> Reply {
         return Reply::err("increment or decrement would overflow");
     };
     m.overwrite_str(call.db, key, next.to_string().into_bytes());
+    m.notify_call(call, STRING, "incrby", key);
     Reply::Int(next)
 }
 
@@ -402,6 +428,7 @@ pub(super) fn incrbyfloat(m: &mut Model, call: &Call) -> Reply {
     };
     let text = ld::format_human(sum).into_bytes();
     m.overwrite_str(call.db, key, text.clone());
+    m.notify_call(call, STRING, "incrbyfloat", key);
     Reply::Bulk(text)
 }
 

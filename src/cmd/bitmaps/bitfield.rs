@@ -8,6 +8,7 @@
 use super::{bit_at, bit_offset, prepare_bit_write, raw_bytes, reply, word_is};
 use crate::cmd::args::int_arg;
 use crate::cmd::strings::as_string;
+use crate::engine::notify::NOTIFY_STRING;
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
@@ -253,7 +254,9 @@ fn bitfield_generic(ctx: &mut Ctx, read_only: bool) -> Result<Frame, Frame> {
         replies.push(frame);
     }
     if changes > 0 {
+        ctx.reply_here();
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_STRING, "setbit", key);
         ctx.dirty(changes);
     }
     Ok(Frame::Array(replies))

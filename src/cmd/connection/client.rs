@@ -22,6 +22,10 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "client|reply" => client_reply,
         "client|help" => client_help,
         "client|unblock" => client_unblock,
+        "client|tracking" => super::tracking::client_tracking,
+        "client|caching" => super::tracking::client_caching,
+        "client|getredir" => super::tracking::client_getredir,
+        "client|trackinginfo" => super::tracking::client_trackinginfo,
         "client|pause" => client_pause,
         "client|unpause" => client_unpause,
         _ => return None,
@@ -107,8 +111,10 @@ fn client_getname(ctx: &mut Ctx) -> Frame {
 
 /// The flag letters of CLIENT LIST's `flags=` (Redis's catClientInfoString order), `N` if none.
 fn flag_letters(client: &ClientState, engine: &Engine) -> String {
-    // TODO(tracking): t, R, B once tracking exists.
     let mut flags = String::new();
+    if client.monitor {
+        flags.push('O');
+    }
     if client.subs.active() {
         flags.push('P');
     }
@@ -117,6 +123,15 @@ fn flag_letters(client: &ClientState, engine: &Engine) -> String {
     }
     if client.blocked {
         flags.push('b');
+    }
+    if client.tracking.on {
+        flags.push('t');
+    }
+    if client.tracking.broken_redirect {
+        flags.push('R');
+    }
+    if client.tracking.bcast {
+        flags.push('B');
     }
     if engine.watches.is_dirty(client.id) {
         flags.push('d');
@@ -173,7 +188,7 @@ pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> S
         io.tot_mem,
         client.last_cmd,
         String::from_utf8_lossy(&client.user),
-        -1, // TODO(tracking): redirection client id
+        if client.tracking.on { client.tracking.redirect as i64 } else { -1 },
         client.resp,
     );
     line

@@ -375,6 +375,7 @@ fn reply(resp: u8, points: Vec<Point>, req: &Request) -> Frame {
 fn delete_destination(ctx: &mut Ctx, dst: &[u8]) {
     if ctx.db().remove(dst).is_some() {
         ctx.signal_modified(dst);
+        ctx.notify(crate::engine::notify::NOTIFY_GENERIC, "del", dst);
         ctx.dirty(1);
     }
 }
@@ -405,6 +406,9 @@ fn store(ctx: &mut Ctx, dst: &[u8], points: Vec<Point>, store_dist: bool) -> Fra
     let now = ctx.now_ms;
     ctx.db().set(dst.to_vec(), Value::ZSet(z), now);
     ctx.signal_modified(dst);
+    // Redis names the event after GEOSEARCHSTORE, or GEORADIUSSTORE for every GEORADIUS form.
+    let event = if ctx.meta.name == "geosearchstore" { "geosearchstore" } else { "georadiusstore" };
+    ctx.notify(crate::engine::notify::NOTIFY_ZSET, event, dst);
     ctx.dirty(n as u64);
     Frame::Integer(n as i64)
 }

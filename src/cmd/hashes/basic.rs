@@ -3,6 +3,7 @@
 
 use super::{change_hash, read_hash, reply};
 use crate::engine::hash::Hash;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::engine::value::Value;
 use crate::engine::{errors, Ctx};
 use crate::resp::Frame;
@@ -29,7 +30,9 @@ pub fn hset(ctx: &mut Ctx) -> Frame {
         Ok(n) => n,
         Err(e) => return e,
     };
+    ctx.reply_here();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_HASH, "hset", key);
     ctx.dirty(args.len() as u64 / 2);
     if ctx.meta.name == "hset" {
         Frame::Integer(created)
@@ -51,7 +54,9 @@ pub fn hsetnx(ctx: &mut Ctx) -> Frame {
     });
     match stored {
         Ok(true) => {
+            ctx.reply_here();
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_HASH, "hset", key);
             ctx.dirty(1);
             Frame::Integer(1)
         }
@@ -113,6 +118,10 @@ fn hdel_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     }
     if deleted > 0 {
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_HASH, "hdel", key);
+        if now_empty {
+            ctx.notify(NOTIFY_GENERIC, "del", key);
+        }
         ctx.dirty(deleted as u64);
     }
     Ok(Frame::Integer(deleted))

@@ -6,6 +6,7 @@ use super::{change_hash, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::longdouble::{self, LongDouble};
+use crate::engine::notify::NOTIFY_HASH;
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
@@ -27,7 +28,9 @@ fn hincrby_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         h.set(field, value.to_string().into_bytes(), limits);
         Ok(value)
     })?;
+    ctx.reply_here();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_HASH, "hincrby", key);
     ctx.dirty(1);
     Ok(Frame::Integer(value))
 }
@@ -56,7 +59,13 @@ fn hincrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         h.set(field, text.clone(), limits);
         Ok(text)
     })?;
+    ctx.reply_here();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_HASH, "hincrbyfloat", key);
     ctx.dirty(1);
+    // Propagated as the value it produced (Redis's HSET rewrite).
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"HSET".to_vec(), key.to_vec(), field.to_vec(), text.clone()]);
+    }
     Ok(Frame::Bulk(text))
 }

@@ -9,6 +9,7 @@ use super::{
     pop_range_from_key, reply, End,
 };
 use crate::engine::blocking::{deadline_from_secs, BlockKind, BlockRequest};
+use crate::engine::notify::NOTIFY_LIST;
 use crate::engine::value::Value;
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -28,6 +29,8 @@ fn bpop(ctx: &mut Ctx, end: End) -> Result<Frame, Frame> {
     if let Some(i) = first_nonempty(ctx, 1, last - 1)? {
         let key = ctx.arg(i);
         let item = pop_single(ctx, key, end);
+        ctx.reply_here();
+        ctx.notify(NOTIFY_LIST, end.pop_event(), key);
         delete_if_empty(ctx, key);
         ctx.signal_modified(key);
         ctx.dirty(1);
@@ -131,6 +134,7 @@ fn serve(ctx: &mut Ctx, key: &[u8]) -> Option<Frame> {
             let end = if ctx.meta.name == "blpop" { End::Head } else { End::Tail };
             ctx.propagate_as(vec![end.pop_command().as_bytes().to_vec(), key.to_vec()]);
             let item = pop_single(ctx, key, end);
+            ctx.notify(NOTIFY_LIST, end.pop_event(), key);
             delete_if_empty(ctx, key);
             Some(Frame::Array(vec![Frame::bulk(key.to_vec()), Frame::bulk(item)]))
         }

@@ -3,6 +3,7 @@
 use super::query::resolve_index;
 use super::{delete_if_empty, list_for_write, opt_is, reply};
 use crate::cmd::args::int_arg;
+use crate::engine::notify::NOTIFY_LIST;
 use crate::engine::{errors, Ctx};
 use crate::resp::Frame;
 
@@ -21,7 +22,9 @@ fn lset_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if !replaced {
         return Err(Frame::error(errors::INDEX_OUT_OF_RANGE));
     }
+    ctx.reply_here();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_LIST, "lset", key);
     ctx.dirty(1);
     Ok(Frame::ok())
 }
@@ -50,6 +53,7 @@ fn linsert_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     list.insert(if after { at + 1 } else { at }, element.to_vec());
     let len = list.len();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_LIST, "linsert", key);
     ctx.dirty(1);
     Ok(Frame::Integer(len as i64))
 }
@@ -90,6 +94,7 @@ fn lrem_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
         });
         ctx.signal_modified(key);
         ctx.dirty(removed as u64);
+        ctx.notify(NOTIFY_LIST, "lrem", key);
         delete_if_empty(ctx, key);
     }
     Ok(Frame::Integer(removed as i64))
@@ -115,6 +120,7 @@ fn ltrim_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     };
     list.trim_front(left);
     list.trim_back(right);
+    ctx.notify(NOTIFY_LIST, "ltrim", key);
     delete_if_empty(ctx, key);
     ctx.signal_modified(key);
     ctx.dirty((left + right) as u64);

@@ -15,6 +15,7 @@ mod query;
 mod tests;
 
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::engine::value::{ListValue, Value};
 use crate::engine::{Ctx, Handler};
 use crate::resp::Frame;
@@ -75,6 +76,22 @@ impl End {
         }
     }
 
+    /// The keyspace event of a pop from this end.
+    fn pop_event(self) -> &'static str {
+        match self {
+            End::Head => "lpop",
+            End::Tail => "rpop",
+        }
+    }
+
+    /// The keyspace event of a push at this end.
+    fn push_event(self) -> &'static str {
+        match self {
+            End::Head => "lpush",
+            End::Tail => "rpush",
+        }
+    }
+
     /// The non-blocking pop that a blocking pop from this end propagates as.
     fn pop_command(self) -> &'static str {
         match self {
@@ -132,6 +149,7 @@ fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
     let empty = matches!(ctx.db().entry(key).map(|e| &e.value), Some(Value::List(l)) if l.is_empty());
     if empty {
         ctx.db().remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     }
     empty
 }
@@ -236,6 +254,8 @@ fn pop_range_from_key(ctx: &mut Ctx, key: &[u8], end: End, count: usize) -> Vec<
         Some(Value::List(list)) => pop_many(list, end, count),
         _ => Vec::new(),
     };
+    ctx.reply_here();
+    ctx.notify(NOTIFY_LIST, end.pop_event(), key);
     delete_if_empty(ctx, key);
     ctx.signal_modified(key);
     ctx.dirty(items.len() as u64);
@@ -298,6 +318,9 @@ fn move_element(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Op
         }
     }
     ctx.signal_modified(dst);
+    ctx.notify(NOTIFY_LIST, to.push_event(), dst);
+    ctx.reply_here();
+    ctx.notify(NOTIFY_LIST, from.pop_event(), src);
     delete_if_empty(ctx, src);
     Some(value)
 }

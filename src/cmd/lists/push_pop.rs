@@ -4,6 +4,7 @@ use super::{
     add_list, check_list_or_missing, delete_if_empty, key_and_elements, list_for_write, move_element, new_list,
     parse_mpop, pop_count_argv, pop_many, pop_one, pop_range_from_key, push_one, reply, End,
 };
+use crate::engine::notify::NOTIFY_LIST;
 use crate::engine::{errors, Ctx};
 use crate::resp::Frame;
 
@@ -48,7 +49,9 @@ fn push(ctx: &mut Ctx, end: End, only_existing: bool) -> Result<Frame, Frame> {
         }
     };
     ctx.dirty((ctx.argc() - 2) as u64);
+    ctx.reply_here();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_LIST, end.push_event(), key);
     Ok(Frame::Integer(len as i64))
 }
 
@@ -87,6 +90,8 @@ fn pop(ctx: &mut Ctx, end: End) -> Result<Frame, Frame> {
             Frame::bulk(item)
         }
     };
+    ctx.reply_here();
+    ctx.notify(NOTIFY_LIST, end.pop_event(), key);
     delete_if_empty(ctx, key);
     ctx.signal_modified(key);
     Ok(reply)

@@ -8,6 +8,7 @@
 use super::{as_set, max_intset, opt_is, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::engine::value::{SetValue, Value};
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -40,17 +41,27 @@ fn stored_sets<'c>(ctx: &'c Ctx, keys: &[Vec<u8>]) -> Vec<Option<&'c SetValue>> 
 
 /// Stores a computed set under `dst` as Redis's STORE forms do: a non-empty result replaces
 /// whatever was there (its TTL too); an empty one deletes `dst`. Replies the result's size.
-fn store(ctx: &mut Ctx, dst: &[u8], result: SetValue) -> Frame {
+///
+/// Redis writes the reply before the events, except on SINTERSTORE's early path for a missing
+/// input (`reply_first` false); see `Ctx::reply_here`.
+fn store(ctx: &mut Ctx, dst: &[u8], result: SetValue, reply_first: bool) -> Frame {
     let len = result.len();
+    if len == 0 && reply_first {
+        ctx.reply_here();
+    }
     if len > 0 {
         // setKey: a write lookup first (expires the old key), then the value without TTL.
         ctx.lookup_write(dst);
         let now_ms = ctx.now_ms;
         ctx.db().set(dst.to_vec(), Value::Set(result), now_ms);
+        ctx.reply_here();
         ctx.signal_modified(dst);
+        // The event is the command's name: sinterstore, sunionstore or sdiffstore.
+        ctx.notify(NOTIFY_SET, ctx.meta.name, dst);
         ctx.dirty(1);
     } else if ctx.db().remove(dst).is_some() {
         ctx.signal_modified(dst);
+        ctx.notify(NOTIFY_GENERIC, "del", dst);
         ctx.dirty(1);
     }
     Frame::Integer(len as i64)
@@ -75,7 +86,8 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Vec<u8>], output: InterOutput) -> Resul
         return Ok(match output {
             InterOutput::Reply => Frame::Set(Vec::new()),
             InterOutput::Card { .. } => Frame::Integer(0),
-            InterOutput::Store(dst) => store(ctx, dst, SetValue::new_intset()),
+            // Redis deletes (and notifies) before replying on this early path.
+            InterOutput::Store(dst) => store(ctx, dst, SetValue::new_intset(), false),
         });
     }
     let mut sets: Vec<&SetValue> = sets.into_iter().flatten().collect();
@@ -94,7 +106,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Vec<u8>], output: InterOutput) -> Resul
             for m in common {
                 result.add(&m, max);
             }
-            Ok(store(ctx, dst, result))
+            Ok(store(ctx, dst, result, true))
         }
     }
 }
@@ -222,12 +234,12 @@ pub fn sdiff(ctx: &mut Ctx) -> Frame {
 
 pub fn sunionstore(ctx: &mut Ctx) -> Frame {
     let dst = ctx.arg(1);
-    reply(union_diff(ctx, &ctx.argv[2..], SetOp::Union).map(|s| store(ctx, dst, s)))
+    reply(union_diff(ctx, &ctx.argv[2..], SetOp::Union).map(|s| store(ctx, dst, s, true)))
 }
 
 pub fn sdiffstore(ctx: &mut Ctx) -> Frame {
     let dst = ctx.arg(1);
-    reply(union_diff(ctx, &ctx.argv[2..], SetOp::Diff).map(|s| store(ctx, dst, s)))
+    reply(union_diff(ctx, &ctx.argv[2..], SetOp::Diff).map(|s| store(ctx, dst, s, true)))
 }
 
 /// The whole set under `key` as a reply, the way SPOP with a count at least the set's size

@@ -12,6 +12,7 @@ mod scan;
 mod tests;
 
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::engine::value::{SetValue, Value};
 use crate::engine::{Ctx, Handler};
 use crate::resp::Frame;
@@ -105,6 +106,7 @@ fn sadd_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     };
     if added > 0 {
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_SET, "sadd", key);
     }
     ctx.dirty(added as u64);
     Ok(Frame::Integer(added as i64))
@@ -131,11 +133,16 @@ fn srem_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
             }
         }
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         ctx.db().remove(key);
     }
     if deleted > 0 {
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_SET, "srem", key);
+        if emptied {
+            ctx.notify(NOTIFY_GENERIC, "del", key);
+        }
         ctx.dirty(deleted);
     }
     Ok(Frame::Integer(deleted as i64))
@@ -201,8 +208,11 @@ fn smove_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if !source.remove(member) {
         return Ok(Frame::Integer(0));
     }
-    if source.is_empty() {
+    let emptied = source.is_empty();
+    ctx.notify(NOTIFY_SET, "srem", src);
+    if emptied {
         ctx.db().remove(src);
+        ctx.notify(NOTIFY_GENERIC, "del", src);
     }
     let max = max_intset(ctx);
     let now_ms = ctx.now_ms;
@@ -215,6 +225,7 @@ fn smove_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if added {
         ctx.dirty(1);
         ctx.signal_modified(dst);
+        ctx.notify(NOTIFY_SET, "sadd", dst);
     }
     Ok(Frame::Integer(1))
 }

@@ -8,6 +8,7 @@ use super::algebra::whole_set_reply;
 use super::{as_set, max_intset, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::engine::value::{SetValue, Value};
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -77,11 +78,19 @@ fn spop_one(ctx: &mut Ctx) -> Result<Frame, Frame> {
         return Ok(Frame::Null);
     };
     set.remove(&member);
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    ctx.notify(NOTIFY_SET, "spop", key);
+    // Redis writes the popped member before deleting an emptied set.
+    ctx.reply_here();
+    if emptied {
         ctx.db().remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     }
     ctx.signal_modified(key);
     ctx.dirty(1);
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SREM".to_vec(), key.to_vec(), member.clone()]);
+    }
     Ok(Frame::Bulk(member))
 }
 
@@ -95,12 +104,18 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
     if count == 0 {
         return Ok(Frame::Set(Vec::new()));
     }
+    ctx.notify(NOTIFY_SET, "spop", key);
     ctx.dirty(count.min(size));
     if count >= size {
         // Everything goes: the reply is the whole set, and the key is deleted.
         let all = whole_set_reply(ctx, key);
+        ctx.reply_here();
         ctx.db().remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.signal_modified(key);
+        if ctx.propagating() {
+            ctx.propagate_as(vec![b"DEL".to_vec(), key.to_vec()]);
+        }
         return Ok(all);
     }
     let remaining = size - count;
@@ -114,6 +129,13 @@ fn spop_count(ctx: &mut Ctx) -> Result<Frame, Frame> {
         keep_random(set, rng, remaining, max)
     };
     ctx.signal_modified(key);
+    // One SREM per member, in the order popped, instead of the SPOP (as Redis 7.0).
+    if ctx.propagating() {
+        for member in &popped {
+            ctx.also_propagate(vec![b"SREM".to_vec(), key.to_vec(), member.clone()]);
+        }
+    }
+    ctx.prevent_propagation();
     Ok(Frame::Set(bulks(popped)))
 }
 

@@ -8,6 +8,7 @@
 //!   order Redis gives, and the model can predict the order for every set.
 
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::engine::value::{ListValue, Value};
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
@@ -42,7 +43,7 @@ pub fn elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), Frame> {
             set_order(&mut members);
             Ok((Kind::Set, members))
         }
-        Value::Str(_) | Value::Hash(_) => Err(Frame::error(errors::WRONGTYPE)),
+        Value::Str(_) | Value::Hash(_) | Value::Stream(_) => Err(Frame::error(errors::WRONGTYPE)),
     }
 }
 
@@ -61,6 +62,7 @@ pub fn store_list(ctx: &mut Ctx, dest: &[u8], values: Vec<Vec<u8>>) -> Result<()
         // As Redis's dbDelete: whatever is stored goes, expired or not.
         if ctx.db().remove(dest).is_some() {
             ctx.signal_modified(dest);
+            ctx.notify(NOTIFY_GENERIC, "del", dest);
             ctx.dirty(1);
         }
         return Ok(());
@@ -71,6 +73,7 @@ pub fn store_list(ctx: &mut Ctx, dest: &[u8], values: Vec<Vec<u8>>) -> Result<()
     let now_ms = ctx.now_ms;
     ctx.db().set(dest.to_vec(), Value::List(ListValue::from_items(values, fill)), now_ms);
     ctx.signal_modified(dest);
+    ctx.notify(NOTIFY_LIST, "sortstore", dest);
     ctx.dirty(count);
     Ok(())
 }

@@ -3,6 +3,8 @@
 use super::{as_string, opt_is, read_bytes, reply, store};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_STRING};
+use crate::engine::propagate::num_arg;
 use crate::engine::value::StrValue;
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -133,13 +135,36 @@ fn set_generic(ctx: &mut Ctx, opts: &StringOpts, value: &[u8], ok: Frame, aborte
     if (opts.nx && found) || (opts.xx && !found) {
         return old.unwrap_or(aborted);
     }
+    if opts.get {
+        // Redis writes the GET reply before storing.
+        ctx.reply_here();
+    }
     store(ctx, key, StrValue::from_bytes(value.to_vec()), opts.keep_ttl);
     ctx.dirty(1);
+    ctx.notify(NOTIFY_STRING, "set", key);
     if let Some(at_ms) = expire_at {
         // An expiry already in the past is stored as it is: the key expires on next access.
         ctx.db().set_expire(key, at_ms);
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
+    propagate_set(ctx, value, expire_at, opts.get);
     old.unwrap_or(ok)
+}
+
+/// How a SET propagates (Redis 7.0's setGenericCommand): with an expiry as `SET key value PXAT
+/// ms`, else without its GET arguments, else as typed.
+fn propagate_set(ctx: &mut Ctx, value: &[u8], expire_at: Option<u64>, get: bool) {
+    if !ctx.propagating() {
+        return;
+    }
+    if let Some(at_ms) = expire_at {
+        let argv = vec![b"SET".to_vec(), ctx.arg(1).to_vec(), value.to_vec(), b"PXAT".to_vec(), num_arg(at_ms as i64)];
+        ctx.propagate_as(argv);
+    } else if get {
+        let argv =
+            ctx.argv.iter().enumerate().filter(|(i, a)| *i < 3 || !opt_is(a, "GET")).map(|(_, a)| a.clone()).collect();
+        ctx.propagate_as(argv);
+    }
 }
 
 /// GET key
@@ -181,8 +206,13 @@ pub fn getset(ctx: &mut Ctx) -> Frame {
         Ok(old) => old,
         Err(e) => return e,
     };
+    ctx.reply_here();
     store(ctx, key, StrValue::from_bytes(ctx.arg(2).to_vec()), false);
+    ctx.notify(NOTIFY_STRING, "set", key);
     ctx.dirty(1);
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SET".to_vec(), key.to_vec(), ctx.arg(2).to_vec()]);
+    }
     old.map_or(Frame::Null, Frame::Bulk)
 }
 
@@ -196,11 +226,22 @@ pub fn getdel(ctx: &mut Ctx) -> Frame {
     };
     // GETDEL frees as DEL does (LAZY-3).
     let lazy = ctx.engine.config.lazyfree_lazy_user_del();
+    ctx.reply_here();
     if ctx.delete_key(key, lazy) {
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
         ctx.dirty(1);
+        propagate_deletion_as(ctx, key, lazy);
     }
     Frame::Bulk(old)
+}
+
+/// The command propagates as `DEL key`, or `UNLINK key` when the deletion was lazy.
+pub fn propagate_deletion_as(ctx: &mut Ctx, key: &[u8], lazy: bool) {
+    if ctx.propagating() {
+        let name: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        ctx.propagate_as(vec![name.to_vec(), key.to_vec()]);
+    }
 }
 
 /// GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]: GET that also changes the expiry.
@@ -223,6 +264,7 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
         },
         None => None,
     };
+    ctx.reply_here();
     match expire_at {
         // An absolute time already past deletes the key at once.
         Some((kind, at_ms)) if !kind.relative() && at_ms <= ctx.now_ms => {
@@ -230,16 +272,26 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
             let lazy = ctx.engine.config.lazyfree_lazy_expire();
             ctx.delete_key(key, lazy);
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty(1);
+            propagate_deletion_as(ctx, key, lazy);
         }
         Some((_, at_ms)) => {
             ctx.db().set_expire(key, at_ms);
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "expire", key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                ctx.propagate_as(vec![b"PEXPIREAT".to_vec(), key.to_vec(), num_arg(at_ms as i64)]);
+            }
         }
         None if opts.persist && ctx.db().persist(key) => {
             ctx.signal_modified(key);
+            ctx.notify(NOTIFY_GENERIC, "persist", key);
             ctx.dirty(1);
+            if ctx.propagating() {
+                ctx.propagate_as(vec![b"PERSIST".to_vec(), key.to_vec()]);
+            }
         }
         None => {}
     }
@@ -276,6 +328,7 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Frame {
     }
     for i in (1..ctx.argc()).step_by(2) {
         store(ctx, ctx.arg(i), StrValue::from_bytes(ctx.arg(i + 1).to_vec()), false);
+        ctx.notify(NOTIFY_STRING, "set", ctx.arg(i));
     }
     ctx.dirty(((ctx.argc() - 1) / 2) as u64);
     if nx {

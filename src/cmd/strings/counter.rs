@@ -5,6 +5,7 @@ use super::{as_string, reply, store};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::longdouble::{self, LongDouble};
+use crate::engine::notify::NOTIFY_STRING;
 use crate::engine::value::{StrValue, Value};
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
@@ -24,6 +25,7 @@ fn incr_decr(ctx: &mut Ctx, delta: i64) -> Result<Frame, Frame> {
     let key = ctx.arg(1);
     let Some(v) = ctx.lookup_write(key) else {
         store(ctx, key, StrValue::Int(delta), true);
+        ctx.notify(NOTIFY_STRING, "incrby", key);
         ctx.dirty(1);
         return Ok(Frame::Integer(delta));
     };
@@ -33,6 +35,7 @@ fn incr_decr(ctx: &mut Ctx, delta: i64) -> Result<Frame, Frame> {
     let old = std::mem::replace(v, Value::Str(StrValue::Int(value)));
     ctx.engine.free_overwritten(old);
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_STRING, "incrby", key);
     ctx.dirty(1);
     Ok(Frame::Integer(value))
 }
@@ -89,6 +92,11 @@ fn incrbyfloat_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     }
     let text = sum.to_human().into_bytes();
     store(ctx, key, StrValue::from_bytes_no_int(text.clone()), true);
+    ctx.notify(NOTIFY_STRING, "incrbyfloat", key);
     ctx.dirty(1);
+    // Propagated as the value it produced, so replaying does not depend on float formatting.
+    if ctx.propagating() {
+        ctx.propagate_as(vec![b"SET".to_vec(), key.to_vec(), text.clone(), b"KEEPTTL".to_vec()]);
+    }
     Ok(Frame::Bulk(text))
 }

@@ -3,6 +3,7 @@
 use super::{as_string, as_string_mut, check_string_length, reply};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::NOTIFY_STRING;
 use crate::engine::value::{StrValue, Value};
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -33,6 +34,7 @@ fn append_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
         }
     };
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_STRING, "append", key);
     ctx.dirty(1);
     Ok(Frame::Integer(total as i64))
 }
@@ -130,6 +132,7 @@ fn setrange_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     bytes[start..end].copy_from_slice(patch);
     let total = bytes.len();
     ctx.signal_modified(key);
+    ctx.notify(NOTIFY_STRING, "setrange", key);
     ctx.dirty(1);
     Ok(Frame::Integer(total as i64))
 }

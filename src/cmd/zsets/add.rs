@@ -2,6 +2,7 @@
 
 use super::score::string2d;
 use super::{delete_if_empty, limits, opt, read_zset, write_zset};
+use crate::engine::notify::NOTIFY_ZSET;
 use crate::engine::value::Value;
 use crate::engine::zset::{Limits, ZSet};
 use crate::engine::{errors, Ctx};
@@ -151,7 +152,9 @@ fn zadd_generic(ctx: &mut Ctx, mut f: AddFlags) -> Frame {
         }
     }
     if added + updated > 0 {
+        ctx.reply_here();
         ctx.signal_modified(key);
+        ctx.notify(NOTIFY_ZSET, if f.incr { "zincr" } else { "zadd" }, key);
         ctx.dirty((added + updated) as u64);
     }
     if failed {
@@ -187,6 +190,7 @@ pub fn zrem(ctx: &mut Ctx) -> Frame {
         }
     }
     if deleted > 0 {
+        ctx.notify(NOTIFY_ZSET, "zrem", key);
         delete_if_empty(ctx, key);
         ctx.signal_modified(key);
         ctx.dirty(deleted);

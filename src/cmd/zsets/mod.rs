@@ -16,6 +16,7 @@ mod range;
 pub mod score;
 mod setops;
 
+use crate::engine::notify::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::engine::value::Value;
 use crate::engine::zset::{Limits, ZSet};
 use crate::engine::{errors, Ctx, Handler};
@@ -131,6 +132,7 @@ fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
     let empty = matches!(ctx.db().entry(key).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty());
     if empty {
         ctx.db().remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     }
     empty
 }
@@ -152,15 +154,23 @@ fn elements_reply(resp: u8, items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Fra
 /// it is empty, deletes `dst`; replies with the result's size.
 fn store_result(ctx: &mut Ctx, dst: &[u8], result: ZSet) -> Frame {
     let len = result.len();
+    if len == 0 {
+        // Redis replies 0 before deleting the destination.
+        ctx.reply_here();
+    }
     if len > 0 {
         ctx.exists(dst); // setKey's lookupKeyWrite: an expired destination is expired first
         let now = ctx.now_ms;
         ctx.db().set(dst.to_vec(), Value::ZSet(result), now);
+        ctx.reply_here();
         ctx.signal_modified(dst);
+        // The event is the command's name (zrangestore, zunionstore, zinterstore, zdiffstore).
+        ctx.notify(NOTIFY_ZSET, ctx.meta.name, dst);
         ctx.dirty(1);
     } else if ctx.db().remove(dst).is_some() {
         // dbDelete: no expiry check, a present key counts as deleted.
         ctx.signal_modified(dst);
+        ctx.notify(NOTIFY_GENERIC, "del", dst);
         ctx.dirty(1);
     }
     Frame::Integer(len as i64)

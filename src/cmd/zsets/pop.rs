@@ -4,6 +4,7 @@ use super::{delete_if_empty, opt, read_zset, write_zset};
 use crate::cmd::args::int_arg;
 use crate::cmd::keyspace::parse_scan_cursor;
 use crate::engine::glob::string_match;
+use crate::engine::notify::NOTIFY_ZSET;
 use crate::engine::value::Value;
 use crate::engine::{errors, Ctx};
 use crate::resp::Frame;
@@ -46,6 +47,7 @@ pub(crate) fn pop_from(ctx: &mut Ctx, key: &[u8], end: End, count: usize, shape:
         _ => Vec::new(),
     };
     if !popped.is_empty() {
+        ctx.notify(NOTIFY_ZSET, if end == End::Min { "zpopmin" } else { "zpopmax" }, key);
         ctx.signal_modified(key);
         ctx.dirty(popped.len() as u64);
         delete_if_empty(ctx, key);

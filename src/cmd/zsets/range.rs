@@ -14,6 +14,7 @@ use super::score::{parse_lex_range, parse_score_range, LexBound, LexRange, Score
 use super::{delete_if_empty, elements_reply, limits, opt, read_zset, store_result, write_zset};
 use crate::cmd::args::int_arg;
 use crate::engine::errors;
+use crate::engine::notify::NOTIFY_ZSET;
 use crate::engine::zset::ZSet;
 use crate::engine::Ctx;
 use crate::resp::Frame;
@@ -385,6 +386,8 @@ fn zremrange_generic(ctx: &mut Ctx, removal: Result<Removal, Frame>) -> Frame {
     };
     let deleted = z.remove_range(start, end).len() as u64;
     if deleted > 0 {
+        // The event is the command's name: zremrangebyrank, zremrangebyscore or zremrangebylex.
+        ctx.notify(NOTIFY_ZSET, ctx.meta.name, key);
         delete_if_empty(ctx, key);
         ctx.signal_modified(key);
         ctx.dirty(deleted);

@@ -397,7 +397,7 @@ pub const PARAMS: &[Param] = &[
     n("slowlog-log-slower-than", None, M, -1, LONG_MAX, 10000, Int, SLOWLOG),
     n("latency-monitor-threshold", None, M, 0, LONG_MAX, 0, Int, LATENCY),
     n("proto-max-bulk-len", None, DEBUG, MB, LONG_MAX, 512 * MB, Memory, YES),
-    n("stream-node-max-entries", None, M, 0, LONG_MAX, 100, Int, ENCODING),
+    n("stream-node-max-entries", None, M, 0, LONG_MAX, 100, Int, YES),
     n("repl-backlog-size", None, M, 1, LONG_MAX, MB, Memory, REPL),
 
     // Unsigned long long.
@@ -410,7 +410,7 @@ pub const PARAMS: &[Param] = &[
     u("zset-max-listpack-entries", Some("zset-max-ziplist-entries"), M, 0, LONG_MAX, 128, Int, YES),
     u("active-defrag-ignore-bytes", None, M, 1, LONG_MAX, 100 * MB, Memory, DEFRAG),
     u("hash-max-listpack-value", Some("hash-max-ziplist-value"), M, 0, LONG_MAX, 64, Memory, YES),
-    u("stream-node-max-bytes", None, M, 0, LONG_MAX, 4096, Memory, ENCODING),
+    u("stream-node-max-bytes", None, M, 0, LONG_MAX, 4096, Memory, YES),
     u("zset-max-listpack-value", Some("zset-max-ziplist-value"), M, 0, LONG_MAX, 64, Memory, YES),
     u("hll-sparse-max-bytes", None, M, 0, LONG_MAX, 3000, Memory, ENCODING),
     u("tracking-table-max-keys", None, M, 0, LONG_MAX, 1_000_000, Int, TRACKING),

@@ -243,6 +243,7 @@ pub fn rdb_type(value: &Value, _version: u16) -> u8 {
         // Fields and values as strings, whatever the encoding (Redis writes a listpack-encoded
         // hash as one listpack blob); Redis loads it back with the same encoding choice.
         Value::Hash(_) => super::TYPE_HASH,
+        Value::Stream(_) => super::TYPE_STREAM_LISTPACKS_2,
     }
 }
 
@@ -282,6 +283,7 @@ pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<
             }
             Ok(())
         }
+        Value::Stream(s) => super::stream_write::write_stream(enc, s),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod encode;
 pub mod input;
 pub mod lzf;
 mod stream;
+mod stream_write;
 
 use std::fmt;
 
@@ -219,6 +220,26 @@ pub struct RdbStream {
     pub groups: Vec<StreamGroup>,
     /// Number of listpack nodes (XINFO's radix-tree-keys).
     pub nodes: usize,
+    /// The nodes as stored, tombstones included (so a loaded stream keeps Redis's node layout).
+    pub node_list: Vec<RdbStreamNode>,
+    /// Written before RDB_TYPE_STREAM_LISTPACKS_2: group read counters are to be estimated.
+    pub legacy: bool,
+}
+
+/// One listpack node of a stream: its master ID and field names, and every entry it holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RdbStreamNode {
+    pub master: StreamId,
+    pub master_fields: Vec<Vec<u8>>,
+    pub items: Vec<RdbStreamItem>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RdbStreamItem {
+    pub id: StreamId,
+    pub deleted: bool,
+    pub same_fields: bool,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

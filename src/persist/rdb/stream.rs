@@ -11,8 +11,8 @@ use super::blobs::{self, Elem};
 use super::decode::{read_len, read_string};
 use super::input::Source;
 use super::{
-    PendingEntry, RdbStream, Result, StreamConsumer, StreamEntry, StreamGroup, StreamId, TYPE_STREAM_LISTPACKS_2,
-    TYPE_STREAM_LISTPACKS_3,
+    PendingEntry, RdbStream, RdbStreamItem, RdbStreamNode, Result, StreamConsumer, StreamEntry, StreamGroup, StreamId,
+    TYPE_STREAM_LISTPACKS_2, TYPE_STREAM_LISTPACKS_3,
 };
 
 const FLAG_DELETED: i64 = 1;
@@ -38,8 +38,9 @@ pub fn read_stream<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbStream> {
         if elems.is_empty() {
             return Err(src.corrupt("Empty listpack inside stream"));
         }
-        parse_node(master, elems, &mut stream.entries)
+        let node = parse_node(master, elems, &mut stream.entries)
             .map_err(|what| src.corrupt(format!("Stream listpack integrity check failed: {what}.")))?;
+        stream.node_list.push(node);
         stream.nodes += 1;
     }
     stream.length = read_len(src)?;
@@ -51,6 +52,7 @@ pub fn read_stream<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbStream> {
     } else {
         stream.first_id = stream.entries.first().map(|e| e.id).unwrap_or_default();
         stream.entries_added = stream.length;
+        stream.legacy = true;
     }
     if stream.length != stream.entries.len() as u64 {
         return Err(src.corrupt("Stream length inconsistent with its entries"));
@@ -66,8 +68,12 @@ pub fn read_stream<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbStream> {
     Ok(stream)
 }
 
-/// Appends the live entries of one node.
-fn parse_node(master: StreamId, elems: Vec<Elem>, out: &mut Vec<StreamEntry>) -> std::result::Result<(), &'static str> {
+/// Appends the live entries of one node to `out`; returns the node with all its entries.
+fn parse_node(
+    master: StreamId,
+    elems: Vec<Elem>,
+    out: &mut Vec<StreamEntry>,
+) -> std::result::Result<RdbStreamNode, &'static str> {
     let mut it = elems.into_iter();
     let int = |it: &mut std::vec::IntoIter<Elem>| it.next().and_then(|e| e.as_int()).ok_or("expected an integer");
     let count = int(&mut it)?;
@@ -84,6 +90,7 @@ fn parse_node(master: StreamId, elems: Vec<Elem>, out: &mut Vec<StreamEntry>) ->
         return Err("master entry not terminated by 0");
     }
     let total = count.checked_add(deleted).ok_or("entry count overflow")?;
+    let mut node = RdbStreamNode { master, master_fields: master_fields.clone(), items: Vec::new() };
     for _ in 0..total {
         let flags = int(&mut it)?;
         let ms_delta = int(&mut it)?;
@@ -112,17 +119,22 @@ fn parse_node(master: StreamId, elems: Vec<Elem>, out: &mut Vec<StreamEntry>) ->
         if int(&mut it)? != expected_count {
             return Err("entry lp-count mismatch");
         }
-        if flags & FLAG_DELETED == 0 {
+        if node.items.last().is_some_and(|prev: &RdbStreamItem| prev.id >= id) {
+            return Err("entry IDs out of order");
+        }
+        let deleted = flags & FLAG_DELETED != 0;
+        if !deleted {
             if out.last().is_some_and(|prev| prev.id >= id) {
                 return Err("entry IDs out of order");
             }
-            out.push(StreamEntry { id, fields });
+            out.push(StreamEntry { id, fields: fields.clone() });
         }
+        node.items.push(RdbStreamItem { id, deleted, same_fields: flags & FLAG_SAMEFIELDS != 0, fields });
     }
     if it.next().is_some() {
         return Err("trailing elements after the last entry");
     }
-    Ok(())
+    Ok(node)
 }
 
 fn read_raw_id<S: Source>(src: &mut S) -> Result<StreamId> {

@@ -12,6 +12,7 @@ pub mod num;
 mod ranges;
 
 use super::dispatch::Call;
+use super::notify::{GENERIC, ZSET};
 use super::{wrongtype, Item, MValue, Model};
 use crate::num::opt_is;
 use crate::reply::Reply;
@@ -177,14 +178,24 @@ pub(super) fn put_back(m: &mut Model, db: usize, key: &[u8], z: ZSetValue) {
 }
 
 /// A STORE command's result: a non-empty set replaces `dst` (any type, no TTL); an empty one
-/// deletes whatever `dst` holds, dead or alive. Replies with the size.
-pub(super) fn store(m: &mut Model, db: usize, dst: &[u8], z: ZSetValue, now_ms: u64) -> Reply {
+/// deletes whatever `dst` holds, dead or alive. Replies with the size, which Redis writes
+/// before the event (the command's name, or `del`).
+pub(super) fn store(m: &mut Model, call: &Call, dst: &[u8], z: ZSetValue) -> Reply {
+    m.reply_here();
+    store_raising(m, call, dst, z, call.name)
+}
+
+/// `store` raising `event` for a stored result, with the events before the reply (the geo
+/// STORE forms: `geosearchstore`, `georadiusstore`).
+pub(in crate::model) fn store_raising(m: &mut Model, call: &Call, dst: &[u8], z: ZSetValue, event: &str) -> Reply {
+    let (db, now_ms) = (call.db, call.now_ms);
     let n = z.len();
     if n > 0 {
         m.lookup(db, dst, now_ms);
         m.dbs[db].insert(dst.to_vec(), Item { value: MValue::ZSet(z), expire_at_ms: None });
-    } else {
-        m.dbs[db].remove(dst);
+        m.notify_call(call, ZSET, event, dst);
+    } else if m.dbs[db].remove(dst).is_some() {
+        m.notify_call(call, GENERIC, "del", dst);
     }
     Reply::Int(n as i64)
 }
@@ -303,6 +314,8 @@ fn add(m: &mut Model, call: &Call, mut f: Flags) -> Reply {
     }
     if added + changed > 0 {
         put_back(m, call.db, key, z);
+        m.reply_here();
+        m.notify_call(call, ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
     if f.incr {
         result.map_or(Reply::Nil, Reply::Double)
@@ -327,7 +340,12 @@ pub(super) fn zrem(m: &mut Model, call: &Call) -> Reply {
         }
     }
     if removed > 0 {
+        let emptied = z.is_empty();
         put_back(m, call.db, key, z);
+        m.notify_call(call, ZSET, "zrem", key);
+        if emptied {
+            m.notify_call(call, GENERIC, "del", key);
+        }
     }
     Reply::Int(removed)
 }

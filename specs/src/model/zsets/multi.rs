@@ -3,6 +3,7 @@
 
 use super::{by_score_then_member, get, num, put_back, resp, store, with_scores, ZSetValue};
 use crate::model::dispatch::Call;
+use crate::model::notify::{GENERIC, ZSET};
 use crate::model::{wrongtype, MValue, Model};
 use crate::num::{int_arg, opt_is};
 use crate::reply::Reply;
@@ -11,7 +12,8 @@ type Elem = (Vec<u8>, f64);
 
 /// Removes up to `n` elements from the low (`max == false`) or high end of the set at `key`,
 /// in the order they are popped.
-fn pop_n(m: &mut Model, db: usize, key: &[u8], z: ZSetValue, n: usize, max: bool) -> Vec<Elem> {
+/// `client` pops (the publisher of the `zpopmin`/`zpopmax` and `del` events).
+fn pop_n(m: &mut Model, client: u64, db: usize, key: &[u8], z: ZSetValue, n: usize, max: bool) -> Vec<Elem> {
     let mut z = z;
     let mut v = z.sorted();
     if max {
@@ -21,7 +23,14 @@ fn pop_n(m: &mut Model, db: usize, key: &[u8], z: ZSetValue, n: usize, max: bool
     for (member, _) in &v {
         z.scores.remove(member);
     }
+    let emptied = z.is_empty();
     put_back(m, db, key, z);
+    if !v.is_empty() {
+        m.notify(client, ZSET, if max { "zpopmax" } else { "zpopmin" }, db, key);
+        if emptied {
+            m.notify(client, GENERIC, "del", db, key);
+        }
+    }
     v
 }
 
@@ -54,7 +63,7 @@ fn zpop(m: &mut Model, call: &Call, max: bool) -> Reply {
         return Reply::Array(Vec::new());
     }
     let n = count.map_or(1, |c| usize::try_from(c).unwrap_or(usize::MAX));
-    let popped = pop_n(m, call.db, key, z, n, max);
+    let popped = pop_n(m, call.client, call.db, key, z, n, max);
     if count.is_some() && resp(m, call) >= 3 {
         Reply::Array(popped.into_iter().map(pair).collect())
     } else {
@@ -117,7 +126,7 @@ fn mpop_args(argv: &[Vec<u8>], at: usize) -> Result<MPop, Reply> {
 fn mpop_first(m: &mut Model, call: &Call, a: &MPop) -> Result<Option<Reply>, Reply> {
     for key in &a.keys {
         if let Some(z) = get(m, call.db, key, call.now_ms)? {
-            let popped = pop_n(m, call.db, key, z, a.count, a.max);
+            let popped = pop_n(m, call.client, call.db, key, z, a.count, a.max);
             return Ok(Some(Reply::Array(vec![
                 Reply::Bulk(key.clone()),
                 Reply::Array(popped.into_iter().map(pair).collect()),
@@ -153,7 +162,7 @@ fn bzpop(m: &mut Model, call: &Call, max: bool) -> Reply {
             Err(e) => return e,
             Ok(None) => {}
             Ok(Some(z)) => {
-                let popped = pop_n(m, call.db, key, z, 1, max);
+                let popped = pop_n(m, call.client, call.db, key, z, 1, max);
                 return Reply::Array(std::iter::once(Reply::Bulk(key.clone())).chain(flat(popped)).collect());
             }
         }
@@ -198,10 +207,10 @@ pub(in crate::model) fn serve_blocked_zset(m: &mut Model, b: &crate::model::Bloc
         let Ok(args) = mpop_args(&b.argv, 2) else {
             return Reply::NilArray;
         };
-        let popped = pop_n(m, b.db, key, z, args.count, args.max);
+        let popped = pop_n(m, b.client, b.db, key, z, args.count, args.max);
         return Reply::Array(vec![Reply::bulk(key), Reply::Array(popped.into_iter().map(pair).collect())]);
     }
-    let popped = pop_n(m, b.db, key, z, 1, name == "bzpopmax");
+    let popped = pop_n(m, b.client, b.db, key, z, 1, name == "bzpopmax");
     Reply::Array(std::iter::once(Reply::bulk(key)).chain(flat(popped)).collect())
 }
 
@@ -498,7 +507,7 @@ fn set_op(m: &mut Model, call: &Call, keys_at: usize, op: SetOp, dst: Option<&[u
                 z.scores.insert(member, super::Score(score));
             }
             z.shrink_if_fits();
-            store(m, call.db, dst, z, call.now_ms)
+            store(m, call, dst, z)
         }
         None => {
             let mut sorted = result;

@@ -9,6 +9,7 @@
 
 use super::{get, num, put_back, resp, store, with_scores, ZSetValue, MAX_LISTPACK_ENTRIES};
 use crate::model::dispatch::Call;
+use crate::model::notify::{GENERIC, ZSET};
 use crate::model::Model;
 use crate::num::{int_arg, opt_is};
 use crate::reply::Reply;
@@ -288,7 +289,7 @@ fn range_generic(
             for (member, score) in &picked {
                 out.add_new(member, *score);
             }
-            store(m, call.db, dst, out, call.now_ms)
+            store(m, call, dst, out)
         }
     }
 }
@@ -355,7 +356,13 @@ fn remove(m: &mut Model, call: &Call, span: impl Fn(&[Elem]) -> std::ops::Range<
         z.scores.remove(member);
     }
     if n > 0 {
+        let emptied = z.is_empty();
         put_back(m, call.db, key, z);
+        // The event is the command's name: zremrangebyrank, zremrangebyscore or zremrangebylex.
+        m.notify_call(call, ZSET, call.name, key);
+        if emptied {
+            m.notify_call(call, GENERIC, "del", key);
+        }
     }
     Reply::Int(n as i64)
 }
