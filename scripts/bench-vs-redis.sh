@@ -5,7 +5,8 @@
 # lrange_100)
 # and prints requests per second (median of ROUNDS alternating runs, default 3) and the verdis/redis ratio.
 # Usage: scripts/bench-vs-redis.sh [N]   (N defaults to 200000; builds verdis in release mode)
-# TESTS=hset,sadd scripts/bench-vs-redis.sh runs only those tests.
+# TESTS=hset,sadd scripts/bench-vs-redis.sh runs only those tests. Wall-clock figures are noisy on a shared
+# machine; scripts/bench-cpu.sh compares server CPU time per request instead (see BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200000}"

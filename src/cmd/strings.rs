@@ -76,10 +76,9 @@ fn read_bytes(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<u8>>, Frame> {
 fn store(ctx: &mut Ctx, key: &[u8], value: StrValue, keep_ttl: bool) {
     let now_ms = ctx.now_ms;
     let value = Value::Str(value);
-    let replaced = if keep_ttl {
-        ctx.db().set_keep_ttl(key.to_vec(), value, now_ms)
-    } else {
-        ctx.db().set(key.to_vec(), value, now_ms).map(|old| old.value)
+    let replaced = match ctx.db().overwrite(key, value, keep_ttl, now_ms) {
+        Ok(old) => Some(old),
+        Err(value) => ctx.db().set_keep_ttl(key.to_vec(), value, now_ms),
     };
     // An overwritten value is freed as a server-side delete (LAZY-6).
     if let Some(old) = replaced {

@@ -577,6 +577,10 @@ impl Config {
     // ----- Typed accessors -----
 
     fn bool_at(&self, i: usize) -> bool {
+        // Stored booleans are read without `read`'s clone (some are checked on every command).
+        if let Some(Val::Bool(b)) = self.values.get(i) {
+            return *b;
+        }
         matches!(self.read(i), Val::Bool(true))
     }
 

@@ -84,6 +84,11 @@ impl Db {
     /// True when `key` exists and its expiry time has passed at `now_ms`. As Redis's
     /// keyIsExpired, a key is still alive at exactly its expiry time (`now > when` expires it).
     pub fn is_expired(&self, key: &[u8], now_ms: u64) -> bool {
+        // Only volatile keys can expire; with none, every command's passive-expiry check is
+        // spared a hash lookup.
+        if self.volatile.is_empty() {
+            return false;
+        }
         matches!(self.keys.get(key), Some(Entry { expire_at_ms: Some(t), .. }) if *t < now_ms)
     }
 
@@ -125,6 +130,21 @@ impl Db {
             self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
             None
         }
+    }
+
+    /// Replaces the value of an existing key where it is, without copying the key (SET and
+    /// MSET over existing keys): `Ok` with the old value, or `Err` giving `value` back when the
+    /// key is absent. The expiry is dropped unless `keep_ttl`.
+    pub fn overwrite(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: u64) -> Result<Value, Value> {
+        let Some(entry) = self.keys.get_mut(key) else {
+            return Err(value);
+        };
+        entry.access_ms = now_ms;
+        let old = std::mem::replace(&mut entry.value, value);
+        if !keep_ttl && entry.expire_at_ms.take().is_some() {
+            self.volatile.remove(key);
+        }
+        Ok(old)
     }
 
     /// Inserts a whole entry (used by MOVE, COPY, RENAME and loading).

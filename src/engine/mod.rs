@@ -89,7 +89,9 @@ pub struct Engine {
     pub command_stats: Vec<CommandStat>,
     pub table: CommandTable,
     /// Connected clients, except the one whose command is running (it is lent to the handler).
-    pub clients: BTreeMap<u64, ClientState>,
+    /// Boxed so that lending a client out (remove, then insert again after its command) moves a
+    /// pointer, not the whole state: with 50 clients the tree shifts several of them per call.
+    pub clients: BTreeMap<u64, Box<ClientState>>,
     next_client_id: u64,
     /// Changes since the last save (Redis's `server.dirty`).
     pub dirty: u64,
@@ -201,7 +203,7 @@ impl Engine {
         let mut client = ClientState::new(id, addr, laddr, now_ms);
         // Authenticated as `default` from the start when that user needs no password.
         client.authenticated = !self.acl.auth_required();
-        self.clients.insert(id, client);
+        self.clients.insert(id, Box::new(client));
         self.stats.total_connections_received += 1;
         id
     }
@@ -217,11 +219,11 @@ impl Engine {
     }
 
     pub fn client(&self, id: u64) -> Option<&ClientState> {
-        self.clients.get(&id)
+        self.clients.get(&id).map(|c| &**c)
     }
 
     pub fn client_mut(&mut self, id: u64) -> Option<&mut ClientState> {
-        self.clients.get_mut(&id)
+        self.clients.get_mut(&id).map(|c| &mut **c)
     }
 
     /// Runs one command for client `id` at time `now_ms`. Returns the reply, or `None` when the

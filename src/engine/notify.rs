@@ -57,9 +57,19 @@ impl Engine {
         }
     }
 
+    /// Whether created keys are being journaled. Begin and end set every database's journal
+    /// together, so the first database tells for all; checking it spares the hot path (three
+    /// calls per command) a walk over all databases when the `n` class is off.
+    fn new_key_journal_active(&self) -> bool {
+        self.dbs.first().is_some_and(|db| db.new_keys.is_some())
+    }
+
     /// Starts journaling created keys if the `n` class is on (called when a command starts).
     pub fn begin_new_key_journal(&mut self) {
         let on = self.config.notify_keyspace_events() & NOTIFY_NEW != 0;
+        if !on && !self.new_key_journal_active() {
+            return; // the usual case: nothing to start, nothing to reset in every database
+        }
         for db in &mut self.dbs {
             db.new_keys = if on { Some(Vec::new()) } else { None };
         }
@@ -67,6 +77,9 @@ impl Engine {
 
     /// Publishes the pending `new` events and stops the journal (the command ended).
     pub fn end_new_key_journal(&mut self) {
+        if !self.new_key_journal_active() {
+            return;
+        }
         self.flush_new_keys();
         for db in &mut self.dbs {
             db.new_keys = None;
@@ -75,6 +88,9 @@ impl Engine {
 
     /// Publishes the `new` events of the keys created since the last flush.
     pub fn flush_new_keys(&mut self) {
+        if !self.new_key_journal_active() {
+            return;
+        }
         for db in 0..self.dbs.len() {
             let created = match self.dbs[db].new_keys.as_mut() {
                 Some(keys) if !keys.is_empty() => std::mem::take(keys),

@@ -1,7 +1,6 @@
 //! Encoding a `Frame` as RESP2 or RESP3 bytes, as Redis's networking.c writes them.
 
 use super::Frame;
-use std::io::Write;
 
 /// Appends the encoding of `frame` for protocol version `resp` (2 or 3) to `out`.
 pub fn encode(frame: &Frame, resp: u8, out: &mut Vec<u8>) {
@@ -109,15 +108,25 @@ fn bulk(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// Appends `n` in decimal. Written by hand rather than with `write!`, which goes through the
+/// formatting machinery: every reply header and integer reply passes here.
 fn push_int(out: &mut Vec<u8>, n: i64) {
-    let mut buf = itoa_buf(n);
-    out.append(&mut buf);
-}
-
-fn itoa_buf(n: i64) -> Vec<u8> {
-    let mut v = Vec::with_capacity(20);
-    let _ = write!(v, "{n}");
-    v
+    if n < 0 {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 20];
+    let mut rest = n.unsigned_abs();
+    let mut start = digits.len();
+    // At most 20 digits for a u64, so the loop runs at most 20 times.
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// Formats a double as C's `printf("%.17g")` does, with Redis's `inf`/`-inf` and `nan`.
@@ -189,5 +198,14 @@ mod tests {
         out.clear();
         encode(&Frame::Null, 3, &mut out);
         assert_eq!(out, b"_\r\n");
+    }
+
+    #[test]
+    fn integers() {
+        for n in [0, 7, -7, 10, 1234567890, i64::MAX, i64::MIN, -1] {
+            let mut out = Vec::new();
+            encode(&Frame::Integer(n), 2, &mut out);
+            assert_eq!(out, format!(":{n}\r\n").into_bytes());
+        }
     }
 }

@@ -45,7 +45,15 @@ pub struct RequestParser {
     bulk_len: Option<usize>,
     /// Arguments read so far.
     argv: Vec<Vec<u8>>,
+    /// Argument buffers of finished commands handed back by `recycle`, reused for the next
+    /// commands' arguments so that a steady stream of commands does not allocate per argument.
+    spare: Vec<Vec<u8>>,
 }
+
+/// At most this many spare argument buffers are kept per client, each of at most
+/// `SPARE_MAX_BYTES`, so an idle client holds little memory however large its past commands.
+const SPARE_MAX_COUNT: usize = 32;
+const SPARE_MAX_BYTES: usize = 1024;
 
 fn find(haystack: &[u8], byte: u8) -> Option<usize> {
     haystack.iter().position(|&b| b == byte)
@@ -74,9 +82,37 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     i64::try_from(v).ok()
 }
 
+/// A count or length from a `*` or `$` line: the common short, plain decimal form is read
+/// directly; anything else (signs, leading zeros, huge values) goes through `parse_i64`, which
+/// decides as Redis's string2ll does.
+fn parse_count(s: &[u8]) -> Option<i64> {
+    let plain = !s.is_empty() && s.len() <= 18 && (s[0] != b'0' || s.len() == 1) && s.iter().all(u8::is_ascii_digit);
+    if !plain {
+        return parse_i64(s);
+    }
+    // At most 18 digits: the value fits in an i64.
+    Some(s.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0')))
+}
+
 impl RequestParser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Takes back the arguments of a command that has run, keeping their buffers for reuse.
+    pub fn recycle(&mut self, mut argv: Vec<Vec<u8>>) {
+        for mut arg in argv.drain(..) {
+            if self.spare.len() >= SPARE_MAX_COUNT {
+                break;
+            }
+            if arg.capacity() <= SPARE_MAX_BYTES {
+                arg.clear();
+                self.spare.push(arg);
+            }
+        }
+        if self.argv.capacity() == 0 && argv.capacity() <= SPARE_MAX_COUNT {
+            self.argv = argv;
+        }
     }
 
     /// True when a multibulk request has been started but not finished.
@@ -128,7 +164,7 @@ impl RequestParser {
             if cr + 1 >= buf.len() {
                 return Ok((0, None)); // the '\n' has not arrived yet
             }
-            let count = parse_i64(&buf[1..cr]);
+            let count = parse_count(&buf[1..cr]);
             let count = match count {
                 Some(n) if n <= i32::MAX as i64 => n,
                 _ => return Err(ProtoError::new("invalid multibulk length")),
@@ -141,7 +177,8 @@ impl RequestParser {
                 return Ok((pos, Some(Vec::new())));
             }
             self.remaining = count as usize;
-            self.argv = Vec::with_capacity(self.remaining.min(1024));
+            self.argv.clear();
+            self.argv.reserve(self.remaining.min(1024));
         }
         // A limit on this loop: one iteration per argument still expected.
         while self.remaining > 0 {
@@ -161,7 +198,7 @@ impl RequestParser {
                     if rest[0] != b'$' {
                         return Err(ProtoError::new(format!("expected '$', got '{}'", rest[0] as char)));
                     }
-                    let len = match parse_i64(&rest[1..cr]) {
+                    let len = match parse_count(&rest[1..cr]) {
                         Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_bytes => n as usize,
                         _ => return Err(ProtoError::new("invalid bulk length")),
                     };
@@ -178,7 +215,14 @@ impl RequestParser {
                 break;
             }
             // As Redis, the two bytes after the bulk are skipped without being checked.
-            self.argv.push(rest[..len].to_vec());
+            let arg = match self.spare.pop() {
+                Some(mut buf) => {
+                    buf.extend_from_slice(&rest[..len]);
+                    buf
+                }
+                None => rest[..len].to_vec(),
+            };
+            self.argv.push(arg);
             pos += len + 2;
             self.bulk_len = None;
             self.remaining -= 1;
@@ -218,6 +262,17 @@ mod tests {
     }
 
     #[test]
+    fn recycled_buffers_give_the_same_arguments() {
+        let mut p = RequestParser::new();
+        let first = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+        let (_, argv) = p.parse(first, ParseLimits::default()).unwrap();
+        p.recycle(argv.unwrap());
+        let second = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let (n, argv) = p.parse(second, ParseLimits::default()).unwrap();
+        assert_eq!((n, argv), (second.len(), Some(vec![b"GET".to_vec(), b"k".to_vec()])));
+    }
+
+    #[test]
     fn errors() {
         assert_eq!(one(b"*x\r\n").unwrap_err().reply, "ERR Protocol error: invalid multibulk length");
         assert_eq!(one(b"*1\r\n+x\r\n").unwrap_err().reply, "ERR Protocol error: expected '$', got '+'");
@@ -232,6 +287,13 @@ mod tests {
         assert_eq!(one(b"\r\n").unwrap(), (2, Some(vec![])));
         assert_eq!(one(b"*0\r\n").unwrap(), (4, Some(vec![])));
         assert_eq!(one(b"*-1\r\n").unwrap(), (5, Some(vec![])));
+    }
+
+    #[test]
+    fn counts_read_as_string2ll_would() {
+        for s in ["0", "7", "10", "123456789012345678", "1234567890123456789", "01", "-1", "+1", "", "1a", "-0"] {
+            assert_eq!(parse_count(s.as_bytes()), parse_i64(s.as_bytes()), "{s}");
+        }
     }
 
     #[test]

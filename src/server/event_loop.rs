@@ -203,7 +203,7 @@ impl EventLoop {
                 } else {
                     let slot = token - FIRST_CONN_TOKEN;
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
-                        self.on_readable(slot);
+                        self.on_readable(slot, event.is_read_closed() || event.is_error());
                     }
                     if event.is_writable() {
                         if self.engine.aof_pending() {
@@ -290,7 +290,8 @@ impl EventLoop {
         self.by_client.insert(id, slot);
     }
 
-    fn on_readable(&mut self, slot: usize) {
+    /// `peer_closed`: the event reported the peer's end closed (or an error), see `read_available`.
+    fn on_readable(&mut self, slot: usize, peer_closed: bool) {
         let limit = self.engine.config.client_query_buffer_limit as usize;
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
@@ -298,7 +299,7 @@ impl EventLoop {
         if conn.closing {
             return;
         }
-        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024), &mut self.scratch);
+        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024), &mut self.scratch, peer_closed);
         self.engine.stats.total_net_input_bytes += bytes as u64;
         self.engine.stats.total_reads_processed += 1;
         if matches!(outcome, ReadOutcome::Closed) {
@@ -362,13 +363,12 @@ impl EventLoop {
             if conn.closing || self.engine.is_blocked(id) {
                 break;
             }
-            let Some(client) = self.engine.client(id) else {
+            let max_bulk_bytes = self.engine.config.proto_max_bulk_len;
+            // One client lookup serves both the parse limits and the I/O figures below.
+            let Some(c) = self.engine.client_mut(id) else {
                 break;
             };
-            let limits = ParseLimits {
-                max_bulk_bytes: self.engine.config.proto_max_bulk_len,
-                authenticated: client.authenticated,
-            };
+            let limits = ParseLimits { max_bulk_bytes, authenticated: c.authenticated };
             match conn.parser.parse(&conn.query[conn.query_pos..], limits) {
                 Ok((n, None)) => {
                     conn.query_pos += n;
@@ -379,13 +379,13 @@ impl EventLoop {
                     if argv.is_empty() {
                         continue;
                     }
-                    if let Some(c) = self.engine.client_mut(id) {
-                        // As Redis, the buffer still holds this batch's commands while they run.
-                        c.io.qbuf = conn.query.len();
-                        c.io.qbuf_free = conn.query.capacity() - conn.query.len();
-                        c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
-                    }
+                    // As Redis, the buffer still holds this batch's commands while they run.
+                    c.io.qbuf = conn.query.len();
+                    c.io.qbuf_free = conn.query.capacity() - conn.query.len();
+                    c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     let reply = self.engine.execute(id, &argv, now_ms);
+                    // The argument buffers serve the next command (no allocation per argument).
+                    conn.parser.recycle(argv);
                     let Some(client) = self.engine.client(id) else {
                         break;
                     };

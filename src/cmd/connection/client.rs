@@ -197,7 +197,7 @@ pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> S
 /// All clients that are still connected, the running one included, in id order (the order of
 /// Redis's client list, which appends on connect).
 fn live_clients<'a>(ctx: &'a Ctx) -> Vec<&'a ClientState> {
-    let mut all: Vec<&ClientState> = ctx.engine.clients.values().filter(|c| !c.killed).collect();
+    let mut all: Vec<&ClientState> = ctx.engine.clients.values().map(|c| &**c).filter(|c| !c.killed).collect();
     let pos = all.partition_point(|c| c.id < ctx.client.id);
     all.insert(pos, &*ctx.client);
     all

@@ -6,7 +6,7 @@ use crate::cmd::args::int_arg;
 use crate::engine::errors;
 use crate::engine::longdouble::{self, LongDouble};
 use crate::engine::notify::NOTIFY_STRING;
-use crate::engine::value::StrValue;
+use crate::engine::value::{StrValue, Value};
 use crate::engine::Ctx;
 use crate::resp::parse::parse_i64;
 use crate::resp::Frame;
@@ -23,12 +23,18 @@ fn string_as_i64(s: &StrValue) -> Result<i64, Frame> {
 /// Adds `delta` to the integer at argv[1] (missing counts as 0) and stores the result as `int`.
 fn incr_decr(ctx: &mut Ctx, delta: i64) -> Result<Frame, Frame> {
     let key = ctx.arg(1);
-    let current = match ctx.lookup_write(key) {
-        None => 0,
-        Some(v) => string_as_i64(as_string(v)?)?,
+    let Some(v) = ctx.lookup_write(key) else {
+        store(ctx, key, StrValue::Int(delta), true);
+        ctx.notify(NOTIFY_STRING, "incrby", key);
+        ctx.dirty(1);
+        return Ok(Frame::Integer(delta));
     };
-    let value = current.checked_add(delta).ok_or_else(|| Frame::error(errors::OVERFLOW))?;
-    store(ctx, key, StrValue::Int(value), true);
+    let value = string_as_i64(as_string(v)?)?.checked_add(delta).ok_or_else(|| Frame::error(errors::OVERFLOW))?;
+    // The existing key's value is replaced where it is (its expiry and access time stay): one
+    // hash lookup instead of a second one, and no copy of the key.
+    let old = std::mem::replace(v, Value::Str(StrValue::Int(value)));
+    ctx.engine.free_overwritten(old);
+    ctx.signal_modified(key);
     ctx.notify(NOTIFY_STRING, "incrby", key);
     ctx.dirty(1);
     Ok(Frame::Integer(value))
