@@ -3,64 +3,10 @@
 
 mod common;
 
-use common::oracle::RedisOracle;
-use common::wire::{args, show, Wire};
-use std::net::SocketAddr;
-use std::time::Duration;
+use common::wire::{args, Wire};
 
-/// One step: connection `n` sends a command and reads `replies` replies (0 for none), reads
-/// `replies` more without sending, or everyone waits (real time: expiry, blocked clients).
-#[derive(Clone, Copy)]
-enum Step {
-    Send(usize, &'static str, usize),
-    Read(usize, usize),
-    Sleep(u64),
-}
-
+use common::scenario::{check_like_real_redis, Expect, Step};
 use Step::{Read, Send, Sleep};
-
-fn run(addr: SocketAddr, steps: &[Step]) -> Vec<Vec<u8>> {
-    let mut conns: Vec<Wire> = (0..4).map(|_| Wire::connect(addr)).collect();
-    conns[0].call(&args("FLUSHALL"));
-    let mut out = Vec::new();
-    for step in steps {
-        let (c, n) = match *step {
-            Send(c, cmd, n) => {
-                conns[c].send(&args(cmd));
-                (c, n)
-            }
-            Read(c, n) => (c, n),
-            Sleep(ms) => {
-                std::thread::sleep(Duration::from_millis(ms));
-                continue;
-            }
-        };
-        for _ in 0..n {
-            out.push(conns[c].read_reply().unwrap_or_else(|e| format!("<{e}>").into_bytes()));
-        }
-    }
-    conns[0].call(&args("CONFIG SET notify-keyspace-events \"\""));
-    out
-}
-
-fn compare(name: &str, verdis: SocketAddr, redis: SocketAddr, steps: &[Step]) -> Vec<String> {
-    let got = run(verdis, steps);
-    let want = run(redis, steps);
-    // A read that timed out on both sides would compare equal: a scenario must not expect more
-    // than arrives.
-    if let Some(i) = want.iter().position(|r| r.starts_with(b"<")) {
-        return vec![format!("{name}: reply {i} never came from redis-server: {}", show(&want[i]))];
-    }
-    if got == want {
-        return Vec::new();
-    }
-    let first = got.iter().zip(&want).position(|(g, w)| g != w).unwrap_or(got.len().min(want.len()));
-    vec![format!(
-        "{name}: reply {first} differs\n  redis:  {}\n  verdis: {}",
-        want.get(first).map(|w| show(w)).unwrap_or_default(),
-        got.get(first).map(|g| show(g)).unwrap_or_default()
-    )]
-}
 
 // rules: NOTIFY-2 NOTIFY-3 NOTIFY-4 NOTIFY-5 NOTIFY-6 NOTIFY-7
 const SCENARIOS: &[(&str, &[Step])] = &[
@@ -126,15 +72,7 @@ const SCENARIOS: &[(&str, &[Step])] = &[
 
 #[test]
 fn several_clients_like_real_redis() {
-    let Some(oracle) = RedisOracle::start(&[]) else {
-        return;
-    };
-    let server = verdis::Server::start().expect("start verdis");
-    let mut failures = Vec::new();
-    for (name, steps) in SCENARIOS {
-        failures.extend(compare(name, server.addr(), oracle.addr, steps));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_like_real_redis(SCENARIOS, Expect::EveryReplyArrives);
 }
 
 /// A burst of writes from two connections reaches a subscriber complete, each writer's events

@@ -3,58 +3,10 @@
 
 mod common;
 
-use common::oracle::RedisOracle;
-use common::wire::{args, show, Wire};
-use std::net::SocketAddr;
+use common::wire::{args, Wire};
 
-/// One step: connection `n` sends a command and reads `replies` replies (0 for none), or reads
-/// `replies` more (messages) without sending.
-#[derive(Clone, Copy)]
-enum Step {
-    Send(usize, &'static str, usize),
-    Read(usize, usize),
-    /// Sent and its one reply read but not compared (HELLO: client ids differ).
-    Quiet(usize, &'static str),
-}
-
+use common::scenario::{check_like_real_redis, Expect, Step};
 use Step::{Quiet, Read, Send};
-
-fn run(addr: SocketAddr, steps: &[Step]) -> Vec<Vec<u8>> {
-    let mut conns: Vec<Wire> = (0..4).map(|_| Wire::connect(addr)).collect();
-    conns[0].call(&args("FLUSHALL"));
-    let mut out = Vec::new();
-    for step in steps {
-        let (c, n) = match *step {
-            Send(c, cmd, n) => {
-                conns[c].send(&args(cmd));
-                (c, n)
-            }
-            Read(c, n) => (c, n),
-            Quiet(c, cmd) => {
-                conns[c].call(&args(cmd));
-                continue;
-            }
-        };
-        for _ in 0..n {
-            out.push(conns[c].read_reply().unwrap_or_else(|e| format!("<{e}>").into_bytes()));
-        }
-    }
-    out
-}
-
-fn compare(name: &str, verdis: SocketAddr, redis: SocketAddr, steps: &[Step]) -> Vec<String> {
-    let got = run(verdis, steps);
-    let want = run(redis, steps);
-    if got == want {
-        return Vec::new();
-    }
-    let first = got.iter().zip(&want).position(|(g, w)| g != w).unwrap_or(got.len().min(want.len()));
-    vec![format!(
-        "{name}: reply {first} differs\n  redis:  {}\n  verdis: {}",
-        want.get(first).map(|w| show(w)).unwrap_or_default(),
-        got.get(first).map(|g| show(g)).unwrap_or_default()
-    )]
-}
 
 // rules: PUBSUB-2 PUBSUB-3 PUBSUB-5 PUBSUB-7
 const SCENARIOS: &[(&str, &[Step])] = &[
@@ -148,15 +100,7 @@ const SCENARIOS: &[(&str, &[Step])] = &[
 
 #[test]
 fn several_clients_like_real_redis() {
-    let Some(oracle) = RedisOracle::start(&[]) else {
-        return;
-    };
-    let server = verdis::Server::start().expect("start verdis");
-    let mut failures = Vec::new();
-    for (name, steps) in SCENARIOS {
-        failures.extend(compare(name, server.addr(), oracle.addr, steps));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check_like_real_redis(SCENARIOS, Expect::Agree);
 }
 
 /// Many messages from two publishers reach two subscribers complete and, per publisher, in

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod oracle;
+pub mod scenario;
 pub mod wire;
