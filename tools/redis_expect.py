@@ -7,38 +7,15 @@ lines are kept; `@sleep` is honoured. The server gets FLUSHALL first.
 
 Usage: redis_expect.py [--port N] FILE...
 """
-import socket
 import sys
 import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from redis_golden import split_args  # noqa: E402
+from redis_golden import Conn as GoldenConn, render_bulk, split_args  # noqa: E402
 
 
-def render_bulk(b):
-    out = '"'
-    for c in b:
-        if c == 0x22 or c == 0x5C:
-            out += "\\" + chr(c)
-        elif 0x20 <= c < 0x7F:
-            out += chr(c)
-        else:
-            out += "\\x%02x" % c
-    return out + '"'
-
-
-class Conn:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.f = self.sock.makefile("rb")
-
-    def send(self, args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else a.encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
+class Conn(GoldenConn):
+    """redis_golden's connection, rendering replies in the model script's syntax."""
 
     def read(self):
         line = self.f.readline()[:-2]
