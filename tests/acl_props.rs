@@ -5,10 +5,10 @@
 // rules: ACL-1, ACL-2, ACL-3, ACL-4, ACL-5
 
 use proptest::prelude::*;
-use verdis::engine::acl::{self, catalogue::catalogue, catalogue::CATEGORIES};
+use verdis::engine::acl::{self, catalogue::catalogue};
 use verdis::engine::testkit::Harness;
 use verdis::resp::Frame;
-use verdis_spec::model::acl::{self as m, CommandFacts, KeyNeed, MUser, Table};
+use verdis_spec::model::acl::{self as m, AclFacts, KeyNeed, MUser, Table};
 
 const RULES: &[&str] = &[
     "on",
@@ -122,26 +122,11 @@ const TEMPLATES: &[Template] = &[
 ];
 
 /// The model's view of the command table: names, containers, categories (data from Redis's
-/// command table, which the engine carries).
-fn model_table() -> Table {
-    let cat = catalogue();
-    let mut t = Table::new();
-    for c in &cat.commands {
-        let facts = CommandFacts {
-            name: c.meta.name.to_string(),
-            parent: c.parent.map(|p| cat.commands[p].meta.name.to_string()),
-            container: !c.subs.is_empty(),
-            categories: CATEGORIES
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| c.categories & (1 << i) != 0)
-                .map(|(_, n)| n.to_string())
-                .collect(),
-            no_auth: c.no_auth,
-        };
-        t.insert(facts.name.clone(), facts);
-    }
-    t
+/// command table, which the engine carries), as `verdis diff` hands it to the model.
+fn model_table() -> &'static Table {
+    static FACTS: std::sync::OnceLock<std::sync::Arc<verdis::oracle::acl_facts::TableFacts>> =
+        std::sync::OnceLock::new();
+    FACTS.get_or_init(verdis::oracle::acl_facts::table_facts).table()
 }
 
 fn bytes(v: &[&str]) -> Vec<Vec<u8>> {
@@ -170,7 +155,7 @@ fn run_case(batches: Vec<Vec<usize>>, calls: Vec<(usize, usize, usize, usize)>, 
         argv.extend(bytes(&rules));
         h.client = admin;
         let reply = h.run_argv(&argv);
-        let modelled = m::set_user(&table, &model, &argv[3..]);
+        let modelled = m::set_user(table, &model, &argv[3..]);
         match (&reply, modelled) {
             (Frame::Simple(s), Ok(u)) if s == "OK" => {
                 model = u;
