@@ -359,7 +359,9 @@ impl Engine {
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
             return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
         }
-        if self.persist.loading.is_some() && !cmd.flags.contains(Flags::LOADING) {
+        // The AOF's own replay runs while the engine is loading (clients get LOADING between
+        // its pieces).
+        if self.persist.loading.is_some() && !cmd.flags.contains(Flags::LOADING) && !self.persist.aof.replaying {
             return Err(Frame::error(errors::LOADING));
         }
         Ok(())

@@ -105,6 +105,9 @@ pub struct Persistence {
     pub aof_health: AofHealth,
     /// The append-only file.
     pub aof: super::aof::AofState,
+    /// EXEC is running its queue: a fork now would see half a transaction, so BGREWRITEAOF and
+    /// CONFIG SET appendonly yes schedule their rewrite instead (Redis's server.in_exec).
+    pub in_exec: bool,
 }
 
 impl Persistence {
@@ -143,6 +146,7 @@ impl Persistence {
             faults,
             aof_health: AofHealth::default(),
             aof: super::aof::AofState::default(),
+            in_exec: false,
         }
     }
 
@@ -181,6 +185,7 @@ impl Engine {
     fn save_job(&self) -> SaveJob {
         SaveJob {
             path: self.rdb_path(),
+            format: snapshot::SaveFormat::Rdb,
             dir: self.config.dir().to_string(),
             opts: self.save_options(),
             aux: self.aux_info(),
@@ -351,7 +356,7 @@ impl Engine {
     }
 
     /// Takes in the running child's latest progress report, at most once a period.
-    fn read_save_progress(&mut self, now_ms: u64) {
+    pub(crate) fn read_save_progress(&mut self, now_ms: u64) {
         let p = &mut self.persist;
         if now_ms < p.current.last_read_ms.saturating_add(PROGRESS_READ_PERIOD_MS) {
             return;

@@ -24,7 +24,7 @@
 
 use super::disk::{Disk, RealDisk};
 use super::faults::{self, FaultDisk, FaultKind, FaultPlan};
-use super::snapshot::{temp_path, write_rdb_file, BackgroundSaver, SaveJob, SaveOutcome, SaveProgress};
+use super::snapshot::{temp_path, write_job_file, BackgroundSaver, SaveJob, SaveOutcome, SaveProgress};
 use crate::engine::db::Db;
 use std::time::{Duration, Instant};
 
@@ -176,7 +176,7 @@ fn child_main(dbs: &[Db], job: &SaveJob, report_fd: libc::c_int, child_faults: C
         cow_measured: None,
         cow_cost: Duration::ZERO,
     };
-    let result = write_rdb_file(disk.as_mut(), dbs, job.opts, &job.aux, &temp, &job.path, || {
+    let result = write_job_file(disk.as_mut(), dbs, job, &temp, || {
         progress.key_reached();
         keys_done += 1;
         if kill_at == Some(keys_done) {

@@ -6,8 +6,8 @@
 //! - `InlineSaver` (tests, the simulator): clones the keyspace when the save starts and writes the
 //!   clone when the test lets it, so a test decides exactly when the save completes or fails.
 //!
-//! Both write through `write_rdb_file`: a temporary file, fsync, rename into place, directory
-//! fsync, as Redis's rdbSave.
+//! Both write through `write_job_file`: a temporary file, fsync, rename into place, directory
+//! fsync, as Redis's rdbSave (an RDB file, or an AOF base of commands).
 
 use super::disk::Disk;
 use super::faults::{self, FaultKind, FaultPlan};
@@ -15,11 +15,22 @@ use super::rdb::encode::{write_snapshot, AuxInfo, SaveOptions};
 use crate::engine::db::Db;
 use std::fmt;
 
+/// The form of the file a save writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SaveFormat {
+    /// An RDB file (BGSAVE, and an AOF base with `aof-use-rdb-preamble yes`).
+    #[default]
+    Rdb,
+    /// An AOF base of commands (`aof-use-rdb-preamble no`): Redis's rewriteAppendOnlyFileRio.
+    AofCommands,
+}
+
 /// What a background save writes.
 #[derive(Clone, Debug)]
 pub struct SaveJob {
     /// The final path (`dir`/`dbfilename`).
     pub path: String,
+    pub format: SaveFormat,
     /// The directory the temporary file goes in ("" for the working directory).
     pub dir: String,
     pub opts: SaveOptions,
@@ -140,6 +151,23 @@ pub fn write_rdb_file(
     Ok(size)
 }
 
+/// Writes `dbs` in the job's format at `job.path` through `temp` (see `write_rdb_file`; the
+/// command form is `aof::rewrite::write_command_base`). Returns the size; Err is the log line.
+pub fn write_job_file(
+    disk: &mut dyn Disk,
+    dbs: &[Db],
+    job: &SaveJob,
+    temp: &str,
+    after_key: impl FnMut(),
+) -> Result<u64, String> {
+    match job.format {
+        SaveFormat::Rdb => {
+            write_rdb_file(disk, dbs, job.opts, &job.aux, temp, &job.path, after_key).map_err(|e| e.to_string())
+        }
+        SaveFormat::AofCommands => super::aof::rewrite::write_command_base(disk, dbs, temp, &job.path, after_key),
+    }
+}
+
 /// Runs background saves.
 pub trait BackgroundSaver: Send {
     /// Starts saving the state of `dbs` as it is now. Returns the child's id.
@@ -251,13 +279,13 @@ impl BackgroundSaver for InlineSaver {
         if std::mem::take(&mut self.kill_pending) {
             return Some(killed_midway(child_id, temp));
         }
-        let result = write_rdb_file(disk, &dbs, job.opts, &job.aux, &temp, &job.path, || {});
+        let result = write_job_file(disk, &dbs, &job, &temp, || {});
         Some(SaveOutcome {
             child_id,
             ok: result.is_ok(),
             signal: None,
             cow_bytes: 0,
-            error: result.err().map(|e| e.to_string()),
+            error: result.err(),
             temp_path: temp,
         })
     }
