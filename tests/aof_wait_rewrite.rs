@@ -516,3 +516,44 @@ fn everysec_write_waits_for_a_running_fsync_at_most_two_seconds() {
     run_all(&mut h, &["SET d 4"]);
     assert!(text(&sim, INCR).contains("$1\r\nd\r\n"));
 }
+
+// rule: AOF-9, AOF-19
+#[test]
+fn repeated_failures_hold_scheduled_rewrites_back() {
+    let disk = SimDisk::new();
+    let (mut h, _control) = server(&disk, &[]);
+    run_all(&mut h, &["SET a 1"]);
+    // Every base write fails: each rewrite's temporary file is named after its child id.
+    for id in 1_000_001..=1_000_004 {
+        disk.fail(DiskOp::Write, Fault::NoSpace, &format!("temp-{id}"), Some(1));
+    }
+    h.run("CONFIG SET appendonly yes");
+    cron(&mut h); // 1st fails, rescheduled
+    cron(&mut h); // 2nd starts
+    cron(&mut h); // 2nd fails
+    cron(&mut h); // 3rd starts
+    cron(&mut h); // 3rd fails
+    assert_eq!(info(&mut h, "aof_rewrites_consecutive_failures"), "3");
+    log(&mut h);
+    cron(&mut h); // held back
+    assert_eq!(
+        log(&mut h),
+        ["Background AOF rewrite has repeatedly failed and triggered the limit, will retry in 1 minutes"]
+    );
+    assert_eq!(
+        fields(&mut h, &["aof_rewrite_in_progress", "aof_rewrite_scheduled"]),
+        ["aof_rewrite_in_progress:0", "aof_rewrite_scheduled:1"]
+    );
+    h.advance_ms(30_000);
+    cron(&mut h);
+    assert_eq!(info(&mut h, "aof_rewrite_in_progress"), "0");
+    h.advance_ms(30_000);
+    cron(&mut h); // the minute has passed: the 4th starts (and fails)
+    cron(&mut h);
+    assert_eq!(info(&mut h, "aof_rewrites_consecutive_failures"), "4");
+    // BGREWRITEAOF is not held back, and a success ends the limit.
+    assert_eq!(h.run("BGREWRITEAOF"), Frame::Simple("Background append only file rewriting started".into()));
+    cron(&mut h);
+    assert_eq!(h.engine.persist.aof.status, AofStatus::On);
+    assert_eq!(info(&mut h, "aof_rewrites_consecutive_failures"), "0");
+}
