@@ -260,7 +260,7 @@ fn a_failed_rewrite_while_waiting_is_tried_again() {
     h.run("CONFIG SET appendonly yes");
     run_all(&mut h, &["SET b 2"]);
     // The base's temporary file cannot be written.
-    disk.fail(DiskOp::Write, Fault::NoSpace, "temp-1000001", Some(1));
+    disk.fail(DiskOp::Write, Fault::NoSpace, "temp-rewriteaof-bg-1000001", Some(1));
     control.hold(false);
     log(&mut h);
     cron(&mut h);
@@ -525,7 +525,7 @@ fn repeated_failures_hold_scheduled_rewrites_back() {
     run_all(&mut h, &["SET a 1"]);
     // Every base write fails: each rewrite's temporary file is named after its child id.
     for id in 1_000_001..=1_000_004 {
-        disk.fail(DiskOp::Write, Fault::NoSpace, &format!("temp-{id}"), Some(1));
+        disk.fail(DiskOp::Write, Fault::NoSpace, &format!("temp-rewriteaof-bg-{id}"), Some(1));
     }
     h.run("CONFIG SET appendonly yes");
     cron(&mut h); // 1st fails, rescheduled

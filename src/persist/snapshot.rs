@@ -109,6 +109,18 @@ pub fn temp_path(dir: &str, pid: u32) -> String {
     join(dir, &format!("temp-{pid}.rdb"))
 }
 
+impl SaveJob {
+    /// The temporary file the saving process `pid` writes: temp-<pid>.rdb for an RDB file, or
+    /// temp-rewriteaof-bg-<pid>.aof for an AOF base (Redis's name for the rewrite child's file).
+    pub fn temp_path(&self, pid: u32) -> String {
+        if self.aux.aof_base || self.format == SaveFormat::AofCommands {
+            join(&self.dir, &format!("temp-rewriteaof-bg-{pid}.aof"))
+        } else {
+            temp_path(&self.dir, pid)
+        }
+    }
+}
+
 /// `dir/name`, or `name` when `dir` is empty.
 pub fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
@@ -275,7 +287,7 @@ impl BackgroundSaver for InlineSaver {
             return None;
         }
         let (dbs, job, child_id) = self.pending.take()?;
-        let temp = temp_path(&job.dir, child_id);
+        let temp = job.temp_path(child_id);
         if std::mem::take(&mut self.kill_pending) {
             return Some(killed_midway(child_id, temp));
         }
@@ -292,7 +304,7 @@ impl BackgroundSaver for InlineSaver {
 
     fn kill(&mut self) {
         if let Some((_, job, id)) = self.pending.take() {
-            self.killed = Some((id, temp_path(&job.dir, id)));
+            self.killed = Some((id, job.temp_path(id)));
         }
     }
 
