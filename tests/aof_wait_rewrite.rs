@@ -557,3 +557,25 @@ fn repeated_failures_hold_scheduled_rewrites_back() {
     assert_eq!(h.engine.persist.aof.status, AofStatus::On);
     assert_eq!(info(&mut h, "aof_rewrites_consecutive_failures"), "0");
 }
+
+// rule: AOF-19
+#[test]
+fn shutdown_waits_for_the_first_rewrite_unless_forced() {
+    let disk = SimDisk::new();
+    let (mut h, control) = server(&disk, &[]);
+    control.hold(true);
+    h.run("CONFIG SET appendonly yes");
+    log(&mut h);
+    assert_eq!(h.run("SHUTDOWN"), Frame::Error("ERR Errors trying to SHUTDOWN. Check logs.".into()));
+    assert_eq!(
+        log(&mut h),
+        [
+            "User requested shutdown...",
+            "Writing initial AOF, can't exit.",
+            "Errors trying to shut down the server. Check the logs for more information."
+        ]
+    );
+    assert!(h.engine.shutdown.is_none());
+    assert_eq!(h.run("SHUTDOWN FORCE"), Frame::Raw(Vec::new()));
+    assert!(log(&mut h).contains(&"Writing initial AOF. Exit anyway.".to_string()));
+}

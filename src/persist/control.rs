@@ -420,6 +420,19 @@ impl Engine {
     pub fn shutdown_save(&mut self, save: bool, nosave: bool, force: bool, now_ms: u64) -> bool {
         self.persist.log(LogLevel::Warning, "User requested shutdown...");
         self.kill_rdb_child_now();
+        // The AOF turned on at runtime has no complete files until its first rewrite ends:
+        // exiting now would lose the dataset (unless forced).
+        if self.persist.aof.rewrite.is_some() && self.persist.aof.status == super::aof::AofStatus::WaitRewrite {
+            if !force {
+                self.persist.log(LogLevel::Warning, "Writing initial AOF, can't exit.");
+                self.persist.log(
+                    LogLevel::Warning,
+                    "Errors trying to shut down the server. Check the logs for more information.",
+                );
+                return false;
+            }
+            self.persist.log(LogLevel::Warning, "Writing initial AOF. Exit anyway.");
+        }
         let save = (save || !self.config.save_points().is_empty()) && !nosave && self.persist.loading.is_none();
         if !save {
             return true;

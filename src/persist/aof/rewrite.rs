@@ -325,6 +325,9 @@ impl Engine {
         aof.incr_size = size;
         aof.incr_synced = size;
         aof.selected_db = None;
+        // As Redis (aof_last_fsync starts at the start time): the first everysec fsync comes
+        // about a second after the start, not with the first write.
+        aof.last_fsync_ms = self.now_ms;
         let verb = if had_incr { "Opening" } else { "Creating" };
         self.persist.log(LogLevel::Notice, &format!("{verb} AOF incr file {incr_name} on server start"));
         self.aof_mark_on();
