@@ -24,6 +24,7 @@ pub mod meta;
 pub mod monitor;
 pub mod multi;
 pub mod notify;
+pub mod packed;
 pub mod pause;
 pub mod propagate;
 pub mod pubsub;
