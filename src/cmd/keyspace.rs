@@ -45,8 +45,7 @@ pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&
 /// looks keys up with LOOKUP_NONOTIFY).
 fn lookup_no_touch_generic<'c>(ctx: &'c mut Ctx, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let (db, now) = (ctx.client.db, ctx.now_ms);
-    ctx.engine.expire_if_needed(db, key, now);
-    if !ctx.engine.dbs[db].contains(key) {
+    if ctx.engine.expire_if_needed(db, key, now) || !ctx.engine.dbs[db].contains(key) {
         ctx.engine.stats.keyspace_misses += 1;
         if notify_miss {
             ctx.engine.notify_keyspace_event(crate::engine::notify::NOTIFY_KEY_MISS, "keymiss", key, db);

@@ -387,7 +387,9 @@ impl Engine {
 
     /// Offers `key` to the clients waiting on it, first blocked first, while it holds a value.
     fn serve_key(&mut self, db: usize, key: &[u8], now_ms: u64) {
-        self.expire_if_needed(db, key, now_ms);
+        if self.expire_if_needed(db, key, now_ms) {
+            return;
+        }
         let Some(queue) = self.blocking.waiting.get(&(db, key.to_vec())) else {
             return;
         };

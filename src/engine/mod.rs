@@ -432,18 +432,19 @@ impl Engine {
         }
     }
 
-    /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
+    /// True when `key` has expired at `now_ms`: the caller must treat it as missing. The key is
+    /// removed too, unless CLIENT PAUSE is in force: a pause keeps the dataset as it is (no
+    /// deletions, no `expired` events, no propagated DELs) while clients see the key as gone,
+    /// as Redis's expireIfNeeded does; the first lookup after the pause deletes it.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
-        if self.persist.aof.replaying {
+        if self.persist.aof.replaying || !self.dbs[db].is_expired(key, now_ms) {
             return false;
         }
-        if self.dbs[db].is_expired(key, now_ms) {
+        if !self.writes_paused(now_ms) {
             self.expire_key_now(db, key);
-            true
-        } else {
-            false
         }
+        true
     }
 }
 
@@ -500,8 +501,7 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for reading: expires it if due, counts a hit or a miss, touches it.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
         let (db, now) = (self.client.db, self.now_ms);
-        self.engine.expire_if_needed(db, key, now);
-        if !self.engine.dbs[db].contains(key) {
+        if self.engine.expire_if_needed(db, key, now) || !self.engine.dbs[db].contains(key) {
             self.engine.stats.keyspace_misses += 1;
             self.engine.notify_keyspace_event(notify::NOTIFY_KEY_MISS, "keymiss", key, db);
             return None;
@@ -527,7 +527,9 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for writing: expires it if due, touches it; no hit/miss statistics.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
-        self.engine.expire_if_needed(db, key, now);
+        if self.engine.expire_if_needed(db, key, now) {
+            return None;
+        }
         let engine_no_touch = self.engine.persist.avoid_writes;
         self.engine.dbs[db].entry_mut(key).map(|entry| {
             if !engine_no_touch {
@@ -540,8 +542,7 @@ impl<'a> Ctx<'a> {
     /// True when the key exists (and has not expired); does not touch it.
     pub fn exists(&mut self, key: &[u8]) -> bool {
         let (db, now) = (self.client.db, self.now_ms);
-        self.engine.expire_if_needed(db, key, now);
-        self.engine.dbs[db].contains(key)
+        !self.engine.expire_if_needed(db, key, now) && self.engine.dbs[db].contains(key)
     }
 
     /// Records that a key was changed (WATCH and client tracking hook in here later).
