@@ -28,6 +28,7 @@ pub mod packed;
 pub mod pause;
 pub mod propagate;
 pub mod pubsub;
+pub mod repl;
 pub mod set_value;
 pub mod stats;
 pub mod stream;
@@ -137,6 +138,8 @@ pub struct Engine {
     pub acl: acl::Acl,
     /// What changed commands propagate to the AOF (see `propagate.rs`).
     pub prop: propagate::Propagation,
+    /// Replicas, the replication stream and its backlog (master side).
+    pub repl: repl::Replication,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -194,6 +197,7 @@ impl Engine {
             monitors: Vec::new(),
             acl,
             prop: propagate::Propagation::default(),
+            repl: repl::Replication::default(),
         }
     }
 
@@ -211,6 +215,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: u64) {
         self.forget_watches(id);
+        self.repl_forget(id);
         self.forget_subscriptions(id);
         self.forget_blocked(id);
         self.forget_tracking(id);
@@ -352,9 +357,13 @@ impl Engine {
                 return Err(Frame::error(denial.message()));
             }
         }
-        // verdis has no replicas, so no replica is ever a good one.
-        if is_write && self.config.min_replicas_to_write() > 0 && !self.persist.aof.replaying {
-            return Err(Frame::error(errors::NOREPLICAS));
+        // Writes need `min-replicas-to-write` replicas that acknowledged within the lag limit.
+        let min_replicas = self.config.min_replicas_to_write();
+        if is_write && min_replicas > 0 && !self.persist.aof.replaying {
+            let max_lag_s = self.config.num_value(config::index_of("min-replicas-max-lag")).max(0) as u64;
+            if (self.repl.good_replicas(self.now_ms / 1000, max_lag_s) as i64) < min_replicas {
+                return Err(Frame::error(errors::NOREPLICAS));
+            }
         }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
@@ -376,9 +385,14 @@ impl Engine {
         let outbox_mark = self.outbox.len();
         let outer_reply_mark = self.own_reply_mark.take();
         let outer_call = self.begin_call_propagation();
+        let repl_offset_before = self.repl.offset;
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         self.end_call_propagation(outer_call, client.db, argv, self.dirty != dirty_before, meta.name == "exec");
+        // WAIT waits for the stream up to the client's last write (Redis's c->woff).
+        if self.repl.offset != repl_offset_before {
+            client.woff = self.repl.offset;
+        }
         // Keyspace events the command raised for its own client go before its reply, or after
         // it from the point where Redis's command wrote its reply (`Ctx::reply_here`).
         self.flush_new_keys();

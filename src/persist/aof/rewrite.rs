@@ -550,7 +550,8 @@ impl Engine {
         aof.status = AofStatus::Off;
         aof.buf.clear();
         aof.selected_db = None;
-        self.prop.enabled = false;
+        // Replicas still need the stream once a backlog exists.
+        self.prop.enabled = self.repl.backlog.is_some();
         self.take_propagated();
         if self.persist.aof.rewrite.is_some() {
             self.persist.saver.kill();
