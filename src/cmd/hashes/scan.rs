@@ -88,7 +88,7 @@ fn collect(h: &Hash, mut cursor: u64, count: i64) -> (u64, Pairs) {
     let want = count.saturating_mul(2) as u64;
     let mut max_iterations = count.saturating_mul(2).saturating_mul(10);
     loop {
-        cursor = h.scan_table(cursor, |f, v| found.push((f.clone(), v.clone()))).unwrap_or(0);
+        cursor = h.scan_table(cursor, |f, v| found.push((f.to_vec(), v.to_vec()))).unwrap_or(0);
         let keep_going = cursor != 0 && max_iterations != 0 && (found.len() as u64 * 2) < want;
         max_iterations -= 1;
         if !keep_going {
