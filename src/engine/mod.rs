@@ -29,6 +29,7 @@ pub mod pause;
 pub mod propagate;
 pub mod pubsub;
 pub mod set_value;
+pub mod small_bytes;
 pub mod stats;
 pub mod stream;
 pub mod table;
