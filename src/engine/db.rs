@@ -272,3 +272,39 @@ impl Db {
         self.keys.random_entry(rng).map(|(k, _)| k.as_slice())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_entry_fits_one_96_byte_chunk() {
+        // Key and entry live together in the bucket's chain: 88 bytes plus the allocator's 8-byte
+        // header is one 96-byte chunk for a key alone in its bucket.
+        assert!(std::mem::size_of::<(Key, Entry)>() <= 88, "{}", std::mem::size_of::<(Key, Entry)>());
+    }
+
+    #[test]
+    fn expiry_round_trips_through_the_sentinel() {
+        let mut db = Db::new();
+        db.set(b"k".to_vec(), Value::str(b"v".to_vec()), 5);
+        assert_eq!(db.expire_of(b"k"), None);
+        assert!(db.set_expire(b"k", 0));
+        assert_eq!(db.expire_of(b"k"), Some(0));
+        assert!(db.is_expired(b"k", 1));
+        assert!(db.set_expire(b"k", u64::MAX));
+        assert_eq!(db.expire_of(b"k"), Some(u64::MAX - 1));
+        assert_eq!(db.volatile_len(), 1);
+        assert!(db.persist(b"k"));
+        assert!(!db.persist(b"k"));
+        assert_eq!(db.volatile_len(), 0);
+        let long_key = vec![b'k'; 40];
+        db.insert_entry(long_key.clone(), Entry::new(Value::str(b"1".to_vec()), Some(9), 0));
+        assert_eq!(db.expire_of(&long_key), Some(9));
+        assert_eq!(db.iter().filter(|(k, _)| *k == &long_key[..]).count(), 1);
+        let old = db.overwrite(&long_key, Value::str(b"2".to_vec()), false, 0);
+        assert!(old.is_ok());
+        assert_eq!(db.expire_of(&long_key), None);
+        assert_eq!(db.volatile_len(), 0);
+    }
+}

@@ -303,6 +303,26 @@ mod tests {
     }
 
     #[test]
+    fn iteration_walks_buckets_in_order_through_removals() {
+        let mut d: Dict<Vec<u8>, u32> = Dict::new();
+        for i in 0..1000u32 {
+            d.insert(format!("k{i}").into_bytes(), i);
+        }
+        for i in (0..1000u32).step_by(3) {
+            assert_eq!(d.remove(format!("k{i}").as_bytes()), Some(i));
+        }
+        let by_bucket: Vec<u32> = (0..d.bucket_count()).flat_map(|b| d.bucket_entries(b).map(|(_, v)| *v)).collect();
+        let iterated: Vec<u32> = d.iter().map(|(_, v)| *v).collect();
+        assert_eq!(iterated, by_bucket);
+        assert_eq!(iterated.len(), d.len());
+        for i in 0..1000u32 {
+            assert_eq!(d.get(format!("k{i}").as_bytes()).is_some(), i % 3 != 0);
+        }
+        let entries: Vec<u32> = d.clone().into_entries().map(|(_, v)| v).collect();
+        assert_eq!(entries, iterated);
+    }
+
+    #[test]
     fn random_entry_is_seeded() {
         let mut d: Dict<Vec<u8>, ()> = Dict::new();
         for i in 0..100u32 {

@@ -166,3 +166,37 @@ impl Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embstr_exactly_as_redis_whatever_the_storage() {
+        for len in [0usize, 1, 21, 37, 38, 39, 44, 45, 100] {
+            let bytes = vec![b'x'; len];
+            let v = StrValue::from_bytes(bytes.clone());
+            assert_eq!(v.encoding(), if len <= EMBSTR_MAX_BYTES { "embstr" } else { "raw" }, "len {len}");
+            assert_eq!(&*v.as_bytes(), &bytes[..]);
+            assert_eq!(v.as_slice(), Some(&bytes[..]));
+            assert_eq!(v.len(), len);
+            if let StrValue::Emb(b) = &v {
+                assert_eq!(b.is_inline(), len <= 38, "len {len}");
+            }
+            let mut raw = v.clone();
+            raw.make_raw().push(b'y');
+            assert_eq!(raw.encoding(), "raw");
+            assert_eq!(raw.len(), len + 1);
+            assert_eq!(v.into_bytes(), bytes);
+        }
+        assert_eq!(StrValue::from_bytes(b"12".to_vec()).as_slice(), None);
+        assert_eq!(StrValue::emb(b"12").encoding(), "embstr");
+    }
+
+    #[test]
+    fn short_strings_cost_no_room_beyond_the_other_types() {
+        // An inline `embstr` must not make `Value` larger than the largest other type does.
+        assert_eq!(std::mem::size_of::<StrValue>(), 40);
+        assert!(std::mem::size_of::<Value>() <= 48, "Value grew to {}", std::mem::size_of::<Value>());
+    }
+}
