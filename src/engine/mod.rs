@@ -30,6 +30,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod repl;
 pub mod set_value;
+pub mod small_bytes;
 pub mod stats;
 pub mod stream;
 pub mod table;

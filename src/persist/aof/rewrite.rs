@@ -36,8 +36,8 @@ pub fn keyspace_as_commands(dbs: &[Db], out: &mut Vec<u8>) {
         encode_command(out, &[b"SELECT".to_vec(), i.to_string().into_bytes()]);
         for (key, entry) in db.iter() {
             value_as_commands(key, &entry.value, out);
-            if let Some(at_ms) = entry.expire_at_ms {
-                encode_command(out, &[b"PEXPIREAT".to_vec(), key.clone(), at_ms.to_string().into_bytes()]);
+            if let Some(at_ms) = entry.expire_at_ms() {
+                encode_command(out, &[b"PEXPIREAT".to_vec(), key.to_vec(), at_ms.to_string().into_bytes()]);
             }
         }
     }
