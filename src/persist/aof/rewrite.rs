@@ -60,8 +60,8 @@ fn each_key_as_commands(
         encode_command(&mut buf, &[b"SELECT".to_vec(), i.to_string().into_bytes()]);
         for (key, entry) in db.iter() {
             value_as_commands(key, &entry.value, &mut buf);
-            if let Some(at_ms) = entry.expire_at_ms {
-                encode_command(&mut buf, &[b"PEXPIREAT".to_vec(), key.clone(), at_ms.to_string().into_bytes()]);
+            if let Some(at_ms) = entry.expire_at_ms() {
+                encode_command(&mut buf, &[b"PEXPIREAT".to_vec(), key.to_vec(), at_ms.to_string().into_bytes()]);
             }
             write(&buf)?;
             total += buf.len() as u64;
@@ -707,7 +707,7 @@ impl Engine {
             }
             if let Err(e) = self.aof_rewrite_start(now_ms) {
                 self.persist.aof.status = AofStatus::Off;
-                self.prop.enabled = false;
+                self.prop.enabled = self.repl.backlog.is_some();
                 self.persist.log(LogLevel::Warning, "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
                 return Err(e);
             }
@@ -768,7 +768,8 @@ impl Engine {
         aof.incr_size = 0;
         aof.incr_synced = 0;
         aof.flush_postponed_ms = 0;
-        self.prop.enabled = false;
+        // Replicas still need the stream once a backlog exists.
+        self.prop.enabled = self.repl.backlog.is_some();
         self.take_propagated();
         self.aof_kill_rewrite_child();
     }
