@@ -228,8 +228,8 @@ impl<T: AsRef<[u8]>> FromIterator<T> for Packed {
     }
 }
 
-/// The entries front to back.
-#[derive(Clone)]
+/// The entries front to back (`Default`: an iterator over nothing).
+#[derive(Clone, Default)]
 pub struct Iter<'a> {
     rest: &'a [u8],
     left: usize,
