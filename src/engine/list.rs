@@ -140,12 +140,26 @@ impl ListValue {
         self.set_len(self.len() + 1);
     }
 
+    /// quicklistPop at the head (an emptied node goes; a plain node always empties).
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
-        self.drain_front(1).pop()
+        let head = self.nodes.front_mut()?;
+        let item = head.pop_front()?;
+        if head.count() == 0 {
+            self.remove_node(0);
+        }
+        self.set_len(self.len() - 1);
+        Some(item)
     }
 
+    /// quicklistPop at the tail.
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        self.drain_back(1).pop()
+        let tail = self.nodes.back_mut()?;
+        let item = tail.pop_back()?;
+        if tail.count() == 0 {
+            self.remove_node(self.nodes.len() - 1);
+        }
+        self.set_len(self.len() - 1);
+        Some(item)
     }
 
     /// Removes up to `count` elements from the head and returns them, head first (a range

@@ -77,6 +77,19 @@ impl Node {
         self.sz += listpack_entry_bytes(item);
     }
 
+    /// Removes the first element (a node that empties is the caller's to drop).
+    pub(super) fn pop_front(&mut self) -> Option<Vec<u8>> {
+        let item = self.items.pop_front()?;
+        self.sz = self.sz.saturating_sub(listpack_entry_bytes(&item));
+        Some(item)
+    }
+
+    pub(super) fn pop_back(&mut self) -> Option<Vec<u8>> {
+        let item = self.items.pop_back()?;
+        self.sz = self.sz.saturating_sub(listpack_entry_bytes(&item));
+        Some(item)
+    }
+
     pub(super) fn insert(&mut self, index: usize, item: &[u8]) {
         self.items.insert(index, item);
         self.sz += listpack_entry_bytes(item);
@@ -90,10 +103,17 @@ impl Node {
         }
     }
 
-    /// Removes `count` elements from `index` on (lpDeleteRange).
+    /// Removes `count` elements from `index` on (lpDeleteRange). Only the removed elements are
+    /// weighed, so a pop from a long node does not re-examine the whole node.
     pub(super) fn remove_range(&mut self, index: usize, count: usize) {
+        if self.is_plain() {
+            self.items.remove_range(index, count);
+            self.update_sz();
+            return;
+        }
+        let removed: usize = self.items.iter().skip(index).take(count).map(listpack_entry_bytes).sum();
         self.items.remove_range(index, count);
-        self.update_sz();
+        self.sz -= removed;
     }
 
     /// Splits before element `at`: this node keeps `..at`, the returned node has `at..`

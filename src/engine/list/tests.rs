@@ -129,6 +129,7 @@ fn node_splits_match_redis() {
 enum Step {
     PushBack(Vec<u8>),
     PushFront(Vec<u8>),
+    PopOne(bool),
     PopFront(usize),
     PopBack(usize),
     TrimFront(usize),
@@ -150,6 +151,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => element().prop_map(Step::PushBack),
         3 => element().prop_map(Step::PushFront),
+        2 => any::<bool>().prop_map(Step::PopOne),
         1 => (0usize..4).prop_map(Step::PopFront),
         1 => (0usize..4).prop_map(Step::PopBack),
         1 => (0usize..3).prop_map(Step::TrimFront),
@@ -172,6 +174,14 @@ proptest! {
             match s {
                 Step::PushBack(e) => { list.push_back(&e); model.push_back(e); }
                 Step::PushFront(e) => { list.push_front(&e); model.push_front(e); }
+                Step::PopOne(front) => {
+                    let (got, want) = if front {
+                        (list.pop_front(), model.pop_front())
+                    } else {
+                        (list.pop_back(), model.pop_back())
+                    };
+                    prop_assert_eq!(got, want);
+                }
                 Step::PopFront(n) => {
                     let want: Vec<Vec<u8>> = (0..n).map_while(|_| model.pop_front()).collect();
                     prop_assert_eq!(list.drain_front(n), want);
