@@ -1,7 +1,8 @@
 //! Node splits verdis makes compared with redis-server 7.0.15's: random command sequences were
-//! run on Redis (scripted, seed 7), and DEBUG OBJECT's `ql_nodes` and `ql_uncompressed_size` (the
-//! node count and the sum of the nodes' listpack bytes) recorded after each. Rows: (fill,
-//! ql_nodes, ql_uncompressed_size, commands on key `l`); `x*N` stands for N copies of `x`.
+//! run on Redis (`tools/gen_list_node_cases.py P 7 40`), and DEBUG OBJECT's `ql_nodes` and
+//! `ql_uncompressed_size` (the node count and the sum of the nodes' listpack bytes) recorded
+//! after each. Rows: (fill, ql_nodes, ql_uncompressed_size, commands on key `l`); `x*N` stands
+//! for N copies of `x`.
 
 pub(super) const CASES: &[(i64, usize, usize, &[&str])] = &[
     (4, 7, 6546, &[
