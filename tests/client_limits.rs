@@ -175,3 +175,25 @@ fn monitor_output_matches_real_redis() {
         assert_eq!(ours, monitor_lines(redis.addr));
     }
 }
+
+#[test]
+fn expired_keys_are_hidden_not_deleted_during_a_pause() {
+    // rule: CLIENT-4
+    use verdis::engine::testkit::{int, ok, Harness};
+    use verdis::resp::Frame;
+    let mut h = Harness::new();
+    h.run("SET foo bar PX 10");
+    h.run("SET keep v");
+    assert_eq!(h.run("CLIENT PAUSE 50000 WRITE"), ok());
+    h.advance_ms(20);
+    assert_eq!(h.run("GET foo"), Frame::Null);
+    assert_eq!(h.run("EXISTS foo"), int(0));
+    assert_eq!(h.engine.dbs[0].len(), 2, "the key stays in the keyspace");
+    let now = h.now_ms;
+    h.engine.cron(now);
+    assert_eq!(h.engine.stats.expired_keys, 0, "neither lookups nor the cycle delete it");
+    assert_eq!(h.run("CLIENT UNPAUSE"), ok());
+    assert_eq!(h.run("GET foo"), Frame::Null);
+    assert_eq!(h.engine.stats.expired_keys, 1);
+    assert_eq!(h.engine.dbs[0].len(), 1);
+}

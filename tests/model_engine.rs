@@ -63,10 +63,10 @@ impl System for EngineSystem {
         let db = self.inner.engine.dbs.get(db)?;
         let mut keys = BTreeMap::new();
         for (key, entry) in db.iter() {
-            if entry.expire_at_ms.is_some_and(|t| now_ms > t) {
+            if entry.expire_at_ms().is_some_and(|t| now_ms > t) {
                 continue; // logically gone; the model has no such key either
             }
-            keys.insert(key.clone(), (to_model_value(&entry.value), entry.expire_at_ms));
+            keys.insert(key.to_vec(), (to_model_value(&entry.value), entry.expire_at_ms()));
         }
         Some(keys)
     }

@@ -136,6 +136,7 @@ fn citations_name_existing_rules() {
         "TRACK",
         "STREAM",
         "AOF",
+        "REPL",
     ];
     let unknown: Vec<_> = cited
         .iter()

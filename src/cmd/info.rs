@@ -376,9 +376,9 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("instantaneous_input_repl_kbps", "0.00")
         .field("instantaneous_output_repl_kbps", "0.00")
         .field("rejected_connections", s.rejected_connections)
-        .field("sync_full", 0)
-        .field("sync_partial_ok", 0)
-        .field("sync_partial_err", 0)
+        .field("sync_full", engine.repl.sync_full)
+        .field("sync_partial_ok", engine.repl.sync_partial_ok)
+        .field("sync_partial_err", engine.repl.sync_partial_err)
         .field("expired_keys", s.expired_keys)
         .field("expired_stale_perc", format!("{:.2}", s.expired_stale_perc * 100.0))
         .field("expired_time_cap_reached_count", s.expired_time_cap_reached_count)
@@ -417,21 +417,36 @@ fn stats_section(engine: &Engine, out: &mut String) {
         .field("reply_buffer_expands", 0);
 }
 
-/// A master without replicas and without a backlog (none is created until a replica connects).
+/// The master's view: its replicas (one `slaveN` line each), the stream offset and the backlog
+/// (none until the first replica attaches).
 fn replication_section(engine: &Engine, out: &mut String) {
-    header(out, "Replication")
-        .field("role", "master")
-        .field("connected_slaves", 0)
+    let repl = &engine.repl;
+    let now_s = engine.now_ms / 1000;
+    let mut lines = header(out, "Replication");
+    lines.field("role", "master").field("connected_slaves", repl.replicas.len());
+    for (i, r) in repl.replicas.iter().enumerate() {
+        let line = format!(
+            "ip={},port={},state={},offset={},lag={}",
+            engine.replica_ip(r.client_id),
+            r.listening_port,
+            r.state.info_name(),
+            r.ack_offset,
+            now_s.saturating_sub(r.ack_s)
+        );
+        lines.field(&format!("slave{i}"), line);
+    }
+    let replid = repl.replid.clone().unwrap_or_else(|| run_hex(engine, 2));
+    let backlog_size = engine.config.num_value(crate::engine::config::index_of("repl-backlog-size"));
+    lines
         .field("master_failover_state", "no-failover")
-        .field("master_replid", run_hex(engine, 2))
+        .field("master_replid", replid)
         .field("master_replid2", "0".repeat(40))
-        .field("master_repl_offset", 0)
+        .field("master_repl_offset", repl.offset)
         .field("second_repl_offset", -1)
-        .field("repl_backlog_active", 0)
-        // TODO(config): repl-backlog-size; this is its default.
-        .field("repl_backlog_size", 1_048_576)
-        .field("repl_backlog_first_byte_offset", 0)
-        .field("repl_backlog_histlen", 0);
+        .field("repl_backlog_active", u8::from(repl.backlog.is_some()))
+        .field("repl_backlog_size", backlog_size)
+        .field("repl_backlog_first_byte_offset", repl.backlog.as_ref().map_or(0, |b| b.first_offset))
+        .field("repl_backlog_histlen", repl.backlog.as_ref().map_or(0, |b| b.histlen()));
 }
 
 fn cpu_section(engine: &Engine, out: &mut String) {

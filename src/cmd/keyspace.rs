@@ -45,8 +45,7 @@ pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&
 /// looks keys up with LOOKUP_NONOTIFY).
 fn lookup_no_touch_generic<'c>(ctx: &'c mut Ctx, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let (db, now) = (ctx.client.db, ctx.now_ms);
-    ctx.engine.expire_if_needed(db, key, now);
-    if !ctx.engine.dbs[db].contains(key) {
+    if ctx.engine.expire_if_needed(db, key, now) || !ctx.engine.dbs[db].contains(key) {
         ctx.engine.stats.keyspace_misses += 1;
         if notify_miss {
             ctx.engine.notify_keyspace_event(crate::engine::notify::NOTIFY_KEY_MISS, "keymiss", key, db);
@@ -233,7 +232,7 @@ fn copy(ctx: &mut Ctx) -> Frame {
         }
     }
     // The copy is a new object: its access time is now.
-    let entry = Entry { value, expire_at_ms, access_ms: now };
+    let entry = Entry::new(value, expire_at_ms, now);
     ctx.engine.dbs[dst].insert_entry(dst_key.to_vec(), entry);
     ctx.signal_modified_in(dst, dst_key);
     ctx.notify_in(dst, NOTIFY_GENERIC, "copy_to", dst_key);
@@ -292,7 +291,7 @@ fn randomkey(ctx: &mut Ctx) -> Frame {
     // Each round either answers or removes one key, so this ends.
     for _ in 0..=ctx.engine.dbs[db].len() {
         let engine = &mut *ctx.engine;
-        let Some(key) = engine.dbs[db].random_key(&mut engine.rng).cloned() else {
+        let Some(key) = engine.dbs[db].random_key(&mut engine.rng).map(<[u8]>::to_vec) else {
             return Frame::Null;
         };
         if !engine.expire_if_needed(db, &key, now) {
@@ -322,8 +321,8 @@ fn keys(ctx: &mut Ctx) -> Frame {
     let db = ctx.db();
     let found: Vec<Frame> = db
         .iter()
-        .filter(|(k, e)| (all || string_match(pattern, k, false)) && e.expire_at_ms.is_none_or(|t| t >= now))
-        .map(|(k, _)| Frame::Bulk(k.clone()))
+        .filter(|(k, e)| (all || string_match(pattern, k, false)) && e.expire_at_ms().is_none_or(|t| t >= now))
+        .map(|(k, _)| Frame::Bulk(k.to_vec()))
         .collect();
     Frame::Array(found)
 }
@@ -418,7 +417,7 @@ fn scan_buckets(ctx: &mut Ctx, mut cursor: u64, count: i64) -> (u64, Vec<Vec<u8>
     let db = ctx.db();
     let mut found: Vec<Vec<u8>> = Vec::new();
     loop {
-        cursor = db.scan(cursor, |k, _| found.push(k.clone()));
+        cursor = db.scan(cursor, |k, _| found.push(k.to_vec()));
         let keep_going = cursor != 0 && max_iterations != 0 && (found.len() as u64) < want;
         max_iterations = max_iterations.wrapping_sub(1);
         if !keep_going {

@@ -3,7 +3,6 @@
 //! header, key, dict entry and the value's own bytes), always positive for an existing key.
 
 use crate::cmd::args::{int_arg, is};
-use crate::engine::hash::Hash;
 use crate::engine::value::{ListValue, StrValue, Value};
 use crate::engine::{errors, Ctx, Handler};
 use crate::resp::Frame;
@@ -64,8 +63,8 @@ fn value_bytes(value: &Value) -> usize {
     match value {
         Value::Str(StrValue::Int(_)) => OBJECT_HEADER_BYTES,
         Value::Str(s) => OBJECT_HEADER_BYTES + s.len() + SDS_OVERHEAD_BYTES,
-        Value::Hash(Hash::Listpack(pairs)) => {
-            OBJECT_HEADER_BYTES + 7 + pairs.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>()
+        Value::Hash(h) if h.is_listpack() => {
+            OBJECT_HEADER_BYTES + 7 + h.iter().map(|(f, v)| f.len() + v.len() + 4).sum::<usize>()
         }
         Value::Hash(h) => {
             OBJECT_HEADER_BYTES

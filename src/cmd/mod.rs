@@ -20,6 +20,7 @@ pub mod lists;
 pub mod memory;
 pub mod persist;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -51,4 +52,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| zsets::handler(full_name))
         .or_else(|| streams::handler(full_name))
         .or_else(|| geo::handler(full_name))
+        .or_else(|| replication::handler(full_name))
 }

@@ -179,7 +179,7 @@ fn restore(ctx: &mut Ctx) -> Frame {
         _ => now,
     };
     let _ = freq;
-    let entry = Entry { value, expire_at_ms: expire_at.map(|t| t as u64), access_ms };
+    let entry = Entry::new(value, expire_at.map(|t| t as u64), access_ms);
     ctx.db().insert_entry(key.to_vec(), entry);
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_GENERIC, "restore", key);

@@ -46,6 +46,8 @@ pub enum BlockKind {
     List,
     Zset,
     Stream,
+    /// WAIT: no keys; replica acknowledgements end it (`engine::repl`).
+    Replicas,
 }
 
 impl BlockKind {
@@ -55,6 +57,7 @@ impl BlockKind {
             BlockKind::List => "list",
             BlockKind::Zset => "zset",
             BlockKind::Stream => "stream",
+            BlockKind::Replicas => "none",
         }
     }
 
@@ -387,7 +390,9 @@ impl Engine {
 
     /// Offers `key` to the clients waiting on it, first blocked first, while it holds a value.
     fn serve_key(&mut self, db: usize, key: &[u8], now_ms: u64) {
-        self.expire_if_needed(db, key, now_ms);
+        if self.expire_if_needed(db, key, now_ms) {
+            return;
+        }
         let Some(queue) = self.blocking.waiting.get(&(db, key.to_vec())) else {
             return;
         };
@@ -477,7 +482,9 @@ impl Engine {
         due.sort_unstable();
         for (_, id) in due {
             let stat_index = self.blocking.clients.get(&id).map_or(0, |b| b.stat_index);
-            self.unblock(id, Frame::NullArray, false, stat_index);
+            // A WAIT that times out answers with the replicas that acknowledged so far.
+            let reply = self.repl_wait_reply(id).unwrap_or(Frame::NullArray);
+            self.unblock(id, reply, false, stat_index);
         }
     }
 
@@ -487,10 +494,20 @@ impl Engine {
         let Some(stat_index) = self.blocking.clients.get(&client_id).map(|b| b.stat_index) else {
             return false;
         };
-        let reply =
-            if with_error { Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK") } else { Frame::NullArray };
+        let wait_reply = self.repl_wait_reply(client_id);
+        let reply = if with_error {
+            Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        } else {
+            wait_reply.unwrap_or(Frame::NullArray)
+        };
         self.unblock(client_id, reply, true, stat_index);
         true
+    }
+
+    /// Ends a wait with `reply` (WAIT served by replica acknowledgements).
+    pub(super) fn unblock_with(&mut self, client_id: u64, reply: Frame) {
+        let stat_index = self.blocking.clients.get(&client_id).map_or(0, |b| b.stat_index);
+        self.unblock(client_id, reply, false, stat_index);
     }
 
     /// A disconnected client stops waiting (nothing is sent).

@@ -71,6 +71,10 @@ pub struct ClientState {
     pub deny_blocking: bool,
     /// Client-side caching settings (CLIENT TRACKING).
     pub tracking: super::tracking::ClientTracking,
+    /// Attached as a replica (SYNC/PSYNC): CLIENT LIST flag S, output class `replica`.
+    pub replica: bool,
+    /// The replication offset right after its last command that propagated (WAIT's target).
+    pub woff: u64,
 }
 
 impl ClientState {
@@ -101,6 +105,8 @@ impl ClientState {
             blocked: false,
             deny_blocking: false,
             tracking: super::tracking::ClientTracking::default(),
+            replica: false,
+            woff: 0,
         }
     }
 }

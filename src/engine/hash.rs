@@ -10,6 +10,7 @@
 //! `hash-max-listpack-entries` fields, or when the listpack would pass Redis's 1 GiB safety size.
 
 use super::dict::Dict;
+use super::packed::Packed;
 
 /// Redis's LISTPACK_MAX_SAFETY_SIZE: a listpack is never allowed to grow past this.
 const LISTPACK_MAX_SAFETY_BYTES: usize = 1 << 30;
@@ -21,11 +22,20 @@ pub struct HashLimits {
     pub max_value_bytes: u64,
 }
 
-/// A hash value.
+/// A hash value. The representation stays private so that callers go through the methods and
+/// the listpack's layout can change without them noticing.
 #[derive(Clone, Debug)]
-pub enum Hash {
-    Listpack(Vec<(Vec<u8>, Vec<u8>)>),
-    Table(Dict<Vec<u8>, Vec<u8>>),
+pub struct Hash {
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// field, value, field, value, ... in one allocation (`Packed`), as Redis's listpack.
+    Listpack(Packed),
+    /// Fields and values as exact-size boxes: 16 bytes each in the table instead of a `Vec`'s
+    /// 24, and no spare capacity.
+    Table(Dict<Box<[u8]>, Box<[u8]>>),
 }
 
 impl Default for Hash {
@@ -44,13 +54,13 @@ impl PartialEq for Hash {
 impl Hash {
     /// An empty hash: Redis's createHashObject makes a listpack.
     pub fn new() -> Hash {
-        Hash::Listpack(Vec::new())
+        Hash { repr: Repr::Listpack(Packed::new()) }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Hash::Listpack(pairs) => pairs.len(),
-            Hash::Table(d) => d.len(),
+        match &self.repr {
+            Repr::Listpack(p) => p.len() / 2,
+            Repr::Table(d) => d.len(),
         }
     }
 
@@ -58,26 +68,31 @@ impl Hash {
         self.len() == 0
     }
 
+    pub fn is_listpack(&self) -> bool {
+        matches!(self.repr, Repr::Listpack(_))
+    }
+
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            Hash::Listpack(_) => "listpack",
-            Hash::Table(_) => "hashtable",
+        if self.is_listpack() {
+            "listpack"
+        } else {
+            "hashtable"
         }
     }
 
     /// lazyfreeGetFreeEffort: a listpack is one allocation, a table one per field.
     pub fn free_effort(&self) -> usize {
-        match self {
-            Hash::Listpack(_) => 1,
-            Hash::Table(d) => d.len(),
+        match &self.repr {
+            Repr::Listpack(_) => 1,
+            Repr::Table(d) => d.len(),
         }
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match self {
-            Hash::Listpack(pairs) => pairs.iter().find(|(f, _)| f == field).map(|(_, v)| v.as_slice()),
-            Hash::Table(d) => d.get(field).map(Vec::as_slice),
+        match &self.repr {
+            Repr::Listpack(p) => p.pairs().find(|(f, _)| *f == field).map(|(_, v)| v),
+            Repr::Table(d) => d.get(field).map(|v| &v[..]),
         }
     }
 
@@ -87,34 +102,34 @@ impl Hash {
 
     /// The pairs in iteration order (insertion order for a listpack, table order otherwise).
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
-        match self {
-            Hash::Listpack(pairs) => Box::new(pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
-            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+        match &self.repr {
+            Repr::Listpack(p) => Box::new(p.pairs()),
+            Repr::Table(d) => Box::new(d.iter().map(|(f, v)| (&f[..], &v[..]))),
         }
     }
 
     /// Converts a listpack to a table (hashTypeConvert); a table stays as it is.
     pub fn convert_to_table(&mut self) {
-        if let Hash::Listpack(pairs) = self {
+        if let Repr::Listpack(p) = &self.repr {
             let mut d = Dict::new();
-            for (f, v) in std::mem::take(pairs) {
-                d.insert(f, v);
+            for (f, v) in p.pairs() {
+                d.insert(Box::from(f), Box::from(v));
             }
-            *self = Hash::Table(d);
+            self.repr = Repr::Table(d);
         }
     }
 
     /// The bytes a listpack of these pairs takes, closely enough for the 1 GiB safety limit: each
     /// entry has up to 5 bytes of header and up to 5 of back-length.
-    fn listpack_bytes(pairs: &[(Vec<u8>, Vec<u8>)]) -> usize {
-        pairs.iter().map(|(f, v)| f.len() + v.len() + 20).sum::<usize>() + 7
+    fn listpack_bytes(pairs: &Packed) -> usize {
+        pairs.pairs().map(|(f, v)| f.len() + v.len() + 20).sum::<usize>() + 7
     }
 
     /// Redis's hashTypeTryConversion before HSET/HSETNX write `args` (fields and values): a
     /// listpack becomes a table when any of them is longer than the value limit or when adding
     /// them all could pass the listpack safety size.
     pub fn prepare_for<'a>(&mut self, args: impl IntoIterator<Item = &'a [u8]>, limits: HashLimits) {
-        let Hash::Listpack(pairs) = self else {
+        let Repr::Listpack(pairs) = &self.repr else {
             return;
         };
         let mut sum = 0usize;
@@ -128,7 +143,7 @@ impl Hash {
         }
         // Every stored entry is at most `max_value_bytes` long, so the exact size is only needed
         // when that bound gets near the safety limit.
-        let bound = (pairs.len() as u64)
+        let bound = (self.len() as u64)
             .saturating_mul(limits.max_value_bytes.saturating_add(10).saturating_mul(2))
             .saturating_add(sum as u64);
         let near_limit = bound > LISTPACK_MAX_SAFETY_BYTES as u64;
@@ -141,35 +156,34 @@ impl Hash {
     /// becomes a table first if the field or value is too long, and afterwards if it has too
     /// many fields.
     pub fn set(&mut self, field: &[u8], value: Vec<u8>, limits: HashLimits) -> bool {
-        if let Hash::Listpack(_) = self {
-            if field.len() as u64 > limits.max_value_bytes || value.len() as u64 > limits.max_value_bytes {
-                self.convert_to_table();
-            }
+        if self.is_listpack()
+            && (field.len() as u64 > limits.max_value_bytes || value.len() as u64 > limits.max_value_bytes)
+        {
+            self.convert_to_table();
         }
-        match self {
-            Hash::Listpack(pairs) => {
-                let updated = match pairs.iter_mut().find(|(f, _)| f == field) {
-                    Some(pair) => {
-                        pair.1 = value;
-                        true
-                    }
+        match &mut self.repr {
+            Repr::Listpack(p) => {
+                // An update rewrites the value in place, keeping the field's position; a new
+                // field goes to the tail.
+                let updated = match p.find(field, 0, 2) {
+                    Some(i) => p.replace(i + 1, &value),
                     None => {
-                        pairs.push((field.to_vec(), value));
+                        p.insert_many(p.len(), &[field, &value]);
                         false
                     }
                 };
-                if pairs.len() as u64 > limits.max_entries {
+                if p.len() as u64 / 2 > limits.max_entries {
                     self.convert_to_table();
                 }
                 updated
             }
-            Hash::Table(d) => match d.get_mut(field) {
+            Repr::Table(d) => match d.get_mut(field) {
                 Some(slot) => {
-                    *slot = value;
+                    *slot = value.into_boxed_slice();
                     true
                 }
                 None => {
-                    d.insert(field.to_vec(), value);
+                    d.insert(Box::from(field), value.into_boxed_slice());
                     false
                 }
             },
@@ -178,24 +192,24 @@ impl Hash {
 
     /// Deletes a field; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self {
-            Hash::Listpack(pairs) => match pairs.iter().position(|(f, _)| f == field) {
+        match &mut self.repr {
+            Repr::Listpack(p) => match p.find(field, 0, 2) {
                 Some(i) => {
-                    pairs.remove(i);
+                    p.remove_range(i, 2);
                     true
                 }
                 None => false,
             },
-            Hash::Table(d) => d.remove(field).is_some(),
+            Repr::Table(d) => d.remove(field).is_some(),
         }
     }
 
     /// One step of HSCAN over a table: visits one bucket and returns the next cursor. `None` for
     /// a listpack, which HSCAN returns whole.
-    pub fn scan_table(&self, cursor: u64, visit: impl FnMut(&Vec<u8>, &Vec<u8>)) -> Option<u64> {
-        match self {
-            Hash::Listpack(_) => None,
-            Hash::Table(d) => Some(d.scan(cursor, visit)),
+    pub fn scan_table(&self, cursor: u64, mut visit: impl FnMut(&[u8], &[u8])) -> Option<u64> {
+        match &self.repr {
+            Repr::Listpack(_) => None,
+            Repr::Table(d) => Some(d.scan(cursor, |f, v| visit(f, v))),
         }
     }
 }
@@ -220,6 +234,27 @@ mod tests {
         assert_eq!(h.encoding(), "hashtable");
         assert_eq!(h.get(b"b"), Some(&b"3"[..]));
         assert_eq!(h.len(), 4);
+    }
+
+    #[test]
+    fn listpack_deletes_close_the_gap_and_updates_keep_their_place() {
+        let mut h = Hash::new();
+        for (f, v) in [("a", "1"), ("b", "2"), ("c", "3")] {
+            h.set(f.as_bytes(), v.as_bytes().to_vec(), LIMITS);
+        }
+        assert!(h.remove(b"b"));
+        assert!(!h.set(b"d", b"".to_vec(), LIMITS));
+        assert!(h.set(b"a", b"1234".to_vec(), LIMITS));
+        let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+        assert_eq!(pairs, vec![(&b"a"[..], &b"1234"[..]), (b"c", b"3"), (b"d", b"")]);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.get(b"d"), Some(&b""[..]));
+        assert_eq!(h.get(b"3"), None, "values are not fields");
+        assert!(!h.remove(b"3"));
+        h.convert_to_table();
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"a"), Some(&b"1234"[..]));
+        assert_eq!(h.len(), 3);
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub mod packed;
 pub mod pause;
 pub mod propagate;
 pub mod pubsub;
+pub mod repl;
 pub mod set_value;
+pub mod small_bytes;
 pub mod stats;
 pub mod stream;
 pub mod table;
@@ -137,6 +139,8 @@ pub struct Engine {
     pub acl: acl::Acl,
     /// What changed commands propagate to the AOF (see `propagate.rs`).
     pub prop: propagate::Propagation,
+    /// Replicas, the replication stream and its backlog (master side).
+    pub repl: repl::Replication,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -194,6 +198,7 @@ impl Engine {
             monitors: Vec::new(),
             acl,
             prop: propagate::Propagation::default(),
+            repl: repl::Replication::default(),
         }
     }
 
@@ -211,6 +216,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: u64) {
         self.forget_watches(id);
+        self.repl_forget(id);
         self.forget_subscriptions(id);
         self.forget_blocked(id);
         self.forget_tracking(id);
@@ -352,9 +358,13 @@ impl Engine {
                 return Err(Frame::error(denial.message()));
             }
         }
-        // verdis has no replicas, so no replica is ever a good one.
-        if is_write && self.config.min_replicas_to_write() > 0 && !self.persist.aof.replaying {
-            return Err(Frame::error(errors::NOREPLICAS));
+        // Writes need `min-replicas-to-write` replicas that acknowledged within the lag limit.
+        let min_replicas = self.config.min_replicas_to_write();
+        if is_write && min_replicas > 0 && !self.persist.aof.replaying {
+            let max_lag_s = self.config.num_value(config::index_of("min-replicas-max-lag")).max(0) as u64;
+            if (self.repl.good_replicas(self.now_ms / 1000, max_lag_s) as i64) < min_replicas {
+                return Err(Frame::error(errors::NOREPLICAS));
+            }
         }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
@@ -376,9 +386,14 @@ impl Engine {
         let outbox_mark = self.outbox.len();
         let outer_reply_mark = self.own_reply_mark.take();
         let outer_call = self.begin_call_propagation();
+        let repl_offset_before = self.repl.offset;
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
         self.end_call_propagation(outer_call, client.db, argv, self.dirty != dirty_before, meta.name == "exec");
+        // WAIT waits for the stream up to the client's last write (Redis's c->woff).
+        if self.repl.offset != repl_offset_before {
+            client.woff = self.repl.offset;
+        }
         // Keyspace events the command raised for its own client go before its reply, or after
         // it from the point where Redis's command wrote its reply (`Ctx::reply_here`).
         self.flush_new_keys();
@@ -432,18 +447,19 @@ impl Engine {
         }
     }
 
-    /// Removes `key` from `db` if it has expired at `now_ms`; true when it did.
+    /// True when `key` has expired at `now_ms`: the caller must treat it as missing. The key is
+    /// removed too, unless CLIENT PAUSE is in force: a pause keeps the dataset as it is (no
+    /// deletions, no `expired` events, no propagated DELs) while clients see the key as gone,
+    /// as Redis's expireIfNeeded does; the first lookup after the pause deletes it.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
         // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
-        if self.persist.aof.replaying {
+        if self.persist.aof.replaying || !self.dbs[db].is_expired(key, now_ms) {
             return false;
         }
-        if self.dbs[db].is_expired(key, now_ms) {
+        if !self.writes_paused(now_ms) {
             self.expire_key_now(db, key);
-            true
-        } else {
-            false
         }
+        true
     }
 }
 
@@ -500,8 +516,7 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for reading: expires it if due, counts a hit or a miss, touches it.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
         let (db, now) = (self.client.db, self.now_ms);
-        self.engine.expire_if_needed(db, key, now);
-        if !self.engine.dbs[db].contains(key) {
+        if self.engine.expire_if_needed(db, key, now) || !self.engine.dbs[db].contains(key) {
             self.engine.stats.keyspace_misses += 1;
             self.engine.notify_keyspace_event(notify::NOTIFY_KEY_MISS, "keymiss", key, db);
             return None;
@@ -527,7 +542,9 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for writing: expires it if due, touches it; no hit/miss statistics.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
-        self.engine.expire_if_needed(db, key, now);
+        if self.engine.expire_if_needed(db, key, now) {
+            return None;
+        }
         let engine_no_touch = self.engine.persist.avoid_writes;
         self.engine.dbs[db].entry_mut(key).map(|entry| {
             if !engine_no_touch {
@@ -540,8 +557,7 @@ impl<'a> Ctx<'a> {
     /// True when the key exists (and has not expired); does not touch it.
     pub fn exists(&mut self, key: &[u8]) -> bool {
         let (db, now) = (self.client.db, self.now_ms);
-        self.engine.expire_if_needed(db, key, now);
-        self.engine.dbs[db].contains(key)
+        !self.engine.expire_if_needed(db, key, now) && self.engine.dbs[db].contains(key)
     }
 
     /// Records that a key was changed (WATCH and client tracking hook in here later).

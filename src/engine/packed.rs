@@ -218,6 +218,29 @@ impl Packed {
     }
 }
 
+impl Packed {
+    /// The entries two by two (field and value, member and score), front to back; an odd last
+    /// entry is left out.
+    pub fn pairs(&self) -> Pairs<'_> {
+        Pairs { entries: self.iter() }
+    }
+
+    /// A sequence of `a1, b1, a2, b2, ...` from pairs, in one allocation.
+    pub fn from_pairs<A: AsRef<[u8]>, B: AsRef<[u8]>>(pairs: impl IntoIterator<Item = (A, B)>) -> Packed {
+        let mut out = Vec::new();
+        let mut count = 0usize;
+        for (a, b) in pairs {
+            for item in [a.as_ref(), b.as_ref()] {
+                put_len(&mut out, item.len());
+                out.extend_from_slice(item);
+            }
+            count += 2;
+        }
+        let count = u32::try_from(count).expect("Packed holds at most u32::MAX entries");
+        Packed { buf: out.into_boxed_slice(), count }
+    }
+}
+
 impl<T: AsRef<[u8]>> FromIterator<T> for Packed {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Packed {
         let mut out = Vec::new();
@@ -261,6 +284,30 @@ impl<'a> Iterator for Iter<'a> {
 
 impl ExactSizeIterator for Iter<'_> {}
 
+/// The entries two by two, front to back (`Packed::pairs`).
+#[derive(Clone)]
+pub struct Pairs<'a> {
+    entries: Iter<'a>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        if self.entries.left < 2 {
+            return None;
+        }
+        Some((self.entries.next()?, self.entries.next()?))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.entries.left / 2;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
 impl<'a> IntoIterator for &'a Packed {
     type Item = &'a [u8];
     type IntoIter = Iter<'a>;
@@ -296,6 +343,20 @@ mod tests {
         assert_eq!(p.find(b"f2", 0, 2), Some(2));
         assert_eq!(p.find(b"v2", 0, 2), None);
         assert_eq!(p.find(b"v2", 1, 2), Some(3));
+    }
+
+    #[test]
+    fn pairs_go_two_by_two() {
+        let p = Packed::from_pairs([("f1", "v1"), ("", "v2")]);
+        assert_eq!(p.len(), 4);
+        let pairs: Vec<(&[u8], &[u8])> = p.pairs().collect();
+        assert_eq!(pairs, vec![(&b"f1"[..], &b"v1"[..]), (&b""[..], &b"v2"[..])]);
+        assert_eq!(p.pairs().len(), 2);
+        let odd: Packed = ["a", "b", "c"].into_iter().collect();
+        assert_eq!(odd.pairs().count(), 1);
+        assert_eq!(Packed::new().pairs().count(), 0);
+        let same: Packed = ["f1", "v1", "", "v2"].into_iter().collect();
+        assert_eq!(p, same);
     }
 
     #[derive(Clone, Debug)]

@@ -79,6 +79,16 @@ impl Propagation {
         std::mem::take(&mut self.out)
     }
 
+    /// The number of emitted commands waiting for the consumer.
+    pub fn out_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The emitted commands from position `start` on.
+    pub fn out_from(&self, start: usize) -> Vec<PropOp> {
+        self.out[start..].to_vec()
+    }
+
     /// True when emitted commands wait for the consumer.
     pub fn has_output(&self) -> bool {
         !self.out.is_empty()
@@ -123,7 +133,7 @@ impl super::Engine {
             }
         }
         if self.prop.nesting == 0 {
-            self.prop.flush(false);
+            self.emit_unit(false);
         }
     }
 
@@ -139,7 +149,25 @@ impl super::Engine {
     /// Emits what was queued outside any call (expiry found while serving blocked clients).
     pub fn flush_propagation(&mut self, no_multi: bool) {
         if self.prop.nesting == 0 {
-            self.prop.flush(no_multi);
+            self.emit_unit(no_multi);
+        }
+    }
+
+    /// Emits the running unit (propagatePendingCommands): replicas get it at once, the AOF
+    /// takes it at its next write.
+    fn emit_unit(&mut self, no_multi: bool) {
+        let start = self.prop.out_len();
+        self.prop.flush(no_multi);
+        if self.repl.backlog.is_some() && self.prop.out_len() > start {
+            let ops = self.prop.out_from(start);
+            self.repl_feed(&ops);
+        }
+    }
+
+    /// Without an AOF, emitted units only fed the replicas: the server drops them here.
+    pub fn drop_propagated_without_aof(&mut self) {
+        if self.persist.aof.status == crate::persist::aof::AofStatus::Off && self.prop.has_output() {
+            self.prop.take();
         }
     }
 
@@ -160,7 +188,7 @@ impl super::Engine {
             self.prop.also(db, argv);
         }
         if self.prop.nesting == 0 {
-            self.prop.flush(false);
+            self.emit_unit(false);
         }
     }
 }

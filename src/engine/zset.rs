@@ -1,10 +1,12 @@
 //! Sorted set values in Redis's two encodings.
 //!
-//! - `listpack`: small sets, a vector of (score, member) in order, searched linearly as Redis's
-//!   listpack is. Redis writes listpack scores as text, integral ones as integers, so a score of
-//!   -0 reads back as 0: `normalize_listpack_score` keeps that.
+//! - `listpack`: small sets, member, score, member, score, ... in order in one allocation
+//!   (`Packed`), searched linearly as Redis's listpack is. Redis writes listpack scores as text,
+//!   integral ones as integers, so a score of -0 reads back as 0: `normalize_listpack_score`
+//!   keeps that. Scores are stored in binary (`PackedScore`), which reads back bit for bit.
 //! - `skiplist`: a member -> score `Dict` (Redis's dict, so ZSCAN keeps its cursor guarantees)
-//!   plus the order with ranks (`ordered::Ordered`, see there why it is not a skiplist).
+//!   plus the order with ranks (`ordered::Ordered`, see there why it is not a skiplist). Both
+//!   hold the same `Member` (an `Arc<[u8]>`), so a member's bytes are allocated once.
 //!
 //! The conversions follow Redis (t_zset.c): a set starts as a listpack unless
 //! zset-max-listpack-entries is 0 or its first member is longer than zset-max-listpack-value; it
@@ -14,6 +16,7 @@
 pub mod ordered;
 
 use super::dict::Dict;
+use super::packed::Packed;
 use ordered::{cmp_entry, Member, Ordered};
 use rand_core::RngCore;
 use std::cmp::Ordering;
@@ -41,6 +44,73 @@ fn normalize_listpack_score(score: f64) -> f64 {
     }
 }
 
+/// Integral scores below this magnitude are stored as integers; all of them are exact doubles
+/// and their zigzag form fits in 7 bytes, which keeps them apart from the 8-byte raw form.
+const PACKED_INT_LIMIT: f64 = (1u64 << 55) as f64;
+
+/// A listpack score as stored in the `Packed`: an integral score (the common case: ranks,
+/// timestamps, counters) as a zigzag integer in its shortest little-endian form (0 to 7 bytes),
+/// any other score as the 8 bytes of its bit pattern. Why not always the 8 bytes: a small
+/// integer then takes 2 bytes with its header instead of 9, close to what Redis's listpack
+/// spends. -0 is integral and reads back as 0, which is what a listpack does anyway.
+struct PackedScore {
+    bytes: [u8; 8],
+    len: usize,
+}
+
+impl PackedScore {
+    fn new(score: f64) -> PackedScore {
+        if score.fract() == 0.0 && score.abs() < PACKED_INT_LIMIT {
+            let int = score as i64;
+            let zigzag = ((int << 1) ^ (int >> 63)) as u64;
+            let len = (u64::BITS - zigzag.leading_zeros()).div_ceil(8) as usize;
+            PackedScore { bytes: zigzag.to_le_bytes(), len }
+        } else {
+            PackedScore { bytes: score.to_bits().to_le_bytes(), len: 8 }
+        }
+    }
+
+    /// The score stored as `bytes` (only ever written by `PackedScore::new`).
+    fn decode(bytes: &[u8]) -> f64 {
+        let mut raw = [0u8; 8];
+        raw[..bytes.len()].copy_from_slice(bytes);
+        let raw = u64::from_le_bytes(raw);
+        if bytes.len() == 8 {
+            f64::from_bits(raw)
+        } else {
+            ((raw >> 1) as i64 ^ -((raw & 1) as i64)) as f64
+        }
+    }
+}
+
+impl AsRef<[u8]> for PackedScore {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// The (score, member) elements of a listpack, in order.
+fn elements(p: &Packed) -> impl Iterator<Item = (f64, &[u8])> + '_ {
+    p.pairs().map(|(m, s)| (PackedScore::decode(s), m))
+}
+
+/// The rank at which (score, member) belongs in a listpack.
+fn listpack_slot(p: &Packed, score: f64, member: &[u8]) -> usize {
+    elements(p).take_while(|&(s, m)| cmp_entry(s, m, score, member) == Ordering::Less).count()
+}
+
+/// The rank of `member` in a listpack.
+fn listpack_rank(p: &Packed, member: &[u8]) -> Option<usize> {
+    p.find(member, 0, 2).map(|i| i / 2)
+}
+
+/// Inserts an element at its place in a listpack, with its score normalized.
+fn listpack_insert(p: &mut Packed, score: f64, member: &[u8]) {
+    let score = normalize_listpack_score(score);
+    let rank = listpack_slot(p, score, member);
+    p.insert_many(2 * rank, &[member, PackedScore::new(score).as_ref()]);
+}
+
 #[derive(Clone, Debug)]
 struct Large {
     dict: Dict<Member, f64>,
@@ -49,7 +119,8 @@ struct Large {
 
 #[derive(Clone, Debug)]
 enum Repr {
-    Listpack(Vec<(f64, Vec<u8>)>),
+    /// member, score, member, score, ... in ascending order.
+    Listpack(Packed),
     Skiplist(Box<Large>),
 }
 
@@ -71,7 +142,7 @@ impl PartialEq for ZSet {
 
 impl ZSet {
     pub fn new_listpack() -> ZSet {
-        ZSet { repr: Repr::Listpack(Vec::new()) }
+        ZSet { repr: Repr::Listpack(Packed::new()) }
     }
 
     pub fn new_skiplist() -> ZSet {
@@ -102,7 +173,7 @@ impl ZSet {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => v.len(),
+            Repr::Listpack(p) => p.len() / 2,
             Repr::Skiplist(l) => l.order.len(),
         }
     }
@@ -121,7 +192,7 @@ impl ZSet {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
-            Repr::Listpack(v) => v.iter().find(|(_, m)| m == member).map(|(s, _)| *s),
+            Repr::Listpack(p) => elements(p).find(|&(_, m)| m == member).map(|(s, _)| s),
             Repr::Skiplist(l) => l.dict.get(member).copied(),
         }
     }
@@ -129,7 +200,7 @@ impl ZSet {
     /// The 0-based rank of `member` in ascending order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match &self.repr {
-            Repr::Listpack(v) => v.iter().position(|(_, m)| m == member),
+            Repr::Listpack(p) => listpack_rank(p, member),
             Repr::Skiplist(l) => {
                 let score = *l.dict.get(member)?;
                 l.order.rank(score, member)
@@ -140,7 +211,7 @@ impl ZSet {
     /// The element at 0-based rank `rank`.
     pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
         match &self.repr {
-            Repr::Listpack(v) => v.get(rank).map(|(s, m)| (*s, &m[..])),
+            Repr::Listpack(p) => elements(p).nth(rank),
             Repr::Skiplist(l) => l.order.get(rank).map(|(s, m)| (s, &m[..])),
         }
     }
@@ -149,7 +220,7 @@ impl ZSet {
     /// hold for a prefix of the order and not after it.
     pub fn partition_point(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => v.partition_point(|(s, m)| pred(*s, m)),
+            Repr::Listpack(p) => elements(p).take_while(|&(s, m)| pred(s, m)).count(),
             Repr::Skiplist(l) => l.order.partition_point(pred),
         }
     }
@@ -162,7 +233,7 @@ impl ZSet {
     /// Elements from rank `rank` on, ascending.
     pub fn iter_from(&self, rank: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         match &self.repr {
-            Repr::Listpack(v) => Box::new(v.get(rank..).unwrap_or(&[]).iter().map(|(s, m)| (*s, &m[..]))),
+            Repr::Listpack(p) => Box::new(elements(p).skip(rank)),
             Repr::Skiplist(l) => Box::new(l.order.iter_from(rank).map(|(s, m)| (s, &m[..]))),
         }
     }
@@ -170,9 +241,11 @@ impl ZSet {
     /// Elements from rank `rank` down to rank 0, descending. Empty when `rank` is out of range.
     pub fn iter_back_from(&self, rank: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         match &self.repr {
-            Repr::Listpack(v) => {
-                let head = if rank < v.len() { &v[..=rank] } else { &[] };
-                Box::new(head.iter().rev().map(|(s, m)| (*s, &m[..])))
+            Repr::Listpack(p) => {
+                // The packed lengths only read forwards: collect the head, then walk it back.
+                let head: Vec<(f64, &[u8])> =
+                    if rank < p.len() / 2 { elements(p).take(rank + 1).collect() } else { Vec::new() };
+                Box::new(head.into_iter().rev())
             }
             Repr::Skiplist(l) => Box::new(l.order.iter_back_from(rank).map(|(s, m)| (s, &m[..]))),
         }
@@ -181,17 +254,11 @@ impl ZSet {
     /// Inserts a member that is not in the set, converting a listpack to a skiplist first when
     /// the insert would pass a limit (zsetAdd's rule).
     pub fn insert_new(&mut self, score: f64, member: &[u8], limits: Limits) {
-        if let Repr::Listpack(v) = &self.repr {
-            if !limits.listpack_accepts(v.len(), member.len()) {
-                self.convert_to_skiplist();
-            }
+        if self.is_listpack() && !limits.listpack_accepts(self.len(), member.len()) {
+            self.convert_to_skiplist();
         }
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                let score = normalize_listpack_score(score);
-                let at = v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
-                v.insert(at, (score, member.to_vec()));
-            }
+            Repr::Listpack(p) => listpack_insert(p, score, member),
             Repr::Skiplist(l) => {
                 let member: Member = Member::from(member);
                 l.dict.insert(member.clone(), score);
@@ -204,12 +271,10 @@ impl ZSet {
     /// its encoding whatever the limits say, as Redis's zsetAdd does).
     pub fn set_score(&mut self, member: &[u8], score: f64) {
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                if let Some(i) = v.iter().position(|(_, m)| m == member) {
-                    let (_, owned) = v.remove(i);
-                    let score = normalize_listpack_score(score);
-                    let at = v.partition_point(|(s, m)| cmp_entry(*s, m, score, &owned) == Ordering::Less);
-                    v.insert(at, (score, owned));
+            Repr::Listpack(p) => {
+                if let Some(rank) = listpack_rank(p, member) {
+                    p.remove_range(2 * rank, 2);
+                    listpack_insert(p, score, member);
                 }
             }
             Repr::Skiplist(l) => {
@@ -226,9 +291,11 @@ impl ZSet {
     /// Removes a member; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                let i = v.iter().position(|(_, m)| m == member)?;
-                Some(v.remove(i).0)
+            Repr::Listpack(p) => {
+                let i = p.find(member, 0, 2)?;
+                let score = p.get(i + 1).map(PackedScore::decode)?;
+                p.remove_range(i, 2);
+                Some(score)
             }
             Repr::Skiplist(l) => {
                 let score = l.dict.remove(member)?;
@@ -241,12 +308,14 @@ impl ZSet {
     /// Removes the elements of ranks `start..end` (ascending) and returns them in order.
     pub fn remove_range(&mut self, start: usize, end: usize) -> Vec<(f64, Vec<u8>)> {
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                let end = end.min(v.len());
+            Repr::Listpack(p) => {
+                let end = end.min(p.len() / 2);
                 if start >= end {
                     return Vec::new();
                 }
-                v.drain(start..end).collect()
+                let removed = elements(p).skip(start).take(end - start).map(|(s, m)| (s, m.to_vec())).collect();
+                p.remove_range(2 * start, 2 * (end - start));
+                removed
             }
             Repr::Skiplist(l) => {
                 let removed = l.order.remove_range(start, end);
@@ -259,12 +328,11 @@ impl ZSet {
     }
 
     pub fn convert_to_skiplist(&mut self) {
-        let Repr::Listpack(v) = &mut self.repr else {
+        let Repr::Listpack(p) = &self.repr else {
             return;
         };
-        let items = std::mem::take(v);
         let mut large = Large { dict: Dict::new(), order: Ordered::new() };
-        for (score, member) in items {
+        for (score, member) in elements(p) {
             let member: Member = Member::from(member);
             large.dict.insert(member.clone(), score);
             large.order.insert(score, member);
@@ -279,8 +347,8 @@ impl ZSet {
         };
         let longest = l.order.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         if l.order.len() as u64 <= limits.max_entries && longest as u64 <= limits.max_value {
-            let items = l.order.iter().map(|(s, m)| (normalize_listpack_score(s), m.to_vec())).collect();
-            self.repr = Repr::Listpack(items);
+            let items = l.order.iter().map(|(s, m)| (&m[..], PackedScore::new(normalize_listpack_score(s))));
+            self.repr = Repr::Listpack(Packed::from_pairs(items));
         }
     }
 
@@ -290,9 +358,9 @@ impl ZSet {
     /// Scores come as Redis prints them there.
     pub fn scan(&self, mut cursor: u64, count: u64, mut visit: impl FnMut(&[u8], String)) -> u64 {
         match &self.repr {
-            Repr::Listpack(v) => {
-                for (s, m) in v {
-                    visit(m, listpack_score_text(*s));
+            Repr::Listpack(p) => {
+                for (s, m) in elements(p) {
+                    visit(m, listpack_score_text(s));
                 }
                 0
             }
@@ -372,6 +440,112 @@ mod tests {
         z.convert_to_listpack_if_fits(SMALL);
         assert!(z.is_listpack());
         assert_eq!(z.score(b"a").map(f64::to_bits), Some(0f64.to_bits()));
+    }
+
+    #[test]
+    fn packed_scores_read_back_bit_for_bit() {
+        let edge = [
+            0.0,
+            1.0,
+            -1.0,
+            63.0,
+            64.0,
+            -64.0,
+            -65.0,
+            0.5,
+            -1.5,
+            1e17,
+            (1u64 << 53) as f64 + 2.0,
+            PACKED_INT_LIMIT - 8.0,
+            PACKED_INT_LIMIT,
+            -PACKED_INT_LIMIT,
+            i64::MAX as f64,
+            i64::MIN as f64,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for score in edge {
+            let packed = PackedScore::new(score);
+            assert_eq!(PackedScore::decode(packed.as_ref()).to_bits(), score.to_bits(), "{score}");
+        }
+        assert_eq!(PackedScore::new(0.0).as_ref(), b"");
+        assert_eq!(PackedScore::new(1.0).as_ref(), [2]);
+        assert_eq!(PackedScore::new(-1.0).as_ref(), [1]);
+        assert_eq!(PackedScore::new(PACKED_INT_LIMIT - 8.0).as_ref().len(), 7);
+        assert_eq!(PackedScore::new(8.0 - PACKED_INT_LIMIT).as_ref().len(), 7);
+        assert_eq!(PackedScore::new(PACKED_INT_LIMIT).as_ref().len(), 8);
+        assert_eq!(PackedScore::decode(PackedScore::new(-0.0).as_ref()).to_bits(), 0f64.to_bits());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_scores_round_trip(bits in proptest::prelude::any::<u64>(), int in proptest::prelude::any::<i64>()) {
+            for score in [f64::from_bits(bits), int as f64, (int >> 8) as f64, (int >> 40) as f64] {
+                if score.is_nan() {
+                    continue;
+                }
+                let back = PackedScore::decode(PackedScore::new(score).as_ref());
+                proptest::prop_assert_eq!(back.to_bits(), normalize_listpack_score(score).to_bits());
+            }
+        }
+
+        /// A listpack answers every query as a skiplist holding the same elements does (up to the
+        /// listpack's -0 normalization).
+        #[test]
+        fn listpack_agrees_with_skiplist(ops in proptest::collection::vec((0u8..6, 0u8..12, -3i8..4), 0..60)) {
+            let roomy = Limits { max_entries: 1000, max_value: 1000 };
+            let mut lp = ZSet::new_listpack();
+            let mut sl = ZSet::new_skiplist();
+            for (op, m, s) in ops {
+                let member = format!("m{m}").into_bytes();
+                let score = match s { -3 => -0.0, 3 => 0.25, s => f64::from(s) * 1e16 };
+                match op {
+                    0 | 1 => {
+                        if lp.score(&member).is_some() {
+                            lp.set_score(&member, score);
+                            sl.set_score(&member, score);
+                        } else {
+                            lp.insert_new(score, &member, roomy);
+                            sl.insert_new(score, &member, roomy);
+                        }
+                    }
+                    2 => proptest::prop_assert_eq!(
+                        lp.remove(&member).map(normalize_listpack_score).map(f64::to_bits),
+                        sl.remove(&member).map(normalize_listpack_score).map(f64::to_bits)
+                    ),
+                    3 => {
+                        let (a, b) = (usize::from(m) / 3, usize::from(m) / 2);
+                        let norm = |v: Vec<(f64, Vec<u8>)>| -> Vec<(u64, Vec<u8>)> {
+                            v.into_iter().map(|(s, m)| (normalize_listpack_score(s).to_bits(), m)).collect()
+                        };
+                        proptest::prop_assert_eq!(norm(lp.remove_range(a, b)), norm(sl.remove_range(a, b)));
+                    }
+                    _ => {}
+                }
+                let view = |z: &ZSet, it: Box<dyn Iterator<Item = (f64, &[u8])> + '_>| -> Vec<(u64, Vec<u8>)> {
+                    let _ = z;
+                    it.map(|(s, m)| (normalize_listpack_score(s).to_bits(), m.to_vec())).collect()
+                };
+                let rank = usize::from(m) % 5;
+                proptest::prop_assert_eq!(lp.len(), sl.len());
+                proptest::prop_assert_eq!(view(&lp, lp.iter()), view(&sl, sl.iter()));
+                proptest::prop_assert_eq!(view(&lp, lp.iter_from(rank)), view(&sl, sl.iter_from(rank)));
+                proptest::prop_assert_eq!(view(&lp, lp.iter_back_from(rank)), view(&sl, sl.iter_back_from(rank)));
+                proptest::prop_assert_eq!(lp.rank(&member), sl.rank(&member));
+                proptest::prop_assert_eq!(lp.get(rank).map(|(_, m)| m), sl.get(rank).map(|(_, m)| m));
+                proptest::prop_assert_eq!(lp.partition_point(|s, _| s < 0.0), sl.partition_point(|s, _| s < 0.0));
+                let mut back = sl.clone();
+                back.convert_to_listpack_if_fits(roomy);
+                proptest::prop_assert!(back == lp, "{:?} vs {:?}", back, lp);
+                let mut up = lp.clone();
+                up.convert_to_skiplist();
+                proptest::prop_assert_eq!(view(&up, up.iter()), view(&lp, lp.iter()));
+            }
+        }
     }
 
     #[test]

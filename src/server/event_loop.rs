@@ -419,9 +419,24 @@ impl EventLoop {
 
     fn flush_slot(&mut self, slot: usize) {
         self.enforce_output_limit(slot);
+        self.engine.drop_propagated_without_aof();
         if !self.flush_aof() {
             return;
         }
+        self.write_conn(slot);
+        // A replica's snapshot is out: the stream held for it follows (Redis puts it online).
+        if let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) {
+            if !conn.has_pending_output() && self.engine.repl_sending_bulk(conn.client_id) {
+                let held = self.engine.repl_bulk_sent(conn.client_id, unix_ms());
+                conn.out.extend_from_slice(&held);
+                self.write_conn(slot);
+            }
+        }
+        self.after_write(slot);
+    }
+
+    /// Writes what the socket takes of the connection's output.
+    fn write_conn(&mut self, slot: usize) {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
@@ -434,6 +449,13 @@ impl EventLoop {
                 Err(_) => conn.dead = true,
             }
         }
+    }
+
+    /// CLIENT LIST's figures for what is still unsent, and the close of a finished connection.
+    fn after_write(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
+            return;
+        };
         // CLIENT LIST's output fields, as Redis's 16 KiB static reply buffer (obl) and the
         // reply list beyond it (oll blocks, omem bytes) would show what is still unsent.
         let pending = conn.pending_output_bytes();
@@ -464,7 +486,17 @@ impl EventLoop {
         let Some(client) = self.engine.clients.get(&conn.client_id) else {
             return;
         };
-        let class = if client.subs.active() { ClientClass::Pubsub } else { ClientClass::Normal };
+        // A snapshot being sent is not a reply backlog (Redis sends the file outside the buffers).
+        if self.engine.repl_sending_bulk(conn.client_id) {
+            return;
+        }
+        let class = if client.replica {
+            ClientClass::Replica
+        } else if client.subs.active() {
+            ClientClass::Pubsub
+        } else {
+            ClientClass::Normal
+        };
         let limit = self.engine.config.client_output_buffer_limit(class);
         let hard = limit.hard_bytes != 0 && used_bytes >= limit.hard_bytes;
         let mut soft = false;
@@ -534,6 +566,10 @@ impl EventLoop {
     fn deliver_outbox(&mut self) {
         // BCAST invalidations collected since the last round (Redis sends them in beforeSleep).
         self.engine.tracking_broadcast();
+        // Replicas' snapshots, after whatever was queued for them before (+FULLRESYNC).
+        for (id, bulk) in self.engine.repl_take_bulks() {
+            self.engine.outbox.push((id, Frame::Raw(bulk)));
+        }
         let outbox = std::mem::take(&mut self.engine.outbox);
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
@@ -550,6 +586,8 @@ impl EventLoop {
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
         self.engine.cron(now_ms);
+        // The engine may have dropped replicas (a failed snapshot, a timeout).
+        self.kill_scan_needed = true;
         // Active expiry publishes `expired` events (and tracking invalidations).
         self.deliver_outbox();
         self.close_idle_clients(now_ms);
@@ -585,8 +623,10 @@ impl EventLoop {
             .clients
             .values()
             // Blocked clients wait as long as their command says (Redis skips them too).
-            // Monitors are exempt, as Redis exempts replicas and monitors.
-            .filter(|c| !c.blocked && !c.monitor && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms)
+            // Monitors and replicas are exempt, as in Redis.
+            .filter(|c| {
+                !c.blocked && !c.monitor && !c.replica && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms
+            })
             .map(|c| c.id)
             .collect();
         for id in idle {

@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod oracle;
+pub mod process;
 pub mod scenario;
 pub mod wire;

@@ -114,6 +114,8 @@ fn flag_letters(client: &ClientState, engine: &Engine) -> String {
     let mut flags = String::new();
     if client.monitor {
         flags.push('O');
+    } else if client.replica {
+        flags.push('S');
     }
     if client.subs.active() {
         flags.push('P');

@@ -135,7 +135,7 @@ fn with_count(ctx: &mut Ctx, count: i64, with_values: bool) -> Result<Frame, Fra
         for (f, v) in pairs {
             out.push(f, v);
         }
-    } else if let Hash::Listpack(_) = h {
+    } else if h.is_listpack() {
         // Case 4 on a listpack: one ordered pass, each pair taken with probability
         // (still wanted) / (still unvisited), as lpRandomPairsUnique.
         let mut wanted = count;

@@ -81,14 +81,14 @@ type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 /// The pairs one HSCAN call visits and the next cursor.
 fn collect(h: &Hash, mut cursor: u64, count: i64) -> (u64, Pairs) {
     let mut found: Pairs = Vec::new();
-    if let Hash::Listpack(pairs) = h {
-        return (0, pairs.clone());
+    if h.is_listpack() {
+        return (0, h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect());
     }
     // Fields and values count separately, as Redis's flat list of both.
     let want = count.saturating_mul(2) as u64;
     let mut max_iterations = count.saturating_mul(2).saturating_mul(10);
     loop {
-        cursor = h.scan_table(cursor, |f, v| found.push((f.clone(), v.clone()))).unwrap_or(0);
+        cursor = h.scan_table(cursor, |f, v| found.push((f.to_vec(), v.to_vec()))).unwrap_or(0);
         let keep_going = cursor != 0 && max_iterations != 0 && (found.len() as u64 * 2) < want;
         max_iterations -= 1;
         if !keep_going {

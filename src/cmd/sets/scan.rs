@@ -65,7 +65,7 @@ fn walk(set: &SetValue, mut cursor: u64, count: i64) -> (u64, Vec<Vec<u8>>) {
     let mut max_iterations = count.wrapping_mul(10);
     let mut found = Vec::new();
     loop {
-        cursor = dict.scan(cursor, |k, _| found.push(k.clone()));
+        cursor = dict.scan(cursor, |k, _| found.push(k.to_vec()));
         let keep_going = cursor != 0 && max_iterations != 0 && (found.len() as u64) < want;
         max_iterations = max_iterations.wrapping_sub(1);
         if !keep_going {

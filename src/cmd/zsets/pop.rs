@@ -251,7 +251,12 @@ fn random_with_count(ctx: &mut Ctx, l: i64, withscores: bool) -> Frame {
         return Frame::error("ERR value is out of range, verdis limits negative counts to -16777216");
     }
     let size = z.len() as u64;
-    let at = |rank: u64| z.get(rank as usize).map(|(s, m)| (m.to_vec(), s));
+    // A listpack finds a rank by walking from the front: index it once, as many picks may come.
+    let listpack: Option<Vec<(f64, &[u8])>> = z.is_listpack().then(|| z.iter().collect());
+    let at = |rank: u64| match &listpack {
+        Some(items) => items.get(rank as usize).map(|&(s, m)| (m.to_vec(), s)),
+        None => z.get(rank as usize).map(|(s, m)| (m.to_vec(), s)),
+    };
     let mut random_rank = || rand_core::RngCore::next_u64(rng) % size;
     let picks: Vec<(Vec<u8>, f64)> = if count == 0 || size == 0 {
         Vec::new()

@@ -115,7 +115,9 @@ const MB: i64 = 1024 * 1024;
 
 // Why a parameter is only accepted. One reason per family keeps deviations.md readable.
 const YES: Support = Support::Implemented;
-const REPL: Support = Support::Accepted("replication is not implemented");
+const REPL: Support = Support::Accepted(
+    "verdis is a master only: it cannot replicate from another server, and sends snapshots from disk",
+);
 const CLUSTER: Support = Support::Accepted("cluster mode is not implemented");
 const TLS: Support = Support::Accepted("TLS is not implemented");
 const OS: Support = Support::Accepted("process and operating-system tuning with no observable effect on replies");
@@ -253,15 +255,15 @@ pub const PROTECTED_ALLOWED_LOCAL: i32 = 2;
 #[rustfmt::skip]
 pub const PARAMS: &[Param] = &[
     // Booleans.
-    b("rdbchecksum", None, IMM, true, RDB),
+    b("rdbchecksum", None, IMM, true, YES),
     b("daemonize", None, IMM, false, PROCESS),
     b("io-threads-do-reads", None, DEBUG | IMM, false, THREADS),
     b("always-show-logo", None, IMM, false, YES),
     b("protected-mode", None, M, true, YES),
-    b("rdbcompression", None, M, true, RDB),
+    b("rdbcompression", None, M, true, YES),
     b("rdb-del-sync-files", None, M, false, REPL),
     b("activerehashing", None, M, true, REHASH),
-    b("stop-writes-on-bgsave-error", None, M, true, RDB),
+    b("stop-writes-on-bgsave-error", None, M, true, YES),
     b("set-proc-title", None, IMM, true, PROCESS),
     b("dynamic-hz", None, M, true, DYNHZ),
     b("lazyfree-lazy-eviction", None, DEBUG, false, LAZY_EVICT),
@@ -275,9 +277,9 @@ pub const PARAMS: &[Param] = &[
     b("no-appendfsync-on-rewrite", None, M, false, AOF),
     b("cluster-require-full-coverage", None, M, true, CLUSTER),
     b("rdb-save-incremental-fsync", None, M, true, RDB),
-    b("aof-load-truncated", None, M, true, AOF),
-    b("aof-use-rdb-preamble", None, M, true, AOF),
-    b("aof-timestamp-enabled", None, M, false, AOF),
+    b("aof-load-truncated", None, M, true, YES),
+    b("aof-use-rdb-preamble", None, M, true, YES),
+    b("aof-timestamp-enabled", None, M, false, YES),
     b("cluster-replica-no-failover", Some("cluster-slave-no-failover"), M, false, CLUSTER),
     b("replica-lazy-flush", Some("slave-lazy-flush"), M, false, REPL),
     b("replica-serve-stale-data", Some("slave-serve-stale-data"), M, true, REPL),
@@ -297,7 +299,7 @@ pub const PARAMS: &[Param] = &[
     b("cluster-allow-replica-migration", None, M, true, CLUSTER),
     b("replica-announced", None, M, true, REPL),
     b("latency-tracking", None, M, true, LATENCY),
-    b("aof-disable-auto-gc", None, M, false, AOF),
+    b("aof-disable-auto-gc", None, M, false, YES),
     b("replica-ignore-disk-write-errors", None, M, false, REPL),
 
     // Strings.
@@ -330,7 +332,7 @@ pub const PARAMS: &[Param] = &[
     e("repl-diskless-load", DEBUG | DENY_LOADING, REPL_DISKLESS_LOAD, 0, REPL),
     e("loglevel", M, LOGLEVEL, 2, YES),
     e("maxmemory-policy", M, MAXMEMORY_POLICY, 7 << 8, YES),
-    e("appendfsync", M, APPENDFSYNC, 2, AOF),
+    e("appendfsync", M, APPENDFSYNC, 2, YES),
     e("oom-score-adj", M, OOM_SCORE_ADJ, 0, OS),
     e("acl-pubsub-default", M, ACL_PUBSUB_DEFAULT, 0, ACL),
     e("sanitize-dump-payload", DEBUG, SANITIZE_DUMP, 0, SANITIZE),
@@ -346,7 +348,7 @@ pub const PARAMS: &[Param] = &[
     n("databases", None, IMM, 1, INT_MAX, 16, Int, YES),
     n("port", None, M, 0, 65535, 6379, Int, YES),
     n("io-threads", None, DEBUG | IMM, 1, 128, 1, Int, THREADS),
-    n("auto-aof-rewrite-percentage", None, M, 0, INT_MAX, 100, Int, AOF),
+    n("auto-aof-rewrite-percentage", None, M, 0, INT_MAX, 100, Int, YES),
     n("cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), M, 0, INT_MAX, 10, Int, CLUSTER),
     n("list-max-listpack-size", Some("list-max-ziplist-size"), M, INT_MIN, INT_MAX, -2, Int, YES),
     n("tcp-keepalive", None, M, 0, INT_MAX, 300, Int, KEEPALIVE),
@@ -368,15 +370,15 @@ pub const PARAMS: &[Param] = &[
     n("cluster-announce-bus-port", None, M, 0, 65535, 0, Int, CLUSTER),
     n("cluster-announce-port", None, M, 0, 65535, 0, Int, CLUSTER),
     n("cluster-announce-tls-port", None, M, 0, 65535, 0, Int, CLUSTER),
-    n("repl-timeout", None, M, 1, INT_MAX, 60, Int, REPL),
-    n("repl-ping-replica-period", Some("repl-ping-slave-period"), M, 1, INT_MAX, 10, Int, REPL),
+    n("repl-timeout", None, M, 1, INT_MAX, 60, Int, YES),
+    n("repl-ping-replica-period", Some("repl-ping-slave-period"), M, 1, INT_MAX, 10, Int, YES),
     n("list-compress-depth", None, DEBUG, 0, INT_MAX, 0, Int, ENCODING),
     n("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, 0, Int, TESTHOOK),
     n("key-load-delay", None, HIDDEN, INT_MIN, INT_MAX, 0, Int, TESTHOOK),
     n("active-expire-effort", None, M, 1, 10, 1, Int, EXPIRE),
     n("hz", None, M, 0, INT_MAX, 10, Int, YES),
-    n("min-replicas-to-write", Some("min-slaves-to-write"), M, 0, INT_MAX, 0, Int, REPL),
-    n("min-replicas-max-lag", Some("min-slaves-max-lag"), M, 0, INT_MAX, 10, Int, REPL),
+    n("min-replicas-to-write", Some("min-slaves-to-write"), M, 0, INT_MAX, 0, Int, YES),
+    n("min-replicas-max-lag", Some("min-slaves-max-lag"), M, 0, INT_MAX, 10, Int, YES),
     n("watchdog-period", None, HIDDEN, 0, INT_MAX, 0, Int, TESTHOOK),
     n("shutdown-timeout", None, M, 0, INT_MAX, 10, Int, REPL),
     n("repl-diskless-sync-max-replicas", None, M, 0, INT_MAX, 0, Int, REPL),
@@ -398,7 +400,7 @@ pub const PARAMS: &[Param] = &[
     n("latency-monitor-threshold", None, M, 0, LONG_MAX, 0, Int, LATENCY),
     n("proto-max-bulk-len", None, DEBUG, MB, LONG_MAX, 512 * MB, Memory, YES),
     n("stream-node-max-entries", None, M, 0, LONG_MAX, 100, Int, YES),
-    n("repl-backlog-size", None, M, 1, LONG_MAX, MB, Memory, REPL),
+    n("repl-backlog-size", None, M, 1, LONG_MAX, MB, Memory, YES),
 
     // Unsigned long long.
     u("maxmemory", None, M, 0, ULLONG_MAX, 0, Memory, YES),
@@ -420,7 +422,7 @@ pub const PARAMS: &[Param] = &[
 
     // time_t and off_t.
     n("repl-backlog-ttl", None, M, 0, LONG_MAX, 3600, Int, REPL),
-    n("auto-aof-rewrite-min-size", None, M, 0, LONG_MAX, 64 * MB, Memory, AOF),
+    n("auto-aof-rewrite-min-size", None, M, 0, LONG_MAX, 64 * MB, Memory, YES),
     n("loading-process-events-interval-bytes", None, HIDDEN, 1024, INT_MAX, 2 * MB, Int, TESTHOOK),
 
     // TLS (the reference server is built with it).

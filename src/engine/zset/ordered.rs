@@ -187,17 +187,25 @@ impl Ordered {
             self.chunks.push(Vec::with_capacity(8));
             self.rebuild_tree();
         }
-        let (ci, pos, found) = self.locate(score, &member);
+        let (mut ci, mut pos, found) = self.locate(score, &member);
         debug_assert!(!found, "insert of a present element");
-        self.chunks[ci].insert(pos, (score, member));
-        self.len += 1;
-        if self.chunks[ci].len() > CHUNK_MAX {
-            let upper = self.chunks[ci].split_off(CHUNK_MAX / 2);
+        if self.chunks[ci].len() >= CHUNK_MAX {
+            // Split a full chunk before the insert rather than after: a chunk of CHUNK_MAX + 1
+            // would double its capacity to 2 * CHUNK_MAX, and `split_off` leaves the lower half
+            // all of it, which once wasted over half the order's memory.
+            let half = CHUNK_MAX / 2;
+            let upper = self.chunks[ci].split_off(half);
+            self.chunks[ci].shrink_to_fit();
             self.chunks.insert(ci + 1, upper);
             self.rebuild_tree();
-        } else {
-            self.tree_add(ci, 1);
+            if pos > half {
+                ci += 1;
+                pos -= half;
+            }
         }
+        self.chunks[ci].insert(pos, (score, member));
+        self.len += 1;
+        self.tree_add(ci, 1);
     }
 
     /// Removes (score, member); false when it is not present.
@@ -331,6 +339,25 @@ mod tests {
         assert_eq!(tail, rev);
         let from: Vec<f64> = o.iter_from(37).map(|(s, _)| s).collect();
         assert_eq!(from, reference[37..].iter().map(|(s, _)| *s).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn chunks_stay_within_their_maximum_and_without_excess_capacity() {
+        for descending in [false, true] {
+            let mut o = Ordered::new();
+            for i in 0..3000 {
+                let score = if descending { -f64::from(i) } else { f64::from(i) };
+                o.insert(score, m("x"));
+                assert_eq!(o.len(), i as usize + 1);
+            }
+            for c in &o.chunks {
+                assert!(c.len() <= CHUNK_MAX && c.capacity() <= CHUNK_MAX, "{} {}", c.len(), c.capacity());
+            }
+            let scores: Vec<f64> = o.iter().map(|(s, _)| s).collect();
+            assert!(scores.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(o.get(1234).map(|(s, _)| s), Some(scores[1234]));
+            assert_eq!(o.rank(scores[2999], b"x"), Some(2999));
+        }
     }
 
     #[test]

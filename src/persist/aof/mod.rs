@@ -195,7 +195,7 @@ pub fn keyspace_fingerprint(dbs: &[crate::engine::db::Db]) -> Vec<String> {
                     format!("stream:{entries:?} last={} groups={:?}", show(&s.last_id.to_bytes()), s.groups)
                 }
             };
-            out.push(format!("{i}:{}={value} ttl={:?}", show(key), entry.expire_at_ms));
+            out.push(format!("{i}:{}={value} ttl={:?}", show(key), entry.expire_at_ms()));
         }
     }
     out.sort();

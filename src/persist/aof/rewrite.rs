@@ -36,8 +36,8 @@ pub fn keyspace_as_commands(dbs: &[Db], out: &mut Vec<u8>) {
         encode_command(out, &[b"SELECT".to_vec(), i.to_string().into_bytes()]);
         for (key, entry) in db.iter() {
             value_as_commands(key, &entry.value, out);
-            if let Some(at_ms) = entry.expire_at_ms {
-                encode_command(out, &[b"PEXPIREAT".to_vec(), key.clone(), at_ms.to_string().into_bytes()]);
+            if let Some(at_ms) = entry.expire_at_ms() {
+                encode_command(out, &[b"PEXPIREAT".to_vec(), key.to_vec(), at_ms.to_string().into_bytes()]);
             }
         }
     }
@@ -550,7 +550,8 @@ impl Engine {
         aof.status = AofStatus::Off;
         aof.buf.clear();
         aof.selected_db = None;
-        self.prop.enabled = false;
+        // Replicas still need the stream once a backlog exists.
+        self.prop.enabled = self.repl.backlog.is_some();
         self.take_propagated();
         if self.persist.aof.rewrite.is_some() {
             self.persist.saver.kill();

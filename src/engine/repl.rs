@@ -1,0 +1,559 @@
+//! Replication, the master's side (Redis 7.0's replication.c as seen from a master): replicas
+//! attach with SYNC or PSYNC, receive an RDB snapshot taken by the background saver, then the
+//! stream of propagated commands (the same units the AOF gets), and report how far they got
+//! with REPLCONF ACK. A backlog of the latest stream bytes lets a replica that lost its link
+//! continue with PSYNC instead of a new snapshot.
+//!
+//! The transfer is always disk-based (Redis with `repl-diskless-sync no`): the snapshot is the
+//! RDB file a BGSAVE writes, sent as one bulk (`$<len>\r\n` + bytes). Replicas that announce
+//! `capa eof` accept that form too, so a real redis-server replicates from verdis.
+//!
+//! A replica moves through the states Redis gives it: waiting for a BGSAVE to start, waiting for
+//! it to end (the stream since the fork point is kept here meanwhile), sending the bulk (the
+//! server writes the file's bytes; the stream still waits), online (stream bytes go out as they
+//! are produced). The engine stays sans-IO: what a replica must receive goes through the outbox,
+//! except the bulk, which the server takes with `repl_take_bulk` so that the output-buffer limits
+//! do not count it (Redis does not either: it sends the file outside the reply buffers).
+
+use super::propagate::PropOp;
+use super::Engine;
+use crate::persist::aof::writer::encode_command;
+use crate::resp::Frame;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Where a replica is in its synchronisation (Redis's SLAVE_STATE_*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// No snapshot it can use is being made yet.
+    WaitBgsaveStart,
+    /// The snapshot it will get is being written; stream bytes since its fork are kept.
+    WaitBgsaveEnd,
+    /// The server is sending the snapshot file.
+    SendBulk,
+    /// It receives the stream as it is produced.
+    Online,
+}
+
+impl ReplicaState {
+    /// The `state=` INFO shows.
+    pub fn info_name(self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::SendBulk => "send_bulk",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+/// One attached replica.
+#[derive(Debug)]
+pub struct Replica {
+    pub client_id: u64,
+    pub state: ReplicaState,
+    /// Attached with SYNC (old protocol): no +FULLRESYNC line and no ACKs expected.
+    pub pre_psync: bool,
+    /// REPLCONF listening-port (0 when not announced).
+    pub listening_port: i64,
+    /// REPLCONF ip-address, else the connection's address.
+    pub announced_ip: Option<String>,
+    /// The highest offset it acknowledged, and when (Unix seconds).
+    pub ack_offset: u64,
+    pub ack_s: u64,
+    /// The stream offset its snapshot corresponds to.
+    pub initial_offset: u64,
+    /// Stream bytes produced since its snapshot's fork, not yet sent.
+    pub held: Vec<u8>,
+    /// The snapshot file's bytes, framed as a bulk, until the server takes them.
+    pub bulk: Option<Vec<u8>>,
+}
+
+/// The latest stream bytes (Redis's repl_backlog).
+#[derive(Debug)]
+pub struct Backlog {
+    bytes: VecDeque<u8>,
+    capacity_bytes: usize,
+    /// The offset of the first byte held (Redis counts offsets from 1 here).
+    pub first_offset: u64,
+}
+
+impl Backlog {
+    pub fn histlen(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn push(&mut self, data: &[u8]) {
+        self.bytes.extend(data);
+        let excess = self.bytes.len().saturating_sub(self.capacity_bytes);
+        if excess > 0 {
+            self.bytes.drain(..excess);
+            self.first_offset += excess as u64;
+        }
+    }
+
+    /// The bytes from `offset` (1-based) to the end, if the backlog holds them.
+    fn since(&self, offset: u64) -> Option<Vec<u8>> {
+        let end = self.first_offset + self.bytes.len() as u64;
+        if offset < self.first_offset || offset > end {
+            return None;
+        }
+        Some(self.bytes.iter().skip((offset - self.first_offset) as usize).copied().collect())
+    }
+}
+
+/// The master's replication state.
+#[derive(Debug, Default)]
+pub struct Replication {
+    /// The replication ID once a backlog exists (INFO shows a run-derived one before).
+    pub replid: Option<String>,
+    /// master_repl_offset: bytes of stream produced.
+    pub offset: u64,
+    pub backlog: Option<Backlog>,
+    pub replicas: Vec<Replica>,
+    /// The database the stream last selected (None: the next command selects).
+    seldb: Option<usize>,
+    /// The running background save was started for replicas.
+    pub rdb_for_sync: bool,
+    /// Clients blocked in WAIT: the offset they wait for and how many replicas they want.
+    pub waiting: BTreeMap<u64, (u64, i64)>,
+    /// A WAIT blocked since the last cron: ask the replicas for an ACK (REPLCONF GETACK).
+    pub getack_wanted: bool,
+    /// What clients announced with REPLCONF before attaching: listening port, address.
+    announced: BTreeMap<u64, (i64, Option<String>)>,
+    last_ping_s: u64,
+    last_newline_ms: u64,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+}
+
+impl Replication {
+    pub fn replica(&self, client_id: u64) -> Option<&Replica> {
+        self.replicas.iter().find(|r| r.client_id == client_id)
+    }
+
+    fn replica_mut(&mut self, client_id: u64) -> Option<&mut Replica> {
+        self.replicas.iter_mut().find(|r| r.client_id == client_id)
+    }
+
+    pub fn is_replica(&self, client_id: u64) -> bool {
+        self.replica(client_id).is_some()
+    }
+
+    /// Online replicas that acknowledged at least `offset` (replicationCountAcksByOffset).
+    pub fn acked(&self, offset: u64) -> i64 {
+        self.replicas.iter().filter(|r| r.state == ReplicaState::Online && r.ack_offset >= offset).count() as i64
+    }
+
+    /// Online replicas whose last ACK is at most `max_lag_s` old (refreshGoodSlavesCount).
+    pub fn good_replicas(&self, now_s: u64, max_lag_s: u64) -> usize {
+        self.replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::Online && now_s.saturating_sub(r.ack_s) <= max_lag_s)
+            .count()
+    }
+}
+
+/// 40 hexadecimal digits from the engine's seeded generator (Redis's changeReplicationId draws
+/// them at random).
+fn new_replid(rng: &mut impl rand_core::RngCore) -> String {
+    (0..5).map(|_| format!("{:08x}", rng.next_u32())).collect()
+}
+
+impl Engine {
+    /// Appends emitted units to the stream: the backlog, online replicas (through the outbox)
+    /// and replicas waiting for their snapshot (held). Redis's replicationFeedSlaves.
+    pub(super) fn repl_feed(&mut self, ops: &[PropOp]) {
+        if self.repl.backlog.is_none() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        for (db, argv) in ops {
+            if self.repl.seldb != Some(*db) {
+                encode_command(&mut bytes, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
+                self.repl.seldb = Some(*db);
+            }
+            encode_command(&mut bytes, argv);
+        }
+        self.repl_feed_bytes(&bytes);
+    }
+
+    fn repl_feed_bytes(&mut self, bytes: &[u8]) {
+        let Some(backlog) = self.repl.backlog.as_mut() else { return };
+        backlog.push(bytes);
+        self.repl.offset += bytes.len() as u64;
+        for r in &mut self.repl.replicas {
+            match r.state {
+                ReplicaState::WaitBgsaveStart => {}
+                ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => r.held.extend_from_slice(bytes),
+                ReplicaState::Online => self.outbox.push((r.client_id, Frame::Raw(bytes.to_vec()))),
+            }
+        }
+    }
+
+    /// SYNC, or PSYNC with `psync = Some((replid, offset))`: attaches the client as a replica.
+    /// The reply (if any) goes through the outbox.
+    pub fn repl_sync(&mut self, client_id: u64, psync: Option<(&[u8], i64)>, now_ms: u64) {
+        if self.repl.is_replica(client_id) {
+            return;
+        }
+        let now_s = now_ms / 1000;
+        let name = self.replica_name(client_id);
+        self.persist.log(crate::engine::config::LogLevel::Notice, &format!("Replica {name} asks for synchronization"));
+        if let Some((replid, offset)) = psync {
+            if self.repl_try_partial(client_id, replid, offset, now_s) {
+                self.repl.sync_partial_ok += 1;
+                return;
+            }
+            if replid.first() != Some(&b'?') {
+                self.repl.sync_partial_err += 1;
+            }
+        }
+        self.repl.sync_full += 1;
+        if self.repl.replicas.is_empty() {
+            // The first PING goes out a period after a replica appears.
+            self.repl.last_ping_s = now_s;
+        }
+        let (listening_port, announced_ip) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
+        self.repl.replicas.push(Replica {
+            client_id,
+            state: ReplicaState::WaitBgsaveStart,
+            pre_psync: psync.is_none(),
+            listening_port,
+            announced_ip,
+            ack_offset: 0,
+            ack_s: now_s,
+            initial_offset: 0,
+            held: Vec::new(),
+            bulk: None,
+        });
+        self.repl_create_backlog();
+        if let Some(client) = self.clients.get_mut(&client_id) {
+            client.replica = true;
+        }
+        // A save for replicas is running: this replica shares it, with the stream held so far.
+        let shared = self
+            .repl
+            .replicas
+            .iter()
+            .find(|r| r.state == ReplicaState::WaitBgsaveEnd && self.repl.rdb_for_sync)
+            .map(|r| (r.held.clone(), r.initial_offset));
+        if let Some((held, initial_offset)) = shared {
+            if let Some(r) = self.repl.replica_mut(client_id) {
+                r.held = held;
+            }
+            self.repl_setup_full_resync(client_id, initial_offset);
+            self.persist.log(crate::engine::config::LogLevel::Notice, "Waiting for end of BGSAVE for SYNC");
+        } else if self.rdb_child_running() || self.persist.aof.rewrite.is_some() {
+            self.persist.log(
+                crate::engine::config::LogLevel::Notice,
+                "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
+            );
+        } else {
+            self.repl_start_bgsave(now_ms);
+        }
+    }
+
+    /// A readable name for log lines (replicationGetSlaveName).
+    fn replica_name(&self, client_id: u64) -> String {
+        let port = self.repl.replica(client_id).map_or(0, |r| r.listening_port);
+        format!("{}:{port}", self.replica_ip(client_id))
+    }
+
+    /// The address a replica announced (REPLCONF ip-address), else its connection's.
+    pub fn replica_ip(&self, client_id: u64) -> String {
+        if let Some(ip) = self.repl.replica(client_id).and_then(|r| r.announced_ip.clone()) {
+            return ip;
+        }
+        let addr = self.clients.get(&client_id).map(|c| c.addr.clone()).unwrap_or_default();
+        addr.rsplit_once(':').map_or(addr.clone(), |(ip, _)| ip.to_string())
+    }
+
+    /// REPLCONF listening-port, sent before SYNC/PSYNC: kept for the replica to come.
+    pub fn repl_set_listening_port(&mut self, client_id: u64, port: i64) {
+        self.repl.announced.entry(client_id).or_default().0 = port;
+        if let Some(r) = self.repl.replica_mut(client_id) {
+            r.listening_port = port;
+        }
+    }
+
+    /// REPLCONF ip-address.
+    pub fn repl_set_ip(&mut self, client_id: u64, ip: String) {
+        self.repl.announced.entry(client_id).or_default().1 = Some(ip.clone());
+        if let Some(r) = self.repl.replica_mut(client_id) {
+            r.announced_ip = Some(ip);
+        }
+    }
+
+    /// Creates the backlog when the first replica arrives, with a new replication ID.
+    fn repl_create_backlog(&mut self) {
+        if self.repl.backlog.is_some() {
+            return;
+        }
+        let capacity_bytes = self.config.num_value(super::config::index_of("repl-backlog-size")).max(1) as usize;
+        self.repl.replid = Some(new_replid(&mut self.rng));
+        self.repl.backlog =
+            Some(Backlog { bytes: VecDeque::new(), capacity_bytes, first_offset: self.repl.offset + 1 });
+        self.prop.enabled = true;
+        let id = self.repl.replid.clone().unwrap_or_default();
+        self.persist.log(
+            crate::engine::config::LogLevel::Notice,
+            &format!("Replication backlog created, my new replication IDs are '{id}' and '{}'", "0".repeat(40)),
+        );
+    }
+
+    /// PSYNC with a known ID and an offset the backlog holds: +CONTINUE and the missing bytes.
+    fn repl_try_partial(&mut self, client_id: u64, replid: &[u8], offset: i64, now_s: u64) -> bool {
+        let ours = self.repl.replid.as_deref().map(str::as_bytes);
+        if ours != Some(replid) || offset < 0 {
+            return false;
+        }
+        let Some(missing) = self.repl.backlog.as_ref().and_then(|b| b.since(offset as u64)) else {
+            return false;
+        };
+        let id = self.repl.replid.clone().unwrap_or_default();
+        let (listening_port, announced_ip) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
+        self.repl.replicas.push(Replica {
+            client_id,
+            state: ReplicaState::Online,
+            pre_psync: false,
+            listening_port,
+            announced_ip,
+            ack_offset: 0,
+            ack_s: now_s,
+            initial_offset: offset as u64,
+            held: Vec::new(),
+            bulk: None,
+        });
+        if let Some(client) = self.clients.get_mut(&client_id) {
+            client.replica = true;
+        }
+        self.outbox.push((client_id, Frame::Raw(format!("+CONTINUE {id}\r\n").into_bytes())));
+        if !missing.is_empty() {
+            self.outbox.push((client_id, Frame::Raw(missing)));
+        }
+        true
+    }
+
+    /// The snapshot that starts now (or is shared) is this replica's: from here the stream is
+    /// held for it; a PSYNC replica learns the ID and offset (replicationSetupSlaveForFullResync).
+    fn repl_setup_full_resync(&mut self, client_id: u64, initial_offset: u64) {
+        let id = self.repl.replid.clone().unwrap_or_default();
+        // The next command selects its database again, for the new replica's sake.
+        self.repl.seldb = None;
+        let Some(r) = self.repl.replica_mut(client_id) else { return };
+        r.state = ReplicaState::WaitBgsaveEnd;
+        r.initial_offset = initial_offset;
+        if !r.pre_psync {
+            self.outbox.push((client_id, Frame::Raw(format!("+FULLRESYNC {id} {initial_offset}\r\n").into_bytes())));
+        }
+    }
+
+    /// Starts a background save for the replicas waiting for one (startBgsaveForReplication).
+    fn repl_start_bgsave(&mut self, now_ms: u64) {
+        use crate::engine::config::LogLevel;
+        self.persist.log(LogLevel::Notice, "Starting BGSAVE for SYNC with target: disk");
+        let waiting: Vec<u64> = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
+            .map(|r| r.client_id)
+            .collect();
+        if self.rdb_bgsave(now_ms).is_err() {
+            self.persist.log(LogLevel::Warning, "BGSAVE for replication failed");
+            for id in waiting {
+                self.repl_drop(id, Some("ERR BGSAVE failed, replication can't continue"));
+            }
+            return;
+        }
+        self.repl.rdb_for_sync = true;
+        let offset = self.repl.offset;
+        for id in waiting {
+            self.repl_setup_full_resync(id, offset);
+        }
+    }
+
+    /// Detaches a replica and closes its connection (after `error`, if given).
+    fn repl_drop(&mut self, client_id: u64, error: Option<&str>) {
+        self.repl.replicas.retain(|r| r.client_id != client_id);
+        if let Some(e) = error {
+            self.outbox.push((client_id, Frame::error(e)));
+        }
+        if let Some(client) = self.clients.get_mut(&client_id) {
+            client.replica = false;
+            client.killed = true;
+        }
+    }
+
+    /// A background save ended (updateSlavesWaitingBgsave): replicas waiting for it get the
+    /// file, or are dropped when it failed; replicas that could not share it get a new one.
+    pub fn repl_bgsave_done(&mut self, ok: bool, now_ms: u64) {
+        let was_for_sync = std::mem::take(&mut self.repl.rdb_for_sync);
+        let ending: Vec<u64> =
+            self.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveEnd).map(|r| r.client_id).collect();
+        let file = if ok && !ending.is_empty() {
+            let path = self.rdb_path();
+            crate::persist::aof::load::read_all(self.persist.disk.as_mut(), &path).ok()
+        } else {
+            None
+        };
+        for id in ending {
+            match &file {
+                Some(bytes) => {
+                    let mut bulk = format!("${}\r\n", bytes.len()).into_bytes();
+                    bulk.extend_from_slice(bytes);
+                    if let Some(r) = self.repl.replica_mut(id) {
+                        r.state = ReplicaState::SendBulk;
+                        r.bulk = Some(bulk);
+                    }
+                }
+                None => {
+                    self.persist
+                        .log(crate::engine::config::LogLevel::Warning, "SYNC failed. BGSAVE child returned an error");
+                    self.repl_drop(id, None);
+                }
+            }
+        }
+        // Replicas that could not share this save get the next one, started by the cron.
+        let _ = (was_for_sync, now_ms);
+    }
+
+    /// The snapshot bulks ready to send, by client (the server writes them, then calls
+    /// `repl_bulk_sent`).
+    pub fn repl_take_bulks(&mut self) -> Vec<(u64, Vec<u8>)> {
+        self.repl.replicas.iter_mut().filter_map(|r| r.bulk.take().map(|b| (r.client_id, b))).collect()
+    }
+
+    /// The server wrote a replica's whole snapshot: it is online, and gets the held stream
+    /// (returned, to go out right after the bulk).
+    pub fn repl_bulk_sent(&mut self, client_id: u64, now_ms: u64) -> Vec<u8> {
+        let Some(r) = self.repl.replica_mut(client_id) else { return Vec::new() };
+        if r.state != ReplicaState::SendBulk || r.bulk.is_some() {
+            return Vec::new();
+        }
+        r.state = ReplicaState::Online;
+        r.ack_s = now_ms / 1000;
+        let held = std::mem::take(&mut r.held);
+        let name = self.replica_name(client_id);
+        self.persist
+            .log(crate::engine::config::LogLevel::Notice, &format!("Synchronization with replica {name} succeeded"));
+        held
+    }
+
+    /// True when the client is a replica being sent its snapshot (its output is not limited).
+    pub fn repl_sending_bulk(&self, client_id: u64) -> bool {
+        self.repl.replica(client_id).is_some_and(|r| r.state == ReplicaState::SendBulk)
+    }
+
+    /// REPLCONF ACK from a replica.
+    pub fn repl_ack(&mut self, client_id: u64, offset: u64, now_ms: u64) {
+        let Some(r) = self.repl.replica_mut(client_id) else { return };
+        r.ack_offset = r.ack_offset.max(offset);
+        r.ack_s = now_ms / 1000;
+        self.repl_serve_waiting();
+    }
+
+    /// Answers the WAIT clients whose replicas have acknowledged enough.
+    fn repl_serve_waiting(&mut self) {
+        let served: Vec<(u64, i64)> = self
+            .repl
+            .waiting
+            .iter()
+            .map(|(&id, &(offset, want))| (id, offset, want))
+            .filter_map(|(id, offset, want)| {
+                let acked = self.repl.acked(offset);
+                (acked >= want).then_some((id, acked))
+            })
+            .collect();
+        for (id, acked) in served {
+            self.repl.waiting.remove(&id);
+            self.unblock_with(id, Frame::Integer(acked));
+        }
+    }
+
+    /// A WAIT that timed out answers with the replicas that acknowledged so far.
+    pub(super) fn repl_wait_reply(&mut self, client_id: u64) -> Option<Frame> {
+        let (offset, _) = self.repl.waiting.remove(&client_id)?;
+        Some(Frame::Integer(self.repl.acked(offset)))
+    }
+
+    /// Replication work of the cron (replicationCron): newlines to replicas waiting for their
+    /// snapshot, PING into the stream every `repl-ping-replica-period`, REPLCONF GETACK for
+    /// WAIT, timed-out replicas dropped, a snapshot started for replicas waiting for one.
+    pub fn repl_cron(&mut self, now_ms: u64) {
+        if self.repl.replicas.is_empty() && self.repl.waiting.is_empty() {
+            return;
+        }
+        let now_s = now_ms / 1000;
+        if self.repl.getack_wanted {
+            self.repl.getack_wanted = false;
+            let db = self.repl.seldb.unwrap_or(0);
+            self.repl_feed(&[(db, vec![b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()])]);
+        }
+        let period_s = self.config.num_value(super::config::index_of("repl-ping-replica-period")).max(1) as u64;
+        if now_s >= self.repl.last_ping_s + period_s && !self.repl.replicas.is_empty() {
+            self.repl.last_ping_s = now_s;
+            // PING goes in the database last selected: no SELECT of its own.
+            let db = self.repl.seldb.unwrap_or(0);
+            let saved = self.repl.seldb;
+            self.repl.seldb = Some(db);
+            let mut bytes = Vec::new();
+            encode_command(&mut bytes, &[b"PING".to_vec()]);
+            self.repl_feed_bytes(&bytes);
+            self.repl.seldb = saved;
+        }
+        if now_ms >= self.repl.last_newline_ms + 1000 {
+            self.repl.last_newline_ms = now_ms;
+            for r in &self.repl.replicas {
+                if matches!(r.state, ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd) {
+                    self.outbox.push((r.client_id, Frame::Raw(b"\n".to_vec())));
+                }
+            }
+        }
+        let timeout_s = self.config.num_value(super::config::index_of("repl-timeout")).max(1) as u64;
+        let timed_out: Vec<u64> = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::Online && !r.pre_psync && now_s.saturating_sub(r.ack_s) > timeout_s)
+            .map(|r| r.client_id)
+            .collect();
+        for id in timed_out {
+            self.persist
+                .log(crate::engine::config::LogLevel::Warning, "Disconnecting timedout replica (streaming sync)");
+            self.repl_drop(id, None);
+        }
+        if self.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart)
+            && !self.rdb_child_running()
+            && self.persist.aof.rewrite.is_none()
+        {
+            self.repl_start_bgsave(now_ms);
+        }
+    }
+
+    /// A disconnected client stops being a replica or waiting in WAIT.
+    pub(super) fn repl_forget(&mut self, client_id: u64) {
+        self.repl.announced.remove(&client_id);
+        self.repl.replicas.retain(|r| r.client_id != client_id);
+        self.repl.waiting.remove(&client_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backlog_keeps_the_latest_bytes() {
+        let mut b = Backlog { bytes: VecDeque::new(), capacity_bytes: 4, first_offset: 1 };
+        b.push(b"abc");
+        assert_eq!(b.since(1), Some(b"abc".to_vec()));
+        assert_eq!(b.since(4), Some(Vec::new()));
+        assert_eq!(b.since(5), None);
+        b.push(b"def");
+        assert_eq!(b.first_offset, 3);
+        assert_eq!(b.since(3), Some(b"cdef".to_vec()));
+        assert_eq!(b.since(2), None);
+        assert_eq!(b.histlen(), 4);
+    }
+}
