@@ -98,7 +98,7 @@ pub fn to_model_value(value: &Value) -> MValue {
             scores: z.iter().map(|(score, member)| (member.to_vec(), Score(score))).collect(),
             listpack: z.is_listpack(),
         }),
-        Value::List(l) => MValue::List(l.iter().cloned().collect()),
+        Value::List(l) => MValue::List(l.iter().map(<[u8]>::to_vec).collect()),
         Value::Hash(h) => MValue::Hash(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
         Value::Stream(s) => MValue::Stream(Box::new(stream_to_model(s))),
     }

@@ -120,7 +120,7 @@ fn batched(out: &mut Vec<u8>, name: &[u8], key: &[u8], items: Vec<Vec<u8>>, per_
 fn value_as_commands(key: &[u8], value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Str(s) => encode_command(out, &[b"SET".to_vec(), key.to_vec(), s.as_bytes().into_owned()]),
-        Value::List(l) => batched(out, b"RPUSH", key, l.iter().cloned().collect(), 1),
+        Value::List(l) => batched(out, b"RPUSH", key, l.iter().map(<[u8]>::to_vec).collect(), 1),
         Value::Set(s) => batched(out, b"SADD", key, s.members(), 1),
         Value::ZSet(z) => {
             let items = z.iter().flat_map(|(score, m)| [format_score(score), m.to_vec()]).collect();
