@@ -187,7 +187,25 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) -> Result<(), 
         engine.acl.set_default_password(new.requirepass.as_deref());
     }
     let appendonly_changed = changed.contains(&const { index_of("appendonly") });
+    let maxmemory_changed = changed.contains(&const { index_of("maxmemory") });
     engine.config = new;
+    if maxmemory_changed {
+        // updateMaxmemory: eviction starts from the cron when the new limit is below the use.
+        let (used, limit) = engine.memory_state();
+        if let Some(limit) = limit {
+            if limit < used {
+                engine.persist.log(
+                    crate::engine::config::LogLevel::Warning,
+                    &format!(
+                        "WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current \
+                         memory usage ({used}). This will result in key eviction and/or the inability to accept new \
+                         write commands depending on the maxmemory-policy."
+                    ),
+                );
+            }
+            engine.eviction.running = true;
+        }
+    }
     if appendonly_changed {
         // startAppendOnly / stopAppendOnly.
         let now_ms = engine.now_ms;

@@ -432,10 +432,10 @@ fn object_entry<'c>(ctx: &'c mut Ctx) -> Option<&'c Entry> {
     lookup_no_touch_generic(ctx, ctx.arg(2), false)
 }
 
-/// True when maxmemory-policy is an LFU policy. The configuration registry does not have
-/// maxmemory-policy yet, and its default (noeviction) is not LFU.
-fn lfu_policy(_ctx: &Ctx) -> bool {
-    false
+/// True when maxmemory-policy is an LFU policy: keys then carry an access counter, not an
+/// idle time.
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.engine.config.maxmemory_policy().is_lfu()
 }
 
 fn object_encoding(ctx: &mut Ctx) -> Frame {
@@ -469,14 +469,15 @@ fn object_idletime(ctx: &mut Ctx) -> Frame {
         );
     }
     // Redis's LRU clock ticks in whole seconds.
-    Frame::Integer((now / 1000).saturating_sub(entry.access_ms / 1000) as i64)
+    Frame::Integer((now / 1000).saturating_sub(entry.access_ms() / 1000) as i64)
 }
 
 fn object_freq(ctx: &mut Ctx) -> Frame {
     let lfu = lfu_policy(ctx);
-    if object_entry(ctx).is_none() {
+    let (now, params) = (ctx.now_ms, ctx.engine.lfu_params());
+    let Some(entry) = object_entry(ctx) else {
         return Frame::Null;
-    }
+    };
     if !lfu {
         return Frame::error(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
@@ -484,8 +485,7 @@ fn object_freq(ctx: &mut Ctx) -> Frame {
              to adjust.",
         );
     }
-    // LFU counters arrive with the maxmemory policies; a new key starts at LFU_INIT_VAL.
-    Frame::Integer(5)
+    Frame::Integer(i64::from(crate::engine::evict::lfu_decayed(entry, now, params)))
 }
 
 fn object_help(_ctx: &mut Ctx) -> Frame {

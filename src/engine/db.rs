@@ -22,16 +22,45 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry time in Unix milliseconds, or `NO_EXPIRE` (see `expire_at_ms()`).
     expire_at: u64,
-    /// Last access time in Unix milliseconds (OBJECT IDLETIME).
-    pub access_ms: u64,
+    /// Redis's 24-bit `lru` field, widened: the last access time in Unix milliseconds in the low
+    /// 56 bits (OBJECT IDLETIME, LRU eviction, and the LFU counter's last decrement time), the
+    /// LFU access counter XOR `LFU_INIT_COUNTER` in the top 8 bits, so that a new entry starts at
+    /// Redis's initial counter without a field of its own (a field would cost 16 bytes a key).
+    access: u64,
 }
 
+/// The access counter a new key starts with (Redis's LFU_INIT_VAL).
+pub const LFU_INIT_COUNTER: u8 = 5;
+const ACCESS_TIME_BITS: u32 = 56;
+const ACCESS_TIME_MASK: u64 = (1 << ACCESS_TIME_BITS) - 1;
+
 impl Entry {
-    /// An entry expiring at `expire_at_ms` (absolute Unix milliseconds), if given.
+    /// An entry expiring at `expire_at_ms` (absolute Unix milliseconds), if given, last accessed
+    /// at `access_ms`, with the initial LFU counter.
     pub fn new(value: Value, expire_at_ms: Option<u64>, access_ms: u64) -> Entry {
-        let mut entry = Entry { value, expire_at: NO_EXPIRE, access_ms };
+        let mut entry = Entry { value, expire_at: NO_EXPIRE, access: access_ms & ACCESS_TIME_MASK };
         entry.set_expire_at_ms(expire_at_ms);
         entry
+    }
+
+    /// The last access time in Unix milliseconds.
+    pub fn access_ms(&self) -> u64 {
+        self.access & ACCESS_TIME_MASK
+    }
+
+    /// Records an access at `now_ms` (the LFU counter is kept).
+    pub fn set_access_ms(&mut self, now_ms: u64) {
+        self.access = (self.access & !ACCESS_TIME_MASK) | (now_ms & ACCESS_TIME_MASK);
+    }
+
+    /// The LFU access counter as last stored (before any decay).
+    pub fn lfu_counter(&self) -> u8 {
+        ((self.access >> ACCESS_TIME_BITS) as u8) ^ LFU_INIT_COUNTER
+    }
+
+    pub fn set_lfu_counter(&mut self, counter: u8) {
+        let stored = u64::from(counter ^ LFU_INIT_COUNTER);
+        self.access = (self.access & ACCESS_TIME_MASK) | (stored << ACCESS_TIME_BITS);
     }
 
     /// Absolute expiry time in Unix milliseconds, if the key is volatile.
@@ -156,7 +185,7 @@ impl Db {
     /// value it replaced, for the caller to free (lazily or not).
     pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Value> {
         if let Some(entry) = self.keys.get_mut(&key) {
-            entry.access_ms = now_ms;
+            entry.set_access_ms(now_ms);
             Some(std::mem::replace(&mut entry.value, value))
         } else {
             if self.new_keys.is_some() {
@@ -174,7 +203,7 @@ impl Db {
         let Some(entry) = self.keys.get_mut(key) else {
             return Err(value);
         };
-        entry.access_ms = now_ms;
+        entry.set_access_ms(now_ms);
         let old = std::mem::replace(&mut entry.value, value);
         if !keep_ttl && entry.take_expire() {
             self.volatile.remove(key);
@@ -270,6 +299,21 @@ impl Db {
 
     pub fn random_key(&self, rng: &mut impl RngCore) -> Option<&[u8]> {
         self.keys.random_entry(rng).map(|(k, _)| k.as_slice())
+    }
+
+    /// Up to `count` keys sampled as Redis's dictGetSomeKeys does, from all keys or only those
+    /// with an expiry (eviction's candidates).
+    pub fn sample_keys(&self, rng: &mut impl RngCore, count: usize, volatile_only: bool) -> Vec<Vec<u8>> {
+        if volatile_only {
+            self.volatile.some_entries(rng, count).into_iter().map(|(k, _)| k.as_slice().to_vec()).collect()
+        } else {
+            self.keys.some_entries(rng, count).into_iter().map(|(k, _)| k.as_slice().to_vec()).collect()
+        }
+    }
+
+    /// A random key among those with an expiry (eviction's volatile policies).
+    pub fn random_volatile_key(&self, rng: &mut impl RngCore) -> Option<&[u8]> {
+        self.volatile.random_entry(rng).map(|(k, _)| k.as_slice())
     }
 }
 

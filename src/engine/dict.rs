@@ -239,6 +239,28 @@ impl<K: AsRef<[u8]>, V> Dict<K, V> {
         }
         unreachable!("a non-empty dict has a non-empty bucket");
     }
+
+    /// Up to `count` distinct entries from consecutive buckets, starting at a random one and
+    /// walking at most `count * 10` buckets (Redis's dictGetSomeKeys: cheaper than `count` random
+    /// picks and not uniform, but it returns every entry of a small table).
+    pub fn some_entries(&self, rng: &mut impl RngCore, count: usize) -> Vec<(&K, &V)> {
+        let count = count.min(self.len);
+        let mut out = Vec::with_capacity(count);
+        if count == 0 {
+            return out;
+        }
+        let mask = self.buckets.len() - 1;
+        let start = rng.next_u64() as usize;
+        for step in 0..count.saturating_mul(10).min(self.buckets.len()) {
+            for (k, v) in self.buckets[(start + step) & mask].iter() {
+                if out.len() == count {
+                    return out;
+                }
+                out.push((k, v));
+            }
+        }
+        out
+    }
 }
 
 /// Appends to a chain, growing it by exactly one entry. Chains hold one or two entries at the

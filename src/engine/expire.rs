@@ -107,6 +107,7 @@ impl Engine {
         self.persist_cron(now_ms);
         self.aof_cron(now_ms);
         self.repl_cron(now_ms);
+        self.eviction_cron(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).
