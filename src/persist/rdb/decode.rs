@@ -209,12 +209,13 @@ pub fn read_value<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
 }
 
 /// Fails when a field, member or element name repeats.
+/// Sorting finds a repeat without hashing (most collections are small; a seeded std hasher cost
+/// a tenth of a million-key load).
 fn check_unique<'a, S: Source>(src: &S, names: impl Iterator<Item = &'a [u8]>, what: &str) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for name in names {
-        if !seen.insert(name) {
-            return Err(src.corrupt(what));
-        }
+    let mut sorted: Vec<&[u8]> = names.collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(src.corrupt(what));
     }
     Ok(())
 }
