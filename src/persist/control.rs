@@ -4,7 +4,6 @@
 //! it holds do the I/O, so the same logic runs against real files and forks in the server and
 //! against the simulated disk and the in-process saver in tests.
 
-use super::denial::AofHealth;
 use super::disk::{Disk, SimDisk};
 use super::faults::{FaultDisk, FaultPlan};
 use super::load::{LoadError, LoadStats, Loader};
@@ -100,9 +99,6 @@ pub struct Persistence {
     pub avoid_writes: bool,
     /// The armed faults (`DEBUG FAULT`): the disk and the saver read them.
     pub faults: FaultPlan,
-    /// An AOF failure state that tests set to exercise the write-denial rule; the rule joins it
-    /// with the AOF writer's own status (`Engine::aof_health`).
-    pub aof_health: AofHealth,
     /// The append-only file.
     pub aof: super::aof::AofState,
     /// EXEC is running its queue: a fork now would see half a transaction, so BGREWRITEAOF and
@@ -144,7 +140,6 @@ impl Persistence {
             quiet_log: false,
             avoid_writes: false,
             faults,
-            aof_health: AofHealth::default(),
             aof: super::aof::AofState::default(),
             in_exec: false,
         }
