@@ -163,3 +163,19 @@ fn oom_replies_as_redis() {
         Expect::EveryReplyArrives,
     );
 }
+
+#[test]
+fn tracking_invalidation_of_an_evicted_key_comes_before_the_reply() {
+    // rule: EVICT-4
+    let mut h = harness("volatile-random", 100);
+    h.run("HELLO 3");
+    h.run("CLIENT TRACKING on");
+    h.run("SET volatile-key x EX 10000");
+    h.run("SET other y");
+    h.run("GET volatile-key");
+    h.run("CONFIG SET maxmemory 100");
+    let reply = h.run("GET other");
+    let Frame::Raw(bytes) = reply else { panic!("the push and the reply together: {reply:?}") };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert_eq!(text, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n$1\r\ny\r\n");
+}

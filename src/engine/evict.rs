@@ -53,6 +53,8 @@ pub struct EvictionState {
     next_db: usize,
     /// A round ran out of budget: the cron continues it.
     pub running: bool,
+    /// The round before the running command left memory over the limit.
+    pub out_of_memory: bool,
 }
 
 /// The LFU parameters (`lfu-log-factor`, `lfu-decay-time`).
