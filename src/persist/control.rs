@@ -280,8 +280,7 @@ impl Engine {
         self.persist.current = CurrentSave::default();
         self.persist.avoid_writes = false;
         self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(false));
-        let now_ms = self.now_ms;
-        self.repl_bgsave_done(false, now_ms);
+        self.repl_bgsave_done(false);
     }
 
     /// What a finished background save changes (Redis's backgroundSaveDoneHandlerDisk).
@@ -319,7 +318,7 @@ impl Engine {
                 }
             }
         }
-        self.repl_bgsave_done(outcome.ok, now_ms);
+        self.repl_bgsave_done(outcome.ok);
     }
 
     /// Persistence work of serverCron: reap a finished save, run a scheduled one, check the save
