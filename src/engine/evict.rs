@@ -58,7 +58,7 @@ pub struct EvictionState {
 }
 
 /// The LFU parameters (`lfu-log-factor`, `lfu-decay-time`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LfuParams {
     pub log_factor: i64,
     pub decay_minutes: i64,

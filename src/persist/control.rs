@@ -165,6 +165,20 @@ impl Engine {
             version: self.persist.write_version,
             compression: self.config.bool_value(index_of("rdbcompression")),
             checksum: self.config.bool_value(index_of("rdbchecksum")),
+            access: self.access_save(),
+        }
+    }
+
+    /// Redis saves each key's idle time under an LRU policy and its access counter under an
+    /// LFU one (rdbSaveKeyValuePair).
+    fn access_save(&self) -> crate::persist::rdb::encode::AccessSave {
+        use crate::engine::config::MaxmemoryPolicy::{AllkeysLru, VolatileLru};
+        use crate::persist::rdb::encode::AccessSave;
+        let now_ms = self.now_ms;
+        match self.config.maxmemory_policy() {
+            AllkeysLru | VolatileLru => AccessSave::Idle { now_ms },
+            p if p.is_lfu() => AccessSave::Freq { now_ms, params: self.lfu_params() },
+            _ => AccessSave::Nothing,
         }
     }
 

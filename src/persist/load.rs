@@ -231,7 +231,10 @@ impl<S: Source> Loader<S> {
         }
         let value = engine_value(&k.key, k.value).map_err(LoadError::Refused)?;
         let idle_ms = k.idle_s.unwrap_or(0).saturating_mul(1000);
-        let entry = Entry::new(value, k.expire_at_ms.map(|t| t as u64), self.now_ms.saturating_sub(idle_ms));
+        let mut entry = Entry::new(value, k.expire_at_ms.map(|t| t as u64), self.now_ms.saturating_sub(idle_ms));
+        if let Some(counter) = k.freq {
+            entry.set_lfu_counter(counter);
+        }
         if engine.dbs[db].contains(&k.key) {
             if !self.allow_dup {
                 let key = String::from_utf8_lossy(&k.key).into_owned();
