@@ -75,6 +75,10 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
         // Lists take the default node fill (`list-max-listpack-size -2`), as Redis's loader takes
         // the configured one.
         RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, -2))),
+        // A quicklist keeps the file's nodes, as Redis's loader appends each node as it is.
+        RdbValue::Quicklist { items, node_lens } => {
+            Ok(Value::List(crate::engine::list::ListValue::from_nodes(items, &node_lens, -2)))
+        }
         RdbValue::Hash(fields) => {
             if fields.iter().any(|f| f.expire_at_ms.is_some()) {
                 return Err(format!(

@@ -265,6 +265,7 @@ fn read_hash_metadata<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> 
 fn read_quicklist<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
     let nodes = read_count(src)?;
     let mut items = Vec::new();
+    let mut node_lens = Vec::new();
     for _ in 0..nodes {
         let container = if rdb_type == TYPE_LIST_QUICKLIST_2 { read_len(src)? } else { QUICKLIST_PACKED };
         if container != QUICKLIST_PACKED && container != QUICKLIST_PLAIN {
@@ -276,6 +277,7 @@ fn read_quicklist<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
         }
         if container == QUICKLIST_PLAIN {
             items.push(blob);
+            node_lens.push(1);
             continue;
         }
         let elems = if rdb_type == TYPE_LIST_QUICKLIST_2 {
@@ -284,9 +286,12 @@ fn read_quicklist<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
             blobs::ziplist(&blob).map_err(|_| src.corrupt("Ziplist integrity check failed."))?
         };
         // Empty nodes are skipped silently, as Redis does.
-        items.extend(elems.into_iter().map(Elem::into_bytes));
+        if !elems.is_empty() {
+            node_lens.push(elems.len());
+            items.extend(elems.into_iter().map(Elem::into_bytes));
+        }
     }
-    Ok(RdbValue::List(items))
+    Ok(RdbValue::Quicklist { items, node_lens })
 }
 
 /// Walks a self-describing module value (or module aux data) up to its EOF opcode.
