@@ -29,6 +29,7 @@ pub mod pause;
 pub mod propagate;
 pub mod pubsub;
 pub mod repl;
+pub mod script;
 pub mod set_value;
 pub mod stats;
 pub mod stream;
@@ -140,6 +141,8 @@ pub struct Engine {
     pub prop: propagate::Propagation,
     /// Replicas, the replication stream and its backlog (master side).
     pub repl: repl::Replication,
+    /// Lua scripts and functions.
+    pub scripting: script::Scripting,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -198,6 +201,7 @@ impl Engine {
             acl,
             prop: propagate::Propagation::default(),
             repl: repl::Replication::default(),
+            scripting: script::Scripting::default(),
         }
     }
 
@@ -270,8 +274,11 @@ impl Engine {
             return None;
         }
         if let Some(text) = reply.error_text() {
-            self.stats.total_error_replies += 1;
-            self.stats.count_error(text);
+            // A script's error that came from a command it called was counted then.
+            if !std::mem::take(&mut self.scripting.error_counted) {
+                self.stats.total_error_replies += 1;
+                self.stats.count_error(text);
+            }
         }
         let suppressed = take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
@@ -295,7 +302,8 @@ impl Engine {
 
     fn dispatch(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let cmd = match self.resolve(argv) {
-            Ok(cmd) => cmd,
+            // EVAL and FCALL take their write/read-only nature from the script's flags.
+            Ok(cmd) => self.script_command_flags(cmd, argv),
             Err(reply) => {
                 // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
                 client.last_cmd = "NULL";
@@ -433,8 +441,10 @@ impl Engine {
             Err(reply) => reply,
         };
         if let Some(text) = reply.error_text() {
-            self.stats.total_error_replies += 1;
-            self.stats.count_error(text);
+            if !std::mem::take(&mut self.scripting.error_counted) {
+                self.stats.total_error_replies += 1;
+                self.stats.count_error(text);
+            }
         }
         // Notifications take the command's place in the EXEC array, as in Redis's output.
         let pushes = std::mem::take(&mut client.pushes);
