@@ -99,7 +99,3 @@ fn script_help(_ctx: &mut Ctx) -> Frame {
         ],
     )
 }
-
-#[cfg(test)]
-#[path = "scripting_tests.rs"]
-mod tests;

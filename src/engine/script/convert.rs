@@ -43,18 +43,20 @@ pub fn frame_to_lua(lua: &Lua, frame: &Frame, resp: u8) -> mlua::Result<Value> {
     let mut bytes = Vec::new();
     crate::resp::encode(frame, resp, &mut bytes);
     match crate::resp::decode(&bytes) {
-        Ok(Some((decoded, _))) => decoded_to_lua(lua, &decoded, 0),
+        Ok(Some((decoded, _))) => decoded_to_lua(lua, &decoded, resp, 0),
         _ => Ok(Value::Boolean(false)),
     }
 }
 
-fn decoded_to_lua(lua: &Lua, frame: &Frame, depth: usize) -> mlua::Result<Value> {
+fn decoded_to_lua(lua: &Lua, frame: &Frame, resp: u8, depth: usize) -> mlua::Result<Value> {
     if depth > MAX_DEPTH {
         return Ok(Value::Nil);
     }
     Ok(match frame {
         Frame::Integer(n) => Value::Number(*n as f64),
         Frame::Bulk(b) => Value::String(lua.create_string(b)?),
+        // RESP2's null bulk and null array are false; RESP3's null is nil.
+        Frame::Null | Frame::NullArray if resp == 3 => Value::Nil,
         Frame::Null | Frame::NullArray => Value::Boolean(false),
         Frame::Simple(s) => {
             let t = lua.create_table()?;
@@ -69,14 +71,14 @@ fn decoded_to_lua(lua: &Lua, frame: &Frame, depth: usize) -> mlua::Result<Value>
         Frame::Array(items) | Frame::Push(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, decoded_to_lua(lua, item, depth + 1)?)?;
+                t.raw_set(i + 1, decoded_to_lua(lua, item, resp, depth + 1)?)?;
             }
             Value::Table(t)
         }
         Frame::Map(pairs) => {
             let inner = lua.create_table()?;
             for (k, v) in pairs {
-                inner.raw_set(decoded_to_lua(lua, k, depth + 1)?, decoded_to_lua(lua, v, depth + 1)?)?;
+                inner.raw_set(decoded_to_lua(lua, k, resp, depth + 1)?, decoded_to_lua(lua, v, resp, depth + 1)?)?;
             }
             let t = lua.create_table()?;
             t.raw_set("map", inner)?;
@@ -85,7 +87,7 @@ fn decoded_to_lua(lua: &Lua, frame: &Frame, depth: usize) -> mlua::Result<Value>
         Frame::Set(items) => {
             let inner = lua.create_table()?;
             for item in items {
-                inner.raw_set(decoded_to_lua(lua, item, depth + 1)?, true)?;
+                inner.raw_set(decoded_to_lua(lua, item, resp, depth + 1)?, true)?;
             }
             let t = lua.create_table()?;
             t.raw_set("set", inner)?;

@@ -26,8 +26,12 @@ local function missing(name)
 end
 
 -- A read-only view of `real`; with `strict`, reading a missing field fails too.
+-- Each proxy's real table, so that rawget, next and pairs see through proxies.
+local real_of = setmetatable({}, { __mode = 'k' })
+
 local function readonly(real, strict)
     local proxy = {}
+    real_of[proxy] = real
     local index = real
     if strict then
         index = function(_, k)
@@ -48,9 +52,9 @@ local function copy(t)
 end
 
 local B = {}
-for _, name in ipairs({ 'xpcall', 'tostring', 'getfenv', 'next', 'assert', 'tonumber', 'rawequal',
-    'collectgarbage', 'getmetatable', 'type', 'select', 'unpack', 'gcinfo', 'pairs', 'rawget',
-    'ipairs', '_VERSION', 'setfenv', 'error', 'newproxy' }) do
+-- Redis 7.0.15 offers these base functions (not getfenv, setfenv, newproxy, module, require).
+for _, name in ipairs({ 'xpcall', 'tostring', 'assert', 'tonumber', 'rawequal', 'collectgarbage',
+    'getmetatable', 'type', 'select', 'unpack', 'gcinfo', 'ipairs', '_VERSION', 'error' }) do
     B[name] = G[name]
 end
 B.coroutine = readonly(G.coroutine)
@@ -66,13 +70,20 @@ if native.cmsgpack then B.cmsgpack = readonly(native.cmsgpack) end
 if native.struct then B.struct = readonly(native.struct) end
 getmetatable('').__metatable = guard
 
+-- Raised from inside a C function in Redis, so without a position.
 B.setmetatable = function(t, mt)
-    if protected[t] then error(RO, 2) end
+    if protected[t] then error(RO, 0) end
     return setmetatable(t, mt)
 end
 B.rawset = function(t, k, v)
-    if protected[t] then error(RO, 2) end
+    if protected[t] then error(RO, 0) end
     return rawset(t, k, v)
+end
+local next = next
+B.rawget = function(t, k) return rawget(real_of[t] or t, k) end
+B.next = function(t, k) return next(real_of[t] or t, k) end
+B.pairs = function(t)
+    return B.next, t, nil
 end
 -- Redis's pcall hands back the message of an error table rather than the table.
 B.pcall = function(...)
@@ -146,12 +157,14 @@ setmetatable(P, {
     __metatable = guard,
 })
 protected[P] = true
+real_of[P] = B
 B._G = P
 
 impl.P = P
 impl.B = B
 impl.library_mode = function(on)
     if on then current = LIB else current = B end
+    real_of[P] = current
 end
 -- Runs a script body (`fn()`) or a function (`fn(keys, args)`) under the error handler; answers
 -- (true, first result) or (false, error table).
