@@ -40,6 +40,8 @@ pub struct AuxInfo {
     pub used_mem: u64,
     /// Written as the base of an AOF (aof-base 1).
     pub aof_base: bool,
+    /// The function libraries' codes, written before the databases (RDB_OPCODE_FUNCTION2).
+    pub functions: Vec<Vec<u8>>,
 }
 
 pub struct Encoder<W: Write> {
@@ -293,6 +295,10 @@ pub fn write_snapshot<W: Write>(
     let mut enc = Encoder::new(out, opts);
     enc.header()?;
     enc.aux_fields(aux)?;
+    for code in &aux.functions {
+        enc.byte(super::OP_FUNCTION2)?;
+        enc.string(code)?;
+    }
     for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -355,7 +361,8 @@ mod tests {
         dbs[2].set(b"ttl".to_vec(), Value::str(b"v".to_vec()), 0);
         dbs[2].set_expire(b"ttl", 4_102_444_800_000);
         for opts in [SaveOptions::default(), SaveOptions { version: 11, compression: false, checksum: false }] {
-            let aux = AuxInfo { redis_ver: "7.0.15".into(), ctime_s: 1, used_mem: 2, aof_base: false };
+            let aux =
+                AuxInfo { redis_ver: "7.0.15".into(), ctime_s: 1, used_mem: 2, aof_base: false, functions: Vec::new() };
             let (bytes, size) = write_snapshot(&dbs, opts, &aux, Vec::new(), || {}).unwrap();
             assert_eq!(size as usize, bytes.len());
             let (version, records) = read_all(&bytes).unwrap();
