@@ -150,3 +150,93 @@ fn read_only_scripts() {
     let argv: Vec<Vec<u8>> = vec![b"EVAL_RO".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()];
     assert_eq!(h.run_argv(&argv), err("ERR Can not execute a script with write flag using *_ro command."));
 }
+
+fn argv(parts: &[&str]) -> Vec<Vec<u8>> {
+    parts.iter().map(|p| p.as_bytes().to_vec()).collect()
+}
+
+const LIB1: &str = "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return keys[1] end)\nredis.register_function{function_name='f2', callback=function() return 2 end, flags={'no-writes'}, description='desc'}";
+
+// rule: SCRIPT-8
+#[test]
+fn function_load_and_fcall() {
+    let mut h = Harness::new();
+    assert_eq!(h.run_argv(&argv(&["FUNCTION", "LOAD", LIB1])), bulk("lib1"));
+    assert_eq!(h.run("FCALL f1 1 kk"), bulk("kk"));
+    assert_eq!(h.run("FCALL_RO f2 0"), int(2));
+    assert_eq!(h.run("FCALL_RO f1 0"), err("ERR Can not execute a script with write flag using *_ro command."));
+    assert_eq!(h.run("FCALL nosuch 0"), err("ERR Function not found"));
+    assert_eq!(h.run("FCALL f1 x"), err("ERR Bad number of keys provided"));
+    assert_eq!(h.run_argv(&argv(&["FUNCTION", "LOAD", LIB1])), err("ERR Library 'lib1' already exists"));
+    let cases = [
+        ("#!lua name=lib2\nredis.register_function('f1', function() end)", "ERR Function f1 already exists"),
+        (
+            "#!lua name=lib2\nredis.register_function()",
+            "ERR Error registering functions: ERR wrong number of arguments to redis.register_function",
+        ),
+        ("#!lua name=lib2\nreturn 1", "ERR No functions registered"),
+        (
+            "#!lua name=lib2\nredis.call('ping')",
+            "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'",
+        ),
+        ("#!lua name=lib2\nx = 1", "ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table"),
+        ("#!lua name=lib2\nlocal x =", "ERR Error compiling function: user_function:2: unexpected symbol near '<eof>'"),
+        ("#!lua name=a name=b\n", "ERR Invalid metadata value, name argument was given multiple times"),
+        ("#!js name=a\n", "ERR Engine 'js' not found"),
+        ("x", "ERR Missing library metadata"),
+        ("#!lua", "ERR Invalid library metadata"),
+    ];
+    for (code, expected) in cases {
+        assert_eq!(h.run_argv(&argv(&["FUNCTION", "LOAD", code])), err(expected), "{code}");
+    }
+    h.run("FUNCTION LOAD \"#!lua name=lib3\nredis.register_function('f3', function() return a end)\"");
+    assert_eq!(
+        h.run("FCALL f3 0"),
+        err("ERR user_function:2: Script attempted to access nonexistent global variable 'a' script: f3, on @user_function:2.")
+    );
+    assert_eq!(h.run("FUNCTION DELETE nosuch"), err("ERR Library not found"));
+    assert_eq!(h.run("FUNCTION DELETE lib3"), ok());
+    assert_eq!(h.run("FCALL f3 0"), err("ERR Function not found"));
+}
+
+// rule: SCRIPT-9
+#[test]
+fn function_dump_restore_and_flush() {
+    let mut h = Harness::new();
+    h.run_argv(&argv(&["FUNCTION", "LOAD", LIB1]));
+    let Frame::Bulk(payload) = h.run("FUNCTION DUMP") else { panic!("no payload") };
+    assert_eq!(h.run("FUNCTION FLUSH"), ok());
+    assert_eq!(h.run("FCALL f1 1 a"), err("ERR Function not found"));
+    let restore = |h: &mut Harness, policy: &str| {
+        let mut a = vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload.clone()];
+        if !policy.is_empty() {
+            a.push(policy.as_bytes().to_vec());
+        }
+        h.run_argv(&a)
+    };
+    assert_eq!(restore(&mut h, ""), ok());
+    assert_eq!(h.run("FCALL f1 1 a"), bulk("a"));
+    assert_eq!(restore(&mut h, "APPEND"), err("ERR Library lib1 already exists"));
+    assert_eq!(restore(&mut h, "REPLACE"), ok());
+    assert_eq!(restore(&mut h, "FLUSH"), ok());
+    assert_eq!(
+        restore(&mut h, "BAD"),
+        err("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+    );
+    assert_eq!(h.run("FUNCTION RESTORE foo"), err("ERR DUMP payload version or checksum are wrong"));
+    let Frame::Map(stats) = h.run("FUNCTION STATS") else { panic!("stats") };
+    assert_eq!(stats[0], (bulk("running_script"), Frame::Null));
+}
+
+// rule: SCRIPT-10
+#[test]
+fn pause_write_holds_scripts_that_may_write() {
+    let mut h = Harness::new();
+    let other = h.new_client();
+    h.run("CLIENT PAUSE 100000 WRITE");
+    let me = h.client;
+    h.client = other;
+    assert_eq!(h.run_argv(&argv(&["EVAL", "#!lua flags=no-writes\nreturn 1", "0"])), int(1));
+    assert_eq!(h.run_argv(&argv(&["EVAL", "return 1", "0"])), Frame::Raw(Vec::new()));
+    h.client = me;
+}
