@@ -6,6 +6,7 @@ use verdis::engine::config::Config;
 use verdis::engine::testkit::Harness;
 use verdis::persist::aof::keyspace_fingerprint;
 use verdis::persist::aof::load::AofLoad;
+use verdis::persist::aof::AofStatus;
 use verdis::persist::disk::SimDisk;
 use verdis::persist::snapshot::InlineSaver;
 use verdis::persist::Persistence;
@@ -189,7 +190,15 @@ fn rewrite_with_command_base() {
     let (mut h, _) = boot(&disk, &[("aof-use-rdb-preamble", "no")]);
     run_all(&mut h, &["SET a 1", "RPUSH l x y", "ZADD z 1 m", "HSET h f v", "SADD s 1 2", "PEXPIRE a 100000"]);
     h.run("BGREWRITEAOF");
+    // The base is written by the background saver (the forked child in the server), not by
+    // BGREWRITEAOF itself.
+    assert!(h.engine.persist.aof.rewrite.is_some());
+    assert!(!disk.exists("appendonlydir/appendonly.aof.2.base.aof"));
+    let now = h.now_ms;
+    h.engine.cron(now);
     assert!(text(&disk, MANIFEST).starts_with("file appendonly.aof.2.base.aof seq 2 type b\n"));
+    let base = text(&disk, "appendonlydir/appendonly.aof.2.base.aof");
+    assert!(base.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"), "{base}");
     let before = keyspace_fingerprint(&h.engine.dbs);
     let (h2, _) = boot(&disk, &[]);
     assert_eq!(keyspace_fingerprint(&h2.engine.dbs), before);
@@ -205,6 +214,9 @@ fn config_set_appendonly_at_runtime() {
     h.run("SET before 1");
     h.run("CONFIG SET appendonly yes");
     assert!(h.engine.aof_on());
+    let now = h.now_ms;
+    h.engine.cron(now);
+    assert_eq!(h.engine.persist.aof.status, AofStatus::On);
     run_all(&mut h, &["SET after 2"]);
     let before = keyspace_fingerprint(&h.engine.dbs);
     let (h2, _) = boot(&disk, &[]);
@@ -373,6 +385,7 @@ fn rewrite_with_the_aof_off_then_turning_it_on() {
     h.run("CONFIG SET appendonly yes");
     assert!(h.engine.aof_on());
     run_all(&mut h, &["SET b 2"]);
+    h.engine.cron(now);
     let (h2, _) = boot(&disk, &[]);
     assert_eq!(keyspace_fingerprint(&h2.engine.dbs), ["0:a=string:1 ttl=None", "0:b=string:2 ttl=None"]);
 }

@@ -414,6 +414,12 @@ fn aof_write_failure_over_tcp() {
         let server = VerdisProcess::start(dir.path(), &flags);
         let mut w = Wire::connect(server.addr);
         assert_eq!(call(&mut w, "SET a 1"), Frame::ok());
+        // While a background fsync runs, `everysec` postpones the next write (as Redis): wait
+        // for it, so that the write of SET b is attempted (and fails) before SET c.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info_field(&mut w, "aof_pending_bio_fsync") != "0" && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(call(&mut w, "DEBUG FAULT ARM enospc PATH incr"), Frame::ok());
         assert_eq!(call(&mut w, "SET b 2"), Frame::ok());
         assert_eq!(call(&mut w, "SET c 3"), aof_misconf);

@@ -63,10 +63,10 @@ impl System for EngineSystem {
         let db = self.inner.engine.dbs.get(db)?;
         let mut keys = BTreeMap::new();
         for (key, entry) in db.iter() {
-            if entry.expire_at_ms.is_some_and(|t| now_ms > t) {
+            if entry.expire_at_ms().is_some_and(|t| now_ms > t) {
                 continue; // logically gone; the model has no such key either
             }
-            keys.insert(key.clone(), (to_model_value(&entry.value), entry.expire_at_ms));
+            keys.insert(key.to_vec(), (to_model_value(&entry.value), entry.expire_at_ms()));
         }
         Some(keys)
     }
@@ -98,7 +98,7 @@ pub fn to_model_value(value: &Value) -> MValue {
             scores: z.iter().map(|(score, member)| (member.to_vec(), Score(score))).collect(),
             listpack: z.is_listpack(),
         }),
-        Value::List(l) => MValue::List(l.iter().cloned().collect()),
+        Value::List(l) => MValue::List(l.iter().map(<[u8]>::to_vec).collect()),
         Value::Hash(h) => MValue::Hash(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
         Value::Stream(s) => MValue::Stream(Box::new(stream_to_model(s))),
     }

@@ -43,10 +43,7 @@ fn engine_with(data: &Dataset, config: Config) -> (Harness, SimDisk) {
     h.engine.persist = Persistence::new(Box::new(disk.clone()), Box::new(InlineSaver::new()), h.now_ms);
     let now = h.now_ms;
     for (db, key, value, expire) in data {
-        h.engine.dbs[*db].insert_entry(
-            key.clone(),
-            Entry { value: Value::str(value.clone()), expire_at_ms: *expire, access_ms: now },
-        );
+        h.engine.dbs[*db].insert_entry(key.clone(), Entry::new(Value::str(value.clone()), *expire, now));
     }
     (h, disk)
 }
@@ -56,7 +53,7 @@ fn contents(h: &Harness) -> Vec<(usize, Vec<u8>, Value, Option<u64>)> {
     let mut out = Vec::new();
     for (i, db) in h.engine.dbs.iter().enumerate() {
         for (k, e) in db.iter() {
-            out.push((i, k.clone(), e.value.clone(), e.expire_at_ms));
+            out.push((i, k.to_vec(), e.value.clone(), e.expire_at_ms()));
         }
     }
     out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));

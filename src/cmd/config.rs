@@ -119,8 +119,10 @@ fn config_set(ctx: &mut Ctx) -> Frame {
             }
         }
     }
-    apply(ctx.engine, new, &changed);
-    Frame::ok()
+    match apply(ctx.engine, new, &changed) {
+        Ok(()) => Frame::ok(),
+        Err((name, reason)) => set_failed(name.as_bytes(), reason),
+    }
 }
 
 /// The first-pass checks of CONFIG SET, in Redis's order of precedence.
@@ -170,8 +172,9 @@ fn restore_dir(old: &Config, attempted: &Config) {
 }
 
 /// Installs an accepted configuration and runs what Redis's apply functions do for the
-/// parameters whose value changed.
-fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
+/// parameters whose value changed. Err names the parameter whose apply step failed, with the
+/// reason; its old value is back in place then (as Redis's restore after a failed apply).
+fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) -> Result<(), (&'static str, &'static str)> {
     if changed.contains(&const { index_of("repl-backlog-size") }) {
         // resizeReplicationBacklog raises a small backlog to Redis's minimum.
         if new.num_value(const { index_of("repl-backlog-size") }) < REPL_BACKLOG_MIN_SIZE {
@@ -184,13 +187,36 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
         engine.acl.set_default_password(new.requirepass.as_deref());
     }
     let appendonly_changed = changed.contains(&const { index_of("appendonly") });
+    let maxmemory_changed = changed.contains(&const { index_of("maxmemory") });
     engine.config = new;
+    if maxmemory_changed {
+        // updateMaxmemory: eviction starts from the cron when the new limit is below the use.
+        let (used, limit) = engine.memory_state();
+        if let Some(limit) = limit {
+            if limit < used {
+                engine.persist.log(
+                    crate::engine::config::LogLevel::Warning,
+                    &format!(
+                        "WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current \
+                         memory usage ({used}). This will result in key eviction and/or the inability to accept new \
+                         write commands depending on the maxmemory-policy."
+                    ),
+                );
+            }
+            engine.eviction.running = true;
+        }
+    }
     if appendonly_changed {
         // startAppendOnly / stopAppendOnly.
         let now_ms = engine.now_ms;
         if engine.config.appendonly() {
-            if let Err(e) = engine.aof_start(now_ms) {
-                engine.persist.log(crate::engine::config::LogLevel::Warning, &e);
+            if engine.aof_start(now_ms).is_err() {
+                // updateAppendonly's failure: the parameter goes back to no.
+                let _ = engine.config.set("appendonly", b"no");
+                if reseed {
+                    engine.rng = Xoshiro256PlusPlus::seed_from_u64(engine.config.seed);
+                }
+                return Err(("appendonly", "Unable to turn on AOF. Check server logs."));
             }
         } else {
             engine.aof_stop(now_ms);
@@ -199,6 +225,7 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) {
     if reseed {
         engine.rng = Xoshiro256PlusPlus::seed_from_u64(engine.config.seed);
     }
+    Ok(())
 }
 
 /// Redis's CONFIG_REPL_BACKLOG_MIN_SIZE.

@@ -171,7 +171,7 @@ fn ttl_generic(ctx: &mut Ctx, millis: bool, absolute: bool) -> Frame {
     let Some(entry) = lookup_read_no_touch(ctx, ctx.arg(1)) else {
         return Frame::Integer(-2);
     };
-    let Some(at_ms) = entry.expire_at_ms else {
+    let Some(at_ms) = entry.expire_at_ms() else {
         return Frame::Integer(-1);
     };
     let at_ms = at_ms as i64;

@@ -45,8 +45,8 @@ fn corrupt(_: hll::Corrupt) -> Frame {
 /// HyperLogLog error for a string that fails the header checks (an integer-encoded string
 /// always does).
 fn check_hll(value: &Value) -> Result<(), Frame> {
-    match as_string(value)? {
-        StrValue::Emb(b) | StrValue::Raw(b) if hll::is_hll(b) => Ok(()),
+    match as_string(value)?.as_slice() {
+        Some(b) if hll::is_hll(b) => Ok(()),
         _ => Err(Frame::error(NOT_HLL)),
     }
 }

@@ -329,7 +329,7 @@ fn persistence_section(engine: &Engine, out: &mut String) {
         .field("aof_current_rewrite_time_sec", current_rewrite_s)
         .field("aof_last_bgrewrite_status", if aof.last_bgrewrite_ok { "ok" } else { "err" })
         .field("aof_rewrites", aof.rewrites)
-        .field("aof_rewrites_consecutive_failures", u8::from(!aof.last_bgrewrite_ok))
+        .field("aof_rewrites_consecutive_failures", aof.consecutive_failures)
         .field("aof_last_write_status", engine.aof_health().last_write_status())
         .field("aof_last_cow_size", 0)
         .field("module_fork_in_progress", 0)

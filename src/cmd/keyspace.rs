@@ -232,7 +232,7 @@ fn copy(ctx: &mut Ctx) -> Frame {
         }
     }
     // The copy is a new object: its access time is now.
-    let entry = Entry { value, expire_at_ms, access_ms: now };
+    let entry = Entry::new(value, expire_at_ms, now);
     ctx.engine.dbs[dst].insert_entry(dst_key.to_vec(), entry);
     ctx.signal_modified_in(dst, dst_key);
     ctx.notify_in(dst, NOTIFY_GENERIC, "copy_to", dst_key);
@@ -291,7 +291,7 @@ fn randomkey(ctx: &mut Ctx) -> Frame {
     // Each round either answers or removes one key, so this ends.
     for _ in 0..=ctx.engine.dbs[db].len() {
         let engine = &mut *ctx.engine;
-        let Some(key) = engine.dbs[db].random_key(&mut engine.rng).cloned() else {
+        let Some(key) = engine.dbs[db].random_key(&mut engine.rng).map(<[u8]>::to_vec) else {
             return Frame::Null;
         };
         if !engine.expire_if_needed(db, &key, now) {
@@ -321,8 +321,8 @@ fn keys(ctx: &mut Ctx) -> Frame {
     let db = ctx.db();
     let found: Vec<Frame> = db
         .iter()
-        .filter(|(k, e)| (all || string_match(pattern, k, false)) && e.expire_at_ms.is_none_or(|t| t >= now))
-        .map(|(k, _)| Frame::Bulk(k.clone()))
+        .filter(|(k, e)| (all || string_match(pattern, k, false)) && e.expire_at_ms().is_none_or(|t| t >= now))
+        .map(|(k, _)| Frame::Bulk(k.to_vec()))
         .collect();
     Frame::Array(found)
 }
@@ -417,7 +417,7 @@ fn scan_buckets(ctx: &mut Ctx, mut cursor: u64, count: i64) -> (u64, Vec<Vec<u8>
     let db = ctx.db();
     let mut found: Vec<Vec<u8>> = Vec::new();
     loop {
-        cursor = db.scan(cursor, |k, _| found.push(k.clone()));
+        cursor = db.scan(cursor, |k, _| found.push(k.to_vec()));
         let keep_going = cursor != 0 && max_iterations != 0 && (found.len() as u64) < want;
         max_iterations = max_iterations.wrapping_sub(1);
         if !keep_going {
@@ -432,10 +432,10 @@ fn object_entry<'c>(ctx: &'c mut Ctx) -> Option<&'c Entry> {
     lookup_no_touch_generic(ctx, ctx.arg(2), false)
 }
 
-/// True when maxmemory-policy is an LFU policy. The configuration registry does not have
-/// maxmemory-policy yet, and its default (noeviction) is not LFU.
-fn lfu_policy(_ctx: &Ctx) -> bool {
-    false
+/// True when maxmemory-policy is an LFU policy: keys then carry an access counter, not an
+/// idle time.
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.engine.config.maxmemory_policy().is_lfu()
 }
 
 fn object_encoding(ctx: &mut Ctx) -> Frame {
@@ -469,14 +469,15 @@ fn object_idletime(ctx: &mut Ctx) -> Frame {
         );
     }
     // Redis's LRU clock ticks in whole seconds.
-    Frame::Integer((now / 1000).saturating_sub(entry.access_ms / 1000) as i64)
+    Frame::Integer((now / 1000).saturating_sub(entry.access_ms() / 1000) as i64)
 }
 
 fn object_freq(ctx: &mut Ctx) -> Frame {
     let lfu = lfu_policy(ctx);
-    if object_entry(ctx).is_none() {
+    let (now, params) = (ctx.now_ms, ctx.engine.lfu_params());
+    let Some(entry) = object_entry(ctx) else {
         return Frame::Null;
-    }
+    };
     if !lfu {
         return Frame::error(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note \
@@ -484,8 +485,7 @@ fn object_freq(ctx: &mut Ctx) -> Frame {
              to adjust.",
         );
     }
-    // LFU counters arrive with the maxmemory policies; a new key starts at LFU_INIT_VAL.
-    Frame::Integer(5)
+    Frame::Integer(i64::from(crate::engine::evict::lfu_decayed(entry, now, params)))
 }
 
 fn object_help(_ctx: &mut Ctx) -> Frame {

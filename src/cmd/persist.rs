@@ -169,17 +169,17 @@ fn restore(ctx: &mut Ctx) -> Frame {
         }
         return Frame::ok();
     }
-    // IDLETIME sets the access time unless the eviction policy counts frequency instead; FREQ
-    // has nothing to set (verdis keeps no LFU counter).
-    use crate::engine::config::MaxmemoryPolicy;
-    let lfu =
-        matches!(ctx.engine.config.maxmemory_policy(), MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu);
+    // IDLETIME sets the access time under an LRU policy, FREQ the access counter under an LFU
+    // one (Redis's objectSetLRUOrLFU); the other is ignored.
+    let lfu = ctx.engine.config.maxmemory_policy().is_lfu();
     let access_ms = match idle_s {
         Some(s) if !lfu => now.saturating_sub((s as u64).saturating_mul(1000)),
         _ => now,
     };
-    let _ = freq;
-    let entry = Entry { value, expire_at_ms: expire_at.map(|t| t as u64), access_ms };
+    let mut entry = Entry::new(value, expire_at.map(|t| t as u64), access_ms);
+    if let (Some(f), true) = (freq, lfu) {
+        entry.set_lfu_counter(f.clamp(0, 255) as u8);
+    }
     ctx.db().insert_entry(key.to_vec(), entry);
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_GENERIC, "restore", key);

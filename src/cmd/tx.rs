@@ -61,9 +61,11 @@ fn exec(ctx: &mut Ctx) -> Frame {
     ctx.client.deny_blocking = true;
     let queued = std::mem::take(&mut ctx.client.multi.queued);
     let mut replies = Vec::with_capacity(queued.len());
+    let in_exec_before = std::mem::replace(&mut ctx.engine.persist.in_exec, true);
     for argv in &queued {
         replies.push(ctx.engine.call_queued(ctx.client, argv, ctx.now_ms));
     }
+    ctx.engine.persist.in_exec = in_exec_before;
     ctx.client.deny_blocking = deny_blocking_before;
     ctx.engine.discard_transaction(ctx.client);
     Frame::Array(replies)

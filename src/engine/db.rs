@@ -2,27 +2,91 @@
 //! Expiry is checked by the engine (`Ctx`), which knows the time; `Db` only stores.
 
 use super::dict::Dict;
+use super::small_bytes::SmallBytes;
 use super::value::Value;
 use rand_core::RngCore;
+
+/// A key as the keyspace stores it: inline up to 22 bytes, so that a key as short as most are
+/// (`user:1000`, redis-benchmark's `key:000000012345`) takes no allocation of its own and the
+/// table entry stays as small as with a `Vec` header.
+pub type Key = SmallBytes<22>;
+
+/// `expire_at_ms` of a key without expiry. A `u64` with a sentinel instead of an `Option<u64>`
+/// saves 8 bytes per key, which keeps a table entry (key + entry) at 88 bytes, one 96-byte
+/// allocator chunk. No command can set this time: expiry times fit in an i64.
+const NO_EXPIRE: u64 = u64::MAX;
 
 /// One key's value with its metadata.
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub value: Value,
+    /// Absolute expiry time in Unix milliseconds, or `NO_EXPIRE` (see `expire_at_ms()`).
+    expire_at: u64,
+    /// Redis's 24-bit `lru` field, widened: the last access time in Unix milliseconds in the low
+    /// 56 bits (OBJECT IDLETIME, LRU eviction, and the LFU counter's last decrement time), the
+    /// LFU access counter XOR `LFU_INIT_COUNTER` in the top 8 bits, so that a new entry starts at
+    /// Redis's initial counter without a field of its own (a field would cost 16 bytes a key).
+    access: u64,
+}
+
+/// The access counter a new key starts with (Redis's LFU_INIT_VAL).
+pub const LFU_INIT_COUNTER: u8 = 5;
+const ACCESS_TIME_BITS: u32 = 56;
+const ACCESS_TIME_MASK: u64 = (1 << ACCESS_TIME_BITS) - 1;
+
+impl Entry {
+    /// An entry expiring at `expire_at_ms` (absolute Unix milliseconds), if given, last accessed
+    /// at `access_ms`, with the initial LFU counter.
+    pub fn new(value: Value, expire_at_ms: Option<u64>, access_ms: u64) -> Entry {
+        let mut entry = Entry { value, expire_at: NO_EXPIRE, access: access_ms & ACCESS_TIME_MASK };
+        entry.set_expire_at_ms(expire_at_ms);
+        entry
+    }
+
+    /// The last access time in Unix milliseconds.
+    pub fn access_ms(&self) -> u64 {
+        self.access & ACCESS_TIME_MASK
+    }
+
+    /// Records an access at `now_ms` (the LFU counter is kept).
+    pub fn set_access_ms(&mut self, now_ms: u64) {
+        self.access = (self.access & !ACCESS_TIME_MASK) | (now_ms & ACCESS_TIME_MASK);
+    }
+
+    /// The LFU access counter as last stored (before any decay).
+    pub fn lfu_counter(&self) -> u8 {
+        ((self.access >> ACCESS_TIME_BITS) as u8) ^ LFU_INIT_COUNTER
+    }
+
+    pub fn set_lfu_counter(&mut self, counter: u8) {
+        let stored = u64::from(counter ^ LFU_INIT_COUNTER);
+        self.access = (self.access & ACCESS_TIME_MASK) | (stored << ACCESS_TIME_BITS);
+    }
+
     /// Absolute expiry time in Unix milliseconds, if the key is volatile.
-    pub expire_at_ms: Option<u64>,
-    /// Last access time in Unix milliseconds (OBJECT IDLETIME).
-    pub access_ms: u64,
+    pub fn expire_at_ms(&self) -> Option<u64> {
+        (self.expire_at != NO_EXPIRE).then_some(self.expire_at)
+    }
+
+    fn set_expire_at_ms(&mut self, at_ms: Option<u64>) {
+        // The sentinel itself is not a time any command produces; keep such a time volatile.
+        self.expire_at = at_ms.map_or(NO_EXPIRE, |t| t.min(NO_EXPIRE - 1));
+    }
+
+    /// Drops the expiry; true when there was one.
+    fn take_expire(&mut self) -> bool {
+        std::mem::replace(&mut self.expire_at, NO_EXPIRE) != NO_EXPIRE
+    }
 }
 
 /// A database's key tables, taken out of it whole (`Db::take_tables`); dropping them frees every
 /// key and value.
 #[derive(Debug, Default)]
 pub struct DbTables {
-    keys: Dict<Vec<u8>, Entry>,
+    keys: Dict<Key, Entry>,
     /// Never read: held so that it is freed where the tables are dropped.
     #[allow(dead_code)]
-    volatile: Dict<Vec<u8>, ()>,
+    volatile: Dict<Key, ()>,
 }
 
 impl DbTables {
@@ -40,8 +104,8 @@ impl DbTables {
 /// active expire cycle walks.
 #[derive(Clone, Debug, Default)]
 pub struct Db {
-    keys: Dict<Vec<u8>, Entry>,
-    volatile: Dict<Vec<u8>, ()>,
+    keys: Dict<Key, Entry>,
+    volatile: Dict<Key, ()>,
     /// Where the active expire cycle resumes its walk of `volatile`.
     pub expire_cursor: u64,
     /// Running average TTL of sampled keys, for INFO keyspace's `avg_ttl`.
@@ -89,7 +153,7 @@ impl Db {
         if self.volatile.is_empty() {
             return false;
         }
-        matches!(self.keys.get(key), Some(Entry { expire_at_ms: Some(t), .. }) if *t < now_ms)
+        matches!(self.keys.get(key).and_then(Entry::expire_at_ms), Some(t) if t < now_ms)
     }
 
     /// Number of keys that are logically expired at `now_ms` but not yet removed.
@@ -108,7 +172,7 @@ impl Db {
         if self.new_keys.is_some() && !self.keys.contains_key(&key) {
             self.journal_new(key.clone());
         }
-        self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms })
+        self.keys.insert(Key::from_vec(key), Entry::new(value, None, now_ms))
     }
 
     fn journal_new(&mut self, key: Vec<u8>) {
@@ -121,13 +185,13 @@ impl Db {
     /// value it replaced, for the caller to free (lazily or not).
     pub fn set_keep_ttl(&mut self, key: Vec<u8>, value: Value, now_ms: u64) -> Option<Value> {
         if let Some(entry) = self.keys.get_mut(&key) {
-            entry.access_ms = now_ms;
+            entry.set_access_ms(now_ms);
             Some(std::mem::replace(&mut entry.value, value))
         } else {
             if self.new_keys.is_some() {
                 self.journal_new(key.clone());
             }
-            self.keys.insert(key, Entry { value, expire_at_ms: None, access_ms: now_ms });
+            self.keys.insert(Key::from_vec(key), Entry::new(value, None, now_ms));
             None
         }
     }
@@ -139,9 +203,9 @@ impl Db {
         let Some(entry) = self.keys.get_mut(key) else {
             return Err(value);
         };
-        entry.access_ms = now_ms;
+        entry.set_access_ms(now_ms);
         let old = std::mem::replace(&mut entry.value, value);
-        if !keep_ttl && entry.expire_at_ms.take().is_some() {
+        if !keep_ttl && entry.take_expire() {
             self.volatile.remove(key);
         }
         Ok(old)
@@ -149,20 +213,20 @@ impl Db {
 
     /// Inserts a whole entry (used by MOVE, COPY, RENAME and loading).
     pub fn insert_entry(&mut self, key: Vec<u8>, entry: Entry) -> Option<Entry> {
-        if entry.expire_at_ms.is_some() {
-            self.volatile.insert(key.clone(), ());
+        if entry.expire_at_ms().is_some() {
+            self.volatile.insert(Key::from_slice(&key), ());
         } else {
             self.volatile.remove(&key);
         }
         if self.new_keys.is_some() && !self.keys.contains_key(&key) {
             self.journal_new(key.clone());
         }
-        self.keys.insert(key, entry)
+        self.keys.insert(Key::from_vec(key), entry)
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let entry = self.keys.remove(key)?;
-        if entry.expire_at_ms.is_some() {
+        if entry.expire_at_ms().is_some() {
             self.volatile.remove(key);
         }
         Some(entry)
@@ -173,10 +237,10 @@ impl Db {
         let Some(entry) = self.keys.get_mut(key) else {
             return false;
         };
-        if entry.expire_at_ms.is_none() {
-            self.volatile.insert(key.to_vec(), ());
+        if entry.expire_at_ms().is_none() {
+            self.volatile.insert(Key::from_slice(key), ());
         }
-        entry.expire_at_ms = Some(at_ms);
+        entry.set_expire_at_ms(Some(at_ms));
         true
     }
 
@@ -185,7 +249,7 @@ impl Db {
         let Some(entry) = self.keys.get_mut(key) else {
             return false;
         };
-        if entry.expire_at_ms.take().is_some() {
+        if entry.take_expire() {
             self.volatile.remove(key);
             true
         } else {
@@ -194,7 +258,7 @@ impl Db {
     }
 
     pub fn expire_of(&self, key: &[u8]) -> Option<u64> {
-        self.keys.get(key).and_then(|e| e.expire_at_ms)
+        self.keys.get(key).and_then(Entry::expire_at_ms)
     }
 
     /// Takes the key tables in O(1), leaving the database empty as `clear` does (FLUSHDB ASYNC
@@ -213,17 +277,17 @@ impl Db {
     }
 
     /// All keys and entries, in table order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
-        self.keys.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.keys.iter().map(|(k, e)| (k.as_slice(), e))
     }
 
     /// One step of SCAN over the keyspace.
-    pub fn scan(&self, cursor: u64, visit: impl FnMut(&Vec<u8>, &Entry)) -> u64 {
-        self.keys.scan(cursor, visit)
+    pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&[u8], &Entry)) -> u64 {
+        self.keys.scan(cursor, |k, e| visit(k, e))
     }
 
     /// One step of a walk over the volatile keys (the active expire cycle).
-    pub fn scan_volatile(&self, cursor: u64, mut visit: impl FnMut(&Vec<u8>)) -> u64 {
+    pub fn scan_volatile(&self, cursor: u64, mut visit: impl FnMut(&[u8])) -> u64 {
         self.volatile.scan(cursor, |k, _| visit(k))
     }
 
@@ -233,7 +297,58 @@ impl Db {
         self.volatile.set_resize_avoided(avoided);
     }
 
-    pub fn random_key(&self, rng: &mut impl RngCore) -> Option<&Vec<u8>> {
-        self.keys.random_entry(rng).map(|(k, _)| k)
+    pub fn random_key(&self, rng: &mut impl RngCore) -> Option<&[u8]> {
+        self.keys.random_entry(rng).map(|(k, _)| k.as_slice())
+    }
+
+    /// Up to `count` keys sampled as Redis's dictGetSomeKeys does, from all keys or only those
+    /// with an expiry (eviction's candidates).
+    pub fn sample_keys(&self, rng: &mut impl RngCore, count: usize, volatile_only: bool) -> Vec<Vec<u8>> {
+        if volatile_only {
+            self.volatile.some_entries(rng, count).into_iter().map(|(k, _)| k.as_slice().to_vec()).collect()
+        } else {
+            self.keys.some_entries(rng, count).into_iter().map(|(k, _)| k.as_slice().to_vec()).collect()
+        }
+    }
+
+    /// A random key among those with an expiry (eviction's volatile policies).
+    pub fn random_volatile_key(&self, rng: &mut impl RngCore) -> Option<&[u8]> {
+        self.volatile.random_entry(rng).map(|(k, _)| k.as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_entry_fits_one_96_byte_chunk() {
+        // Key and entry live together in the bucket's chain: 88 bytes plus the allocator's 8-byte
+        // header is one 96-byte chunk for a key alone in its bucket.
+        assert!(std::mem::size_of::<(Key, Entry)>() <= 88, "{}", std::mem::size_of::<(Key, Entry)>());
+    }
+
+    #[test]
+    fn expiry_round_trips_through_the_sentinel() {
+        let mut db = Db::new();
+        db.set(b"k".to_vec(), Value::str(b"v".to_vec()), 5);
+        assert_eq!(db.expire_of(b"k"), None);
+        assert!(db.set_expire(b"k", 0));
+        assert_eq!(db.expire_of(b"k"), Some(0));
+        assert!(db.is_expired(b"k", 1));
+        assert!(db.set_expire(b"k", u64::MAX));
+        assert_eq!(db.expire_of(b"k"), Some(u64::MAX - 1));
+        assert_eq!(db.volatile_len(), 1);
+        assert!(db.persist(b"k"));
+        assert!(!db.persist(b"k"));
+        assert_eq!(db.volatile_len(), 0);
+        let long_key = vec![b'k'; 40];
+        db.insert_entry(long_key.clone(), Entry::new(Value::str(b"1".to_vec()), Some(9), 0));
+        assert_eq!(db.expire_of(&long_key), Some(9));
+        assert_eq!(db.iter().filter(|(k, _)| *k == &long_key[..]).count(), 1);
+        let old = db.overwrite(&long_key, Value::str(b"2".to_vec()), false, 0);
+        assert!(old.is_ok());
+        assert_eq!(db.expire_of(&long_key), None);
+        assert_eq!(db.volatile_len(), 0);
     }
 }

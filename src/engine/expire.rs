@@ -107,6 +107,7 @@ impl Engine {
         self.persist_cron(now_ms);
         self.aof_cron(now_ms);
         self.repl_cron(now_ms);
+        self.eviction_cron(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).
@@ -179,7 +180,7 @@ impl Engine {
         while found.sampled < want && found.buckets < max_buckets {
             bucket.clear();
             let cursor = self.dbs[db].expire_cursor;
-            self.dbs[db].expire_cursor = self.dbs[db].scan_volatile(cursor, |k| bucket.push(k.clone()));
+            self.dbs[db].expire_cursor = self.dbs[db].scan_volatile(cursor, |k| bucket.push(k.to_vec()));
             found.buckets += 1;
             for key in &bucket {
                 let Some(at_ms) = self.dbs[db].expire_of(key) else {

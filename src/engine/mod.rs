@@ -12,6 +12,7 @@ pub mod db;
 pub mod dict;
 pub mod docs;
 pub mod errors;
+pub mod evict;
 pub mod expire;
 pub mod glob;
 pub mod hash;
@@ -31,6 +32,7 @@ pub mod pubsub;
 pub mod repl;
 pub mod script;
 pub mod set_value;
+pub mod small_bytes;
 pub mod stats;
 pub mod stream;
 pub mod table;
@@ -66,6 +68,9 @@ pub struct ProcessInfo {
     /// reports RSS as used memory otherwise. Read at INFO time so the figure follows frees made
     /// by the lazy-free thread between two cron ticks.
     pub allocated_bytes: Option<fn() -> Option<u64>>,
+    /// A stand-in for the memory eviction measures, computed from the engine's state: tests and
+    /// simulations set it to drive maxmemory deterministically (it wins over `allocated_bytes`).
+    pub memory_model: Option<fn(&Engine) -> u64>,
     pub used_cpu_sys_s: f64,
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,
@@ -143,6 +148,8 @@ pub struct Engine {
     pub repl: repl::Replication,
     /// Lua scripts and functions.
     pub scripting: script::Scripting,
+    /// maxmemory eviction's candidate pool and resume flag.
+    pub eviction: evict::EvictionState,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -202,6 +209,7 @@ impl Engine {
             prop: propagate::Propagation::default(),
             repl: repl::Replication::default(),
             scripting: script::Scripting::default(),
+            eviction: evict::EvictionState::default(),
         }
     }
 
@@ -355,6 +363,7 @@ impl Engine {
             return Err(Frame::error(errors::NOT_IN_MULTI));
         }
         self.acl_admit(client, cmd.meta, argv)?;
+        self.admit_memory(client, cmd)?;
         // EXEC is a write when it would run one.
         let exec = cmd.meta.name == "exec";
         let is_write = cmd.flags.contains(Flags::WRITE) || (exec && client.multi.cmd_flags.contains(Flags::WRITE));
@@ -377,8 +386,37 @@ impl Engine {
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
             return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
         }
-        if self.persist.loading.is_some() && !cmd.flags.contains(Flags::LOADING) {
+        // The AOF's own replay runs while the engine is loading (clients get LOADING between
+        // its pieces).
+        if self.persist.loading.is_some() && !cmd.flags.contains(Flags::LOADING) && !self.persist.aof.replaying {
             return Err(Frame::error(errors::LOADING));
+        }
+        Ok(())
+    }
+
+    /// maxmemory (Redis's processCommand): keys are evicted first; when memory stays over the
+    /// limit, commands that may grow it are refused, and so is queuing inside MULTI.
+    fn admit_memory(&mut self, client: &ClientState, cmd: &Resolved) -> Result<(), Frame> {
+        self.scripting.pre_command_oom = false;
+        if self.config.num_value(const { config::index_of("maxmemory") }) == 0
+            || self.persist.aof.replaying
+            || self.persist.loading.is_some()
+        {
+            return Ok(());
+        }
+        // No eviction while clients are paused: the dataset stays as it is (isSafeToPerformEvictions).
+        let now_ms = self.now_ms;
+        if self.writes_paused(now_ms) {
+            return Ok(());
+        }
+        let out_of_memory = self.perform_evictions(now_ms) == evict::Eviction::Fail;
+        self.scripting.pre_command_oom = out_of_memory;
+        let name = cmd.meta.name;
+        let denyoom =
+            cmd.flags.contains(Flags::DENYOOM) || (name == "exec" && client.multi.cmd_flags.contains(Flags::DENYOOM));
+        let queuing = client.multi.active && !matches!(name, "exec" | "discard" | "quit" | "reset");
+        if out_of_memory && (denyoom || queuing) {
+            return Err(Frame::error(evict::OOM_ERROR));
         }
         Ok(())
     }
@@ -533,11 +571,12 @@ impl<'a> Ctx<'a> {
         let engine = &mut *self.engine;
         // As Redis, no access-time update while a forked child saves: it would copy pages on write.
         let engine_no_touch = engine.persist.avoid_writes;
+        let lfu = engine.config.maxmemory_policy().is_lfu().then(|| engine.lfu_params());
         match engine.dbs[db].entry_mut(key) {
             Some(entry) => {
                 engine.stats.keyspace_hits += 1;
                 if !engine_no_touch {
-                    entry.access_ms = now;
+                    touch(entry, now, lfu, &mut engine.rng);
                 }
                 Some(&entry.value)
             }
@@ -554,10 +593,12 @@ impl<'a> Ctx<'a> {
         if self.engine.expire_if_needed(db, key, now) {
             return None;
         }
-        let engine_no_touch = self.engine.persist.avoid_writes;
-        self.engine.dbs[db].entry_mut(key).map(|entry| {
+        let engine = &mut *self.engine;
+        let engine_no_touch = engine.persist.avoid_writes;
+        let lfu = engine.config.maxmemory_policy().is_lfu().then(|| engine.lfu_params());
+        engine.dbs[db].entry_mut(key).map(|entry| {
             if !engine_no_touch {
-                entry.access_ms = now;
+                touch(entry, now, lfu, &mut engine.rng);
             }
             &mut entry.value
         })
@@ -622,5 +663,13 @@ impl<'a> Ctx<'a> {
     /// Adds to the count of changes since the last save.
     pub fn dirty(&mut self, n: u64) {
         self.engine.dirty += n;
+    }
+}
+
+/// Records an access to a key: its time, and under an LFU policy its access counter.
+fn touch(entry: &mut db::Entry, now_ms: u64, lfu: Option<evict::LfuParams>, rng: &mut impl rand_core::RngCore) {
+    match lfu {
+        Some(params) => evict::lfu_touch(entry, now_ms, params, rng),
+        None => entry.set_access_ms(now_ms),
     }
 }

@@ -194,9 +194,14 @@ impl Packed {
         self.remove(0)
     }
 
+    /// Removes and returns the last entry, walking the buffer once (a quicklist's RPOP).
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         let last = self.len().checked_sub(1)?;
-        self.remove(last)
+        let start = self.offset_of(last);
+        let (len, header) = get_len(&self.buf[start..]);
+        let entry = self.buf[start + header..start + header + len].to_vec();
+        self.splice(start, self.buf.len(), 1, &[]);
+        Some(entry)
     }
 
     /// Keeps the entries for which `keep` is true, in order (one reallocation).
@@ -251,8 +256,8 @@ impl<T: AsRef<[u8]>> FromIterator<T> for Packed {
     }
 }
 
-/// The entries front to back.
-#[derive(Clone)]
+/// The entries front to back (`Default`: an iterator over nothing).
+#[derive(Clone, Default)]
 pub struct Iter<'a> {
     rest: &'a [u8],
     left: usize,

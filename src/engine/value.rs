@@ -6,6 +6,13 @@ use crate::resp::parse::parse_i64;
 use std::borrow::Cow;
 
 pub use super::list::ListValue;
+use super::small_bytes::SmallBytes;
+
+/// The bytes of an `embstr` value: inline up to 38 bytes, which keeps `StrValue` at 40 bytes, no
+/// larger than the other value types, so a short string costs no heap allocation of its own.
+/// Redis's embstr limit (44) is larger; the few `embstr` values of 39 to 44 bytes take one
+/// exact-size allocation.
+pub type EmbBytes = SmallBytes<38>;
 
 /// The longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_MAX_BYTES: usize = 44;
@@ -16,7 +23,7 @@ pub enum StrValue {
     /// A decimal integer that round-trips exactly (`int`).
     Int(i64),
     /// A short string stored with its object (`embstr`).
-    Emb(Vec<u8>),
+    Emb(EmbBytes),
     /// A string that was modified in place or is long (`raw`).
     Raw(Vec<u8>),
 }
@@ -29,40 +36,53 @@ impl StrValue {
                 return StrValue::Int(n);
             }
         }
-        if bytes.len() <= EMBSTR_MAX_BYTES {
-            StrValue::Emb(bytes)
-        } else {
-            StrValue::Raw(bytes)
-        }
+        StrValue::from_bytes_no_int(bytes)
     }
 
     /// A value created by Redis with createStringObject (no integer encoding attempted).
     pub fn from_bytes_no_int(bytes: Vec<u8>) -> StrValue {
         if bytes.len() <= EMBSTR_MAX_BYTES {
-            StrValue::Emb(bytes)
+            StrValue::Emb(EmbBytes::from_vec(bytes))
         } else {
             StrValue::Raw(bytes)
+        }
+    }
+
+    /// An `embstr` value (the caller has checked the length against `EMBSTR_MAX_BYTES`).
+    pub fn emb(bytes: &[u8]) -> StrValue {
+        StrValue::Emb(EmbBytes::from_slice(bytes))
+    }
+
+    /// The stored bytes of a string-encoded value; `None` for an integer-encoded one.
+    pub fn as_slice(&self) -> Option<&[u8]> {
+        match self {
+            StrValue::Int(_) => None,
+            StrValue::Emb(b) => Some(b),
+            StrValue::Raw(b) => Some(b),
         }
     }
 
     pub fn as_bytes(&self) -> Cow<'_, [u8]> {
         match self {
             StrValue::Int(n) => Cow::Owned(n.to_string().into_bytes()),
-            StrValue::Emb(b) | StrValue::Raw(b) => Cow::Borrowed(b),
+            StrValue::Emb(b) => Cow::Borrowed(b),
+            StrValue::Raw(b) => Cow::Borrowed(b),
         }
     }
 
     pub fn into_bytes(self) -> Vec<u8> {
         match self {
             StrValue::Int(n) => n.to_string().into_bytes(),
-            StrValue::Emb(b) | StrValue::Raw(b) => b,
+            StrValue::Emb(b) => b.into_vec(),
+            StrValue::Raw(b) => b,
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(n) => n.to_string().len(),
-            StrValue::Emb(b) | StrValue::Raw(b) => b.len(),
+            StrValue::Emb(b) => b.len(),
+            StrValue::Raw(b) => b.len(),
         }
     }
 
@@ -144,5 +164,39 @@ impl Value {
             Value::Hash(h) => h.free_effort(),
             Value::Stream(s) => s.free_effort(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embstr_exactly_as_redis_whatever_the_storage() {
+        for len in [0usize, 1, 21, 37, 38, 39, 44, 45, 100] {
+            let bytes = vec![b'x'; len];
+            let v = StrValue::from_bytes(bytes.clone());
+            assert_eq!(v.encoding(), if len <= EMBSTR_MAX_BYTES { "embstr" } else { "raw" }, "len {len}");
+            assert_eq!(&*v.as_bytes(), &bytes[..]);
+            assert_eq!(v.as_slice(), Some(&bytes[..]));
+            assert_eq!(v.len(), len);
+            if let StrValue::Emb(b) = &v {
+                assert_eq!(b.is_inline(), len <= 38, "len {len}");
+            }
+            let mut raw = v.clone();
+            raw.make_raw().push(b'y');
+            assert_eq!(raw.encoding(), "raw");
+            assert_eq!(raw.len(), len + 1);
+            assert_eq!(v.into_bytes(), bytes);
+        }
+        assert_eq!(StrValue::from_bytes(b"12".to_vec()).as_slice(), None);
+        assert_eq!(StrValue::emb(b"12").encoding(), "embstr");
+    }
+
+    #[test]
+    fn short_strings_cost_no_room_beyond_the_other_types() {
+        // An inline `embstr` must not make `Value` larger than the largest other type does.
+        assert_eq!(std::mem::size_of::<StrValue>(), 40);
+        assert!(std::mem::size_of::<Value>() <= 48, "Value grew to {}", std::mem::size_of::<Value>());
     }
 }

@@ -105,6 +105,9 @@ pub struct Persistence {
     pub aof_health: AofHealth,
     /// The append-only file.
     pub aof: super::aof::AofState,
+    /// EXEC is running its queue: a fork now would see half a transaction, so BGREWRITEAOF and
+    /// CONFIG SET appendonly yes schedule their rewrite instead (Redis's server.in_exec).
+    pub in_exec: bool,
 }
 
 impl Persistence {
@@ -143,6 +146,7 @@ impl Persistence {
             faults,
             aof_health: AofHealth::default(),
             aof: super::aof::AofState::default(),
+            in_exec: false,
         }
     }
 
@@ -182,6 +186,7 @@ impl Engine {
     fn save_job(&self) -> SaveJob {
         SaveJob {
             path: self.rdb_path(),
+            format: snapshot::SaveFormat::Rdb,
             dir: self.config.dir().to_string(),
             opts: self.save_options(),
             aux: self.aux_info(),
@@ -355,7 +360,7 @@ impl Engine {
     }
 
     /// Takes in the running child's latest progress report, at most once a period.
-    fn read_save_progress(&mut self, now_ms: u64) {
+    pub(crate) fn read_save_progress(&mut self, now_ms: u64) {
         let p = &mut self.persist;
         if now_ms < p.current.last_read_ms.saturating_add(PROGRESS_READ_PERIOD_MS) {
             return;
@@ -419,6 +424,19 @@ impl Engine {
     pub fn shutdown_save(&mut self, save: bool, nosave: bool, force: bool, now_ms: u64) -> bool {
         self.persist.log(LogLevel::Warning, "User requested shutdown...");
         self.kill_rdb_child_now();
+        // The AOF turned on at runtime has no complete files until its first rewrite ends:
+        // exiting now would lose the dataset (unless forced).
+        if self.persist.aof.rewrite.is_some() && self.persist.aof.status == super::aof::AofStatus::WaitRewrite {
+            if !force {
+                self.persist.log(LogLevel::Warning, "Writing initial AOF, can't exit.");
+                self.persist.log(
+                    LogLevel::Warning,
+                    "Errors trying to shut down the server. Check the logs for more information.",
+                );
+                return false;
+            }
+            self.persist.log(LogLevel::Warning, "Writing initial AOF. Exit anyway.");
+        }
         let save = (save || !self.config.save_points().is_empty()) && !nosave && self.persist.loading.is_none();
         if !save {
             return true;

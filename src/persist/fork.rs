@@ -24,7 +24,7 @@
 
 use super::disk::{Disk, RealDisk};
 use super::faults::{self, FaultDisk, FaultKind, FaultPlan};
-use super::snapshot::{temp_path, write_rdb_file, BackgroundSaver, SaveJob, SaveOutcome, SaveProgress};
+use super::snapshot::{write_job_file, BackgroundSaver, SaveJob, SaveOutcome, SaveProgress};
 use crate::engine::db::Db;
 use std::time::{Duration, Instant};
 
@@ -158,7 +158,7 @@ fn child_main(dbs: &[Db], job: &SaveJob, report_fd: libc::c_int, child_faults: C
         Some(plan) => Box::new(FaultDisk::new(Box::new(RealDisk), plan.clone())),
         None => Box::new(RealDisk),
     };
-    let temp = temp_path(&job.dir, std::process::id());
+    let temp = job.temp_path(std::process::id());
     let delay = Duration::from_micros(job.key_save_delay_us.max(0) as u64);
     // A killed save dies halfway through the keys (at once when there are none).
     let total_keys: usize = dbs.iter().map(Db::len).sum();
@@ -176,7 +176,7 @@ fn child_main(dbs: &[Db], job: &SaveJob, report_fd: libc::c_int, child_faults: C
         cow_measured: None,
         cow_cost: Duration::ZERO,
     };
-    let result = write_rdb_file(disk.as_mut(), dbs, job.opts, &job.aux, &temp, &job.path, || {
+    let result = write_job_file(disk.as_mut(), dbs, job, &temp, || {
         progress.key_reached();
         keys_done += 1;
         if kill_at == Some(keys_done) {
@@ -240,7 +240,7 @@ impl BackgroundSaver for ForkSaver {
         self.child = Some(Child {
             pid,
             report_fd: fds[0],
-            temp_path: temp_path(&job.dir, pid as u32),
+            temp_path: job.temp_path(pid as u32),
             base: started,
             partial: Vec::new(),
             final_lines: String::new(),

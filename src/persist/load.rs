@@ -248,11 +248,7 @@ impl<S: Source> Loader<S> {
         }
         let value = engine_value(&k.key, k.value).map_err(LoadError::Refused)?;
         let idle_ms = k.idle_s.unwrap_or(0).saturating_mul(1000);
-        let entry = Entry {
-            value,
-            expire_at_ms: k.expire_at_ms.map(|t| t as u64),
-            access_ms: self.now_ms.saturating_sub(idle_ms),
-        };
+        let entry = Entry::new(value, k.expire_at_ms.map(|t| t as u64), self.now_ms.saturating_sub(idle_ms));
         if engine.dbs[db].contains(&k.key) {
             if !self.allow_dup {
                 let key = String::from_utf8_lossy(&k.key).into_owned();

@@ -6,8 +6,8 @@
 //! - `InlineSaver` (tests, the simulator): clones the keyspace when the save starts and writes the
 //!   clone when the test lets it, so a test decides exactly when the save completes or fails.
 //!
-//! Both write through `write_rdb_file`: a temporary file, fsync, rename into place, directory
-//! fsync, as Redis's rdbSave.
+//! Both write through `write_job_file`: a temporary file, fsync, rename into place, directory
+//! fsync, as Redis's rdbSave (an RDB file, or an AOF base of commands).
 
 use super::disk::Disk;
 use super::faults::{self, FaultKind, FaultPlan};
@@ -15,11 +15,22 @@ use super::rdb::encode::{write_snapshot, AuxInfo, SaveOptions};
 use crate::engine::db::Db;
 use std::fmt;
 
+/// The form of the file a save writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SaveFormat {
+    /// An RDB file (BGSAVE, and an AOF base with `aof-use-rdb-preamble yes`).
+    #[default]
+    Rdb,
+    /// An AOF base of commands (`aof-use-rdb-preamble no`): Redis's rewriteAppendOnlyFileRio.
+    AofCommands,
+}
+
 /// What a background save writes.
 #[derive(Clone, Debug)]
 pub struct SaveJob {
     /// The final path (`dir`/`dbfilename`).
     pub path: String,
+    pub format: SaveFormat,
     /// The directory the temporary file goes in ("" for the working directory).
     pub dir: String,
     pub opts: SaveOptions,
@@ -98,6 +109,18 @@ pub fn temp_path(dir: &str, pid: u32) -> String {
     join(dir, &format!("temp-{pid}.rdb"))
 }
 
+impl SaveJob {
+    /// The temporary file the saving process `pid` writes: temp-<pid>.rdb for an RDB file, or
+    /// temp-rewriteaof-bg-<pid>.aof for an AOF base (Redis's name for the rewrite child's file).
+    pub fn temp_path(&self, pid: u32) -> String {
+        if self.aux.aof_base || self.format == SaveFormat::AofCommands {
+            join(&self.dir, &format!("temp-rewriteaof-bg-{pid}.aof"))
+        } else {
+            temp_path(&self.dir, pid)
+        }
+    }
+}
+
 /// `dir/name`, or `name` when `dir` is empty.
 pub fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
@@ -138,6 +161,23 @@ pub fn write_rdb_file(
     }
     disk.sync_dir(path).map_err(|err| WriteError::Write { op: "fsyncFileDir", err })?;
     Ok(size)
+}
+
+/// Writes `dbs` in the job's format at `job.path` through `temp` (see `write_rdb_file`; the
+/// command form is `aof::rewrite::write_command_base`). Returns the size; Err is the log line.
+pub fn write_job_file(
+    disk: &mut dyn Disk,
+    dbs: &[Db],
+    job: &SaveJob,
+    temp: &str,
+    after_key: impl FnMut(),
+) -> Result<u64, String> {
+    match job.format {
+        SaveFormat::Rdb => {
+            write_rdb_file(disk, dbs, job.opts, &job.aux, temp, &job.path, after_key).map_err(|e| e.to_string())
+        }
+        SaveFormat::AofCommands => super::aof::rewrite::write_command_base(disk, dbs, temp, &job.path, after_key),
+    }
 }
 
 /// Runs background saves.
@@ -247,24 +287,24 @@ impl BackgroundSaver for InlineSaver {
             return None;
         }
         let (dbs, job, child_id) = self.pending.take()?;
-        let temp = temp_path(&job.dir, child_id);
+        let temp = job.temp_path(child_id);
         if std::mem::take(&mut self.kill_pending) {
             return Some(killed_midway(child_id, temp));
         }
-        let result = write_rdb_file(disk, &dbs, job.opts, &job.aux, &temp, &job.path, || {});
+        let result = write_job_file(disk, &dbs, &job, &temp, || {});
         Some(SaveOutcome {
             child_id,
             ok: result.is_ok(),
             signal: None,
             cow_bytes: 0,
-            error: result.err().map(|e| e.to_string()),
+            error: result.err(),
             temp_path: temp,
         })
     }
 
     fn kill(&mut self) {
         if let Some((_, job, id)) = self.pending.take() {
-            self.killed = Some((id, temp_path(&job.dir, id)));
+            self.killed = Some((id, job.temp_path(id)));
         }
     }
 

@@ -1,10 +1,11 @@
 //! The server's side of persistence: the real disk and the forking saver plugged into the engine,
-//! the RDB load at start-up (run step by step by the event loop, so clients get LOADING instead of
-//! a frozen server), and the engine's persistence log lines written to the server log.
+//! the RDB or AOF load at start-up (run step by step by the event loop, so clients get LOADING
+//! instead of a frozen server), and the engine's persistence log lines written to the server log.
 
 use super::log::{self, Level};
 use crate::engine::config::{index_of, strerror, LogLevel};
 use crate::engine::Engine;
+use crate::persist::aof::load::{AofBegin, AofLoader, LoadBudget};
 use crate::persist::control::LoadingInfo;
 use crate::persist::disk::RealDisk;
 use crate::persist::fork::ForkSaver;
@@ -17,6 +18,9 @@ use std::time::Instant;
 /// Bytes loaded between two turns of the event loop (Redis's loading-process-events-interval-bytes
 /// default).
 pub const LOAD_STEP_BYTES: u64 = 2 * 1024 * 1024;
+/// Commands replayed from the AOF between two turns of the event loop (Redis serves events every
+/// 1024 commands while it loads an AOF).
+pub const AOF_LOAD_STEP_COMMANDS: usize = 1024;
 
 /// Real files, and BGSAVE by fork.
 pub fn install_real_persistence(engine: &mut Engine) {
@@ -27,26 +31,32 @@ pub fn install_real_persistence(engine: &mut Engine) {
     engine.persist = p;
 }
 
-/// Loads the AOF and opens it for appending (start-up with `appendonly yes`); starts the
-/// background fsync thread. Err is the fatal log line.
-pub fn boot_aof(engine: &mut Engine) -> Result<(), String> {
+/// Starts the background fsync thread and the start-up with `appendonly yes`: Ok(Some) with the
+/// AOF load the event loop runs a piece at a time (clients get LOADING meanwhile), Ok(None) when
+/// there was nothing to load and the AOF is open already. Err is the fatal log line.
+pub fn boot_aof(engine: &mut Engine) -> Result<Option<StartupLoad>, String> {
     match crate::persist::aof::fsync::BgFsync::start() {
         Ok(bg) => engine.persist.aof.bg = Some(bg),
         Err(e) => log::log(Level::Warning, &format!("Can't start the AOF fsync thread, syncing inline: {e}")),
     }
-    let result = engine.aof_boot(unix_ms());
+    let begun = engine.aof_begin_load(unix_ms());
+    let result = match begun {
+        Ok(AofBegin::Load(loader)) => Ok(Some(StartupLoad::Aof { loader })),
+        Ok(AofBegin::Nothing(_)) => engine.aof_open_on_start().map(|()| None),
+        Err(e) => Err(e),
+    };
     drain_log(engine);
-    result.map(|_| ())
+    result
 }
 
 fn unix_ms() -> u64 {
     super::event_loop::unix_ms()
 }
 
-/// A load from disk in progress.
-pub struct StartupLoad {
-    loader: Loader<StreamSource<Box<dyn Read + Send>>>,
-    started: Instant,
+/// A load from disk in progress: the RDB file, or the AOF (with `appendonly yes`).
+pub enum StartupLoad {
+    Rdb { loader: Loader<StreamSource<Box<dyn Read + Send>>>, started: Instant },
+    Aof { loader: Box<AofLoader> },
 }
 
 /// Opens the RDB file for loading, if there is one. Err carries the fatal log line.
@@ -62,32 +72,56 @@ pub fn begin_load(engine: &mut Engine, now_ms: u64) -> Result<Option<StartupLoad
     let verify = engine.config.bool_value(index_of("rdbchecksum"));
     let loader = Loader::new(StreamSource::new(reader), now_ms, false, verify).map_err(|e| e.to_string())?;
     engine.persist.loading = Some(LoadingInfo { start_ms: now_ms, total_bytes: size, loaded_bytes: 0 });
-    Ok(Some(StartupLoad { loader, started: Instant::now() }))
+    Ok(Some(StartupLoad::Rdb { loader, started: Instant::now() }))
 }
 
 impl StartupLoad {
     /// Loads the next piece. Ok(true) once the whole file is in; Err is fatal (with the log line).
     pub fn step(&mut self, engine: &mut Engine) -> Result<bool, String> {
-        let result = self.loader.step(engine, LOAD_STEP_BYTES);
-        if let Some(l) = &mut engine.persist.loading {
-            l.loaded_bytes = self.loader.offset();
-        }
-        match result {
-            Ok(false) => Ok(false),
-            Ok(true) => {
-                engine.persist.loading = None;
-                engine.finish_load(self.loader.stats);
-                let secs = self.started.elapsed().as_secs_f64();
-                engine.persist.log(LogLevel::Notice, &format!("DB loaded from disk: {secs:.3} seconds"));
-                Ok(true)
-            }
-            Err(e) => {
-                engine.persist.loading = None;
-                engine.persist.log(LogLevel::Warning, &format!("{e}"));
-                Err("Terminating server after rdb file reading failure.".to_string())
-            }
+        match self {
+            StartupLoad::Rdb { loader, started } => step_rdb(loader, *started, engine),
+            StartupLoad::Aof { loader } => step_aof(loader, engine),
         }
     }
+}
+
+fn step_rdb(
+    loader: &mut Loader<StreamSource<Box<dyn Read + Send>>>,
+    started: Instant,
+    engine: &mut Engine,
+) -> Result<bool, String> {
+    let result = loader.step(engine, LOAD_STEP_BYTES);
+    if let Some(l) = &mut engine.persist.loading {
+        l.loaded_bytes = loader.offset();
+    }
+    match result {
+        Ok(false) => Ok(false),
+        Ok(true) => {
+            engine.persist.loading = None;
+            engine.finish_load(loader.stats);
+            let secs = started.elapsed().as_secs_f64();
+            engine.persist.log(LogLevel::Notice, &format!("DB loaded from disk: {secs:.3} seconds"));
+            Ok(true)
+        }
+        Err(e) => {
+            engine.persist.loading = None;
+            engine.persist.log(LogLevel::Warning, &format!("{e}"));
+            Err("Terminating server after rdb file reading failure.".to_string())
+        }
+    }
+}
+
+/// A piece of the AOF load; at the end the AOF is opened for appending (a failure there is
+/// fatal, as at any start-up with `appendonly yes`).
+fn step_aof(loader: &mut AofLoader, engine: &mut Engine) -> Result<bool, String> {
+    let budget = LoadBudget { rdb_bytes: LOAD_STEP_BYTES, commands: AOF_LOAD_STEP_COMMANDS };
+    if !loader.step(engine, budget)? {
+        return Ok(false);
+    }
+    let secs = loader.elapsed_s();
+    engine.persist.log(LogLevel::Notice, &format!("DB loaded from append only file: {secs:.3} seconds"));
+    engine.aof_open_on_start()?;
+    Ok(true)
 }
 
 /// Writes the engine's pending persistence log lines (an embedded server, which has no log,

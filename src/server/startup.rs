@@ -169,7 +169,8 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     if event_loop.engine.config.appendonly() {
         // With the AOF on, it is the only source of data (loadDataFromDisk).
         match super::persistence::boot_aof(&mut event_loop.engine) {
-            Ok(()) => log::log(Level::Notice, "Ready to accept connections"),
+            Ok(Some(load)) => event_loop.set_loading(load),
+            Ok(None) => log::log(Level::Notice, "Ready to accept connections"),
             Err(line) => {
                 log::log(Level::Warning, &line);
                 return 1;

@@ -18,7 +18,7 @@ fn lset_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
         return Err(Frame::error(errors::NO_SUCH_KEY));
     };
     let index = int_arg(index_arg)?;
-    let replaced = resolve_index(index, list.len()).is_some_and(|i| list.set(i, element.to_vec()));
+    let replaced = resolve_index(index, list.len()).is_some_and(|i| list.set(i, element));
     if !replaced {
         return Err(Frame::error(errors::INDEX_OUT_OF_RANGE));
     }
@@ -47,10 +47,10 @@ fn linsert_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     let Some(list) = list_for_write(ctx, key)? else {
         return Ok(Frame::Integer(0));
     };
-    let Some(at) = list.iter().position(|item| item.as_slice() == pivot) else {
+    let Some(at) = list.iter().position(|item| item == pivot) else {
         return Ok(Frame::Integer(-1));
     };
-    list.insert(if after { at + 1 } else { at }, element.to_vec());
+    list.insert_next_to(at, after, element);
     let len = list.len();
     ctx.signal_modified(key);
     ctx.notify(NOTIFY_LIST, "linsert", key);
@@ -74,13 +74,17 @@ fn lrem_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
     // Mark the occurrences to drop, walking from the chosen end.
     let mut drop = vec![false; list.len()];
     let mut removed = 0usize;
-    let order: Box<dyn Iterator<Item = (usize, &Vec<u8>)>> =
-        if count < 0 { Box::new(list.iter().enumerate().rev()) } else { Box::new(list.iter().enumerate()) };
+    let last = list.len().saturating_sub(1);
+    let order: Box<dyn Iterator<Item = (usize, &[u8])>> = if count < 0 {
+        Box::new(list.iter_rev().enumerate().map(|(k, item)| (last - k, item)))
+    } else {
+        Box::new(list.iter().enumerate())
+    };
     for (i, item) in order {
         if removed == limit {
             break;
         }
-        if item.as_slice() == element {
+        if item == element {
             drop[i] = true;
             removed += 1;
         }

@@ -189,19 +189,10 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 
 /// Pops up to `count` elements from one end, in pop order.
 fn pop_many(list: &mut ListValue, end: End, count: usize) -> Vec<Vec<u8>> {
-    let n = count.min(list.len());
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let item = match end {
-            End::Head => list.pop_front(),
-            End::Tail => list.pop_back(),
-        };
-        match item {
-            Some(item) => out.push(item),
-            None => break,
-        }
+    match end {
+        End::Head => list.drain_front(count),
+        End::Tail => list.drain_back(count),
     }
-    out
 }
 
 fn pop_one(list: &mut ListValue, end: End) -> Option<Vec<u8>> {
@@ -221,7 +212,7 @@ fn push_one(list: &mut ListValue, end: End, item: Vec<u8>) {
 /// An array of bulk strings, encoded once into its wire form (`Frame::Raw`): the same bytes in
 /// RESP2 and RESP3, without a frame and an allocation per element. LRANGE replies this way, as
 /// Redis copies each element straight into the reply buffer.
-fn encoded_bulk_array<'a>(items: impl ExactSizeIterator<Item = &'a Vec<u8>>) -> Frame {
+fn encoded_bulk_array<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>) -> Frame {
     let mut out = Vec::with_capacity(16 + items.len() * 16);
     out.push(b'*');
     out.extend_from_slice(items.len().to_string().as_bytes());

@@ -40,7 +40,9 @@ fn lindex_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
         return Ok(Frame::Null);
     };
     let index = int_arg(index_arg)?;
-    Ok(resolve_index(index, list.len()).and_then(|i| list.get(i)).map_or(Frame::Null, |item| Frame::bulk(item.clone())))
+    Ok(resolve_index(index, list.len())
+        .and_then(|i| list.get(i))
+        .map_or(Frame::Null, |item| Frame::bulk(item.to_vec())))
 }
 
 /// A list index (negative counts from the tail) as a position, if inside a list of `len`.
@@ -112,11 +114,15 @@ fn lpos_body(ctx: &mut Ctx) -> Result<Frame, Frame> {
         Some(_) if opts.rank == i64::MIN => usize::MAX,
         Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
     };
-    let positions: Box<dyn Iterator<Item = (usize, &Vec<u8>)>> =
-        if from_tail { Box::new(list.iter().enumerate().rev()) } else { Box::new(list.iter().enumerate()) };
+    let last = len.saturating_sub(1);
+    let positions: Box<dyn Iterator<Item = (usize, &[u8])>> = if from_tail {
+        Box::new(list.iter_rev().enumerate().map(|(k, item)| (last - k, item)))
+    } else {
+        Box::new(list.iter().enumerate())
+    };
     let mut matches = positions
         .take(scan_limit)
-        .filter(|(_, item)| item.as_slice() == element)
+        .filter(|(_, item)| *item == element)
         .skip(usize::try_from(skip).unwrap_or(usize::MAX))
         .take(wanted)
         .map(|(i, _)| Frame::Integer(i as i64));

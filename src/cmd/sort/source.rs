@@ -36,7 +36,7 @@ pub fn set_order(members: &mut [Vec<u8>]) {
 /// The kind and elements of a sortable value; WRONGTYPE for strings and hashes.
 pub fn elements(value: &Value) -> Result<(Kind, Vec<Vec<u8>>), Frame> {
     match value {
-        Value::List(l) => Ok((Kind::List, l.iter().cloned().collect())),
+        Value::List(l) => Ok((Kind::List, l.iter().map(<[u8]>::to_vec).collect())),
         Value::ZSet(z) => Ok((Kind::ZSet, z.iter().map(|(_, member)| member.to_vec()).collect())),
         Value::Set(s) => {
             let mut members = s.members();

@@ -16,7 +16,7 @@ use crate::resp::Frame;
 fn string_as_i64(s: &StrValue) -> Result<i64, Frame> {
     match s {
         StrValue::Int(n) => Ok(*n),
-        StrValue::Emb(b) | StrValue::Raw(b) => parse_i64(b).ok_or_else(|| Frame::error(errors::NOT_INTEGER)),
+        _ => s.as_slice().and_then(parse_i64).ok_or_else(|| Frame::error(errors::NOT_INTEGER)),
     }
 }
 
@@ -68,7 +68,7 @@ pub fn decrby(ctx: &mut Ctx) -> Frame {
 fn string_as_long_double(s: &StrValue) -> Result<LongDouble, Frame> {
     let parsed = match s {
         StrValue::Int(n) => Some(LongDouble::from_i64(*n)),
-        StrValue::Emb(b) | StrValue::Raw(b) => longdouble::parse(b),
+        _ => s.as_slice().and_then(longdouble::parse),
     };
     parsed.ok_or_else(|| Frame::error(errors::NOT_FLOAT))
 }

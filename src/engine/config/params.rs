@@ -127,9 +127,6 @@ const DEFRAG: Support = Support::Accepted("active defragmentation is not impleme
 const AOF: Support = Support::Accepted("details of AOF writing are not modelled");
 const RDB: Support = Support::Accepted("details of RDB writing are not modelled");
 const SYSLOG: Support = Support::Accepted("syslog logging is not implemented");
-const LAZY_EVICT: Support =
-    Support::Accepted("verdis evicts no keys yet, so there are no evicted values to free lazily");
-const EVICT: Support = Support::Accepted("eviction tuning is not modelled");
 const ENCODING: Support = Support::Accepted("this internal encoding detail is not modelled");
 const LATENCY: Support = Support::Accepted("latency monitoring and tracking are not implemented");
 const TESTHOOK: Support = Support::Accepted("a hook for Redis's own test suite");
@@ -266,7 +263,7 @@ pub const PARAMS: &[Param] = &[
     b("stop-writes-on-bgsave-error", None, M, true, YES),
     b("set-proc-title", None, IMM, true, PROCESS),
     b("dynamic-hz", None, M, true, DYNHZ),
-    b("lazyfree-lazy-eviction", None, DEBUG, false, LAZY_EVICT),
+    b("lazyfree-lazy-eviction", None, DEBUG, false, YES),
     b("lazyfree-lazy-expire", None, DEBUG, false, YES),
     b("lazyfree-lazy-server-del", None, DEBUG, false, YES),
     b("lazyfree-lazy-user-del", None, DEBUG, false, YES),
@@ -357,12 +354,12 @@ pub const PARAMS: &[Param] = &[
     n("active-defrag-cycle-max", None, M, 1, 99, 25, Int, DEFRAG),
     n("active-defrag-threshold-lower", None, M, 0, 1000, 10, Int, DEFRAG),
     n("active-defrag-threshold-upper", None, M, 0, 1000, 100, Int, DEFRAG),
-    n("lfu-log-factor", None, M, 0, INT_MAX, 10, Int, EVICT),
-    n("lfu-decay-time", None, M, 0, INT_MAX, 1, Int, EVICT),
+    n("lfu-log-factor", None, M, 0, INT_MAX, 10, Int, YES),
+    n("lfu-decay-time", None, M, 0, INT_MAX, 1, Int, YES),
     n("replica-priority", Some("slave-priority"), M, 0, INT_MAX, 100, Int, REPL),
     n("repl-diskless-sync-delay", None, M, 0, INT_MAX, 5, Int, REPL),
-    n("maxmemory-samples", None, M, 1, INT_MAX, 5, Int, EVICT),
-    n("maxmemory-eviction-tenacity", None, M, 0, 100, 10, Int, EVICT),
+    n("maxmemory-samples", None, M, 1, INT_MAX, 5, Int, YES),
+    n("maxmemory-eviction-tenacity", None, M, 0, 100, 10, Int, YES),
     n("timeout", None, M, 0, INT_MAX, 0, Int, YES),
     n("replica-announce-port", Some("slave-announce-port"), M, 0, 65535, 0, Int, REPL),
     n("tcp-backlog", None, IMM, 0, INT_MAX, 511, Int, SOCKET),

@@ -230,7 +230,7 @@ fn replay(steps: &[Step], mask: u32, threaded: bool) -> Outcome {
         .iter()
         .map(|db| {
             let mut keys: Vec<(Vec<u8>, String)> =
-                db.iter().map(|(k, e)| (k.clone(), format!("{:?} {:?}", e.value, e.expire_at_ms))).collect();
+                db.iter().map(|(k, e)| (k.to_vec(), format!("{:?} {:?}", e.value, e.expire_at_ms()))).collect();
             keys.sort();
             keys
         })

@@ -42,6 +42,7 @@ struct Run<'e> {
     caller: &'e ClientState,
     script_client: ClientState,
     read_only: bool,
+    allow_oom: bool,
     write_dirty: bool,
     /// redis.set_repl: 0 stops propagating the following commands.
     repl_flags: i64,
@@ -57,9 +58,25 @@ impl Engine {
     /// The checks Redis makes before a script with declared flags runs (scriptPrepareForRun);
     /// the error reply when one fails.
     pub(crate) fn script_precheck(&mut self, flags: u32, ro_command: bool) -> Option<Frame> {
-        if flags & FLAG_EVAL_COMPAT != 0 || flags & FLAG_NO_WRITES != 0 {
+        if flags & FLAG_EVAL_COMPAT != 0 {
             return None;
         }
+        if flags & FLAG_NO_WRITES != 0 {
+            return None;
+        }
+        if let Some(refusal) = self.script_write_precheck(ro_command) {
+            return Some(refusal);
+        }
+        let maxmemory = self.config.num_value(crate::engine::config::index_of("maxmemory"));
+        if self.scripting.pre_command_oom && maxmemory != 0 && flags & FLAG_ALLOW_OOM == 0 {
+            return Some(Frame::error(
+                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+            ));
+        }
+        None
+    }
+
+    fn script_write_precheck(&mut self, ro_command: bool) -> Option<Frame> {
         if let Some(denial) = self.write_denial() {
             let text = match denial {
                 crate::persist::denial::WriteDenial::Rdb => "MISCONF Redis is configured to save RDB snapshots, but \
@@ -103,12 +120,13 @@ impl Engine {
         script_client.authenticated = true;
         script_client.deny_blocking = true;
         let read_only = spec.ro_command || (spec.flags & FLAG_EVAL_COMPAT == 0 && spec.flags & FLAG_NO_WRITES != 0);
-        let _ = FLAG_ALLOW_OOM;
+        let allow_oom = spec.flags & FLAG_EVAL_COMPAT == 0 && spec.flags & FLAG_ALLOW_OOM != 0;
         let run = RefCell::new(Run {
             engine: self,
             caller,
             script_client,
             read_only,
+            allow_oom,
             write_dirty: false,
             repl_flags: 3,
             caller_meta: spec.caller_meta,
@@ -307,6 +325,15 @@ impl Run<'_> {
                         return Err(errors::NOREPLICAS.to_string());
                     }
                 }
+            }
+            let maxmemory = self.engine.config.num_value(crate::engine::config::index_of("maxmemory"));
+            if !self.allow_oom
+                && maxmemory != 0
+                && !self.write_dirty
+                && self.engine.scripting.pre_command_oom
+                && cmd.flags.contains(Flags::DENYOOM)
+            {
+                return Err(crate::engine::evict::OOM_ERROR.to_string());
             }
             Ok(())
         })();

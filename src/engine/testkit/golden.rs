@@ -79,7 +79,7 @@ fn pseudo(h: &mut Harness, base: &mut Baseline, args: &[Vec<u8>], resp: &mut u8)
         "!ttl" => {
             let ttl = match h.engine.dbs[db].entry(&args[1]) {
                 None => -2,
-                Some(e) => e.expire_at_ms.map_or(-1, |at| ((at.saturating_sub(now_ms) + 500) / 1000) as i64),
+                Some(e) => e.expire_at_ms().map_or(-1, |at| ((at.saturating_sub(now_ms) + 500) / 1000) as i64),
             };
             format!(":{ttl}")
         }

@@ -36,6 +36,10 @@ pub struct RewriteChild {
     /// The manifest to install when it succeeds (new base; older incr files as history).
     pub next_manifest: Manifest,
     pub base_name: String,
+    /// While the AOF waits for its first rewrite (CONFIG SET appendonly yes), writes go to a
+    /// temporary incr file; when the rewrite succeeds it is renamed to this (temporary, final)
+    /// name, which `next_manifest` lists.
+    pub incr_rename: Option<(String, String)>,
 }
 
 /// The last outcome of a write or fsync to the AOF: what MISCONF-style write denial (and INFO)
@@ -71,6 +75,12 @@ pub struct AofState {
     pub rewrite: Option<RewriteChild>,
     pub rewrite_scheduled: bool,
     pub last_bgrewrite_ok: bool,
+    /// Rewrites that failed in a row (INFO's aof_rewrites_consecutive_failures).
+    pub consecutive_failures: u64,
+    /// After repeated failures, automatic and scheduled rewrites wait until this time (ms; 0:
+    /// no wait) and the wait doubles each time (minutes): Redis's aofRewriteLimited.
+    pub limit_until_ms: u64,
+    pub limit_delay_min: u64,
     pub last_rewrite_time_s: i64,
     /// Rewrites started (INFO's aof_rewrites).
     pub rewrites: u64,
@@ -81,8 +91,9 @@ pub struct AofState {
     pub bg: Option<fsync::BgFsync>,
     /// Second of the last timestamp annotation written.
     pub last_annotation_s: u64,
-    /// Last failed automatic rewrite attempt, for retry pacing (ms).
-    pub last_rewrite_fail_ms: u64,
+    /// The write of `buf` was postponed because a background fsync was running (everysec, as
+    /// Redis's aof_flush_postponed_start): when, in ms; 0 when not postponed.
+    pub flush_postponed_ms: u64,
 }
 
 impl Default for AofState {
@@ -104,12 +115,15 @@ impl Default for AofState {
             rewrite: None,
             rewrite_scheduled: false,
             last_bgrewrite_ok: true,
+            consecutive_failures: 0,
+            limit_until_ms: 0,
+            limit_delay_min: 0,
             last_rewrite_time_s: -1,
             rewrites: 0,
             replaying: false,
             bg: None,
             last_annotation_s: 0,
-            last_rewrite_fail_ms: 0,
+            flush_postponed_ms: 0,
         }
     }
 }
@@ -195,7 +209,7 @@ pub fn keyspace_fingerprint(dbs: &[crate::engine::db::Db]) -> Vec<String> {
                     format!("stream:{entries:?} last={} groups={:?}", show(&s.last_id.to_bytes()), s.groups)
                 }
             };
-            out.push(format!("{i}:{}={value} ttl={:?}", show(key), entry.expire_at_ms));
+            out.push(format!("{i}:{}={value} ttl={:?}", show(key), entry.expire_at_ms()));
         }
     }
     out.sort();

@@ -7,6 +7,10 @@ use super::AofStatus;
 use crate::engine::config::{index_of, strerror, AppendFsync, LogLevel};
 use crate::engine::Engine;
 
+/// How long a write may wait behind a running background fsync (`everysec`) before it goes
+/// ahead anyway (Redis's two seconds).
+pub const FLUSH_POSTPONE_MAX_MS: u64 = 2000;
+
 /// Appends `argv` as a RESP array (catAppendOnlyGenericCommand).
 pub fn encode_command(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
     out.push(b'*');
@@ -29,7 +33,11 @@ impl Engine {
             return;
         }
         let ops = self.take_propagated();
-        if self.persist.aof.status == AofStatus::Off {
+        let aof = &self.persist.aof;
+        // While the AOF waits for its first rewrite, only writes made after that rewrite's
+        // snapshot belong in the file (Redis buffers only while the AOF child runs): earlier
+        // ones are in the dataset the rewrite will capture.
+        if aof.status == AofStatus::Off || (aof.status == AofStatus::WaitRewrite && aof.rewrite.is_none()) {
             return;
         }
         let stamps = self.config.bool_value(index_of("aof-timestamp-enabled"));
@@ -48,20 +56,34 @@ impl Engine {
         }
     }
 
-    /// True when replies must wait for the AOF: commands propagated or buffered but not written,
-    /// or (with `always`) written but not synced.
+    /// True when replies must wait for the AOF: commands propagated or buffered but not written
+    /// (unless the write is postponed behind a running background fsync: then, as in Redis, the
+    /// replies do not wait for it), or (with `always`) written but not synced.
     pub fn aof_pending(&self) -> bool {
         let aof = &self.persist.aof;
         aof.status != AofStatus::Off
             && (self.prop.has_output()
-                || !aof.buf.is_empty()
+                || (!aof.buf.is_empty() && aof.flush_postponed_ms == 0)
                 || (self.config.appendfsync() == AppendFsync::Always && aof.incr_synced < aof.incr_size))
     }
 
     /// Writes the buffer to the incr file and syncs per `appendfsync` (flushAppendOnlyFile).
-    /// Returns false when `appendfsync always` could not make the data durable: Redis exits
-    /// then, since acknowledged writes could be lost.
+    /// With `everysec`, while the background fsync runs the write is postponed (up to
+    /// `FLUSH_POSTPONE_MAX_MS`): on Linux a write(2) to a file being fsynced can block until the
+    /// fsync ends, which would stall the event loop. Returns false when `appendfsync always`
+    /// could not make the data durable: Redis exits then, since acknowledged writes could be
+    /// lost.
     pub fn aof_flush(&mut self, now_ms: u64) -> bool {
+        self.aof_flush_with(now_ms, false)
+    }
+
+    /// `aof_flush` that writes even behind a running background fsync (flushAppendOnlyFile(1)):
+    /// before a switch of files, a shutdown, or turning the AOF off.
+    pub fn aof_flush_forced(&mut self, now_ms: u64) -> bool {
+        self.aof_flush_with(now_ms, true)
+    }
+
+    fn aof_flush_with(&mut self, now_ms: u64, force: bool) -> bool {
         self.now_ms = self.now_ms.max(now_ms);
         self.aof_feed();
         self.aof_collect_bg_fsync();
@@ -69,8 +91,14 @@ impl Engine {
             return true;
         }
         let policy = self.config.appendfsync();
-        if !self.persist.aof.buf.is_empty() && !self.aof_write_buf() {
-            return policy != AppendFsync::Always;
+        if !self.persist.aof.buf.is_empty() {
+            if policy == AppendFsync::Everysec && !force && self.aof_postpone_write(now_ms) {
+                return true;
+            }
+            self.persist.aof.flush_postponed_ms = 0;
+            if !self.aof_write_buf() {
+                return policy != AppendFsync::Always;
+            }
         }
         match policy {
             AppendFsync::Always => self.aof_sync_now(),
@@ -82,6 +110,25 @@ impl Engine {
             }
             AppendFsync::No => true,
         }
+    }
+
+    /// True when the write should wait for the running background fsync: for at most
+    /// `FLUSH_POSTPONE_MAX_MS`, after which it goes ahead (counted in aof_delayed_fsync).
+    fn aof_postpone_write(&mut self, now_ms: u64) -> bool {
+        let aof = &mut self.persist.aof;
+        if !aof.bg.as_ref().is_some_and(|bg| bg.busy()) {
+            return false;
+        }
+        if aof.flush_postponed_ms == 0 {
+            aof.flush_postponed_ms = now_ms.max(1);
+            return true;
+        }
+        if now_ms.saturating_sub(aof.flush_postponed_ms) < FLUSH_POSTPONE_MAX_MS {
+            return true;
+        }
+        aof.delayed_fsync += 1;
+        self.persist.log(LogLevel::Notice, "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
+        false
     }
 
     /// Writes the whole buffer; on failure records the error and keeps what was not written.
@@ -184,7 +231,8 @@ impl Engine {
             return;
         };
         if bg.busy() {
-            aof.delayed_fsync += 1;
+            // Tried again at the next flush (Redis counts a delay only when a write had to go
+            // ahead of the fsync, above).
             return;
         }
         if let Some(handle) = aof.file.as_ref().and_then(|f| f.sync_handle()) {

@@ -14,21 +14,23 @@ const CONTAINER_PLAIN: u64 = 1;
 const CONTAINER_PACKED: u64 = 2;
 
 /// A list as RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container and blob.
+/// The nodes are those tail pushes would make (what a load followed by a save gives Redis),
+/// whatever the list's own node split is.
 pub fn write_quicklist<W: Write>(enc: &mut Encoder<W>, list: &ListValue) -> io::Result<()> {
-    let nodes = list.quicklist_nodes();
-    enc.len(nodes.len() as u64)?;
-    let items: Vec<&Vec<u8>> = list.iter().collect();
-    for (start, count) in nodes {
-        let node = &items[start..start + count];
-        if let [only] = node {
-            if ListValue::is_large_element(only) {
+    let counts = list.tail_push_node_counts();
+    enc.len(counts.len() as u64)?;
+    let mut items = list.iter();
+    for count in counts {
+        let mut node = items.by_ref().take(count).peekable();
+        if count == 1 {
+            if let Some(only) = node.peek().filter(|item| ListValue::is_large_element(item)) {
                 enc.len(CONTAINER_PLAIN)?;
                 enc.string(only)?;
                 continue;
             }
         }
         let mut lp = Listpack::new();
-        node.iter().for_each(|item| lp.string(item));
+        node.for_each(|item| lp.string(item));
         enc.len(CONTAINER_PACKED)?;
         enc.string(&lp.finish())?;
     }

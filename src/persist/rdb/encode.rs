@@ -202,7 +202,7 @@ impl<W: Write> Encoder<W> {
 
     /// One key: its expiry, type, name and value.
     pub fn key_value(&mut self, key: &[u8], entry: &Entry) -> io::Result<()> {
-        if let Some(at) = entry.expire_at_ms {
+        if let Some(at) = entry.expire_at_ms() {
             self.byte(OP_EXPIRETIME_MS)?;
             self.raw(&(at as i64).to_le_bytes())?;
         }
@@ -250,7 +250,8 @@ pub fn rdb_type(value: &Value, _version: u16) -> u8 {
 pub fn write_value<W: Write>(enc: &mut Encoder<W>, value: &Value) -> io::Result<()> {
     match value {
         Value::Str(StrValue::Int(n)) => enc.int_string(*n),
-        Value::Str(StrValue::Emb(b) | StrValue::Raw(b)) => enc.string(b),
+        Value::Str(StrValue::Emb(b)) => enc.string(b),
+        Value::Str(StrValue::Raw(b)) => enc.string(b),
         Value::Set(set) if set.ints().is_some() => enc.string(&compact_write::intset_blob(set.ints().unwrap_or(&[]))),
         Value::ZSet(zset) if zset.is_listpack() => enc.string(&compact_write::zset_listpack(zset.iter())),
         Value::Hash(hash) if hash.encoding() == "listpack" => enc.string(&compact_write::hash_listpack(hash.iter())),
