@@ -121,6 +121,12 @@ fn function_delete(ctx: &mut Ctx) -> Frame {
 
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn function_flush(ctx: &mut Ctx) -> Frame {
+    if ctx.argc() > 3 {
+        return Frame::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+            String::from_utf8_lossy(ctx.arg(1))
+        ));
+    }
     let valid = ctx.argc() == 2 || (ctx.argc() == 3 && (is(ctx.arg(2), "SYNC") || is(ctx.arg(2), "ASYNC")));
     if !valid {
         return Frame::error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
