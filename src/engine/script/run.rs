@@ -114,6 +114,7 @@ impl Engine {
         now_ms: u64,
     ) -> Frame {
         self.scripting.error_counted = false;
+        let threshold_ms = self.config.num_value(crate::engine::config::index_of("busy-reply-threshold")).max(0);
         let mut script_client = ClientState::new(SCRIPT_CLIENT_ID, "lua".to_string(), String::new(), caller.created_ms);
         script_client.db = caller.db;
         script_client.user = caller.user.clone();
@@ -133,7 +134,11 @@ impl Engine {
             caller_argv: spec.caller_argv,
             now_ms,
         });
+        if threshold_ms > 0 {
+            install_budget(&state.lua, threshold_ms as u64);
+        }
         let outcome = execute_in_scope(&run, state, spec);
+        state.lua.remove_hook();
         let run = run.into_inner();
         let script_resp = run.script_client.resp;
         let engine = run.engine;
@@ -186,6 +191,30 @@ impl Engine {
 fn busy() -> mlua::Error {
     mlua::Error::external(ScriptError { err: "ERR redis.call reentered".into(), ignore_stats: false })
 }
+
+/// Lua instructions between two budget checks.
+const BUDGET_STEP: u32 = 100_000;
+
+/// verdis cannot serve other clients while a script runs (no SCRIPT KILL), so a script that runs
+/// past `busy-reply-threshold` would hang the server: it is stopped instead, after a number of
+/// Lua instructions proportional to the threshold (deterministic, unlike a clock): 20,000 per
+/// millisecond, about what Lua 5.1 runs.
+fn install_budget(lua: &Lua, threshold_ms: u64) {
+    let limit = (threshold_ms.saturating_mul(20_000) / u64::from(BUDGET_STEP)).max(1);
+    let steps = std::sync::atomic::AtomicU64::new(0);
+    let triggers = mlua::HookTriggers::new().every_nth_instruction(BUDGET_STEP);
+    let _ = lua.set_hook(triggers, move |_, _| {
+        let n = steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if n > limit {
+            return Err(raise_text(BUDGET_EXCEEDED, false));
+        }
+        Ok(mlua::VmState::Continue)
+    });
+}
+
+/// The error of a script stopped by its instruction budget.
+pub const BUDGET_EXCEEDED: &str =
+    "Script stopped: it ran longer than busy-reply-threshold allows (verdis has no SCRIPT KILL)";
 
 /// The functions set in `redis` for one run.
 const PER_RUN: [&str; 5] = ["call", "pcall", "setresp", "set_repl", "acl_check_cmd"];
