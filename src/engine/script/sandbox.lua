@@ -53,7 +53,7 @@ end
 
 local B = {}
 -- Redis 7.0.15 offers these base functions (not getfenv, setfenv, newproxy, module, require).
-for _, name in ipairs({ 'xpcall', 'tostring', 'assert', 'tonumber', 'rawequal', 'collectgarbage',
+for _, name in ipairs({ 'tostring', 'assert', 'tonumber', 'rawequal', 'collectgarbage',
     'getmetatable', 'type', 'select', 'unpack', 'gcinfo', 'ipairs', '_VERSION', 'error' }) do
     B[name] = G[name]
 end
@@ -96,8 +96,22 @@ B.pcall = function(...)
         local e = r[2].err
         if type(e) == 'string' or type(e) == 'number' then r[2] = e end
     elseif not r[1] and type(r[2]) == 'userdata' then
+        -- A script stopped for running too long stays stopped.
+        if native.is_budget(r[2]) then error(r[2], 0) end
         r[2] = native.error_message(r[2])
     end
+    return unpack(r, 1, r.n)
+end
+B.xpcall = function(f, handler)
+    local r = { n = 0 }
+    local function keep(...)
+        r = { n = select('#', ...), ... }
+    end
+    keep(xpcall(f, function(e)
+        if native.is_budget(e) then return e end
+        return handler(e)
+    end))
+    if not r[1] and native.is_budget(r[2]) then error(r[2], 0) end
     return unpack(r, 1, r.n)
 end
 -- Binary chunks are refused, as Redis's Lua does.

@@ -109,6 +109,15 @@ fn native_table(lua: &Lua, rand: Arc<Mutex<Rand48>>, log: LogSink) -> mlua::Resu
     native.set("log", lua.create_function(move |lua, args: MultiValue| redis_log(lua, &log, args))?)?;
     native.set("handler", lua.create_function(error_handler)?)?;
     native.set(
+        "is_budget",
+        lua.create_function(|_, v: Value| {
+            Ok(match &v {
+                Value::Error(e) => script_error(e).is_some_and(|s| s.err.ends_with(super::run::BUDGET_EXCEEDED)),
+                _ => false,
+            })
+        })?,
+    )?;
+    native.set(
         "error_message",
         lua.create_function(|_, v: Value| {
             Ok(match &v {
