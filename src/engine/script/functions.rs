@@ -21,6 +21,9 @@ pub const ENGINE_NAME: &str = "LUA";
 const BAD_NAME: &str =
     "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
+/// Redis stops loading a library after 500 ms (here: the instructions of as long).
+const LOAD_TIMEOUT_MS: u64 = 500;
+
 /// One registered function.
 #[derive(Clone)]
 pub struct FunctionInfo {
@@ -43,6 +46,7 @@ pub struct Functions {
     state: Option<LuaState>,
     pub libraries: BTreeMap<String, Library>,
     /// Function name → library name.
+    /// Function name (lower case) → library name.
     pub by_function: BTreeMap<String, String>,
 }
 
@@ -53,9 +57,11 @@ impl Functions {
         self.function(name).map(|f| f.flags)
     }
 
+    /// Function names are case-insensitive, as Redis's function dictionary.
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
-        let lib = self.by_function.get(name)?;
-        self.libraries.get(lib)?.functions.get(name)
+        let key = name.to_ascii_lowercase();
+        let lib = self.by_function.get(&key)?;
+        self.libraries.get(lib)?.functions.values().find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     pub fn function_count(&self) -> usize {
@@ -85,14 +91,14 @@ impl Functions {
     pub fn delete(&mut self, name: &str) -> bool {
         let Some(lib) = self.libraries.remove(name) else { return false };
         for f in lib.functions.keys() {
-            self.by_function.remove(f);
+            self.by_function.remove(&f.to_ascii_lowercase());
         }
         true
     }
 
     fn link(&mut self, lib: Library) {
         for f in lib.functions.keys() {
-            self.by_function.insert(f.clone(), lib.name.clone());
+            self.by_function.insert(f.to_ascii_lowercase(), lib.name.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
     }
@@ -237,7 +243,7 @@ fn register_library(state: &LuaState, code: &[u8]) -> Result<BTreeMap<String, Fu
                 return Err(reg_error(BAD_NAME));
             }
             let mut map = registered.try_borrow_mut().map_err(|_| reg_error("busy"))?;
-            if map.contains_key(&r.name) {
+            if map.keys().any(|k| k.eq_ignore_ascii_case(&r.name)) {
                 return Err(reg_error("Function already exists in the library"));
             }
             let info = FunctionInfo { name: r.name.clone(), description: r.description, flags: r.flags, func: r.func };
@@ -246,9 +252,12 @@ fn register_library(state: &LuaState, code: &[u8]) -> Result<BTreeMap<String, Fu
         })?;
         state.library_redis.raw_set("register_function", register)?;
         state.library_mode.call::<()>(true)?;
+        super::run::install_budget(&state.lua, LOAD_TIMEOUT_MS, super::run::LOAD_BUDGET_EXCEEDED);
         let result = state.run_load.call::<(bool, Value)>(chunk);
+        state.lua.remove_hook();
         state.library_mode.call::<()>(false)?;
-        state.library_redis.raw_set("register_function", Value::Nil)?;
+        let outside: Value = state.slots.raw_get("register_outside")?;
+        state.library_redis.raw_set("register_function", outside)?;
         result
     });
     match outcome {
@@ -279,7 +288,7 @@ impl Engine {
         }
         let fs = &self.scripting.functions;
         for f in functions.keys() {
-            if fs.by_function.get(f).is_some_and(|lib| *lib != name) {
+            if fs.by_function.get(&f.to_ascii_lowercase()).is_some_and(|lib| *lib != name) {
                 return Err(format!("Function {f} already exists"));
             }
         }
@@ -372,7 +381,7 @@ impl Engine {
             fs.delete(name);
         }
         for lib in new_libraries.values() {
-            if let Some(f) = lib.functions.keys().find(|f| fs.by_function.contains_key(*f)) {
+            if let Some(f) = lib.functions.keys().find(|f| fs.by_function.contains_key(&f.to_ascii_lowercase())) {
                 let f = f.clone();
                 fs.libraries = saved.0;
                 fs.by_function = saved.1;

@@ -135,7 +135,7 @@ impl Engine {
             now_ms,
         });
         if threshold_ms > 0 {
-            install_budget(&state.lua, threshold_ms as u64);
+            install_budget(&state.lua, threshold_ms as u64, BUDGET_EXCEEDED);
         }
         let outcome = execute_in_scope(&run, state, spec);
         state.lua.remove_hook();
@@ -199,18 +199,21 @@ const BUDGET_STEP: u32 = 100_000;
 /// past `busy-reply-threshold` would hang the server: it is stopped instead, after a number of
 /// Lua instructions proportional to the threshold (deterministic, unlike a clock): 20,000 per
 /// millisecond, about what Lua 5.1 runs.
-fn install_budget(lua: &Lua, threshold_ms: u64) {
+pub fn install_budget(lua: &Lua, threshold_ms: u64, message: &'static str) {
     let limit = (threshold_ms.saturating_mul(20_000) / u64::from(BUDGET_STEP)).max(1);
     let steps = std::sync::atomic::AtomicU64::new(0);
     let triggers = mlua::HookTriggers::new().every_nth_instruction(BUDGET_STEP);
     let _ = lua.set_hook(triggers, move |_, _| {
         let n = steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if n > limit {
-            return Err(raise_text(BUDGET_EXCEEDED, false));
+            return Err(raise_text(message, false));
         }
         Ok(mlua::VmState::Continue)
     });
 }
+
+/// The error of a library whose loading ran past Redis's 500 ms limit (counted in instructions).
+pub const LOAD_BUDGET_EXCEEDED: &str = "FUNCTION LOAD timeout";
 
 /// The error of a script stopped by its instruction budget.
 pub const BUDGET_EXCEEDED: &str =
@@ -294,7 +297,7 @@ impl Run<'_> {
         match self.script_call(&argv) {
             Err(text) => {
                 self.engine.stats.total_error_replies += 1;
-                self.engine.stats.count_error(&text);
+                self.engine.stats.count_error(&error_message(&text));
                 if raise {
                     return Err(raise_text(&text, true));
                 }
@@ -343,7 +346,7 @@ impl Run<'_> {
             }
             if is_write && !self.write_dirty {
                 if let Some(denial) = self.engine.write_denial() {
-                    return Err(denial.message());
+                    return Err(format!("-{}", denial.message()));
                 }
                 let min_replicas = self.engine.config.min_replicas_to_write();
                 if min_replicas > 0 {
@@ -351,7 +354,7 @@ impl Run<'_> {
                     let max_lag_s = self.engine.config.num_value(idx).max(0) as u64;
                     let good = self.engine.repl.good_replicas(self.engine.now_ms / 1000, max_lag_s) as i64;
                     if max_lag_s > 0 && good < min_replicas {
-                        return Err(errors::NOREPLICAS.to_string());
+                        return Err(format!("-{}", errors::NOREPLICAS));
                     }
                 }
             }
@@ -362,7 +365,7 @@ impl Run<'_> {
                 && self.engine.scripting.pre_command_oom
                 && cmd.flags.contains(Flags::DENYOOM)
             {
-                return Err(crate::engine::evict::OOM_ERROR.to_string());
+                return Err(format!("-{}", crate::engine::evict::OOM_ERROR));
             }
             Ok(())
         })();

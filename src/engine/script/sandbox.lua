@@ -156,6 +156,8 @@ impl.R = R
 -- the engine during the load), redis.log and the version; anything else is a missing global.
 local LR = {}
 add_log_and_version(LR)
+LR.register_function = native.register_outside
+impl.register_outside = native.register_outside
 local LIB = { redis = readonly(LR, true) }
 impl.LR = LR
 

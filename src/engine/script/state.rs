@@ -109,10 +109,18 @@ fn native_table(lua: &Lua, rand: Arc<Mutex<Rand48>>, log: LogSink) -> mlua::Resu
     native.set("log", lua.create_function(move |lua, args: MultiValue| redis_log(lua, &log, args))?)?;
     native.set("handler", lua.create_function(error_handler)?)?;
     native.set(
+        "register_outside",
+        lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
+            Err(raise("redis.register_function can only be called on FUNCTION LOAD command"))
+        })?,
+    )?;
+    native.set(
         "is_budget",
         lua.create_function(|_, v: Value| {
             Ok(match &v {
-                Value::Error(e) => script_error(e).is_some_and(|s| s.err.ends_with(super::run::BUDGET_EXCEEDED)),
+                Value::Error(e) => script_error(e).is_some_and(|s| {
+                    s.err.ends_with(super::run::BUDGET_EXCEEDED) || s.err.ends_with(super::run::LOAD_BUDGET_EXCEEDED)
+                }),
                 _ => false,
             })
         })?,
