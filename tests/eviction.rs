@@ -163,3 +163,43 @@ fn oom_replies_as_redis() {
         Expect::EveryReplyArrives,
     );
 }
+
+#[test]
+fn tracking_invalidation_of_an_evicted_key_comes_before_the_reply() {
+    // rule: EVICT-4
+    let mut h = harness("volatile-random", 100);
+    h.run("HELLO 3");
+    h.run("CLIENT TRACKING on");
+    h.run("SET volatile-key x EX 10000");
+    h.run("SET other y");
+    h.run("GET volatile-key");
+    h.run("CONFIG SET maxmemory 100");
+    let reply = h.run("GET other");
+    let Frame::Raw(bytes) = reply else { panic!("the push and the reply together: {reply:?}") };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert_eq!(text, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n$1\r\ny\r\n");
+}
+
+#[test]
+fn idle_times_and_counters_survive_a_reload() {
+    // rule: EVICT-7
+    let mut config = verdis::engine::config::Config::default();
+    config.set("enable-debug-command", b"yes").expect("debug");
+    let mut h = Harness::with_config(config);
+    h.run("CONFIG SET maxmemory-policy allkeys-lru");
+    h.run("SET old v");
+    h.advance_ms(100_000);
+    h.run("SET new v");
+    assert_eq!(h.run("DEBUG RELOAD"), ok());
+    assert_eq!(h.run("OBJECT IDLETIME old"), int(100));
+    assert_eq!(h.run("OBJECT IDLETIME new"), int(0));
+    h.run("CONFIG SET maxmemory-policy allkeys-lfu");
+    let Frame::Bulk(payload) = h.run("DUMP old") else { panic!("DUMP is a bulk") };
+    let mut argv: Vec<Vec<u8>> = ["RESTORE", "hot", "0"].iter().map(|s| s.as_bytes().to_vec()).collect();
+    argv.push(payload);
+    argv.extend(["FREQ", "77"].iter().map(|s| s.as_bytes().to_vec()));
+    assert_eq!(h.run_argv(&argv), ok());
+    assert_eq!(h.run("DEBUG RELOAD"), ok());
+    assert_eq!(h.run("OBJECT FREQ hot"), int(77));
+    assert_eq!(h.run("OBJECT FREQ new"), int(5));
+}

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use verdis::engine::config::Config;
 use verdis::engine::testkit::{bulk, err, int, ok, structured, Harness};
 use verdis::oracle::system::to_model_reply;
-use verdis::persist::denial::AofHealth;
+use verdis::persist::aof::AofStatus;
 use verdis::persist::disk::{DiskOp, Fault, SimDisk};
 use verdis::persist::snapshot::{InlineControl, InlineSaver};
 use verdis::persist::Persistence;
@@ -30,6 +30,12 @@ fn harness() -> (Harness, SimDisk, InlineControl) {
     h.engine.persist = Persistence::new(Box::new(disk.clone()), Box::new(saver), h.now_ms);
     h.engine.process.pid = 4242;
     (h, disk, control)
+}
+
+/// Marks the AOF on or off in the AOF writer's own state, without files: these tests exercise the
+/// write-denial rule over the writer's status (its write and fsync outcomes are set directly).
+fn set_aof(h: &mut Harness, on: bool) {
+    h.engine.persist.aof.status = if on { AofStatus::On } else { AofStatus::Off };
 }
 
 fn misconf() -> Frame {
@@ -290,17 +296,17 @@ fn check_order_against_other_rejections() {
 fn aof_case_reads_the_aof_health() {
     // rules: MISCONF-2 MISCONF-8 MISCONF-9
     let (mut h, _, _) = harness();
-    h.engine.persist.aof_health =
-        AofHealth { enabled: true, write_error: Some("No space left on device".into()), fsync_error: None };
+    set_aof(&mut h, true);
+    h.engine.persist.aof.last_write = Err("No space left on device".into());
     let aof_err = err("MISCONF Errors writing to the AOF file: No space left on device");
     assert_eq!(h.run("SET k v"), aof_err);
     assert_eq!(h.run("PING"), aof_err);
     assert_eq!(h.run("GET k"), Frame::Null);
     assert_eq!(info_field(&mut h, "aof_last_write_status"), "err");
     // The write error is reported before the fsync error.
-    h.engine.persist.aof_health.fsync_error = Some("Input/output error".into());
+    h.engine.persist.aof.last_fsync = Err("Input/output error".into());
     assert_eq!(h.run("SET k v"), aof_err);
-    h.engine.persist.aof_health.write_error = None;
+    h.engine.persist.aof.last_write = Ok(());
     assert_eq!(h.run("SET k v"), err("MISCONF Errors writing to the AOF file: Input/output error"));
     // The RDB case comes first.
     h.run("DEBUG FAULT ARM eio COUNT 1");
@@ -309,9 +315,10 @@ fn aof_case_reads_the_aof_health() {
     h.run("CONFIG SET stop-writes-on-bgsave-error no");
     assert_eq!(h.run("SET k v"), err("MISCONF Errors writing to the AOF file: Input/output error"));
     // The AOF off: no AOF case.
-    h.engine.persist.aof_health.enabled = false;
+    set_aof(&mut h, false);
     assert_eq!(h.run("SET k v"), ok());
-    h.engine.persist.aof_health = AofHealth { enabled: true, ..AofHealth::default() };
+    set_aof(&mut h, true);
+    h.engine.persist.aof.last_fsync = Ok(());
     assert_eq!(h.run("SET k v"), ok());
     assert_eq!(info_field(&mut h, "aof_last_write_status"), "ok");
 }
@@ -400,15 +407,15 @@ fn engine_step(h: &mut Harness, data: u64, admin: u64, event: &Event) -> Frame {
         }
         Event::SavePoints(on) => admin_line(h, if *on { "CONFIG SET save \"3600 1\"" } else { "CONFIG SET save \"\"" }),
         Event::AofEnabled(on) => {
-            h.engine.persist.aof_health.enabled = *on;
+            set_aof(h, *on);
             ok()
         }
         Event::AofWrite(e) => {
-            h.engine.persist.aof_health.write_error = e.clone();
+            h.engine.persist.aof.last_write = e.clone().map_or(Ok(()), Err);
             ok()
         }
         Event::AofFsync(e) => {
-            h.engine.persist.aof_health.fsync_error = e.clone();
+            h.engine.persist.aof.last_fsync = e.clone().map_or(Ok(()), Err);
             ok()
         }
         Event::Set(v) => run_as(h, data, &format!("SET k {v}")).expect("reply"),

@@ -64,7 +64,7 @@ fn check_value(name: &str, key: &[u8], value: &RdbValue, expected: &Json) {
             assert_eq!(ty, "string", "{what}");
             assert_eq!(s, &bytes(v), "{what}");
         }
-        RdbValue::List(items) => {
+        RdbValue::List(items) | RdbValue::Quicklist { items, .. } => {
             assert_eq!(ty, "list", "{what}");
             let want: Vec<Vec<u8>> = v.as_array().unwrap().iter().map(bytes).collect();
             assert_eq!(items, &want, "{what}");

@@ -5,6 +5,8 @@
 //! from redis-server 7.0.15 running the same commands.
 // rules: PERS-9 PERS-10
 
+mod common;
+
 use verdis::engine::testkit::Harness;
 use verdis::resp::Frame;
 
@@ -230,4 +232,61 @@ fn dump_bytes_equal_redis_for_every_encoding() {
         let want = verdis_spec::op::unhex(uncompressed.map_or(hex, |(_, u)| u));
         assert_eq!(payload, want, "DUMP after {cmds:?}");
     }
+}
+
+/// A list's DUMP carries its quicklist nodes as they are, so lists built from the head, or cut
+/// in the middle, give redis-server's bytes too (compression off on both: the LZF compressors
+/// find different matches).
+// rule: PERS-6
+#[test]
+fn list_dump_bytes_follow_the_nodes_like_redis() {
+    use common::wire::{args, Wire};
+    let Some(oracle) = common::oracle::RedisOracle::start(&["--rdbcompression", "no"]) else {
+        return;
+    };
+    let element = |i: usize| format!("{i:03}-{}", "x".repeat(96));
+    let mut histories: Vec<Vec<String>> = vec![(0..200).map(|i| format!("LPUSH k {}", element(i))).collect()];
+    let mut mixed: Vec<String> = (0..120).map(|i| format!("RPUSH k {}", element(i))).collect();
+    mixed.extend((0..80).map(|i| format!("LPUSH k {}", element(500 + i))));
+    mixed.push(format!("LINSERT k BEFORE {} inserted", element(60)));
+    mixed.push(format!("LREM k 0 {}", element(10)));
+    mixed.push("LTRIM k 5 -5".to_string());
+    histories.push(mixed);
+    histories.push((0..50).map(|i| format!("LPUSH k {i}")).collect());
+    let mut redis = Wire::connect(oracle.addr);
+    for history in histories {
+        let mut h = debug_harness();
+        h.engine.config.set("rdbcompression", b"no").expect("rdbcompression");
+        redis.call(&args("DEL k"));
+        for line in &history {
+            h.run(line);
+            redis.call(&args(line));
+        }
+        let Frame::Bulk(ours) = h.run("DUMP k") else { panic!("DUMP is a bulk") };
+        let theirs = redis.call(&args("DUMP k"));
+        let mut want = format!("${}\r\n", ours.len()).into_bytes();
+        want.extend_from_slice(&ours);
+        want.extend_from_slice(b"\r\n");
+        assert!(theirs == want, "DUMP after {} commands starting with {:?}", history.len(), history[0]);
+    }
+}
+
+/// A restored list keeps the payload's nodes, as Redis's loader does: DUMP, RESTORE and DUMP
+/// again give the same bytes for a list built from the head.
+// rule: PERS-6
+#[test]
+fn restore_keeps_a_lists_nodes() {
+    let mut h = debug_harness();
+    for i in 0..300 {
+        h.run(&format!("LPUSH k {i:03}-{}", "y".repeat(60)));
+    }
+    let Frame::Bulk(first) = h.run("DUMP k") else { panic!("DUMP is a bulk") };
+    let mut argv: Vec<Vec<u8>> = vec![b"RESTORE".to_vec(), b"copy".to_vec(), b"0".to_vec(), first.clone()];
+    assert_eq!(h.run_argv(&argv), Frame::Simple("OK".into()));
+    let Frame::Bulk(second) = h.run("DUMP copy") else { panic!("DUMP is a bulk") };
+    assert_eq!(first, second);
+    argv[1] = b"copy2".to_vec();
+    assert_eq!(h.run("DEBUG RELOAD"), Frame::Simple("OK".into()));
+    let Frame::Bulk(third) = h.run("DUMP k") else { panic!("DUMP is a bulk") };
+    assert_eq!(first, third);
 }

@@ -163,7 +163,7 @@ fn function_dump(ctx: &mut Ctx) -> Frame {
 /// The payload of FUNCTION DUMP; `compression` is `rdbcompression`.
 pub fn dump_payload(codes: &[Vec<u8>], compression: bool) -> Vec<u8> {
     use crate::persist::rdb::encode::{Encoder, SaveOptions};
-    let opts = SaveOptions { version: RDB_VERSION_DEFAULT, compression, checksum: false };
+    let opts = SaveOptions { version: RDB_VERSION_DEFAULT, compression, checksum: false, ..SaveOptions::default() };
     let mut enc = Encoder::new(Vec::new(), opts);
     for code in codes {
         // Writing to a Vec cannot fail.

@@ -53,10 +53,12 @@ pub struct EvictionState {
     next_db: usize,
     /// A round ran out of budget: the cron continues it.
     pub running: bool,
+    /// The round before the running command left memory over the limit.
+    pub out_of_memory: bool,
 }
 
 /// The LFU parameters (`lfu-log-factor`, `lfu-decay-time`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LfuParams {
     pub log_factor: i64,
     pub decay_minutes: i64,

@@ -57,6 +57,23 @@ impl Hash {
         Hash { repr: Repr::Listpack(Packed::new()) }
     }
 
+    /// A hash of `pairs` whose fields are known to be distinct (a loaded RDB value: the decoder
+    /// checked), built at once: what setting them one by one would give (a listpack while every
+    /// field and value fits `limits` and there are few enough, a table with the same insertion
+    /// history otherwise), without a linear search per field.
+    pub fn from_distinct(pairs: Vec<(Vec<u8>, Vec<u8>)>, limits: HashLimits) -> Hash {
+        let short = |b: &[u8]| b.len() as u64 <= limits.max_value_bytes;
+        if pairs.len() as u64 <= limits.max_entries && pairs.iter().all(|(f, v)| short(f) && short(v)) {
+            let packed = Packed::from_pairs(pairs.iter().map(|(f, v)| (f.as_slice(), v.as_slice())));
+            return Hash { repr: Repr::Listpack(packed) };
+        }
+        let mut d = Dict::new();
+        for (f, v) in pairs {
+            d.insert(f.into_boxed_slice(), v.into_boxed_slice());
+        }
+        Hash { repr: Repr::Table(d) }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Listpack(p) => p.len() / 2,

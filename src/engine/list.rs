@@ -63,6 +63,20 @@ impl ListValue {
         list
     }
 
+    /// A list of `items` split into nodes of `node_lens` elements (a loaded quicklist's nodes;
+    /// the lengths must add up to the item count, as the decoder guarantees).
+    pub fn from_nodes<T: AsRef<[u8]>>(items: Vec<T>, node_lens: &[usize], fill: i64) -> ListValue {
+        assert_eq!(node_lens.iter().sum::<usize>(), items.len(), "node lengths cover the items");
+        let mut list = ListValue::new(fill);
+        list.nodes.reserve_exact(node_lens.len());
+        let mut rest = items.iter();
+        for &count in node_lens.iter().filter(|&&c| c > 0) {
+            list.nodes.push_back(Node::of(rest.by_ref().take(count).map(AsRef::as_ref)));
+        }
+        list.set_len(items.len());
+        list
+    }
+
     pub fn len(&self) -> usize {
         (self.len_fill & LEN_MASK) as usize
     }
@@ -88,6 +102,12 @@ impl ListValue {
     /// The number of nodes (quicklist's `len`).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Each node's elements, head first, and whether it is a plain node (one large element
+    /// stored as is): what RDB's quicklist-2 encoding writes, node by node, as Redis does.
+    pub fn nodes(&self) -> impl Iterator<Item = (crate::engine::packed::Iter<'_>, bool)> + '_ {
+        self.nodes.iter().map(|n| (n.items.iter(), n.is_plain()))
     }
 
     /// Each node's Redis size (`node->sz`: listpack bytes, or a plain element's length),

@@ -254,10 +254,16 @@ impl Engine {
         if argv.is_empty() || self.is_blocked(id) {
             return None;
         }
+        self.now_ms = self.now_ms.max(now_ms);
+        // Eviction runs while the client is still among the clients, so that the invalidations
+        // of keys it tracks reach it before its reply (Redis evicts in processCommand and then
+        // sends pending invalidations); `admit` refuses the command if memory stays over.
+        let outbox_mark = self.outbox.len();
+        self.eviction.out_of_memory = self.evict_before_command(now_ms);
         let Some(mut client) = self.clients.remove(&id) else {
             return None;
         };
-        self.now_ms = self.now_ms.max(now_ms);
+        self.claim_own_messages(outbox_mark, id, &mut client.pushes);
         client.last_interaction_ms = now_ms;
         if client.reply_mode == ReplyMode::SkipNext {
             client.reply_mode = ReplyMode::Skip;
@@ -397,20 +403,7 @@ impl Engine {
     /// maxmemory (Redis's processCommand): keys are evicted first; when memory stays over the
     /// limit, commands that may grow it are refused, and so is queuing inside MULTI.
     fn admit_memory(&mut self, client: &ClientState, cmd: &Resolved) -> Result<(), Frame> {
-        self.scripting.pre_command_oom = false;
-        if self.config.num_value(const { config::index_of("maxmemory") }) == 0
-            || self.persist.aof.replaying
-            || self.persist.loading.is_some()
-        {
-            return Ok(());
-        }
-        // No eviction while clients are paused: the dataset stays as it is (isSafeToPerformEvictions).
-        let now_ms = self.now_ms;
-        if self.writes_paused(now_ms) {
-            return Ok(());
-        }
-        let out_of_memory = self.perform_evictions(now_ms) == evict::Eviction::Fail;
-        self.scripting.pre_command_oom = out_of_memory;
+        let out_of_memory = self.eviction.out_of_memory;
         let name = cmd.meta.name;
         let denyoom =
             cmd.flags.contains(Flags::DENYOOM) || (name == "exec" && client.multi.cmd_flags.contains(Flags::DENYOOM));
@@ -419,6 +412,20 @@ impl Engine {
             return Err(Frame::error(evict::OOM_ERROR));
         }
         Ok(())
+    }
+
+    /// Evicts keys before a command as `maxmemory` asks; true when memory stays over the limit.
+    /// Not while loading or replaying the AOF, and not while CLIENT PAUSE keeps the dataset as
+    /// it is (Redis's isSafeToPerformEvictions).
+    fn evict_before_command(&mut self, now_ms: u64) -> bool {
+        if self.config.num_value(const { config::index_of("maxmemory") }) == 0
+            || self.persist.aof.replaying
+            || self.persist.loading.is_some()
+            || self.writes_paused(now_ms)
+        {
+            return false;
+        }
+        self.perform_evictions(now_ms) == evict::Eviction::Fail
     }
 
     /// Runs a resolved command's handler and counts it (Redis's call()).

@@ -8,10 +8,12 @@
 //! (freeing one chunk touches one page; freeing twenty touches up to twenty). One allocation per
 //! small collection is what Redis does, and what makes BGSAVE's costs comparable.
 //!
-//! Layout: entries back to back, each a LEB128 length followed by its bytes. The buffer is a
-//! `Box<[u8]>` sized exactly (no spare capacity), so every change reallocates, as a listpack does;
-//! users keep a `Packed` small (the `*-max-listpack-*` limits bound it), which keeps that cheap.
-//! Access by index walks from the front; again fine only because the sequences are short.
+//! Layout: entries back to back, each a LEB128 length, its bytes, and the entry's size so far
+//! (length header and bytes) again as LEB128 written backwards, as a listpack's "backlen": the
+//! last entry is found from the end without a walk (a list node's RPOP), and an index in the
+//! back half is reached walking backwards. The buffer is a `Box<[u8]>` sized exactly (no spare
+//! capacity), so every change reallocates, as a listpack does; users keep a `Packed` small (the
+//! `*-max-listpack-*` limits bound it), which keeps that cheap.
 
 /// Longest LEB128 encoding of a `usize` length.
 const MAX_HEADER_BYTES: usize = 10;
@@ -55,6 +57,48 @@ fn get_len(buf: &[u8]) -> (usize, usize) {
     unreachable!("Packed buffer holds a malformed length header");
 }
 
+/// Appends `n` as LEB128 written backwards: read from its end, it is ordinary LEB128.
+fn put_back_len(out: &mut Vec<u8>, n: usize) {
+    let at = out.len();
+    put_len(out, n);
+    out[at..].reverse();
+}
+
+/// The back-length ending at `end` (exclusive): the size of the entry before it without the
+/// back-length, and the bytes the back-length takes.
+fn get_back_len(buf: &[u8], end: usize) -> (usize, usize) {
+    let mut n = 0usize;
+    for i in 0..MAX_HEADER_BYTES {
+        let byte = buf[end - 1 - i];
+        n |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return (n, i + 1);
+        }
+    }
+    unreachable!("Packed buffer holds a malformed back-length");
+}
+
+/// Appends one entry: header, bytes, back-length.
+fn put_entry(out: &mut Vec<u8>, entry: &[u8]) {
+    put_len(out, entry.len());
+    out.extend_from_slice(entry);
+    put_back_len(out, header_bytes(entry.len()) + entry.len());
+}
+
+/// The bytes one entry of `len` bytes takes.
+fn entry_bytes(len: usize) -> usize {
+    let inner = header_bytes(len) + len;
+    inner + header_bytes(inner)
+}
+
+/// The entry starting at `start`: its bytes' range and where the next entry starts.
+fn entry_at(buf: &[u8], start: usize) -> (std::ops::Range<usize>, usize) {
+    let (len, header) = get_len(&buf[start..]);
+    let data = start + header..start + header + len;
+    let next = data.end + header_bytes(header + len);
+    (data, next)
+}
+
 fn header_bytes(len: usize) -> usize {
     let mut n = 1;
     let mut rest = len >> 7;
@@ -88,31 +132,37 @@ impl Packed {
         Iter { rest: &self.buf, left: self.len() }
     }
 
-    /// The offset where entry `index` starts (`byte_len()` for `index == len()`).
+    /// The offset where entry `index` starts (`byte_len()` for `index == len()`), walking from
+    /// the nearer end.
     fn offset_of(&self, index: usize) -> usize {
         assert!(index <= self.len(), "Packed index {index} past {}", self.len());
+        if index > self.len() / 2 {
+            let mut offset = self.buf.len();
+            for _ in index..self.len() {
+                let (inner, back) = get_back_len(&self.buf, offset);
+                offset -= inner + back;
+            }
+            return offset;
+        }
         let mut offset = 0;
         for _ in 0..index {
-            let (len, header) = get_len(&self.buf[offset..]);
-            offset += header + len;
+            offset = entry_at(&self.buf, offset).1;
         }
         offset
     }
 
-    /// Entry `index` with the byte range it occupies (header included).
+    /// Entry `index` with the byte range it occupies (header and back-length included).
     fn span(&self, index: usize) -> (usize, usize) {
         let start = self.offset_of(index);
-        let (len, header) = get_len(&self.buf[start..]);
-        (start, start + header + len)
+        (start, entry_at(&self.buf, start).1)
     }
 
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         if index >= self.len() {
             return None;
         }
-        let start = self.offset_of(index);
-        let (len, header) = get_len(&self.buf[start..]);
-        Some(&self.buf[start + header..start + header + len])
+        let (data, _) = entry_at(&self.buf, self.offset_of(index));
+        Some(&self.buf[data])
     }
 
     pub fn first(&self) -> Option<&[u8]> {
@@ -123,18 +173,25 @@ impl Packed {
         self.len().checked_sub(1).and_then(|i| self.get(i))
     }
 
-    /// Replaces the bytes `start..end` of the buffer with `entries`, encoded, in one exact-size
-    /// reallocation; `removed` entries go, `entries.len()` come.
+    /// Replaces the bytes `start..end` of the buffer with `entries`, encoded, leaving a buffer of
+    /// exactly the new size; `removed` entries go, `entries.len()` come. A change at the tail
+    /// resizes the allocation where it is (nothing before it moves); any other change builds the
+    /// new buffer in one fresh allocation, copying each byte once.
     fn splice(&mut self, start: usize, end: usize, removed: usize, entries: &[&[u8]]) {
-        let added: usize = entries.iter().map(|e| header_bytes(e.len()) + e.len()).sum();
-        let mut out = Vec::with_capacity(self.buf.len() - (end - start) + added);
-        out.extend_from_slice(&self.buf[..start]);
-        for entry in entries {
-            put_len(&mut out, entry.len());
-            out.extend_from_slice(entry);
+        let added: usize = entries.iter().map(|e| entry_bytes(e.len())).sum();
+        if end == self.buf.len() {
+            let mut buf = std::mem::take(&mut self.buf).into_vec();
+            buf.truncate(start);
+            buf.reserve_exact(added);
+            entries.iter().for_each(|e| put_entry(&mut buf, e));
+            self.buf = buf.into_boxed_slice();
+        } else {
+            let mut out = Vec::with_capacity(self.buf.len() - (end - start) + added);
+            out.extend_from_slice(&self.buf[..start]);
+            entries.iter().for_each(|e| put_entry(&mut out, e));
+            out.extend_from_slice(&self.buf[end..]);
+            self.buf = out.into_boxed_slice();
         }
-        out.extend_from_slice(&self.buf[end..]);
-        self.buf = out.into_boxed_slice();
         let count = self.len() - removed + entries.len();
         self.count = u32::try_from(count).expect("Packed holds at most u32::MAX entries");
     }
@@ -177,8 +234,7 @@ impl Packed {
         let start = self.offset_of(index);
         let mut end = start;
         for _ in 0..count {
-            let (len, header) = get_len(&self.buf[end..]);
-            end += header + len;
+            end = entry_at(&self.buf, end).1;
         }
         self.splice(start, end, count, &[]);
     }
@@ -194,13 +250,18 @@ impl Packed {
         self.remove(0)
     }
 
-    /// Removes and returns the last entry, walking the buffer once (a quicklist's RPOP).
+    /// Removes and returns the last entry, found from the end by its back-length (a quicklist's
+    /// RPOP).
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        let last = self.len().checked_sub(1)?;
-        let start = self.offset_of(last);
-        let (len, header) = get_len(&self.buf[start..]);
-        let entry = self.buf[start + header..start + header + len].to_vec();
-        self.splice(start, self.buf.len(), 1, &[]);
+        if self.is_empty() {
+            return None;
+        }
+        let end = self.buf.len();
+        let (inner, back) = get_back_len(&self.buf, end);
+        let start = end - back - inner;
+        let (data, _) = entry_at(&self.buf, start);
+        let entry = self.buf[data].to_vec();
+        self.splice(start, end, 1, &[]);
         Some(entry)
     }
 
@@ -230,10 +291,8 @@ impl Packed {
         let mut out = Vec::new();
         let mut count = 0usize;
         for (a, b) in pairs {
-            for item in [a.as_ref(), b.as_ref()] {
-                put_len(&mut out, item.len());
-                out.extend_from_slice(item);
-            }
+            put_entry(&mut out, a.as_ref());
+            put_entry(&mut out, b.as_ref());
             count += 2;
         }
         let count = u32::try_from(count).expect("Packed holds at most u32::MAX entries");
@@ -246,9 +305,7 @@ impl<T: AsRef<[u8]>> FromIterator<T> for Packed {
         let mut out = Vec::new();
         let mut count = 0usize;
         for item in items {
-            let item = item.as_ref();
-            put_len(&mut out, item.len());
-            out.extend_from_slice(item);
+            put_entry(&mut out, item.as_ref());
             count += 1;
         }
         let count = u32::try_from(count).expect("Packed holds at most u32::MAX entries");
@@ -270,9 +327,9 @@ impl<'a> Iterator for Iter<'a> {
         if self.left == 0 {
             return None;
         }
-        let (len, header) = get_len(self.rest);
-        let (entry, rest) = self.rest[header..].split_at(len);
-        self.rest = rest;
+        let (data, next) = entry_at(self.rest, 0);
+        let entry = &self.rest[data];
+        self.rest = &self.rest[next..];
         self.left -= 1;
         Some(entry)
     }
@@ -330,7 +387,8 @@ mod tests {
         let big = vec![7u8; 300];
         let p: Packed = [b"a".as_slice(), &big, b""].into_iter().collect();
         assert_eq!(p.len(), 3);
-        assert_eq!(p.byte_len(), 1 + 1 + 2 + 300 + 1);
+        // Each entry: header, bytes, back-length (1, 2 and 1 bytes of header; 1, 2 and 1 of back-length).
+        assert_eq!(p.byte_len(), (1 + 1 + 1) + (2 + 300 + 2) + (1 + 1));
         assert_eq!(p.get(1), Some(big.as_slice()));
         assert_eq!(p.get(2), Some(b"".as_slice()));
         assert_eq!(p.get(3), None);
@@ -418,7 +476,7 @@ mod tests {
                 }
                 prop_assert_eq!(entries(&p), v.clone());
                 prop_assert_eq!(p.len(), v.len());
-                let bytes: usize = v.iter().map(|e| header_bytes(e.len()) + e.len()).sum();
+                let bytes: usize = v.iter().map(|e| entry_bytes(e.len())).sum();
                 prop_assert_eq!(p.byte_len(), bytes);
             }
         }

@@ -386,9 +386,10 @@ impl Engine {
     }
 
     /// A background save ended (updateSlavesWaitingBgsave): replicas waiting for it get the
-    /// file, or are dropped when it failed; replicas that could not share it get a new one.
-    pub fn repl_bgsave_done(&mut self, ok: bool, now_ms: u64) {
-        let was_for_sync = std::mem::take(&mut self.repl.rdb_for_sync);
+    /// file, or are dropped when it failed; replicas that could not share it get the next save,
+    /// which the cron starts.
+    pub fn repl_bgsave_done(&mut self, ok: bool) {
+        self.repl.rdb_for_sync = false;
         let ending: Vec<u64> =
             self.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveEnd).map(|r| r.client_id).collect();
         let file = if ok && !ending.is_empty() {
@@ -414,8 +415,6 @@ impl Engine {
                 }
             }
         }
-        // Replicas that could not share this save get the next one, started by the cron.
-        let _ = (was_for_sync, now_ms);
     }
 
     /// The snapshot bulks ready to send, by client (the server writes them, then calls

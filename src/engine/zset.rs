@@ -149,6 +149,27 @@ impl ZSet {
         ZSet { repr: Repr::Skiplist(Box::new(Large { dict: Dict::new(), order: Ordered::new() })) }
     }
 
+    /// A set of `elements` whose members are known to be distinct (a loaded RDB value: the
+    /// decoder checked), built at once: a listpack when it fits the limits, sorted and packed
+    /// in one allocation, instead of an ordered insert (and a linear search) per element.
+    pub fn from_distinct(mut elements: Vec<(Vec<u8>, f64)>, limits: Limits) -> ZSet {
+        let longest = elements.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+        if elements.len() as u64 > limits.max_entries || longest as u64 > limits.max_value {
+            let mut zset = ZSet::new_skiplist();
+            for (member, score) in &elements {
+                zset.insert_new(*score, member, limits);
+            }
+            return zset;
+        }
+        for (_, score) in elements.iter_mut() {
+            *score = normalize_listpack_score(*score);
+        }
+        elements.sort_by(|(m1, s1), (m2, s2)| cmp_entry(*s1, m1, *s2, m2));
+        let scores: Vec<PackedScore> = elements.iter().map(|(_, s)| PackedScore::new(*s)).collect();
+        let packed = Packed::from_pairs(elements.iter().zip(&scores).map(|((m, _), s)| (m.as_slice(), s.as_ref())));
+        ZSet { repr: Repr::Listpack(packed) }
+    }
+
     /// The encoding a new set gets for its first member (zaddGenericCommand's choice).
     pub fn new_for(limits: Limits, first_member_len: usize) -> ZSet {
         if limits.max_entries == 0 || limits.max_value < first_member_len as u64 {

@@ -4,7 +4,6 @@
 //! it holds do the I/O, so the same logic runs against real files and forks in the server and
 //! against the simulated disk and the in-process saver in tests.
 
-use super::denial::AofHealth;
 use super::disk::{Disk, SimDisk};
 use super::faults::{FaultDisk, FaultPlan};
 use super::load::{LoadError, LoadStats, Loader};
@@ -100,9 +99,6 @@ pub struct Persistence {
     pub avoid_writes: bool,
     /// The armed faults (`DEBUG FAULT`): the disk and the saver read them.
     pub faults: FaultPlan,
-    /// An AOF failure state that tests set to exercise the write-denial rule; the rule joins it
-    /// with the AOF writer's own status (`Engine::aof_health`).
-    pub aof_health: AofHealth,
     /// The append-only file.
     pub aof: super::aof::AofState,
     /// EXEC is running its queue: a fork now would see half a transaction, so BGREWRITEAOF and
@@ -144,7 +140,6 @@ impl Persistence {
             quiet_log: false,
             avoid_writes: false,
             faults,
-            aof_health: AofHealth::default(),
             aof: super::aof::AofState::default(),
             in_exec: false,
         }
@@ -170,6 +165,20 @@ impl Engine {
             version: self.persist.write_version,
             compression: self.config.bool_value(index_of("rdbcompression")),
             checksum: self.config.bool_value(index_of("rdbchecksum")),
+            access: self.access_save(),
+        }
+    }
+
+    /// Redis saves each key's idle time under an LRU policy and its access counter under an
+    /// LFU one (rdbSaveKeyValuePair).
+    fn access_save(&self) -> crate::persist::rdb::encode::AccessSave {
+        use crate::engine::config::MaxmemoryPolicy::{AllkeysLru, VolatileLru};
+        use crate::persist::rdb::encode::AccessSave;
+        let now_ms = self.now_ms;
+        match self.config.maxmemory_policy() {
+            AllkeysLru | VolatileLru => AccessSave::Idle { now_ms },
+            p if p.is_lfu() => AccessSave::Freq { now_ms, params: self.lfu_params() },
+            _ => AccessSave::Nothing,
         }
     }
 
@@ -286,8 +295,7 @@ impl Engine {
         self.persist.current = CurrentSave::default();
         self.persist.avoid_writes = false;
         self.dbs.iter_mut().for_each(|db| db.set_resize_avoided(false));
-        let now_ms = self.now_ms;
-        self.repl_bgsave_done(false, now_ms);
+        self.repl_bgsave_done(false);
     }
 
     /// What a finished background save changes (Redis's backgroundSaveDoneHandlerDisk).
@@ -325,7 +333,7 @@ impl Engine {
                 }
             }
         }
-        self.repl_bgsave_done(outcome.ok, now_ms);
+        self.repl_bgsave_done(outcome.ok);
     }
 
     /// Persistence work of serverCron: reap a finished save, run a scheduled one, check the save

@@ -81,16 +81,13 @@ impl Engine {
         )
     }
 
-    /// What the rule reads about the AOF: the AOF writer's own status (`persist.aof`), joined
-    /// with `persist.aof_health`, a failure state tests set directly to exercise the rule
-    /// without a failing AOF (always the default in a running server).
+    /// What the rule reads about the AOF: the AOF writer's own status (`persist.aof`).
     pub fn aof_health(&self) -> AofHealth {
         let aof = &self.persist.aof;
-        let forced = &self.persist.aof_health;
         AofHealth {
-            enabled: self.aof_on() || forced.enabled,
-            write_error: aof.last_write.as_ref().err().cloned().or_else(|| forced.write_error.clone()),
-            fsync_error: aof.last_fsync.as_ref().err().cloned().or_else(|| forced.fsync_error.clone()),
+            enabled: self.aof_on(),
+            write_error: aof.last_write.as_ref().err().cloned(),
+            fsync_error: aof.last_fsync.as_ref().err().cloned(),
         }
     }
 }

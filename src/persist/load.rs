@@ -68,24 +68,17 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
         RdbValue::ZSet(elements) => {
             // A listpack while it fits the default zset-max-listpack-entries/value (128/64),
             // a skiplist otherwise, as Redis's loader decides.
+            // Members are distinct: the decoder refused duplicates.
             let limits = crate::engine::zset::Limits { max_entries: 128, max_value: 64 };
-            let longest = elements.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-            let mut zset = if elements.len() as u64 <= limits.max_entries && longest as u64 <= limits.max_value {
-                crate::engine::zset::ZSet::new_listpack()
-            } else {
-                crate::engine::zset::ZSet::new_skiplist()
-            };
-            for (member, score) in &elements {
-                if zset.score(member).is_some() {
-                    return Err(format!("Duplicate zset fields detected (key '{}')", String::from_utf8_lossy(key)));
-                }
-                zset.insert_new(*score, member, limits);
-            }
-            Ok(Value::ZSet(zset))
+            Ok(Value::ZSet(crate::engine::zset::ZSet::from_distinct(elements, limits)))
         }
         // Lists take the default node fill (`list-max-listpack-size -2`), as Redis's loader takes
         // the configured one.
         RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, -2))),
+        // A quicklist keeps the file's nodes, as Redis's loader appends each node as it is.
+        RdbValue::Quicklist { items, node_lens } => {
+            Ok(Value::List(crate::engine::list::ListValue::from_nodes(items, &node_lens, -2)))
+        }
         RdbValue::Hash(fields) => {
             if fields.iter().any(|f| f.expire_at_ms.is_some()) {
                 return Err(format!(
@@ -95,14 +88,10 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
             }
             // A listpack while it fits the default hash-max-listpack-entries/value (512/64), a
             // hashtable otherwise, as Redis's loader decides; fields in file order.
+            // Fields are distinct: the decoder refused duplicates.
             let limits = crate::engine::hash::HashLimits { max_entries: 512, max_value_bytes: 64 };
-            let mut hash = crate::engine::hash::Hash::new();
-            for f in fields {
-                if hash.set(&f.field, f.value, limits) {
-                    return Err(format!("Duplicate hash fields detected (key '{}')", String::from_utf8_lossy(key)));
-                }
-            }
-            Ok(Value::Hash(hash))
+            let pairs = fields.into_iter().map(|f| (f.field, f.value)).collect();
+            Ok(Value::Hash(crate::engine::hash::Hash::from_distinct(pairs, limits)))
         }
         RdbValue::Stream(stream) => Ok(Value::Stream(Box::new(stream_value(*stream)))),
         RdbValue::Module(m) => {
@@ -248,7 +237,10 @@ impl<S: Source> Loader<S> {
         }
         let value = engine_value(&k.key, k.value).map_err(LoadError::Refused)?;
         let idle_ms = k.idle_s.unwrap_or(0).saturating_mul(1000);
-        let entry = Entry::new(value, k.expire_at_ms.map(|t| t as u64), self.now_ms.saturating_sub(idle_ms));
+        let mut entry = Entry::new(value, k.expire_at_ms.map(|t| t as u64), self.now_ms.saturating_sub(idle_ms));
+        if let Some(counter) = k.freq {
+            entry.set_lfu_counter(counter);
+        }
         if engine.dbs[db].contains(&k.key) {
             if !self.allow_dup {
                 let key = String::from_utf8_lossy(&k.key).into_owned();

@@ -59,9 +59,6 @@ pub struct Scripting {
     /// Set when the reply of the script that just ran is an error already counted in the error
     /// statistics (it came from a command the script called).
     pub error_counted: bool,
-    /// Memory was over maxmemory when the running command started (Redis's
-    /// pre_command_oom_state): a script may then not start writing.
-    pub pre_command_oom: bool,
 }
 
 impl Default for Scripting {
@@ -74,7 +71,6 @@ impl Default for Scripting {
             rand: Arc::default(),
             log: Arc::default(),
             error_counted: false,
-            pre_command_oom: false,
         }
     }
 }

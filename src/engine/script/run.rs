@@ -68,7 +68,7 @@ impl Engine {
             return Some(refusal);
         }
         let maxmemory = self.config.num_value(crate::engine::config::index_of("maxmemory"));
-        if self.scripting.pre_command_oom && maxmemory != 0 && flags & FLAG_ALLOW_OOM == 0 {
+        if self.eviction.out_of_memory && maxmemory != 0 && flags & FLAG_ALLOW_OOM == 0 {
             return Some(Frame::error(
                 "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
             ));
@@ -362,7 +362,7 @@ impl Run<'_> {
             if !self.allow_oom
                 && maxmemory != 0
                 && !self.write_dirty
-                && self.engine.scripting.pre_command_oom
+                && self.engine.eviction.out_of_memory
                 && cmd.flags.contains(Flags::DENYOOM)
             {
                 return Err(format!("-{}", crate::engine::evict::OOM_ERROR));

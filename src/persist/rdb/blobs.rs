@@ -181,7 +181,9 @@ pub fn listpack(blob: &[u8]) -> R<Vec<Elem>> {
     if blob[end] != 0xff {
         return Err("listpack does not end with its terminator");
     }
-    let mut out = Vec::new();
+    // The header's count is at most 65535 (u16::MAX: unknown), and each entry takes 2 bytes or
+    // more, so this reserves a bounded amount.
+    let mut out = Vec::with_capacity(usize::from(count).min(blob.len() / 2));
     let mut p = HEADER;
     while p < end {
         let start = p;
@@ -220,7 +222,9 @@ pub fn listpack(blob: &[u8]) -> R<Vec<Elem>> {
         let entry_len = p - start;
         let mut back = [0u8; 5];
         let back_len = encode_backlen(entry_len, &mut back);
-        if take(blob, &mut p, back_len, end)? != &back[..back_len] {
+        // Compared byte by byte: a slice comparison calls memcmp for these one or two bytes.
+        let got = take(blob, &mut p, back_len, end)?;
+        if got.iter().zip(&back).any(|(a, b)| a != b) {
             return Err("listpack entry backlen does not match");
         }
         out.push(elem);

@@ -14,23 +14,18 @@ const CONTAINER_PLAIN: u64 = 1;
 const CONTAINER_PACKED: u64 = 2;
 
 /// A list as RDB_TYPE_LIST_QUICKLIST_2: the node count, then per node its container and blob.
-/// The nodes are those tail pushes would make (what a load followed by a save gives Redis),
-/// whatever the list's own node split is.
+/// The list's own nodes are written, as Redis writes its quicklist's: they follow Redis's fill,
+/// split and merge rules, so the bytes are Redis's for the same history of commands.
 pub fn write_quicklist<W: Write>(enc: &mut Encoder<W>, list: &ListValue) -> io::Result<()> {
-    let counts = list.tail_push_node_counts();
-    enc.len(counts.len() as u64)?;
-    let mut items = list.iter();
-    for count in counts {
-        let mut node = items.by_ref().take(count).peekable();
-        if count == 1 {
-            if let Some(only) = node.peek().filter(|item| ListValue::is_large_element(item)) {
-                enc.len(CONTAINER_PLAIN)?;
-                enc.string(only)?;
-                continue;
-            }
+    enc.len(list.node_count() as u64)?;
+    for (mut items, plain) in list.nodes() {
+        if plain {
+            enc.len(CONTAINER_PLAIN)?;
+            enc.string(items.next().unwrap_or_default())?;
+            continue;
         }
         let mut lp = Listpack::new();
-        node.for_each(|item| lp.string(item));
+        items.for_each(|item| lp.string(item));
         enc.len(CONTAINER_PACKED)?;
         enc.string(&lp.finish())?;
     }

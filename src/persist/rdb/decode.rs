@@ -209,12 +209,13 @@ pub fn read_value<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
 }
 
 /// Fails when a field, member or element name repeats.
+/// Sorting finds a repeat without hashing (most collections are small; a seeded std hasher cost
+/// a tenth of a million-key load).
 fn check_unique<'a, S: Source>(src: &S, names: impl Iterator<Item = &'a [u8]>, what: &str) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for name in names {
-        if !seen.insert(name) {
-            return Err(src.corrupt(what));
-        }
+    let mut sorted: Vec<&[u8]> = names.collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(src.corrupt(what));
     }
     Ok(())
 }
@@ -264,6 +265,7 @@ fn read_hash_metadata<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> 
 fn read_quicklist<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
     let nodes = read_count(src)?;
     let mut items = Vec::new();
+    let mut node_lens = Vec::new();
     for _ in 0..nodes {
         let container = if rdb_type == TYPE_LIST_QUICKLIST_2 { read_len(src)? } else { QUICKLIST_PACKED };
         if container != QUICKLIST_PACKED && container != QUICKLIST_PLAIN {
@@ -275,6 +277,7 @@ fn read_quicklist<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
         }
         if container == QUICKLIST_PLAIN {
             items.push(blob);
+            node_lens.push(1);
             continue;
         }
         let elems = if rdb_type == TYPE_LIST_QUICKLIST_2 {
@@ -283,9 +286,12 @@ fn read_quicklist<S: Source>(src: &mut S, rdb_type: u8) -> Result<RdbValue> {
             blobs::ziplist(&blob).map_err(|_| src.corrupt("Ziplist integrity check failed."))?
         };
         // Empty nodes are skipped silently, as Redis does.
-        items.extend(elems.into_iter().map(Elem::into_bytes));
+        if !elems.is_empty() {
+            node_lens.push(elems.len());
+            items.extend(elems.into_iter().map(Elem::into_bytes));
+        }
     }
-    Ok(RdbValue::List(items))
+    Ok(RdbValue::Quicklist { items, node_lens })
 }
 
 /// Walks a self-describing module value (or module aux data) up to its EOF opcode.

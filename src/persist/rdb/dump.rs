@@ -9,7 +9,7 @@ use crate::engine::value::Value;
 
 /// Serialises a value as DUMP does. `compression` is `rdbcompression`.
 pub fn dump(value: &Value, compression: bool) -> Vec<u8> {
-    let opts = SaveOptions { version: RDB_VERSION_DEFAULT, compression, checksum: false };
+    let opts = SaveOptions { version: RDB_VERSION_DEFAULT, compression, checksum: false, ..SaveOptions::default() };
     let mut enc = Encoder::new(Vec::new(), opts);
     // Writing to a Vec cannot fail.
     let _ = enc.byte(rdb_type(value, opts.version));

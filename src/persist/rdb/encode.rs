@@ -24,11 +24,28 @@ pub struct SaveOptions {
     pub compression: bool,
     /// Write the CRC-64 footer, or 8 zero bytes (`rdbchecksum`).
     pub checksum: bool,
+    /// What to save of each key's access record (Redis saves it under LRU and LFU policies).
+    pub access: AccessSave,
+}
+
+/// The access record saved before each key: RDB_OPCODE_IDLE (idle seconds) under an LRU
+/// policy, RDB_OPCODE_FREQ (the decayed LFU counter) under an LFU one, nothing otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessSave {
+    #[default]
+    Nothing,
+    Idle {
+        now_ms: u64,
+    },
+    Freq {
+        now_ms: u64,
+        params: crate::engine::evict::LfuParams,
+    },
 }
 
 impl Default for SaveOptions {
     fn default() -> Self {
-        SaveOptions { version: RDB_VERSION_DEFAULT, compression: true, checksum: true }
+        SaveOptions { version: RDB_VERSION_DEFAULT, compression: true, checksum: true, access: AccessSave::Nothing }
     }
 }
 
@@ -206,6 +223,17 @@ impl<W: Write> Encoder<W> {
             self.byte(OP_EXPIRETIME_MS)?;
             self.raw(&(at as i64).to_le_bytes())?;
         }
+        match self.opts.access {
+            AccessSave::Nothing => {}
+            AccessSave::Idle { now_ms } => {
+                self.byte(OP_IDLE)?;
+                self.len(now_ms.saturating_sub(entry.access_ms()) / 1000)?;
+            }
+            AccessSave::Freq { now_ms, params } => {
+                self.byte(OP_FREQ)?;
+                self.raw(&[crate::engine::evict::lfu_decayed(entry, now_ms, params)])?;
+            }
+        }
         self.byte(rdb_type(&entry.value, self.opts.version))?;
         self.string(key)?;
         write_value(self, &entry.value)
@@ -361,7 +389,10 @@ mod tests {
         dbs[0].set(b"long".to_vec(), Value::str(vec![b'x'; 5000]), 0);
         dbs[2].set(b"ttl".to_vec(), Value::str(b"v".to_vec()), 0);
         dbs[2].set_expire(b"ttl", 4_102_444_800_000);
-        for opts in [SaveOptions::default(), SaveOptions { version: 11, compression: false, checksum: false }] {
+        for opts in [
+            SaveOptions::default(),
+            SaveOptions { version: 11, compression: false, checksum: false, access: AccessSave::Nothing },
+        ] {
             let aux =
                 AuxInfo { redis_ver: "7.0.15".into(), ctime_s: 1, used_mem: 2, aof_base: false, functions: Vec::new() };
             let (bytes, size) = write_snapshot(&dbs, opts, &aux, Vec::new(), || {}).unwrap();

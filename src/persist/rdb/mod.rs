@@ -132,8 +132,14 @@ pub fn type_name(t: u8) -> &'static str {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RdbValue {
     String(Vec<u8>),
-    /// Elements in order.
+    /// Elements in order (the linked-list and single-ziplist types).
     List(Vec<Vec<u8>>),
+    /// Elements in order, with the number of elements in each quicklist node of the file:
+    /// Redis keeps a loaded quicklist's nodes as they are, and so does verdis.
+    Quicklist {
+        items: Vec<Vec<u8>>,
+        node_lens: Vec<usize>,
+    },
     /// Members in file order.
     Set(Vec<Vec<u8>>),
     /// Fields in file order; `expire_at_ms` only for hashes with field expiry (RDB 12).
@@ -150,7 +156,7 @@ impl RdbValue {
     pub fn type_name(&self) -> &'static str {
         match self {
             RdbValue::String(_) => "string",
-            RdbValue::List(_) => "list",
+            RdbValue::List(_) | RdbValue::Quicklist { .. } => "list",
             RdbValue::Set(_) => "set",
             RdbValue::Hash(_) => "hash",
             RdbValue::ZSet(_) => "zset",
@@ -162,7 +168,7 @@ impl RdbValue {
     /// Empty containers are skipped on load, as Redis does (streams may be empty).
     pub fn is_empty_container(&self) -> bool {
         match self {
-            RdbValue::List(v) | RdbValue::Set(v) => v.is_empty(),
+            RdbValue::List(v) | RdbValue::Set(v) | RdbValue::Quicklist { items: v, .. } => v.is_empty(),
             RdbValue::Hash(v) => v.is_empty(),
             RdbValue::ZSet(v) => v.is_empty(),
             RdbValue::String(_) | RdbValue::Stream(_) | RdbValue::Module(_) => false,
