@@ -137,6 +137,7 @@ fn citations_name_existing_rules() {
         "STREAM",
         "AOF",
         "REPL",
+        "SCRIPT",
         "EVICT",
     ];
     let unknown: Vec<_> = cited

@@ -233,6 +233,11 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
     // TODO(config): maxmemory and its policy once the configuration registry has them; these
     // are Redis's defaults (and verdis evicts nothing).
     let (maxmemory, policy) = (0u64, "noeviction");
+    let vm_eval = engine.scripting.eval_memory() as u64;
+    let vm_functions = engine.scripting.functions.used_memory() as u64;
+    let scripts_eval = engine.scripting.scripts_mem as u64;
+    let functions_mem: u64 =
+        engine.scripting.functions.libraries.values().map(|l| (l.code.len() + l.name.len()) as u64).sum();
     header(out, "Memory")
         .field("used_memory", used)
         .field("used_memory_human", bytes_to_human(used))
@@ -250,20 +255,20 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
         .field("allocator_resident", used)
         .field("total_system_memory", total_system)
         .field("total_system_memory_human", bytes_to_human(total_system))
-        // No Lua and no functions: their memory is 0.
-        .field("used_memory_lua", 0)
-        .field("used_memory_vm_eval", 0)
-        .field("used_memory_lua_human", "0B")
-        .field("used_memory_scripts_eval", 0)
-        .field("number_of_cached_scripts", 0)
-        .field("number_of_functions", 0)
-        .field("number_of_libraries", 0)
-        .field("used_memory_vm_functions", 0)
-        .field("used_memory_vm_total", 0)
-        .field("used_memory_vm_total_human", "0B")
-        .field("used_memory_functions", 0)
-        .field("used_memory_scripts", 0)
-        .field("used_memory_scripts_human", "0B")
+        // The Lua heaps as Lua counts them; the script cache as its names and bodies.
+        .field("used_memory_lua", vm_eval)
+        .field("used_memory_vm_eval", vm_eval)
+        .field("used_memory_lua_human", bytes_to_human(vm_eval))
+        .field("used_memory_scripts_eval", scripts_eval)
+        .field("number_of_cached_scripts", engine.scripting.scripts.len())
+        .field("number_of_functions", engine.scripting.functions.function_count())
+        .field("number_of_libraries", engine.scripting.functions.libraries.len())
+        .field("used_memory_vm_functions", vm_functions)
+        .field("used_memory_vm_total", vm_eval + vm_functions)
+        .field("used_memory_vm_total_human", bytes_to_human(vm_eval + vm_functions))
+        .field("used_memory_functions", functions_mem)
+        .field("used_memory_scripts", scripts_eval + functions_mem)
+        .field("used_memory_scripts_human", bytes_to_human(scripts_eval + functions_mem))
         .field("maxmemory", maxmemory)
         .field("maxmemory_human", bytes_to_human(maxmemory))
         .field("maxmemory_policy", policy)

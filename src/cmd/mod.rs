@@ -21,6 +21,7 @@ pub mod memory;
 pub mod persist;
 pub mod pubsub;
 pub mod replication;
+pub mod scripting;
 pub mod server;
 pub mod sets;
 pub mod sort;
@@ -53,4 +54,5 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| streams::handler(full_name))
         .or_else(|| geo::handler(full_name))
         .or_else(|| replication::handler(full_name))
+        .or_else(|| scripting::handler(full_name))
 }

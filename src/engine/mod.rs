@@ -30,6 +30,7 @@ pub mod pause;
 pub mod propagate;
 pub mod pubsub;
 pub mod repl;
+pub mod script;
 pub mod set_value;
 pub mod small_bytes;
 pub mod stats;
@@ -145,6 +146,8 @@ pub struct Engine {
     pub prop: propagate::Propagation,
     /// Replicas, the replication stream and its backlog (master side).
     pub repl: repl::Replication,
+    /// Lua scripts and functions.
+    pub scripting: script::Scripting,
     /// maxmemory eviction's candidate pool and resume flag.
     pub eviction: evict::EvictionState,
 }
@@ -205,6 +208,7 @@ impl Engine {
             acl,
             prop: propagate::Propagation::default(),
             repl: repl::Replication::default(),
+            scripting: script::Scripting::default(),
             eviction: evict::EvictionState::default(),
         }
     }
@@ -284,8 +288,11 @@ impl Engine {
             return None;
         }
         if let Some(text) = reply.error_text() {
-            self.stats.total_error_replies += 1;
-            self.stats.count_error(text);
+            // A script's error that came from a command it called was counted then.
+            if !std::mem::take(&mut self.scripting.error_counted) {
+                self.stats.total_error_replies += 1;
+                self.stats.count_error(text);
+            }
         }
         let suppressed = take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
@@ -309,7 +316,8 @@ impl Engine {
 
     fn dispatch(&mut self, client: &mut ClientState, argv: &[Vec<u8>], now_ms: u64) -> Frame {
         let cmd = match self.resolve(argv) {
-            Ok(cmd) => cmd,
+            // EVAL and FCALL take their write/read-only nature from the script's flags.
+            Ok(cmd) => self.script_command_flags(cmd, argv),
             Err(reply) => {
                 // Redis records the looked-up command (none here) before any check (CLIENT LIST cmd=).
                 client.last_cmd = "NULL";
@@ -478,8 +486,10 @@ impl Engine {
             Err(reply) => reply,
         };
         if let Some(text) = reply.error_text() {
-            self.stats.total_error_replies += 1;
-            self.stats.count_error(text);
+            if !std::mem::take(&mut self.scripting.error_counted) {
+                self.stats.total_error_replies += 1;
+                self.stats.count_error(text);
+            }
         }
         // Notifications take the command's place in the EXEC array, as in Redis's output.
         let pushes = std::mem::take(&mut client.pushes);

@@ -84,6 +84,11 @@ impl Flags {
     }
 
     /// The flags of both (for the union over a transaction's queued commands).
+    /// These flags without `other`'s.
+    pub fn without(self, other: Flags) -> Flags {
+        Flags(self.0 & !other.0)
+    }
+
     pub fn union(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
     }

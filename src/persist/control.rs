@@ -188,6 +188,7 @@ impl Engine {
             ctime_s: self.now_ms / 1000,
             used_mem: self.process.rss_bytes,
             aof_base: false,
+            functions: self.function_codes(),
         }
     }
 

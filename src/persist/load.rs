@@ -195,8 +195,10 @@ impl<S: Source> Loader<S> {
                 }
             }
             Record::ResizeDb { .. } | Record::SlotInfo { .. } => {}
-            Record::Function(_) => {
-                return Err(LoadError::Refused("Failed loading library, verdis does not support functions yet".into()))
+            Record::Function(code) => {
+                if let Err(e) = engine.function_load(&code, true) {
+                    return Err(LoadError::Refused(format!("Failed loading library, {e}")));
+                }
             }
             Record::ModuleAux { name, .. } => {
                 return Err(LoadError::Refused(format!(

@@ -10,6 +10,6 @@ pub mod parse;
 pub mod split;
 
 pub use decode::{decode, DecodeError};
-pub use encode::{encode, format_double};
+pub use encode::{encode, format_double, format_g};
 pub use frame::Frame;
 pub use parse::{ParseLimits, ProtoError, RequestParser};

@@ -201,8 +201,9 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<Frame, Frame> {
         source::zset_to_skiplist(ctx, key);
     }
     let (mut dontsort, mut alpha, mut by) = (o.dontsort, o.alpha, o.by);
-    if dontsort && kind == Kind::Set && o.store.is_some() {
-        // A stored result must not depend on the set's internal order.
+    let from_script = ctx.client.id == crate::engine::script::run::SCRIPT_CLIENT_ID;
+    if dontsort && kind == Kind::Set && (o.store.is_some() || from_script) {
+        // A stored result, or one a script sees, must not depend on the set's internal order.
         dontsort = false;
         alpha = true;
         by = None;

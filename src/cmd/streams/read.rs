@@ -61,13 +61,23 @@ struct ReadArgs<'a> {
 /// `>`: new messages for the group, represented as the maximal ID as Redis does.
 const NEW_MESSAGES: StreamId = StreamId::MAX;
 
-fn parse_read_args<'a>(argv: &'a [Vec<u8>], xreadgroup: bool, now_ms: u64) -> Result<ReadArgs<'a>, Frame> {
+fn parse_read_args<'a>(
+    argv: &'a [Vec<u8>],
+    xreadgroup: bool,
+    now_ms: u64,
+    from_script: bool,
+) -> Result<ReadArgs<'a>, Frame> {
     let mut a = ReadArgs { block: None, count: 0, group: None, noack: false, streams_at: 0, n: 0 };
     let mut i = 1;
     while i < argv.len() {
         let more = argv.len() - i - 1;
         let o = &argv[i][..];
         if is(o, "BLOCK") && more > 0 {
+            // Scripts never block; Redis refuses the option outright there.
+            if from_script {
+                let name = if xreadgroup { "xreadgroup" } else { "xread" };
+                return Err(Frame::error(format!("ERR {name} command is not allowed with BLOCK option from scripts")));
+            }
             i += 1;
             a.block = Some(deadline_from_millis(&argv[i], now_ms)?);
         } else if is(o, "COUNT") && more > 0 {
@@ -123,7 +133,8 @@ pub fn xread(ctx: &mut Ctx) -> Frame {
 fn xread_inner(ctx: &mut Ctx) -> Result<Frame, Frame> {
     let argv = ctx.argv;
     let xreadgroup = ctx.meta.name == "xreadgroup";
-    let a = parse_read_args(argv, xreadgroup, ctx.now_ms)?;
+    let from_script = ctx.client.id == crate::engine::script::run::SCRIPT_CLIENT_ID;
+    let a = parse_read_args(argv, xreadgroup, ctx.now_ms, from_script)?;
     let keys = &argv[a.streams_at..a.streams_at + a.n];
     let id_args = &argv[a.streams_at + a.n..];
     let mut ids = Vec::with_capacity(a.n);
@@ -334,7 +345,7 @@ fn deliver_to_group(
 fn serve_blocked(ctx: &mut Ctx, key: &[u8]) -> Option<Frame> {
     let argv = ctx.argv;
     let xreadgroup = ctx.meta.name == "xreadgroup";
-    let a = parse_read_args(argv, xreadgroup, ctx.now_ms).ok()?;
+    let a = parse_read_args(argv, xreadgroup, ctx.now_ms, false).ok()?;
     let keys = &argv[a.streams_at..a.streams_at + a.n];
     let i = keys.iter().position(|k| k.as_slice() == key)?;
     let id_arg = &argv[a.streams_at + a.n + i];

@@ -72,6 +72,27 @@ impl Engine {
         )))
     }
 
+    /// The permission check for a command a script calls (Redis's scriptVerifyACL): logs a
+    /// refusal in the `lua` context; the reason when refused.
+    pub(crate) fn acl_check_script(
+        &mut self,
+        client: &ClientState,
+        meta: &CommandMeta,
+        argv: &[Vec<u8>],
+    ) -> Result<(), Reason> {
+        let denial = match self.acl_decide(client, meta, argv) {
+            Ok(()) => return Ok(()),
+            Err(denial) => denial,
+        };
+        self.acl_log_denial(client, denial, meta, argv, Context::Lua);
+        Err(denial.reason)
+    }
+
+    /// Whether `client`'s user may run the command (redis.acl_check_cmd); nothing is logged.
+    pub(crate) fn acl_allows(&self, client: &ClientState, meta: &CommandMeta, argv: &[Vec<u8>]) -> bool {
+        self.acl_decide(client, meta, argv).is_ok()
+    }
+
     fn acl_decide(&self, client: &ClientState, meta: &CommandMeta, argv: &[Vec<u8>]) -> Result<(), Denial> {
         let Some(user) = self.acl.users.get(&client.user) else {
             // The user was deleted and the connection is closing: it may run nothing.

@@ -252,6 +252,7 @@ impl Engine {
             ctime_s: self.now_ms / 1000,
             used_mem: self.process.rss_bytes,
             aof_base: true,
+            functions: self.function_codes(),
         };
         (self.save_options(), aux)
     }

@@ -57,6 +57,8 @@ pub struct AuxInfo {
     pub used_mem: u64,
     /// Written as the base of an AOF (aof-base 1).
     pub aof_base: bool,
+    /// The function libraries' codes, written before the databases (RDB_OPCODE_FUNCTION2).
+    pub functions: Vec<Vec<u8>>,
 }
 
 pub struct Encoder<W: Write> {
@@ -322,6 +324,10 @@ pub fn write_snapshot<W: Write>(
     let mut enc = Encoder::new(out, opts);
     enc.header()?;
     enc.aux_fields(aux)?;
+    for code in &aux.functions {
+        enc.byte(super::OP_FUNCTION2)?;
+        enc.string(code)?;
+    }
     for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -387,7 +393,8 @@ mod tests {
             SaveOptions::default(),
             SaveOptions { version: 11, compression: false, checksum: false, access: AccessSave::Nothing },
         ] {
-            let aux = AuxInfo { redis_ver: "7.0.15".into(), ctime_s: 1, used_mem: 2, aof_base: false };
+            let aux =
+                AuxInfo { redis_ver: "7.0.15".into(), ctime_s: 1, used_mem: 2, aof_base: false, functions: Vec::new() };
             let (bytes, size) = write_snapshot(&dbs, opts, &aux, Vec::new(), || {}).unwrap();
             assert_eq!(size as usize, bytes.len());
             let (version, records) = read_all(&bytes).unwrap();
