@@ -288,7 +288,10 @@ impl Packed {
 
     /// A sequence of `a1, b1, a2, b2, ...` from pairs, in one allocation.
     pub fn from_pairs<A: AsRef<[u8]>, B: AsRef<[u8]>>(pairs: impl IntoIterator<Item = (A, B)>) -> Packed {
-        let mut out = Vec::new();
+        // Sized first, so the buffer is allocated once (growing it reallocated it several times).
+        let pairs: Vec<(A, B)> = pairs.into_iter().collect();
+        let bytes = pairs.iter().map(|(a, b)| entry_bytes(a.as_ref().len()) + entry_bytes(b.as_ref().len())).sum();
+        let mut out = Vec::with_capacity(bytes);
         let mut count = 0usize;
         for (a, b) in pairs {
             put_entry(&mut out, a.as_ref());
@@ -302,7 +305,9 @@ impl Packed {
 
 impl<T: AsRef<[u8]>> FromIterator<T> for Packed {
     fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Packed {
-        let mut out = Vec::new();
+        // Sized first, so the buffer is allocated once (growing it reallocated it several times).
+        let items: Vec<T> = items.into_iter().collect();
+        let mut out = Vec::with_capacity(items.iter().map(|i| entry_bytes(i.as_ref().len())).sum());
         let mut count = 0usize;
         for item in items {
             put_entry(&mut out, item.as_ref());
