@@ -31,7 +31,8 @@ fn sync(ctx: &mut Ctx) -> Frame {
     }
     let (id, now) = (ctx.client.id, ctx.now_ms);
     ctx.client.replica = true;
-    ctx.engine.repl_sync(id, None, now);
+    let addr = ctx.client.addr.clone();
+    ctx.engine.repl_sync(id, &addr, None, now);
     after_sync(ctx)
 }
 
@@ -57,7 +58,8 @@ fn psync(ctx: &mut Ctx) -> Frame {
     let (id, now) = (ctx.client.id, ctx.now_ms);
     let replid = ctx.arg(1).to_vec();
     ctx.client.replica = true;
-    ctx.engine.repl_sync(id, Some((&replid, offset)), now);
+    let addr = ctx.client.addr.clone();
+    ctx.engine.repl_sync(id, &addr, Some((&replid, offset)), now);
     after_sync(ctx)
 }
 

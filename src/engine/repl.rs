@@ -56,6 +56,8 @@ pub struct Replica {
     pub listening_port: i64,
     /// REPLCONF ip-address, else the connection's address.
     pub announced_ip: Option<String>,
+    /// The connection's IP address.
+    pub peer_ip: String,
     /// The highest offset it acknowledged, and when (Unix seconds).
     pub ack_offset: u64,
     pub ack_s: u64,
@@ -153,6 +155,15 @@ impl Replication {
     }
 }
 
+/// How log lines name a replica (replicationGetSlaveName).
+fn replica_name(ip: &str, port: i64) -> String {
+    if port == 0 {
+        format!("{ip}:<unknown-replica-port>")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
 /// 40 hexadecimal digits from the engine's seeded generator (Redis's changeReplicationId draws
 /// them at random).
 fn new_replid(rng: &mut impl rand_core::RngCore) -> String {
@@ -192,15 +203,17 @@ impl Engine {
 
     /// SYNC, or PSYNC with `psync = Some((replid, offset))`: attaches the client as a replica.
     /// The reply (if any) goes through the outbox.
-    pub fn repl_sync(&mut self, client_id: u64, psync: Option<(&[u8], i64)>, now_ms: u64) {
+    pub fn repl_sync(&mut self, client_id: u64, peer_addr: &str, psync: Option<(&[u8], i64)>, now_ms: u64) {
         if self.repl.is_replica(client_id) {
             return;
         }
         let now_s = now_ms / 1000;
-        let name = self.replica_name(client_id);
+        let peer_ip = peer_addr.rsplit_once(':').map_or(peer_addr, |(ip, _)| ip).to_string();
+        let (port, announced) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
+        let name = replica_name(announced.as_deref().unwrap_or(&peer_ip), port);
         self.persist.log(crate::engine::config::LogLevel::Notice, &format!("Replica {name} asks for synchronization"));
         if let Some((replid, offset)) = psync {
-            if self.repl_try_partial(client_id, replid, offset, now_s) {
+            if self.repl_try_partial(client_id, &peer_ip, replid, offset, now_s) {
                 self.repl.sync_partial_ok += 1;
                 return;
             }
@@ -220,6 +233,7 @@ impl Engine {
             pre_psync: psync.is_none(),
             listening_port,
             announced_ip,
+            peer_ip: peer_ip.clone(),
             ack_offset: 0,
             ack_s: now_s,
             initial_offset: 0,
@@ -256,16 +270,15 @@ impl Engine {
     /// A readable name for log lines (replicationGetSlaveName).
     fn replica_name(&self, client_id: u64) -> String {
         let port = self.repl.replica(client_id).map_or(0, |r| r.listening_port);
-        format!("{}:{port}", self.replica_ip(client_id))
+        replica_name(&self.replica_ip(client_id), port)
     }
 
     /// The address a replica announced (REPLCONF ip-address), else its connection's.
     pub fn replica_ip(&self, client_id: u64) -> String {
-        if let Some(ip) = self.repl.replica(client_id).and_then(|r| r.announced_ip.clone()) {
-            return ip;
-        }
-        let addr = self.clients.get(&client_id).map(|c| c.addr.clone()).unwrap_or_default();
-        addr.rsplit_once(':').map_or(addr.clone(), |(ip, _)| ip.to_string())
+        self.repl
+            .replica(client_id)
+            .map(|r| r.announced_ip.clone().unwrap_or_else(|| r.peer_ip.clone()))
+            .unwrap_or_default()
     }
 
     /// REPLCONF listening-port, sent before SYNC/PSYNC: kept for the replica to come.
@@ -302,7 +315,7 @@ impl Engine {
     }
 
     /// PSYNC with a known ID and an offset the backlog holds: +CONTINUE and the missing bytes.
-    fn repl_try_partial(&mut self, client_id: u64, replid: &[u8], offset: i64, now_s: u64) -> bool {
+    fn repl_try_partial(&mut self, client_id: u64, peer_ip: &str, replid: &[u8], offset: i64, now_s: u64) -> bool {
         let ours = self.repl.replid.as_deref().map(str::as_bytes);
         if ours != Some(replid) || offset < 0 {
             return false;
@@ -318,6 +331,7 @@ impl Engine {
             pre_psync: false,
             listening_port,
             announced_ip,
+            peer_ip: peer_ip.to_string(),
             ack_offset: 0,
             ack_s: now_s,
             initial_offset: offset as u64,
