@@ -240,3 +240,26 @@ fn pause_write_holds_scripts_that_may_write() {
     assert_eq!(h.run_argv(&argv(&["EVAL", "return 1", "0"])), Frame::Raw(Vec::new()));
     h.client = me;
 }
+
+/// A tracking client caches a read-only script's declared keys only when the script runs a
+/// read command: EVAL_RO of a PING tracks nothing (Redis's call() leaves the _RO scripts to the
+/// commands they run).
+// rule: SCRIPT-3
+#[test]
+fn read_only_scripts_track_only_through_their_reads() {
+    let mut h = Harness::new();
+    let tracker = h.client;
+    let writer = h.new_client();
+    h.client = tracker;
+    h.run("HELLO 3");
+    h.run("CLIENT TRACKING on");
+    h.run("EVAL_RO \"redis.call('ping')\" 1 k1");
+    h.client = writer;
+    h.run("SET k1 v");
+    assert!(h.engine.outbox.iter().all(|(to, _)| *to != tracker), "nothing tracked: {:?}", h.engine.outbox);
+    h.client = tracker;
+    h.run("EVAL_RO \"redis.call('get', 'k1')\" 1 k1");
+    h.client = writer;
+    h.run("SET k1 w");
+    assert!(h.engine.outbox.iter().any(|(to, _)| *to == tracker), "the read tracked k1");
+}

@@ -451,8 +451,10 @@ impl Engine {
         self.flush_new_keys();
         let reply_mark = std::mem::replace(&mut self.own_reply_mark, outer_reply_mark);
         self.claim_own_messages_split(outbox_mark, reply_mark, client.id, &mut client.pushes, &mut client.pushes_after);
-        // A tracking client may now cache the keys a read-only command returned.
+        // A tracking client may now cache the keys a read-only command returned. Read-only
+        // scripts count only through the reads they make (script/run.rs), as in Redis's call().
         if cmd.flags.contains(Flags::READONLY)
+            && !matches!(meta.name, "eval_ro" | "evalsha_ro" | "fcall_ro")
             && !cmd.flags.contains(Flags::PUBSUB)
             && client.tracking.on
             && !client.tracking.bcast
