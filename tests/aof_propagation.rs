@@ -3,30 +3,19 @@
 
 use verdis::engine::testkit::Harness;
 
-/// Runs `lines` and returns what they propagated, one string per command ("db:ARG ARG").
-fn propagated(h: &mut Harness, lines: &[&str]) -> Vec<String> {
-    h.engine.prop.enabled = true;
-    for line in lines {
-        h.run(line);
-    }
-    h.engine
-        .take_propagated()
-        .into_iter()
-        .map(|(db, argv)| {
-            let words: Vec<String> = argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-            format!("{db}:{}", words.join(" "))
-        })
-        .collect()
-}
-
 // rule: AOF-1
 #[test]
 fn writes_propagate_as_typed_and_reads_do_not() {
     let mut h = Harness::new();
-    let out = propagated(
-        &mut h,
-        &["set a 1", "get a", "set nochange 1 NX", "set nochange 2 NX", "del missing", "incrby n 1", "lpush l x"],
-    );
+    let out = h.propagated(&[
+        "set a 1",
+        "get a",
+        "set nochange 1 NX",
+        "set nochange 2 NX",
+        "del missing",
+        "incrby n 1",
+        "lpush l x",
+    ]);
     assert_eq!(out, ["0:set a 1", "0:set nochange 1 NX", "0:incrby n 1", "0:lpush l x"]);
 }
 
@@ -35,25 +24,22 @@ fn writes_propagate_as_typed_and_reads_do_not() {
 fn relative_times_become_absolute() {
     let mut h = Harness::new();
     let t = h.now_ms;
-    let out = propagated(
-        &mut h,
-        &[
-            "SET b 2 EX 100",
-            "SET a 1",
-            "EXPIRE a 100",
-            "SETEX c 10 v",
-            "PSETEX c 10000 v",
-            "GETEX a EX 5",
-            "GETEX a PERSIST",
-            "EXPIREAT a 99999999999",
-            "PEXPIRE a 100000",
-            "EXPIRE a 200 GT",
-            "PEXPIREAT a 99999999999000",
-            "SET q 1 EXAT 99999999999",
-            "SET y 1 GET",
-            "SET k v KEEPTTL",
-        ],
-    );
+    let out = h.propagated(&[
+        "SET b 2 EX 100",
+        "SET a 1",
+        "EXPIRE a 100",
+        "SETEX c 10 v",
+        "PSETEX c 10000 v",
+        "GETEX a EX 5",
+        "GETEX a PERSIST",
+        "EXPIREAT a 99999999999",
+        "PEXPIRE a 100000",
+        "EXPIRE a 200 GT",
+        "PEXPIREAT a 99999999999000",
+        "SET q 1 EXAT 99999999999",
+        "SET y 1 GET",
+        "SET k v KEEPTTL",
+    ]);
     let at = |ms: u64| (t + ms).to_string();
     assert_eq!(
         out,
@@ -80,21 +66,18 @@ fn relative_times_become_absolute() {
 #[test]
 fn computed_values_and_deletions() {
     let mut h = Harness::new();
-    let out = propagated(
-        &mut h,
-        &[
-            "INCRBYFLOAT f 1.5",
-            "HINCRBYFLOAT h x 2.5",
-            "SET k v",
-            "GETDEL k",
-            "SET a 1",
-            "EXPIRE a -1",
-            "SET s v",
-            "GETSET s v2",
-            "SADD st a",
-            "SPOP st",
-        ],
-    );
+    let out = h.propagated(&[
+        "INCRBYFLOAT f 1.5",
+        "HINCRBYFLOAT h x 2.5",
+        "SET k v",
+        "GETDEL k",
+        "SET a 1",
+        "EXPIRE a -1",
+        "SET s v",
+        "GETSET s v2",
+        "SADD st a",
+        "SPOP st",
+    ]);
     assert_eq!(
         out,
         [
@@ -118,7 +101,7 @@ fn spop_with_count_is_a_transaction_of_srems() {
     let mut h = Harness::new();
     h.run("SADD big 1 2 3 4 5 6 7 8 9 10");
     h.run("SADD small a b c");
-    let out = propagated(&mut h, &["SPOP big 9", "SPOP small 5"]);
+    let out = h.propagated(&["SPOP big 9", "SPOP small 5"]);
     assert_eq!(out.first().map(String::as_str), Some("0:MULTI"));
     assert_eq!(out.iter().filter(|l| l.starts_with("0:SREM big ")).count(), 9);
     assert_eq!(out[10], "0:EXEC");
@@ -135,13 +118,13 @@ fn expired_keys_are_deleted_before_the_command_that_found_them() {
     h.advance_ms(10);
     // A write that finds the key expired: DEL then the write, as one transaction.
     // A read: the DEL alone.
-    let out = propagated(&mut h, &["SET g 2", "GET j"]);
+    let out = h.propagated(&["SET g 2", "GET j"]);
     assert_eq!(out, ["0:MULTI", "0:DEL g", "0:SET g 2", "0:EXEC", "0:DEL j"]);
     h.run("CONFIG SET lazyfree-lazy-expire yes");
     h.run("SET u 1 PX 1");
     h.advance_ms(10);
     h.engine.take_propagated();
-    assert_eq!(propagated(&mut h, &["GET u"]), ["0:UNLINK u"]);
+    assert_eq!(h.propagated(&["GET u"]), ["0:UNLINK u"]);
 }
 
 // rule: AOF-3
@@ -164,29 +147,26 @@ fn active_expiry_deletes_without_transaction() {
 #[test]
 fn transactions_and_databases() {
     let mut h = Harness::new();
-    let out = propagated(
-        &mut h,
-        &[
-            "MULTI",
-            "SET t1 1",
-            "SET t2 2",
-            "EXEC",
-            "MULTI",
-            "SET t3 1",
-            "GET t3",
-            "EXEC",
-            "MULTI",
-            "GET t3",
-            "EXEC",
-            "SELECT 3",
-            "set z 1",
-            "SWAPDB 0 3",
-            "SELECT 0",
-            "FLUSHDB",
-            "FLUSHALL",
-            "FLUSHALL",
-        ],
-    );
+    let out = h.propagated(&[
+        "MULTI",
+        "SET t1 1",
+        "SET t2 2",
+        "EXEC",
+        "MULTI",
+        "SET t3 1",
+        "GET t3",
+        "EXEC",
+        "MULTI",
+        "GET t3",
+        "EXEC",
+        "SELECT 3",
+        "set z 1",
+        "SWAPDB 0 3",
+        "SELECT 0",
+        "FLUSHDB",
+        "FLUSHALL",
+        "FLUSHALL",
+    ]);
     assert_eq!(
         out,
         [

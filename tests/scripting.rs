@@ -65,28 +65,11 @@ fn errors() {
     );
 }
 
-fn propagated(h: &mut Harness, lines: &[&str]) -> Vec<String> {
-    h.engine.prop.enabled = true;
-    for line in lines {
-        h.run(line);
-    }
-    h.engine
-        .take_propagated()
-        .into_iter()
-        .map(|(db, argv)| {
-            let words: Vec<String> = argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-            format!("{db}:{}", words.join(" "))
-        })
-        .collect()
-}
-
 // rule: SCRIPT-4
 #[test]
 fn scripts_propagate_their_effects_in_multi_exec() {
     let mut h = Harness::new();
-    let out = propagated(
-        &mut h,
-        &[
+    let out = h.propagated(&[
             "EVAL \"redis.call('set','a','1'); redis.call('incr','a'); return redis.call('get','a')\" 0",
             "EVAL \"return redis.call('set','b','1')\" 0",
             "EVAL \"return redis.call('get','b')\" 0",

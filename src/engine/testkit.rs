@@ -38,6 +38,23 @@ impl Harness {
         structured(reply)
     }
 
+    /// Runs `lines` with propagation on and returns what they propagated, one string per
+    /// command ("db:ARG ARG"), MULTI/EXEC included.
+    pub fn propagated(&mut self, lines: &[&str]) -> Vec<String> {
+        self.engine.prop.enabled = true;
+        for line in lines {
+            self.run(line);
+        }
+        self.engine
+            .take_propagated()
+            .into_iter()
+            .map(|(db, argv)| {
+                let words: Vec<String> = argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                format!("{db}:{}", words.join(" "))
+            })
+            .collect()
+    }
+
     /// Moves the simulated clock forward.
     pub fn advance_ms(&mut self, ms: u64) {
         self.now_ms += ms;
