@@ -226,24 +226,8 @@ impl Engine {
             // The first PING goes out a period after a replica appears.
             self.repl.last_ping_s = now_s;
         }
-        let (listening_port, announced_ip) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
-        self.repl.replicas.push(Replica {
-            client_id,
-            state: ReplicaState::WaitBgsaveStart,
-            pre_psync: psync.is_none(),
-            listening_port,
-            announced_ip,
-            peer_ip: peer_ip.clone(),
-            ack_offset: 0,
-            ack_s: now_s,
-            initial_offset: 0,
-            held: Vec::new(),
-            bulk: None,
-        });
+        self.attach_replica(client_id, ReplicaState::WaitBgsaveStart, psync.is_none(), &peer_ip, 0, now_s);
         self.repl_create_backlog();
-        if let Some(client) = self.clients.get_mut(&client_id) {
-            client.replica = true;
-        }
         // A save for replicas is running: this replica shares it, with the stream held so far.
         let shared = self
             .repl
@@ -265,6 +249,33 @@ impl Engine {
         } else {
             self.repl_start_bgsave(now_ms);
         }
+    }
+
+    /// Records a new replica, with what it announced with REPLCONF before attaching. (The
+    /// SYNC/PSYNC handler marks the running client itself as a replica.)
+    fn attach_replica(
+        &mut self,
+        client_id: u64,
+        state: ReplicaState,
+        pre_psync: bool,
+        peer_ip: &str,
+        initial_offset: u64,
+        now_s: u64,
+    ) {
+        let (listening_port, announced_ip) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
+        self.repl.replicas.push(Replica {
+            client_id,
+            state,
+            pre_psync,
+            listening_port,
+            announced_ip,
+            peer_ip: peer_ip.to_string(),
+            ack_offset: 0,
+            ack_s: now_s,
+            initial_offset,
+            held: Vec::new(),
+            bulk: None,
+        });
     }
 
     /// A readable name for log lines (replicationGetSlaveName).
@@ -324,23 +335,7 @@ impl Engine {
             return false;
         };
         let id = self.repl.replid.clone().unwrap_or_default();
-        let (listening_port, announced_ip) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
-        self.repl.replicas.push(Replica {
-            client_id,
-            state: ReplicaState::Online,
-            pre_psync: false,
-            listening_port,
-            announced_ip,
-            peer_ip: peer_ip.to_string(),
-            ack_offset: 0,
-            ack_s: now_s,
-            initial_offset: offset as u64,
-            held: Vec::new(),
-            bulk: None,
-        });
-        if let Some(client) = self.clients.get_mut(&client_id) {
-            client.replica = true;
-        }
+        self.attach_replica(client_id, ReplicaState::Online, false, peer_ip, offset as u64, now_s);
         self.outbox.push((client_id, Frame::Raw(format!("+CONTINUE {id}\r\n").into_bytes())));
         if !missing.is_empty() {
             self.outbox.push((client_id, Frame::Raw(missing)));
