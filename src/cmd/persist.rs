@@ -1,7 +1,10 @@
-//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and DEBUG (RELOAD, FAULT). The work is
-//! in `crate::persist`; these parse arguments and reply with Redis's texts.
+//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and the DEBUG subcommands RELOAD
+//! and FAULT (dispatched from `cmd::debug`). The work is in `crate::persist`; these parse
+//! arguments and reply with Redis's texts.
 
 mod faults;
+
+pub(crate) use faults::debug_fault;
 
 use crate::cmd::args::{err, int_arg, is};
 use crate::engine::db::Entry;
@@ -19,7 +22,6 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "lastsave" => lastsave,
         "dump" => dump_cmd,
         "restore" => restore,
-        "debug" => debug,
         _ => return None,
     };
     Some(h)
@@ -138,7 +140,8 @@ fn restore(ctx: &mut Ctx) -> Frame {
     if ttl < 0 {
         return err("ERR Invalid TTL value, must be >= 0");
     }
-    let value = match dump::parse(ctx.arg(3)) {
+    let check_crc = !ctx.engine.debug.skip_checksum_validation;
+    let value = match dump::parse_checked(ctx.arg(3), check_crc) {
         Ok((_, v)) => v,
         Err(PayloadError::VersionOrChecksum) => return err("ERR DUMP payload version or checksum are wrong"),
         Err(PayloadError::BadData(_)) => return err("ERR Bad data format"),
@@ -194,25 +197,8 @@ fn restore(ctx: &mut Ctx) -> Frame {
     Frame::ok()
 }
 
-/// DEBUG subcommand ...: RELOAD here; the other subcommands belong to their families.
-fn debug(ctx: &mut Ctx) -> Frame {
-    let local = crate::cmd::config::is_local_client(&ctx.client.addr);
-    if !ctx.engine.config.debug_command_allowed(local) {
-        return err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
-    }
-    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
-    match sub.as_str() {
-        "reload" => debug_reload(ctx),
-        "fault" => faults::debug_fault(ctx),
-        _ => {
-            let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
-            err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))
-        }
-    }
-}
-
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back.
-fn debug_reload(ctx: &mut Ctx) -> Frame {
+pub(crate) fn debug_reload(ctx: &mut Ctx) -> Frame {
     let (mut merge, mut flush, mut save) = (false, true, true);
     for a in &ctx.argv[2..] {
         if is(a, "MERGE") {

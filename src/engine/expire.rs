@@ -92,10 +92,14 @@ impl Engine {
     /// Periodic work, called by the server `hz` times per second with the current time.
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);
+        // DEBUG PAUSE-CRON stops all of it, as Redis's serverCron returns at once.
+        if self.debug.pause_cron {
+            return;
+        }
         self.handle_blocked_timeouts(now_ms);
         self.resume_postponed(now_ms);
         // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
-        if !self.writes_paused(now_ms) {
+        if !self.writes_paused(now_ms) && self.debug.active_expire_enabled {
             self.active_expire_cycle(now_ms);
             // The cycle's DELs go out without MULTI/EXEC, as Redis's.
             self.flush_propagation(true);

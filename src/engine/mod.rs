@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod config_file;
 pub mod db;
+pub mod debug;
 pub mod dict;
 pub mod docs;
 pub mod errors;
@@ -150,6 +151,8 @@ pub struct Engine {
     pub scripting: script::Scripting,
     /// maxmemory eviction's candidate pool and resume flag.
     pub eviction: evict::EvictionState,
+    /// Switches set by DEBUG subcommands.
+    pub debug: debug::DebugFlags,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -210,6 +213,7 @@ impl Engine {
             repl: repl::Replication::default(),
             scripting: script::Scripting::default(),
             eviction: evict::EvictionState::default(),
+            debug: debug::DebugFlags::default(),
         }
     }
 

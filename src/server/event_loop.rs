@@ -340,6 +340,10 @@ impl EventLoop {
         if !self.engine.aof_pending() {
             return true;
         }
+        // DEBUG AOF-FLUSH-SLEEP widens the window between a command and its AOF write, for tests.
+        if self.engine.debug.aof_flush_sleep_us > 0 {
+            std::thread::sleep(Duration::from_micros(self.engine.debug.aof_flush_sleep_us));
+        }
         if self.engine.aof_flush(unix_ms()) {
             return true;
         }
@@ -356,7 +360,7 @@ impl EventLoop {
         };
         let id = conn.client_id;
         // One clock reading for the whole batch, as Redis caches the time per event.
-        let now_ms = unix_ms();
+        let mut now_ms = unix_ms();
         // Each iteration consumes bytes or stops, so the loop ends; the cap is a second guard.
         for _ in 0..usize::MAX {
             // A blocked client's further commands wait in its buffer until it is unblocked.
@@ -384,6 +388,12 @@ impl EventLoop {
                     c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                     c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     let reply = self.engine.execute(id, &argv, now_ms);
+                    // DEBUG SLEEP: the whole server stops, as Redis's does.
+                    let sleep_us = self.engine.debug.take_sleep_us();
+                    if sleep_us > 0 {
+                        std::thread::sleep(Duration::from_micros(sleep_us));
+                        now_ms = unix_ms();
+                    }
                     // The argument buffers serve the next command (no allocation per argument).
                     conn.parser.recycle(argv);
                     let Some(client) = self.engine.client(id) else {
@@ -585,6 +595,10 @@ impl EventLoop {
 
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
+        // DEBUG PAUSE-CRON stops the periodic work (the engine's part checks it too).
+        if self.engine.debug.pause_cron {
+            return;
+        }
         self.engine.cron(now_ms);
         // The engine may have dropped replicas (a failed snapshot, a timeout).
         self.kill_scan_needed = true;
