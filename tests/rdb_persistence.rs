@@ -407,3 +407,22 @@ fn corpus_files_load_into_the_engine() {
     let stats = h.engine.rdb_load_file("dump.rdb", h.now_ms, false).unwrap();
     assert_eq!((stats.keys_loaded, stats.empty_keys_skipped), (0, 9));
 }
+
+// rule: PERS-10
+#[test]
+fn loaded_encodings_follow_the_limits_in_force() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rdb");
+    let file = std::fs::read(root.join("redis-assets/hash-zipmap.rdb")).unwrap();
+    for (param, value, expected) in [
+        ("hash-max-listpack-entries", "512", "listpack"),
+        ("hash-max-listpack-entries", "1", "hashtable"),
+        ("hash-max-listpack-value", "1", "hashtable"),
+    ] {
+        let mut config = Config::default();
+        config.set(param, value.as_bytes()).unwrap();
+        let (mut h, disk, _) = harness_with(config);
+        disk.put("dump.rdb", &file);
+        h.engine.rdb_load_file("dump.rdb", h.now_ms, false).unwrap();
+        assert_eq!(h.run("OBJECT ENCODING hash"), Frame::bulk(expected.as_bytes().to_vec()), "{param} {value}");
+    }
+}

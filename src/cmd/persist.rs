@@ -149,7 +149,8 @@ fn restore(ctx: &mut Ctx) -> Frame {
     if value.is_empty_container() {
         return err("ERR Bad data format");
     }
-    let value = match engine_value(key, value) {
+    let encodings = crate::persist::load::LoadEncodings::from_config(&ctx.engine.config);
+    let value = match engine_value(key, value, &encodings) {
         Ok(v) => v,
         Err(what) => return err(&format!("ERR Bad data format: {what}")),
     };
@@ -161,7 +162,7 @@ fn restore(ctx: &mut Ctx) -> Frame {
         (t, false) => Some(t.saturating_add(now as i64)),
     };
     // A key restored with a time already past is not created (only the old one is deleted).
-    if expire_at.is_some_and(|t| t <= now as i64) {
+    if expire_at.is_some_and(|t| ctx.engine.already_expired(t, now)) {
         if deleted {
             ctx.signal_modified(key);
             ctx.notify(NOTIFY_GENERIC, "del", key);

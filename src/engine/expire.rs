@@ -89,6 +89,13 @@ impl Engine {
         self.stats.expired_keys += 1;
     }
 
+    /// Whether an absolute expiry time set by a command deletes the key at once (at or before
+    /// now), as Redis's checkAlreadyExpired: not while the AOF is replayed, since commands
+    /// after it in the file may still act on the key; it expires after the load.
+    pub fn already_expired(&self, when_ms: i64, now_ms: u64) -> bool {
+        when_ms <= now_ms as i64 && !self.persist.aof.replaying
+    }
+
     /// Periodic work, called by the server `hz` times per second with the current time.
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);

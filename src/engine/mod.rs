@@ -111,6 +111,9 @@ pub struct Engine {
     pub process: ProcessInfo,
     /// Set by SHUTDOWN; the server acts on it after the reply.
     pub shutdown: Option<ShutdownRequest>,
+    /// A signal scheduled a shutdown that the cron has not carried out yet (Redis's
+    /// shutdown_asap); SHUTDOWN ABORT cancels it.
+    pub shutdown_asap: bool,
     /// Messages for other clients (pub/sub, invalidations), delivered by the server.
     pub outbox: Vec<(u64, Frame)>,
     /// State the active expire cycle keeps between cron calls.
@@ -195,6 +198,7 @@ impl Engine {
             now_ms,
             process: ProcessInfo::default(),
             shutdown: None,
+            shutdown_asap: false,
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,

@@ -53,6 +53,14 @@ impl StopHandle {
     }
 }
 
+/// Flags the SIGTERM and SIGINT handlers raise. Unlike a StopHandle, a signal only schedules the
+/// shutdown: the cron carries it out (so SHUTDOWN ABORT can still cancel it, as in Redis).
+#[derive(Clone, Default)]
+pub struct SignalFlags {
+    pub sigterm: Arc<AtomicBool>,
+    pub sigint: Arc<AtomicBool>,
+}
+
 pub struct EventLoop {
     poll: Poll,
     listeners: Vec<TcpListener>,
@@ -61,6 +69,7 @@ pub struct EventLoop {
     by_client: HashMap<u64, usize>,
     pub engine: Engine,
     stop: StopHandle,
+    signals: SignalFlags,
     next_cron_ms: u64,
     /// Set when a command may have marked other clients killed.
     kill_scan_needed: bool,
@@ -129,6 +138,7 @@ impl EventLoop {
             by_client: HashMap::new(),
             engine,
             stop: StopHandle { flag: Arc::new(AtomicBool::new(false)), waker },
+            signals: SignalFlags::default(),
             next_cron_ms: 0,
             kill_scan_needed: false,
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
@@ -159,6 +169,21 @@ impl EventLoop {
             Err(line) => {
                 log::log(Level::Warning, &line);
                 Err(io::Error::other(line))
+            }
+        }
+    }
+
+    /// The flags to register the SIGTERM and SIGINT handlers on.
+    pub fn signal_flags(&self) -> SignalFlags {
+        self.signals.clone()
+    }
+
+    /// A signal received since the last turn schedules the shutdown (Redis's sigShutdownHandler).
+    fn take_signals(&mut self) {
+        for (flag, name) in [(&self.signals.sigterm, "SIGTERM"), (&self.signals.sigint, "SIGINT")] {
+            if flag.swap(false, Ordering::SeqCst) {
+                log::log(Level::Warning, &format!("Received {name} scheduling shutdown..."));
+                self.engine.shutdown_asap = true;
             }
         }
     }
@@ -225,8 +250,13 @@ impl EventLoop {
             if self.loading.is_some() {
                 self.load_step()?;
             }
+            self.take_signals();
             let now = unix_ms();
             if self.loading.is_none() && now >= self.next_cron_ms {
+                // A scheduled shutdown is the cron's first task (serverCron's shutdown_asap).
+                if self.engine.shutdown_asap && !self.engine.debug.pause_cron {
+                    return Ok(());
+                }
                 self.cron(now);
                 let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
                 self.next_cron_ms = now + period_ms;

@@ -147,7 +147,11 @@ fn loadaof(ctx: &mut Ctx) -> Frame {
     let all = 0..ctx.engine.dbs.len();
     ctx.engine.empty_dbs(all, false);
     let propagating = std::mem::replace(&mut ctx.engine.prop.enabled, false);
-    let loaded = ctx.engine.aof_load(now);
+    let loaded = ctx.engine.aof_read_manifest().map(|manifest| {
+        ctx.engine.persist.aof.manifest = manifest;
+        ctx.engine.aof_delete_history();
+    });
+    let loaded = loaded.and_then(|()| ctx.engine.aof_load(now));
     ctx.engine.prop.enabled = propagating;
     // Nothing loaded counts as a change to save or propagate (Redis zeroes its dirty counter).
     ctx.engine.dirty = 0;

@@ -486,7 +486,7 @@ impl Engine {
             match self.persist.disk.size(&path) {
                 Ok(n) => total += n,
                 Err(e) => {
-                    return Err(format!("Fatal error: can't open the append log file {}: {}", f.name, strerror(&e)))
+                    return Err(format!("Unable to obtain the AOF file {} length. stat: {}", f.name, strerror(&e)))
                 }
             }
         }
