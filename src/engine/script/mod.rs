@@ -7,11 +7,15 @@
 //! verdis gets the same behaviour from proxies (`sandbox.lua`).
 
 pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
 pub mod convert;
 pub mod functions;
+pub mod lauxlib;
 pub mod run;
 pub mod sha1;
 pub mod state;
+pub mod structlib;
 
 use mlua::Function;
 use state::{LogSink, LuaState, Rand48};

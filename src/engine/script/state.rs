@@ -1,5 +1,5 @@
 //! One Lua 5.1 state as Redis sets it up: the base, table, string and math libraries, `bit`,
-//! the `redis` table, Redis's `math.random`, and the read-only sandbox (`sandbox.lua`). EVAL and
+//! `cjson`, `cmsgpack`, `struct`, the `redis` table, Redis's `math.random`, and the read-only sandbox (`sandbox.lua`). EVAL and
 //! the functions each have their own state, as in Redis.
 
 use super::bit;
@@ -103,6 +103,9 @@ fn native_table(lua: &Lua, rand: Arc<Mutex<Rand48>>, log: LogSink) -> mlua::Resu
         })?,
     )?;
     native.set("bit", bit::library(lua)?)?;
+    native.set("cjson", super::cjson::library(lua)?)?;
+    native.set("cmsgpack", super::cmsgpack::library(lua)?)?;
+    native.set("struct", super::structlib::library(lua)?)?;
     native.set("sha1hex", lua.create_function(sha1hex)?)?;
     native.set("error_reply", lua.create_function(error_reply)?)?;
     native.set("status_reply", lua.create_function(status_reply)?)?;
