@@ -63,6 +63,8 @@ pub struct Scripting {
     /// Set when the reply of the script that just ran is an error already counted in the error
     /// statistics (it came from a command the script called).
     pub error_counted: bool,
+    /// Scripts run since the last garbage collection step (see `run::GC_CYCLE_PERIOD`).
+    pub gc_count: u32,
 }
 
 impl Default for Scripting {
@@ -75,6 +77,7 @@ impl Default for Scripting {
             rand: Arc::default(),
             log: Arc::default(),
             error_counted: false,
+            gc_count: 0,
         }
     }
 }
