@@ -184,9 +184,12 @@ fn escape(b: u8) -> Option<&'static str> {
 /// would have on its Lua stack while encoding them. The table itself (and for an object, the
 /// list of its keys) waits in the encoder's chain table, not in Rust: mlua gives each Lua
 /// value held from Rust a slot of a limited auxiliary stack, which deep nesting would exhaust.
-enum Open {
-    Array { len: i64, next: i64, stack: usize },
-    Object { count: i64, next: i64, stack: usize },
+struct Open {
+    is_object: bool,
+    /// Elements (array) or keys (object).
+    len: i64,
+    next: i64,
+    stack: usize,
 }
 
 /// The largest array the encoder writes out (each missing element is a `null`): beyond it the
@@ -236,39 +239,27 @@ impl Encoder<'_> {
         self.value(root, 1)?;
         loop {
             let slot = self.slot();
-            let (child, stack) = match self.open.last_mut() {
-                None => return Ok(()),
-                Some(Open::Array { len, next, stack }) => {
-                    if *next > *len {
-                        self.close(b']')?;
-                        continue;
-                    }
-                    let i = *next;
-                    *next += 1;
-                    let stack = *stack + 1;
-                    if i > 1 {
-                        self.out.push(b',');
-                    }
-                    let table: Table = self.chain.raw_get(slot)?;
-                    (table.raw_get::<Value>(i)?, stack)
-                }
-                Some(Open::Object { count, next, stack }) => {
-                    if *next > *count {
-                        self.close(b'}')?;
-                        continue;
-                    }
-                    let i = *next;
-                    *next += 1;
-                    let stack = *stack + 2;
-                    if i > 1 {
-                        self.out.push(b',');
-                    }
-                    let table: Table = self.chain.raw_get(slot)?;
-                    let keys: Table = self.chain.raw_get(slot + 1)?;
-                    let key: Value = keys.raw_get(i)?;
-                    self.key(&key)?;
-                    (table.raw_get::<Value>(key)?, stack)
-                }
+            let Some(open) = self.open.last_mut() else { return Ok(()) };
+            let is_object = open.is_object;
+            if open.next > open.len {
+                self.close(if is_object { b'}' } else { b']' })?;
+                continue;
+            }
+            let i = open.next;
+            open.next += 1;
+            // The C encoder has the table, and the key too for an object, below the element.
+            let stack = open.stack + if is_object { 2 } else { 1 };
+            if i > 1 {
+                self.out.push(b',');
+            }
+            let table: Table = self.chain.raw_get(slot)?;
+            let child = if is_object {
+                let keys: Table = self.chain.raw_get(slot + 1)?;
+                let key: Value = keys.raw_get(i)?;
+                self.key(&key)?;
+                table.raw_get::<Value>(key)?
+            } else {
+                table.raw_get::<Value>(i)?
             };
             self.value(&child, stack)?;
         }
@@ -303,7 +294,7 @@ impl Encoder<'_> {
                 return Err(mlua::Error::runtime("not enough memory"));
             }
             self.out.push(b'[');
-            self.open.push(Open::Array { len, next: 1, stack });
+            self.open.push(Open { is_object: false, len, next: 1, stack });
         } else {
             // The keys in the order lua_next gives them, kept in Lua (see `Open`).
             let keys = self.lua.create_table()?;
@@ -314,7 +305,7 @@ impl Encoder<'_> {
             }
             self.chain.raw_set(slot + 1, keys)?;
             self.out.push(b'{');
-            self.open.push(Open::Object { count, next: 1, stack });
+            self.open.push(Open { is_object: true, len: count, next: 1, stack });
         }
         Ok(())
     }
@@ -326,12 +317,7 @@ impl Encoder<'_> {
         let mut max: i32 = 0;
         let mut items: i32 = 0;
         for pair in t.pairs::<Value, Value>() {
-            let (k, _) = pair?;
-            let k = match k {
-                Value::Integer(i) => i as f64,
-                Value::Number(n) => n,
-                _ => return Ok(-1),
-            };
+            let Some(k) = lauxlib::number_value(&pair?.0) else { return Ok(-1) };
             if k == 0.0 || k.floor() != k || k < 1.0 {
                 return Ok(-1);
             }
@@ -353,7 +339,7 @@ impl Encoder<'_> {
     fn key(&mut self, k: &Value) -> mlua::Result<()> {
         match k {
             Value::Integer(_) | Value::Number(_) => {
-                let n = lauxlib::to_number(k).unwrap_or(0.0);
+                let n = lauxlib::number_value(k).unwrap_or(0.0);
                 self.out.push(b'"');
                 self.number(n, k)?;
                 self.out.extend_from_slice(b"\":");

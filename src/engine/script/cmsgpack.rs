@@ -165,12 +165,7 @@ fn is_array(t: &Table) -> mlua::Result<bool> {
     let mut count: i64 = 0;
     let mut max: i64 = 0;
     for pair in t.pairs::<Value, Value>() {
-        let (k, _) = pair?;
-        let n = match k {
-            Value::Integer(i) => i as f64,
-            Value::Number(n) => n,
-            _ => return Ok(false),
-        };
+        let Some(n) = lauxlib::number_value(&pair?.0) else { return Ok(false) };
         if n <= 0.0 || n.is_infinite() || f64::from(c_double_to_i32(n)) != n {
             return Ok(false);
         }
@@ -243,11 +238,10 @@ enum KeyState {
     Stored,
 }
 
-/// What a header byte starts.
+/// What a header byte starts: a value, or an array or map of so many elements.
 enum Item {
     Value(Value),
-    Array(u64),
-    Map(u64),
+    Table { len: u64, is_map: bool },
 }
 
 /// Decodes one value without recursion. `base` is how many values the C function already has
@@ -267,23 +261,15 @@ fn decode_value(lua: &Lua, c: &mut Cursor, base: usize, chain: &Table) -> Result
         let slot = 2 * open.len() as i64 + 1;
         let mut value = match decode_item(lua, c)? {
             Item::Value(v) => v,
-            Item::Array(len) => {
+            Item::Table { len, is_map } => {
                 let table = lua.create_table()?;
-                check_stack(lua, stack + 1, 1, "in function mp_decode_to_lua_array")?;
-                if len > 0 {
-                    chain.raw_set(slot, table)?;
-                    let key = KeyState::Expected;
-                    open.push(Pending { remaining: len, is_map: false, next_index: 1, key, stack });
-                    continue;
+                if !is_map {
+                    check_stack(lua, stack + 1, 1, "in function mp_decode_to_lua_array")?;
                 }
-                Value::Table(table)
-            }
-            Item::Map(len) => {
-                let table = lua.create_table()?;
                 if len > 0 {
                     chain.raw_set(slot, table)?;
                     let key = KeyState::Expected;
-                    open.push(Pending { remaining: len, is_map: true, next_index: 0, key, stack });
+                    open.push(Pending { remaining: len, is_map, next_index: 1, key, stack });
                     continue;
                 }
                 Value::Table(table)
@@ -349,18 +335,18 @@ fn decode_item(lua: &Lua, c: &mut Cursor) -> Result<Item, Fail> {
         0xd9 => string(lua, c, 1),
         0xda => string(lua, c, 2),
         0xdb => string(lua, c, 4),
-        0xdc => Ok(Item::Array(c.uint(2)?)),
-        0xdd => Ok(Item::Array(c.uint(4)?)),
-        0xde => Ok(Item::Map(c.uint(2)?)),
-        0xdf => Ok(Item::Map(c.uint(4)?)),
+        0xdc => Ok(Item::Table { len: c.uint(2)?, is_map: false }),
+        0xdd => Ok(Item::Table { len: c.uint(4)?, is_map: false }),
+        0xde => Ok(Item::Table { len: c.uint(2)?, is_map: true }),
+        0xdf => Ok(Item::Table { len: c.uint(4)?, is_map: true }),
         b if b & 0x80 == 0 => num(f64::from(b)),
         b if b & 0xe0 == 0xe0 => num(f64::from(b as i8)),
         b if b & 0xe0 == 0xa0 => {
             let s = c.take(usize::from(b & 0x1f))?;
             Ok(Item::Value(Value::String(lua.create_string(s)?)))
         }
-        b if b & 0xf0 == 0x90 => Ok(Item::Array(u64::from(b & 0x0f))),
-        b if b & 0xf0 == 0x80 => Ok(Item::Map(u64::from(b & 0x0f))),
+        b if b & 0xf0 == 0x90 => Ok(Item::Table { len: u64::from(b & 0x0f), is_map: false }),
+        b if b & 0xf0 == 0x80 => Ok(Item::Table { len: u64::from(b & 0x0f), is_map: true }),
         _ => Err(Fail::BadFormat),
     }
 }

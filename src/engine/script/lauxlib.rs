@@ -95,6 +95,15 @@ pub fn is_none_or_nil(args: &[Value], narg: usize) -> bool {
     matches!(args.get(narg - 1), None | Some(Value::Nil))
 }
 
+/// A value of type number (not a string that reads as one).
+pub fn number_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
 /// lua_tonumber: numbers, and strings that read as a number (luaO_str2d: C's strtod on the
 /// text up to any NUL byte, then nothing but white space).
 pub fn to_number(v: &Value) -> Option<f64> {
