@@ -7,11 +7,15 @@
 //! verdis gets the same behaviour from proxies (`sandbox.lua`).
 
 pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
 pub mod convert;
 pub mod functions;
+pub mod lauxlib;
 pub mod run;
 pub mod sha1;
 pub mod state;
+pub mod structlib;
 
 use mlua::Function;
 use state::{LogSink, LuaState, Rand48};
@@ -59,6 +63,8 @@ pub struct Scripting {
     /// Set when the reply of the script that just ran is an error already counted in the error
     /// statistics (it came from a command the script called).
     pub error_counted: bool,
+    /// Scripts run since the last garbage collection step (see `run::GC_CYCLE_PERIOD`).
+    pub gc_count: u32,
 }
 
 impl Default for Scripting {
@@ -71,6 +77,7 @@ impl Default for Scripting {
             rand: Arc::default(),
             log: Arc::default(),
             error_counted: false,
+            gc_count: 0,
         }
     }
 }

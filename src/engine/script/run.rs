@@ -143,6 +143,11 @@ impl Engine {
         let script_resp = run.script_client.resp;
         let engine = run.engine;
         engine.drain_script_log();
+        engine.scripting.gc_count += 1;
+        if engine.scripting.gc_count == GC_CYCLE_PERIOD {
+            engine.scripting.gc_count = 0;
+            let _ = state.lua.gc_step_kbytes(GC_CYCLE_PERIOD as i32);
+        }
         match outcome {
             Ok((true, value)) => {
                 let frame = lua_to_frame(&value, script_resp);
@@ -191,6 +196,11 @@ impl Engine {
 fn busy() -> mlua::Error {
     mlua::Error::external(ScriptError { err: "ERR redis.call reentered".into(), ignore_stats: false })
 }
+
+/// Every this many scripts (EVAL and functions alike), the state that ran the last one takes
+/// this many kilobytes' worth of garbage collection steps, as Redis does so that garbage does
+/// not pile up until a full collection (LUA_GC_CYCLE_PERIOD in script_lua.c).
+pub const GC_CYCLE_PERIOD: u32 = 50;
 
 /// Lua instructions between two budget checks.
 const BUDGET_STEP: u32 = 100_000;
