@@ -17,7 +17,6 @@ pub mod sha1;
 pub mod state;
 pub mod structlib;
 
-use mlua::Function;
 use state::{LogSink, LuaState, Rand48};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -40,11 +39,10 @@ pub const FLAG_NAMES: [(&str, u32); 5] = [
     ("allow-cross-slot-keys", FLAG_ALLOW_CROSS_SLOT),
 ];
 
-/// A cached EVAL script.
+/// A cached EVAL script; its compiled function is kept in the EVAL state under its SHA1.
 pub struct Script {
     pub body: Vec<u8>,
     pub flags: u32,
-    pub func: Function,
 }
 
 /// All scripting state of the engine.
@@ -120,8 +118,9 @@ impl Scripting {
             .set_mode(mlua::ChunkMode::Text)
             .into_function()
             .map_err(|e| format!("Error compiling script (new function): {}", compile_error_text(&e)))?;
+        state.store(&sha, func).map_err(|e| e.to_string())?;
         self.scripts_mem += sha.len() + body.len();
-        self.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags, func });
+        self.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags });
         Ok(sha)
     }
 }

@@ -498,12 +498,16 @@ impl Engine {
         let Some(script) = self.scripting.scripts.get(&sha) else {
             return Frame::error(NOSCRIPT);
         };
-        let (flags, func) = (script.flags, script.func.clone());
+        let flags = script.flags;
         if let Some(refusal) = self.script_precheck(flags, kind.ro) {
             return refusal;
         }
         let state = match self.scripting.eval_state() {
             Ok(state) => state.clone(),
+            Err(e) => return Frame::error(format!("ERR {e}")),
+        };
+        let func = match state.stored(&sha) {
+            Ok(func) => func,
             Err(e) => return Frame::error(format!("ERR {e}")),
         };
         let split = 3 + numkeys as usize;

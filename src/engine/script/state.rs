@@ -60,6 +60,10 @@ pub struct LuaState {
     pub run: Function,
     pub run_load: Function,
     pub library_mode: Function,
+    /// Compiled scripts and registered functions, by key. They live in this Lua table rather
+    /// than as handles in Rust: every handle takes a slot of mlua's reference stack, which
+    /// holds about 8,000, and the 8,000th cached script would abort the server.
+    stored: Table,
 }
 
 impl LuaState {
@@ -77,9 +81,29 @@ impl LuaState {
             run: slots.get("run")?,
             run_load: slots.get("run_load")?,
             library_mode: slots.get("library_mode")?,
+            stored: lua.create_table()?,
             slots,
             lua,
         })
+    }
+
+    /// Keeps `func` under `key` (replacing what was there).
+    pub fn store(&self, key: &str, func: Function) -> mlua::Result<()> {
+        self.stored.raw_set(key, func)
+    }
+
+    /// The function kept under `key`.
+    pub fn stored(&self, key: &str) -> Result<Function, String> {
+        self.stored
+            .raw_get::<Option<Function>>(key)
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("no function stored as {key}"))
+    }
+
+    /// Drops the function kept under `key`, if any.
+    pub fn forget(&self, key: &str) {
+        let _ = self.stored.raw_set(key, Value::Nil);
     }
 
     /// Bytes the Lua heap uses (INFO's used_memory_lua).
