@@ -449,14 +449,21 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10_000;
 
 fn object_refcount(ctx: &mut Ctx) -> Frame {
-    object_entry(ctx).map_or(Frame::Null, |e| Frame::Integer(refcount(&e.value)))
+    let shared = shares_integers(&ctx.engine.config);
+    object_entry(ctx).map_or(Frame::Null, |e| Frame::Integer(refcount(&e.value, shared)))
+}
+
+/// Whether small integers are shared objects: not under a maxmemory LRU or LFU policy.
+pub(crate) fn shares_integers(config: &crate::engine::config::Config) -> bool {
+    config.num_value(crate::engine::config::index_of("maxmemory")) == 0
+        || !config.maxmemory_policy().no_shared_integers()
 }
 
 /// The reference count Redis would report for a value (OBJECT REFCOUNT, DEBUG OBJECT).
-pub(crate) fn refcount(value: &crate::engine::value::Value) -> i64 {
+pub(crate) fn refcount(value: &crate::engine::value::Value, shared_integers: bool) -> i64 {
     use crate::engine::value::{StrValue, Value};
     match value {
-        Value::Str(StrValue::Int(n)) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
+        Value::Str(StrValue::Int(n)) if shared_integers && (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
         _ => 1,
     }
 }

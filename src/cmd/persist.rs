@@ -144,7 +144,11 @@ fn restore(ctx: &mut Ctx) -> Frame {
     let value = match dump::parse_checked(ctx.arg(3), check_crc) {
         Ok((_, v)) => v,
         Err(PayloadError::VersionOrChecksum) => return err("ERR DUMP payload version or checksum are wrong"),
-        Err(PayloadError::BadData(_)) => return err("ERR Bad data format"),
+        Err(PayloadError::BadData(e)) => {
+            // As Redis in a RESTORE context: the reason goes to the log at verbose level only.
+            ctx.engine.persist.log(crate::engine::config::LogLevel::Verbose, &e.report());
+            return err("ERR Bad data format");
+        }
     };
     if value.is_empty_container() {
         return err("ERR Bad data format");

@@ -166,10 +166,8 @@ impl EventLoop {
                 log::log(Level::Notice, "Ready to accept connections");
                 Ok(())
             }
-            Err(line) => {
-                log::log(Level::Warning, &line);
-                Err(io::Error::other(line))
-            }
+            // InvalidData: the fatal load line, which the caller logs as it is.
+            Err(line) => Err(io::Error::new(io::ErrorKind::InvalidData, line)),
         }
     }
 

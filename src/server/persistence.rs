@@ -9,7 +9,7 @@ use crate::persist::aof::load::{AofBegin, AofLoader, LoadBudget};
 use crate::persist::control::LoadingInfo;
 use crate::persist::disk::RealDisk;
 use crate::persist::fork::ForkSaver;
-use crate::persist::load::Loader;
+use crate::persist::load::{LoadError, Loader};
 use crate::persist::rdb::input::StreamSource;
 use crate::persist::Persistence;
 use std::io::Read;
@@ -105,7 +105,16 @@ fn step_rdb(
         }
         Err(e) => {
             engine.persist.loading = None;
-            engine.persist.log(LogLevel::Warning, &format!("{e}"));
+            match &e {
+                LoadError::Rdb(rdb) => {
+                    // Redis logs the reason, then runs redis-check-rdb on the file, which reports
+                    // it again with its offset; verdis writes that report's core lines.
+                    engine.persist.log(LogLevel::Warning, &rdb.report());
+                    engine.persist.log(LogLevel::Warning, "--- RDB ERROR DETECTED ---");
+                    engine.persist.log(LogLevel::Warning, &format!("[offset {}] {}", rdb.offset(), rdb.report()));
+                }
+                LoadError::Refused(_) => engine.persist.log(LogLevel::Warning, &e.to_string()),
+            }
             Err("Terminating server after rdb file reading failure.".to_string())
         }
     }

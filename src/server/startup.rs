@@ -190,7 +190,12 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     }
     loop {
         if let Err(e) = event_loop.run() {
-            log::log(Level::Warning, &format!("Event loop failed: {e}"));
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                // A start-up load failed: its own line, as Redis ends its log.
+                log::log(Level::Warning, &e.to_string());
+            } else {
+                log::log(Level::Warning, &format!("Event loop failed: {e}"));
+            }
             return 1;
         }
         if event_loop.engine.shutdown.is_some() {

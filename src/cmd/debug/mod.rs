@@ -174,6 +174,7 @@ fn object(ctx: &mut Ctx) -> Frame {
     let db = ctx.client.db;
     let (now, lfu) = (ctx.now_ms, ctx.engine.config.maxmemory_policy().is_lfu());
     let compression = ctx.engine.save_options().compression;
+    let shared = crate::cmd::keyspace::shares_integers(&ctx.engine.config);
     let Some(entry) = ctx.engine.dbs[db].entry(ctx.arg(2)) else {
         return err(NO_SUCH_KEY);
     };
@@ -190,7 +191,7 @@ fn object(ctx: &mut Ctx) -> Frame {
     let mut text = format!(
         "Value at:{:#x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
         pseudo_address(ctx.arg(2)),
-        crate::cmd::keyspace::refcount(&entry.value),
+        crate::cmd::keyspace::refcount(&entry.value, shared),
         entry.value.encoding(),
         serialized,
         lru,
