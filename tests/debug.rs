@@ -135,6 +135,25 @@ fn object_reports_encoding_length_and_quicklist_figures() {
         other => panic!("{other:?}"),
     };
     assert!(idle.contains("lru_seconds_idle:5"), "{idle}");
+
+    // A lower packed threshold gives elements at least that large a plain node of their own.
+    // The threshold is one setting for the process (as in Redis), so only this test changes it,
+    // and it puts the default back.
+    assert_eq!(h.run("DEBUG QUICKLIST-PACKED-THRESHOLD 5b"), Frame::ok());
+    h.run("RPUSH p a bb 12345 c 123456789 d");
+    // As redis-server 7.0.15 prints it: [a bb] [12345] [c] [123456789] [d].
+    assert_eq!(
+        text(h.run("DEBUG OBJECT p")),
+        "Value refcount:1 encoding:quicklist serializedlength:51 ql_nodes:5 ql_avg_node:1.20 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:48"
+    );
+    assert_eq!(
+        h.run("LRANGE p 1 4"),
+        Frame::Array(["bb", "12345", "c", "123456789"].map(|s| Frame::Bulk(s.into())).to_vec())
+    );
+    assert_eq!(h.run("DEBUG QUICKLIST-PACKED-THRESHOLD 0"), Frame::ok());
+    let too_big = Frame::Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb".into());
+    assert_eq!(h.run("DEBUG QUICKLIST-PACKED-THRESHOLD 4gb"), too_big);
+    assert_eq!(h.run("DEBUG QUICKLIST-PACKED-THRESHOLD nope"), too_big);
 }
 
 // rule: DEBUG-4

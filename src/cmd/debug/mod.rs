@@ -51,6 +51,13 @@ fn debug(ctx: &mut Ctx) -> Frame {
         ("set-skip-checksum-validation", 3) => set_flag(ctx, |e, on| e.debug.skip_checksum_validation = on),
         ("set-disable-deny-scripts", 3) => set_flag(ctx, |e, on| e.debug.disable_deny_scripts = on),
         ("pause-cron", 3) => set_flag(ctx, |e, on| e.debug.pause_cron = on),
+        ("quicklist-packed-threshold", 3) => {
+            let bytes = crate::engine::config::text::memtoull(ctx.arg(2));
+            match bytes.filter(|&b| crate::engine::list::set_packed_threshold(b)) {
+                Some(_) => Frame::ok(),
+                None => err("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+            }
+        }
         ("aof-flush-sleep", 3) => {
             ctx.engine.debug.aof_flush_sleep_us = atoi(ctx.arg(2)).max(0) as u64;
             Frame::ok()
@@ -96,6 +103,8 @@ fn help() -> Frame {
         "    Switch active expiry of keys off or on.",
         "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
         "    Skip the checksum check of RESTORE payloads and RDB files.",
+        "QUICKLIST-PACKED-THRESHOLD <size>",
+        "    List elements of at least <size> get a node of their own (0: the 1gb default).",
         "SLEEP <seconds>",
         "    Stop the server for <seconds> (a decimal number).",
         "PAUSE-CRON <0|1>",
