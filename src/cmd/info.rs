@@ -402,7 +402,7 @@ fn stats_section(engine: &Engine, out: &mut String) {
         // verdis never forks.
         .field("latest_fork_usec", engine.persist.latest_fork_usec)
         .field("total_forks", engine.persist.total_forks)
-        .field("migrate_cached_sockets", 0)
+        .field("migrate_cached_sockets", engine.dialing.cache.len())
         .field("slave_expires_tracked_keys", 0)
         .field("active_defrag_hits", 0)
         .field("active_defrag_misses", 0)

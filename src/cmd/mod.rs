@@ -19,6 +19,7 @@ pub mod info;
 pub mod keyspace;
 pub mod lists;
 pub mod memory;
+pub mod migrate;
 pub mod persist;
 pub mod pubsub;
 pub mod replication;
@@ -38,6 +39,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| keyspace::handler(full_name))
         .or_else(|| persist::handler(full_name))
         .or_else(|| debug::handler(full_name))
+        .or_else(|| migrate::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))

@@ -119,6 +119,7 @@ impl Engine {
         self.aof_cron(now_ms);
         self.repl_cron(now_ms);
         self.eviction_cron(now_ms);
+        self.dialing.close_idle(now_ms);
     }
 
     /// One slow active expire cycle (Redis's activeExpireCycle(ACTIVE_EXPIRE_CYCLE_SLOW)).

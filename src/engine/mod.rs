@@ -10,6 +10,7 @@ pub mod config;
 pub mod config_file;
 pub mod db;
 pub mod debug;
+pub mod dial;
 pub mod dict;
 pub mod docs;
 pub mod errors;
@@ -156,6 +157,8 @@ pub struct Engine {
     pub eviction: evict::EvictionState,
     /// Switches set by DEBUG subcommands.
     pub debug: debug::DebugFlags,
+    /// MIGRATE's outgoing connections.
+    pub dialing: dial::Dialing,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -218,6 +221,7 @@ impl Engine {
             scripting: script::Scripting::default(),
             eviction: evict::EvictionState::default(),
             debug: debug::DebugFlags::default(),
+            dialing: dial::Dialing::default(),
         }
     }
 

@@ -41,8 +41,8 @@ impl Engine {
     }
 }
 
-/// The arguments Redis replaces with `(redacted)`: every argument of AUTH, and the user name and
-/// password after HELLO's AUTH option.
+/// The arguments Redis replaces with `(redacted)`: every argument of AUTH, the user name and
+/// password after HELLO's AUTH option, and MIGRATE's AUTH password and AUTH2 user and password.
 fn redacted_positions(argv: &[Vec<u8>]) -> Vec<usize> {
     let name = argv.first().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
     match name.as_slice() {
@@ -52,6 +52,23 @@ fn redacted_positions(argv: &[Vec<u8>]) -> Vec<usize> {
             let mut i = 2;
             while i < argv.len() {
                 if argv[i].eq_ignore_ascii_case(b"auth") && i + 2 < argv.len() {
+                    hidden.extend([i + 1, i + 2]);
+                    i += 3;
+                } else {
+                    i += 1;
+                }
+            }
+            hidden
+        }
+        b"migrate" => {
+            let mut hidden = Vec::new();
+            let mut i = 6;
+            // Options up to KEYS; after it every argument is a key.
+            while i < argv.len() && !argv[i].eq_ignore_ascii_case(b"keys") {
+                if argv[i].eq_ignore_ascii_case(b"auth") && i + 1 < argv.len() {
+                    hidden.push(i + 1);
+                    i += 2;
+                } else if argv[i].eq_ignore_ascii_case(b"auth2") && i + 2 < argv.len() {
                     hidden.extend([i + 1, i + 2]);
                     i += 3;
                 } else {
@@ -86,6 +103,7 @@ mod tests {
         h.run("AUTH secret");
         h.run("HELLO 2 AUTH default pw SETNAME x");
         h.run("CONFIG GET maxclients");
+        h.run("MIGRATE 127.0.0.1 1 k 9 5000 AUTH2 user password");
         let lines: Vec<String> = std::mem::take(&mut h.engine.outbox)
             .into_iter()
             .filter(|(id, _)| *id == watcher)
@@ -103,6 +121,7 @@ mod tests {
                 r#""EXEC""#,
                 r#""AUTH" "(redacted)""#,
                 r#""HELLO" "2" "AUTH" "(redacted)" "(redacted)" "SETNAME" "x""#,
+                r#""MIGRATE" "127.0.0.1" "1" "k" "9" "5000" "AUTH2" "(redacted)" "(redacted)""#,
             ]
         );
     }

@@ -62,6 +62,7 @@ impl ServerBuilder {
         engine.process.pid = std::process::id();
         engine.process.allocated_bytes = Some(crate::alloc::allocated_bytes);
         engine.persist.quiet_log = true;
+        engine.dialing.dialer = Some(Box::new(crate::engine::dial::TcpDialer));
         let load = if self.persistence_dir.is_some() {
             super::persistence::install_real_persistence(&mut engine);
             super::persistence::begin_load(&mut engine, unix_ms()).map_err(io::Error::other)?
