@@ -7,6 +7,7 @@ use crate::cmd::args::{err, int_arg, is};
 use crate::engine::dial::{CachedLink, CACHE_ITEMS};
 use crate::engine::notify::NOTIFY_GENERIC;
 use crate::engine::{errors, Ctx, Handler};
+use crate::persist::aof::writer::encode_command as command;
 use crate::resp::Frame;
 
 pub fn handler(full_name: &str) -> Option<Handler> {
@@ -75,16 +76,6 @@ fn parse(ctx: &Ctx) -> Result<Request, Frame> {
     Ok(Request { host, port, db, timeout_ms, copy, replace, auth, keys })
 }
 
-/// Appends one command in RESP to `out`.
-fn command(out: &mut Vec<u8>, argv: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
-    for a in argv {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
 fn io_error(writing: bool) -> Frame {
     Frame::error(format!("IOERR error or timeout {} to target instance", if writing { "writing" } else { "reading" }))
 }
@@ -140,13 +131,13 @@ fn attempt(ctx: &mut Ctx, req: &Request, name: &str, present: &[Vec<u8>]) -> Att
     let mut out = Vec::new();
     if let Some((user, password)) = &req.auth {
         match user {
-            Some(user) => command(&mut out, &[b"AUTH", user, password]),
-            None => command(&mut out, &[b"AUTH", password]),
+            Some(user) => command(&mut out, &[&b"AUTH"[..], user, password]),
+            None => command(&mut out, &[&b"AUTH"[..], password]),
         }
     }
     let select = cached.last_db != req.db;
     if select {
-        command(&mut out, &[b"SELECT", req.db.to_string().as_bytes()]);
+        command(&mut out, &[&b"SELECT"[..], req.db.to_string().as_bytes()]);
     }
     // The keys still alive now, with their remaining time to live (at least 1 ms).
     let compression = ctx.engine.save_options().compression;

@@ -12,11 +12,12 @@ use crate::engine::Engine;
 pub const FLUSH_POSTPONE_MAX_MS: u64 = 2000;
 
 /// Appends `argv` as a RESP array (catAppendOnlyGenericCommand).
-pub fn encode_command(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
+pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
     out.push(b'*');
     out.extend_from_slice(argv.len().to_string().as_bytes());
     out.extend_from_slice(b"\r\n");
     for arg in argv {
+        let arg = arg.as_ref();
         out.push(b'$');
         out.extend_from_slice(arg.len().to_string().as_bytes());
         out.extend_from_slice(b"\r\n");
