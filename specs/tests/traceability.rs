@@ -140,6 +140,7 @@ fn citations_name_existing_rules() {
         "SCRIPT",
         "EVICT",
         "DEBUG",
+        "SLOWLOG",
     ];
     let unknown: Vec<_> = cited
         .iter()

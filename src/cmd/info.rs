@@ -474,7 +474,7 @@ fn cpu_section(engine: &Engine, out: &mut String) {
 }
 
 /// One line per command (subcommands after their container) that was called, failed or was
-/// rejected. verdis measures no durations, so `usec` is 0.
+/// rejected. `usec` is measured on the server's monotonic clock (0 in tests without one).
 fn commandstats_section(engine: &Engine, out: &mut String) {
     let mut lines = header(out, "Commandstats");
     let table = &engine.table;

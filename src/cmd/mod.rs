@@ -26,6 +26,7 @@ pub mod replication;
 pub mod scripting;
 pub mod server;
 pub mod sets;
+pub mod slowlog;
 pub mod sort;
 pub mod streams;
 pub mod strings;
@@ -40,6 +41,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| persist::handler(full_name))
         .or_else(|| debug::handler(full_name))
         .or_else(|| migrate::handler(full_name))
+        .or_else(|| slowlog::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))

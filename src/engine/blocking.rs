@@ -441,8 +441,14 @@ impl Engine {
     /// and the unblocked list. `failed` counts a failed call even without an error reply (CLIENT
     /// UNBLOCK does, as Redis's updateStatsOnUnblock is told there were errors).
     fn unblock(&mut self, client_id: u64, reply: Frame, failed: bool, stat_index: usize) {
-        if self.blocking.remove(client_id).is_none() {
+        let Some(blocked) = self.blocking.remove(client_id) else {
             return;
+        };
+        if let Some(client) = self.clients.remove(&client_id) {
+            // Logged as the command the client sent, with the time it ran, not the wait.
+            let now_ms = self.now_ms;
+            self.slowlog_consider(&client, &blocked.argv, 0, now_ms);
+            self.clients.insert(client_id, client);
         }
         let is_error = if let Some(text) = reply.error_text() {
             self.stats.total_error_replies += 1;

@@ -34,6 +34,7 @@ pub mod pubsub;
 pub mod repl;
 pub mod script;
 pub mod set_value;
+pub mod slowlog;
 pub mod small_bytes;
 pub mod stats;
 pub mod stream;
@@ -73,6 +74,9 @@ pub struct ProcessInfo {
     /// A stand-in for the memory eviction measures, computed from the engine's state: tests and
     /// simulations set it to drive maxmemory deterministically (it wins over `allocated_bytes`).
     pub memory_model: Option<fn(&Engine) -> u64>,
+    /// A monotonic clock in microseconds, for command durations (SLOWLOG, INFO commandstats);
+    /// None in tests, where every command then takes 0 µs.
+    pub monotonic_us: Option<fn() -> u64>,
     pub used_cpu_sys_s: f64,
     pub used_cpu_user_s: f64,
     pub connected_clients: usize,
@@ -159,6 +163,7 @@ pub struct Engine {
     pub debug: debug::DebugFlags,
     /// MIGRATE's outgoing connections.
     pub dialing: dial::Dialing,
+    pub slowlog: slowlog::SlowLog,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -222,6 +227,7 @@ impl Engine {
             eviction: evict::EvictionState::default(),
             debug: debug::DebugFlags::default(),
             dialing: dial::Dialing::default(),
+            slowlog: slowlog::SlowLog::default(),
         }
     }
 
@@ -451,8 +457,11 @@ impl Engine {
         let outer_reply_mark = self.own_reply_mark.take();
         let outer_call = self.begin_call_propagation();
         let repl_offset_before = self.repl.offset;
+        let (started_us, sleep_before_us) = (self.monotonic_us(), self.debug.sleep_request_us);
         let mut ctx = Ctx { engine: self, client, argv, now_ms, meta };
         let reply = handler(&mut ctx);
+        let duration_us = self.monotonic_us().saturating_sub(started_us)
+            + self.debug.sleep_request_us.saturating_sub(sleep_before_us);
         self.end_call_propagation(outer_call, client.db, argv, self.dirty != dirty_before, meta.name == "exec");
         // WAIT waits for the stream up to the client's last write (Redis's c->woff).
         if self.repl.offset != repl_offset_before {
@@ -479,13 +488,42 @@ impl Engine {
         if let Some(pending) = self.blocking.pending.as_mut() {
             pending.stat_index = stat_index;
         }
+        // A command that blocked is logged when it is unblocked (Redis's updateStatsOnUnblock).
+        if !cmd.flags.contains(Flags::SKIP_SLOWLOG) && self.blocking.pending.is_none() {
+            self.slowlog_consider(client, argv, duration_us, now_ms);
+        }
         let stat = &mut self.command_stats[stat_index];
         stat.calls += 1;
+        stat.usec += duration_us;
         if reply.is_error() {
             stat.failed_calls += 1;
         }
         self.stats.total_commands_processed += 1;
         reply
+    }
+
+    /// Microseconds on the server's monotonic clock (0 without one).
+    fn monotonic_us(&self) -> u64 {
+        self.process.monotonic_us.map_or(0, |read| read())
+    }
+
+    /// Logs the command if it took at least `slowlog-log-slower-than` µs (Redis's
+    /// slowlogPushCurrentCommand); a negative threshold turns the log off.
+    pub(crate) fn slowlog_consider(&mut self, client: &ClientState, argv: &[Vec<u8>], duration_us: u64, now_ms: u64) {
+        let threshold = self.config.num_value(const { config::index_of("slowlog-log-slower-than") });
+        if threshold < 0 || duration_us < threshold as u64 {
+            return;
+        }
+        let max_len = self.config.num_value(const { config::index_of("slowlog-max-len") }).max(0) as usize;
+        let entry = slowlog::SlowEntry {
+            id: 0,
+            time_s: now_ms / 1000,
+            duration_us,
+            argv: slowlog::trimmed_args(argv, &monitor::redacted_positions(argv)),
+            peer: client.addr.clone(),
+            name: client.name.clone().unwrap_or_default(),
+        };
+        self.slowlog.push(entry, max_len);
     }
 
     /// Runs a command EXEC took from the queue: it was checked when queued, so it runs without

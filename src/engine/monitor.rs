@@ -42,8 +42,9 @@ impl Engine {
 }
 
 /// The arguments Redis replaces with `(redacted)`: every argument of AUTH, the user name and
-/// password after HELLO's AUTH option, and MIGRATE's AUTH password and AUTH2 user and password.
-fn redacted_positions(argv: &[Vec<u8>]) -> Vec<usize> {
+/// password after HELLO's AUTH option, MIGRATE's AUTH password and AUTH2 user and password, ACL
+/// SETUSER's user and rules, and CONFIG SET values of secret parameters.
+pub(crate) fn redacted_positions(argv: &[Vec<u8>]) -> Vec<usize> {
     let name = argv.first().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
     match name.as_slice() {
         b"auth" => (1..argv.len()).collect(),
@@ -60,6 +61,18 @@ fn redacted_positions(argv: &[Vec<u8>]) -> Vec<usize> {
             }
             hidden
         }
+        // ACL SETUSER's user name and rules (Redis redacts them all).
+        b"acl" if argv.get(1).is_some_and(|s| s.eq_ignore_ascii_case(b"setuser")) => (2..argv.len()).collect(),
+        // CONFIG SET of a parameter holding a secret (masterauth, masteruser, requirepass).
+        b"config" if argv.get(1).is_some_and(|s| s.eq_ignore_ascii_case(b"set")) => (2..argv.len())
+            .step_by(2)
+            .filter(|&i| {
+                i + 1 < argv.len()
+                    && super::config::lookup(&argv[i])
+                        .is_some_and(|f| super::config::PARAMS[f.index].has(super::config::SENSITIVE))
+            })
+            .map(|i| i + 1)
+            .collect(),
         b"migrate" => {
             let mut hidden = Vec::new();
             let mut i = 6;

@@ -63,6 +63,7 @@ impl ServerBuilder {
         engine.process.allocated_bytes = Some(crate::alloc::allocated_bytes);
         engine.persist.quiet_log = true;
         engine.dialing.dialer = Some(Box::new(crate::engine::dial::TcpDialer));
+        engine.process.monotonic_us = Some(super::process::monotonic_us);
         let load = if self.persistence_dir.is_some() {
             super::persistence::install_real_persistence(&mut engine);
             super::persistence::begin_load(&mut engine, unix_ms()).map_err(io::Error::other)?

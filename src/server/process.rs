@@ -48,3 +48,10 @@ pub fn total_system_memory_bytes() -> u64 {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// Microseconds on a monotonic clock since the first call: command durations (SLOWLOG,
+/// INFO commandstats) are differences of two readings.
+pub fn monotonic_us() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_micros() as u64
+}

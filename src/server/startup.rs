@@ -126,6 +126,7 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     let mut engine = Engine::new(config, unix_ms());
     super::persistence::install_real_persistence(&mut engine);
     engine.dialing.dialer = Some(Box::new(crate::engine::dial::TcpDialer));
+    engine.process.monotonic_us = Some(super::process::monotonic_us);
     engine.process.pid = pid;
     engine.process.allocated_bytes = Some(crate::alloc::allocated_bytes);
     engine.process.tcp_port = port;

@@ -133,7 +133,6 @@ const TESTHOOK: Support = Support::Accepted("a hook for Redis's own test suite")
 const ACL: Support = Support::Accepted("ACL files and pub/sub permissions are not implemented");
 const MODULES: Support = Support::Accepted("modules are not supported");
 const SCRIPT: Support = Support::Accepted("busy-script handling is not implemented");
-const SLOWLOG: Support = Support::Accepted("the slow log is not implemented");
 const TRACKING: Support = Support::Accepted("client-side caching limits are not implemented");
 const SHUTDOWN: Support = Support::Accepted("signal handling options are not implemented");
 const CLIENTMEM: Support = Support::Accepted("client memory limits and output-buffer limits are not enforced");
@@ -386,13 +385,13 @@ pub const PARAMS: &[Param] = &[
 
     // Unsigned long (Redis checks their bounds as signed).
     n("active-defrag-max-scan-fields", None, M, 1, LONG_MAX, 1000, Int, DEFRAG),
-    n("slowlog-max-len", None, M, 0, LONG_MAX, 128, Int, SLOWLOG),
+    n("slowlog-max-len", None, M, 0, LONG_MAX, 128, Int, YES),
     n("acllog-max-len", None, M, 0, LONG_MAX, 128, Int, ACL),
 
     // Long long.
     n("busy-reply-threshold", Some("lua-time-limit"), M, 0, LONG_MAX, 5000, Int, SCRIPT),
     n("cluster-node-timeout", None, M, 0, LONG_MAX, 15000, Int, CLUSTER),
-    n("slowlog-log-slower-than", None, M, -1, LONG_MAX, 10000, Int, SLOWLOG),
+    n("slowlog-log-slower-than", None, M, -1, LONG_MAX, 10000, Int, YES),
     n("latency-monitor-threshold", None, M, 0, LONG_MAX, 0, Int, LATENCY),
     n("proto-max-bulk-len", None, DEBUG, MB, LONG_MAX, 512 * MB, Memory, YES),
     n("stream-node-max-entries", None, M, 0, LONG_MAX, 100, Int, YES),
