@@ -74,3 +74,8 @@ about the RDB error.";
 pub fn misconf_aof(reason: &str) -> String {
     format!("MISCONF Errors writing to the AOF file: {reason}")
 }
+
+/// A write sent to a read-only replica.
+pub const READONLY_REPLICA: &str = "READONLY You can't write against a read only replica.";
+/// A replica whose link is down and that must not serve stale data.
+pub const MASTERDOWN: &str = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";

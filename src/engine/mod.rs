@@ -271,7 +271,9 @@ impl Engine {
         self.begin_new_key_journal();
         self.own_reply_mark = None;
         self.tracking_before_command(&mut client);
+        self.repl.applying_master = client.master;
         let reply = self.dispatch(&mut client, argv, now_ms);
+        self.repl.applying_master = false;
         if self.pause.is_postponed(id) {
             // CLIENT PAUSE holds the command; it runs when the pause ends.
             self.clients.insert(id, client);
@@ -368,6 +370,10 @@ impl Engine {
         if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
             return Err(Frame::error(errors::NOT_IN_MULTI));
         }
+        // The master's stream is obeyed: no ACL, memory, persistence or replica checks.
+        if client.master {
+            return Ok(());
+        }
         self.acl_admit(client, cmd.meta, argv)?;
         self.admit_memory(client, cmd)?;
         // EXEC is a write when it would run one.
@@ -388,9 +394,21 @@ impl Engine {
                 return Err(Frame::error(errors::NOREPLICAS));
             }
         }
+        // A replica's data comes from its master (rule REPL-9).
+        if is_write && self.is_replica() && self.config.bool_value(config::index_of("replica-read-only")) {
+            return Err(Frame::error(errors::READONLY_REPLICA));
+        }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
             return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
+        }
+        // With the link down, a replica that must not serve stale data answers only commands
+        // flagged `stale` (rule REPL-10).
+        if !cmd.flags.contains(Flags::STALE)
+            && self.repl.link.as_ref().is_some_and(|l| l.state != repl::replica::LinkState::Connected)
+            && !self.config.bool_value(config::index_of("replica-serve-stale-data"))
+        {
+            return Err(Frame::error(errors::MASTERDOWN));
         }
         // The AOF's own replay runs while the engine is loading (clients get LOADING between
         // its pieces).
@@ -422,6 +440,7 @@ impl Engine {
             || self.persist.aof.replaying
             || self.persist.loading.is_some()
             || self.writes_paused(now_ms)
+            || (self.is_replica() && self.config.bool_value(const { config::index_of("replica-ignore-maxmemory") }))
         {
             return false;
         }
@@ -511,6 +530,11 @@ impl Engine {
         // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
         if self.persist.aof.replaying || !self.dbs[db].is_expired(key, now_ms) {
             return false;
+        }
+        // A replica deletes nothing itself: its master's stream still sees the key, other
+        // clients see it as missing (rule REPL-11).
+        if self.repl.link.is_some() {
+            return !self.repl.applying_master;
         }
         if !self.writes_paused(now_ms) {
             self.expire_key_now(db, key);

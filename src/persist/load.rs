@@ -152,13 +152,23 @@ pub struct Loader<S: Source> {
     /// Keep keys whose expiry has passed (an AOF base: the commands after it may still touch
     /// them, as Redis loads an AOF preamble with RDBFLAGS_AOF_PREAMBLE).
     pub keep_expired: bool,
+    /// The `repl-stream-db` aux field: the database a master's stream had selected.
+    pub repl_stream_db: Option<u64>,
 }
 
 impl<S: Source> Loader<S> {
     pub fn new(src: S, now_ms: u64, allow_dup: bool, verify_checksum: bool) -> Result<Loader<S>, LoadError> {
         let mut decoder = FileDecoder::new(src)?;
         decoder.verify_checksum = verify_checksum;
-        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false, keep_expired: false })
+        Ok(Loader {
+            decoder,
+            stats: LoadStats::default(),
+            allow_dup,
+            now_ms,
+            done: false,
+            keep_expired: false,
+            repl_stream_db: None,
+        })
     }
 
     /// Bytes read so far.
@@ -185,7 +195,12 @@ impl<S: Source> Loader<S> {
 
     fn apply(&mut self, engine: &mut Engine, record: Record) -> Result<(), LoadError> {
         match record {
-            Record::Aux { key, value } => log_aux(engine, &key, &value, self.now_ms),
+            Record::Aux { key, value } => {
+                if key == b"repl-stream-db" {
+                    self.repl_stream_db = std::str::from_utf8(&value).ok().and_then(|v| v.trim().parse().ok());
+                }
+                log_aux(engine, &key, &value, self.now_ms)
+            }
             Record::SelectDb(db) => {
                 if db >= engine.dbs.len() as u64 {
                     return Err(LoadError::Refused(format!(

@@ -15,6 +15,8 @@
 //! except the bulk, which the server takes with `repl_take_bulk` so that the output-buffer limits
 //! do not count it (Redis does not either: it sends the file outside the reply buffers).
 
+pub mod replica;
+
 use super::propagate::PropOp;
 use super::Engine;
 use crate::persist::aof::writer::encode_command;
@@ -79,6 +81,10 @@ pub struct Backlog {
 }
 
 impl Backlog {
+    fn new(capacity_bytes: usize, first_offset: u64) -> Backlog {
+        Backlog { bytes: VecDeque::new(), capacity_bytes, first_offset }
+    }
+
     pub fn histlen(&self) -> usize {
         self.bytes.len()
     }
@@ -103,7 +109,7 @@ impl Backlog {
 }
 
 /// The master's replication state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Replication {
     /// The replication ID once a backlog exists (INFO shows a run-derived one before).
     pub replid: Option<String>,
@@ -126,6 +132,42 @@ pub struct Replication {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// The replication ID this server had before its current one (shifted by REPLICAOF NO ONE
+    /// or a master's new ID), and the first offset it is not valid for.
+    pub replid2: Option<String>,
+    pub second_offset: i64,
+    /// A command of the master's stream is running (expired keys still exist for it).
+    pub applying_master: bool,
+    /// The link with the master, when this server is a replica.
+    pub link: Option<replica::MasterLink>,
+    /// Changes whenever the link's connection must be dropped (the server closes its socket).
+    pub link_epoch: u64,
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Replication {
+            replid: None,
+            offset: 0,
+            backlog: None,
+            replicas: Vec::new(),
+            seldb: None,
+            rdb_for_sync: false,
+            waiting: BTreeMap::new(),
+            getack_wanted: false,
+            announced: BTreeMap::new(),
+            last_ping_s: 0,
+            last_newline_ms: 0,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
+            replid2: None,
+            second_offset: -1,
+            applying_master: false,
+            link: None,
+            link_epoch: 0,
+        }
+    }
 }
 
 impl Replication {
@@ -174,7 +216,8 @@ impl Engine {
     /// Appends emitted units to the stream: the backlog, online replicas (through the outbox)
     /// and replicas waiting for their snapshot (held). Redis's replicationFeedSlaves.
     pub(super) fn repl_feed(&mut self, ops: &[PropOp]) {
-        if self.repl.backlog.is_none() {
+        // A replica passes its master's stream on verbatim instead (`repl_master_applied`).
+        if self.repl.backlog.is_none() || self.repl.link.is_some() {
             return;
         }
         let mut bytes = Vec::new();
@@ -315,8 +358,9 @@ impl Engine {
         }
         let capacity_bytes = self.config.num_value(super::config::index_of("repl-backlog-size")).max(1) as usize;
         self.repl.replid = Some(new_replid(&mut self.rng));
-        self.repl.backlog =
-            Some(Backlog { bytes: VecDeque::new(), capacity_bytes, first_offset: self.repl.offset + 1 });
+        self.repl.replid2 = None;
+        self.repl.second_offset = -1;
+        self.repl.backlog = Some(Backlog::new(capacity_bytes, self.repl.offset + 1));
         self.prop.enabled = true;
         let id = self.repl.replid.clone().unwrap_or_default();
         self.persist.log(
@@ -328,7 +372,10 @@ impl Engine {
     /// PSYNC with a known ID and an offset the backlog holds: +CONTINUE and the missing bytes.
     fn repl_try_partial(&mut self, client_id: u64, peer_ip: &str, replid: &[u8], offset: i64, now_s: u64) -> bool {
         let ours = self.repl.replid.as_deref().map(str::as_bytes);
-        if ours != Some(replid) || offset < 0 {
+        let previous = self.repl.replid2.as_deref().map(str::as_bytes);
+        // The previous ID is good up to the offset where it was replaced.
+        let known = ours == Some(replid) || (previous == Some(replid) && offset <= self.repl.second_offset);
+        if !known || offset < 0 {
             return false;
         }
         let Some(missing) = self.repl.backlog.as_ref().and_then(|b| b.since(offset as u64)) else {
@@ -489,6 +536,7 @@ impl Engine {
     /// snapshot, PING into the stream every `repl-ping-replica-period`, REPLCONF GETACK for
     /// WAIT, timed-out replicas dropped, a snapshot started for replicas waiting for one.
     pub fn repl_cron(&mut self, now_ms: u64) {
+        self.repl_replica_cron(now_ms);
         if self.repl.replicas.is_empty() && self.repl.waiting.is_empty() {
             return;
         }
@@ -499,7 +547,8 @@ impl Engine {
             self.repl_feed(&[(db, vec![b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()])]);
         }
         let period_s = self.config.num_value(super::config::index_of("repl-ping-replica-period")).max(1) as u64;
-        if now_s >= self.repl.last_ping_s + period_s && !self.repl.replicas.is_empty() {
+        // A replica's replicas get its master's PINGs.
+        if now_s >= self.repl.last_ping_s + period_s && !self.repl.replicas.is_empty() && self.repl.link.is_none() {
             self.repl.last_ping_s = now_s;
             // PING goes in the database last selected: no SELECT of its own.
             let db = self.repl.seldb.unwrap_or(0);
@@ -541,6 +590,8 @@ impl Engine {
 
     /// A disconnected client stops being a replica or waiting in WAIT.
     pub(super) fn repl_forget(&mut self, client_id: u64) {
+        let now_ms = self.now_ms;
+        self.repl_master_disconnected(client_id, now_ms);
         self.repl.announced.remove(&client_id);
         self.repl.replicas.retain(|r| r.client_id != client_id);
         self.repl.waiting.remove(&client_id);
