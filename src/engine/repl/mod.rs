@@ -21,6 +21,7 @@ use super::propagate::PropOp;
 use super::Engine;
 use crate::persist::aof::writer::encode_command;
 use crate::resp::Frame;
+use rand_core::RngCore;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Where a replica is in its synchronisation (Redis's SLAVE_STATE_*).
@@ -206,10 +207,19 @@ fn replica_name(ip: &str, port: i64) -> String {
     }
 }
 
-/// 40 hexadecimal digits from the engine's seeded generator (Redis's changeReplicationId draws
-/// them at random).
-fn new_replid(rng: &mut impl rand_core::RngCore) -> String {
-    (0..5).map(|_| format!("{:08x}", rng.next_u32())).collect()
+/// 40 hexadecimal digits from the engine's seeded generator, mixed with what tells this run from
+/// others (start time, process id, port): Redis draws them at random, and two servers must not
+/// share an ID, or a replica moving between them would continue a history it does not have.
+fn new_replid(engine: &mut Engine) -> String {
+    let mut input = Vec::with_capacity(40);
+    input.extend_from_slice(&engine.rng.next_u64().to_le_bytes());
+    input.extend_from_slice(&engine.start_ms.to_le_bytes());
+    input.extend_from_slice(&u64::from(engine.process.pid).to_le_bytes());
+    input.extend_from_slice(&u64::from(engine.process.tcp_port).to_le_bytes());
+    let a = xxhash_rust::xxh3::xxh3_128(&input);
+    input.push(1);
+    let b = xxhash_rust::xxh3::xxh3_64(&input);
+    format!("{a:032x}{:08x}", b >> 32)
 }
 
 impl Engine {
@@ -357,7 +367,7 @@ impl Engine {
             return;
         }
         let capacity_bytes = self.config.num_value(super::config::index_of("repl-backlog-size")).max(1) as usize;
-        self.repl.replid = Some(new_replid(&mut self.rng));
+        self.repl.replid = Some(new_replid(self));
         self.repl.replid2 = None;
         self.repl.second_offset = -1;
         self.repl.backlog = Some(Backlog::new(capacity_bytes, self.repl.offset + 1));

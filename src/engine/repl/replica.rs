@@ -253,7 +253,7 @@ impl Engine {
     fn repl_shift_id(&mut self) {
         self.repl.replid2 = Some(self.repl_current_id());
         self.repl.second_offset = self.repl.offset as i64 + 1;
-        let id = super::new_replid(&mut self.rng);
+        let id = super::new_replid(self);
         self.repl.replid = Some(id.clone());
         let line = format!(
             "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {id}",
@@ -516,6 +516,24 @@ impl Engine {
         link.state = LinkState::Connected;
         link.down_since_s = 0;
         link.last_io_s = now_ms / 1000;
+    }
+
+    /// What a snapshot records of replication (rdbPopulateSaveInfo): a master with a backlog
+    /// gives its stream's database; a replica its master's (or the cached master's).
+    pub fn repl_save_info(&self) -> Option<(usize, String, u64)> {
+        let id = self.repl.replid.clone()?;
+        let db = match &self.repl.link {
+            None if self.repl.backlog.is_some() => self.repl.seldb.unwrap_or(0),
+            None => return None,
+            Some(link) => match (&link.stream, &link.cached) {
+                (Some(s), _) if link.client_id.is_some() => {
+                    link.client_id.and_then(|c| self.clients.get(&c)).map_or(s.db, |c| c.db)
+                }
+                (_, Some(c)) => c.db,
+                _ => return None,
+            },
+        };
+        Some((db, id, self.repl.offset))
     }
 
     /// The master client's id while the link is synchronised.
