@@ -43,7 +43,7 @@ fn sync(ctx: &mut Ctx) -> Frame {
     after_sync(ctx)
 }
 
-/// A replica serves replicas only while synchronised with its own master (rule REPL-12).
+/// A replica serves replicas only while synchronised with its own master (rule REPL-13).
 fn no_master_link(ctx: &Ctx) -> Option<Frame> {
     let down = ctx.engine.repl_link_state().is_some_and(|s| s != LinkState::Connected);
     down.then(|| err("NOMASTERLINK Can't SYNC while not connected with my master"))

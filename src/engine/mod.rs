@@ -394,7 +394,7 @@ impl Engine {
                 return Err(Frame::error(errors::NOREPLICAS));
             }
         }
-        // A replica's data comes from its master (rule REPL-9).
+        // A replica's data comes from its master (rule REPL-11).
         if is_write && self.is_replica() && self.config.bool_value(config::index_of("replica-read-only")) {
             return Err(Frame::error(errors::READONLY_REPLICA));
         }
@@ -403,7 +403,7 @@ impl Engine {
             return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
         }
         // With the link down, a replica that must not serve stale data answers only commands
-        // flagged `stale` (rule REPL-10).
+        // flagged `stale` (rule REPL-11).
         if !cmd.flags.contains(Flags::STALE)
             && self.repl.link.as_ref().is_some_and(|l| l.state != repl::replica::LinkState::Connected)
             && !self.config.bool_value(config::index_of("replica-serve-stale-data"))
@@ -532,7 +532,7 @@ impl Engine {
             return false;
         }
         // A replica deletes nothing itself: its master's stream still sees the key, other
-        // clients see it as missing (rule REPL-11).
+        // clients see it as missing (rule REPL-12).
         if self.repl.link.is_some() {
             return !self.repl.applying_master;
         }

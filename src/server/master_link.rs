@@ -107,9 +107,10 @@ impl EventLoop {
     }
 
     fn on_link_readable(&mut self, slot: usize, peer_closed: bool) {
-        let limit = self.engine.config.client_query_buffer_limit as usize;
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
-        let (outcome, bytes) = conn.read_available(limit.saturating_add(64 * 1024), &mut self.scratch, peer_closed);
+        // No query buffer limit for the master (Redis exempts it): the socket is drained, as
+        // the edge-triggered poll requires.
+        let (outcome, bytes) = conn.read_available(usize::MAX, &mut self.scratch, peer_closed);
         self.engine.stats.total_net_input_bytes += bytes as u64;
         let now_ms = unix_ms();
         if self.engine.repl_link_state() == Some(LinkState::Connected) {

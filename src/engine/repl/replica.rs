@@ -170,7 +170,8 @@ impl Engine {
     pub fn repl_set_master(&mut self, host: &str, port: i64, now_ms: u64) {
         let was_master = self.repl.link.is_none();
         // A synchronised master becomes the cached one: the new master may continue its stream.
-        let cached = self.repl_close_link(true);
+        self.repl_close_link(true);
+        let cached = self.repl.link.as_mut().and_then(|l| l.cached.take());
         self.disconnect_all_blocked();
         let cached = if was_master {
             self.log(
@@ -220,17 +221,17 @@ impl Engine {
         }
     }
 
-    /// Drops the link's socket state: the master client is closed (its stream returned, to be
-    /// cached when `keep` is set), a handshake is cancelled. The server closes the socket when it
-    /// sees the epoch change.
-    fn repl_close_link(&mut self, keep: bool) -> Option<MasterStream> {
+    /// Drops the link's socket state: the master client is closed (its stream becomes the
+    /// cached master when `cache_live` is set; a cached master already there stays, as Redis's
+    /// cancelReplicationHandshake leaves it), a handshake or transfer is cancelled. The server
+    /// closes the socket when it sees the epoch change.
+    fn repl_close_link(&mut self, cache_live: bool) {
         self.repl.link_epoch += 1;
-        let link = self.repl.link.as_mut()?;
-        let mut cached = link.cached.take();
+        let Some(link) = self.repl.link.as_mut() else { return };
         if let Some(id) = link.client_id.take() {
             let stream = link.stream.take();
-            if keep {
-                cached = stream;
+            if cache_live {
+                link.cached = stream;
             }
             if let Some(client) = self.clients.get_mut(&id) {
                 client.master = false;
@@ -241,11 +242,6 @@ impl Engine {
         link.transfer = Transfer::default();
         link.pending.clear();
         link.out.clear();
-        if keep {
-            cached
-        } else {
-            None
-        }
     }
 
     /// shiftReplicationId: the current ID becomes the secondary one, valid up to the current
@@ -775,9 +771,8 @@ impl Engine {
         }
         self.log(LogLevel::Notice, "Connection with master lost.");
         self.log(LogLevel::Notice, "Caching the disconnected master state.");
-        let cached = self.repl_close_link(true);
+        self.repl_close_link(true);
         let Some(link) = self.link_mut() else { return };
-        link.cached = cached;
         link.down_since_s = now_ms / 1000;
         link.connect_now = true;
         let line = format!("Reconnecting to MASTER {}:{}", link.host, link.port);
