@@ -296,6 +296,11 @@ impl Engine {
                 self.stats.count_error(text);
             }
         }
+        if client.master {
+            if let Some(text) = reply.error_text() {
+                self.repl_master_error(text, client.last_cmd);
+            }
+        }
         let suppressed = take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
         let after = std::mem::take(&mut client.pushes_after);

@@ -666,12 +666,12 @@ impl EventLoop {
 }
 
 #[cfg(unix)]
-fn raw_fd(stream: &TcpStream) -> i64 {
+pub(super) fn raw_fd(stream: &TcpStream) -> i64 {
     use std::os::fd::AsRawFd;
     i64::from(stream.as_raw_fd())
 }
 
 #[cfg(not(unix))]
-fn raw_fd(_stream: &TcpStream) -> i64 {
+pub(super) fn raw_fd(_stream: &TcpStream) -> i64 {
     -1
 }

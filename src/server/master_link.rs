@@ -150,6 +150,13 @@ impl EventLoop {
                         let Some(id) = self.engine.repl_master_client() else { return };
                         conn.client_id = id;
                         self.by_client.insert(id, slot);
+                        // CLIENT LIST shows the link's real addresses.
+                        let (peer, local) = (conn.stream.peer_addr(), conn.stream.local_addr());
+                        if let Some(c) = self.engine.client_mut(id) {
+                            c.addr = peer.map(|a| a.to_string()).unwrap_or_default();
+                            c.laddr = local.map(|a| a.to_string()).unwrap_or_default();
+                            c.fd = super::event_loop::raw_fd(&conn.stream);
+                        }
                         let unread = conn.pending_query().len();
                         self.engine.repl_master_read(unread, now_ms);
                     }

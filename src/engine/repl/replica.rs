@@ -755,6 +755,17 @@ impl Engine {
         self.repl_feed_bytes(&bytes);
     }
 
+    /// A command of the master's stream failed: the data may have diverged (afterErrorReply).
+    pub(crate) fn repl_master_error(&mut self, text: &str, command: &str) {
+        let text: String = text.chars().take(4096).collect();
+        let command = if command == "NULL" { "<unknown>" } else { command };
+        let line = format!(
+            "== CRITICAL == This replica is sending an error to its master: '{text}' after processing the command '{command}'"
+        );
+        self.log(LogLevel::Warning, &line);
+        self.stats.unexpected_error_replies += 1;
+    }
+
     /// REPLCONF ACK <offset> to the master (replicationSendAck).
     pub fn repl_send_ack(&mut self) {
         let Some(link) = self.link_mut() else { return };
