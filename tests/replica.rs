@@ -151,10 +151,15 @@ fn verdis_replicates_from_real_redis() {
 fn verdis_replicates_from_verdis_in_a_chain() {
     // rules: REPL-7 REPL-9 REPL-10 REPL-13
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().expect("tempdir")).collect();
-    let master = start_verdis(dirs[0].path(), &["--appendonly", "no"]);
+    let master = start_verdis(dirs[0].path(), &["--appendonly", "no", "--enable-debug-command", "yes"]);
+    let mut w = Wire::connect(master.addr);
+    assert_eq!(call(&mut w, "DEBUG DIGEST"), Node::Line(format!("+{}", "0".repeat(40)).into_bytes()));
     run_all(master.addr, DATASET);
     let mport = master.addr.port().to_string();
-    let middle = start_verdis(dirs[1].path(), &["--appendonly", "yes", "--replicaof", "127.0.0.1", &mport]);
+    let middle = start_verdis(
+        dirs[1].path(),
+        &["--appendonly", "yes", "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", &mport],
+    );
     wait_until("the middle replica's synchronisation", || caught_up(master.addr, middle.addr));
     let sub = start_verdis(dirs[2].path(), &["--appendonly", "no"]);
     let mut s = Wire::connect(sub.addr);
@@ -165,6 +170,10 @@ fn verdis_replicates_from_verdis_in_a_chain() {
     let expected = fingerprint(master.addr);
     assert_eq!(fingerprint(middle.addr), expected);
     assert_eq!(fingerprint(sub.addr), expected);
+    // DEBUG DIGEST agrees between servers holding the same data.
+    let digest = call(&mut w, "DEBUG DIGEST");
+    assert_ne!(digest, Node::Line(format!("+{}", "0".repeat(40)).into_bytes()));
+    assert_eq!(call(&mut Wire::connect(middle.addr), "DEBUG DIGEST"), digest);
     // The chain shares the master's replication ID.
     let id = field(master.addr, "replication", "master_replid");
     assert_eq!(field(sub.addr, "replication", "master_replid"), id);
@@ -202,6 +211,8 @@ fn replicaof_answers_as_redis() {
                 Send(0, "REPLICAOF 127.0.0.1 1", 1),
                 Send(0, "SLAVEOF 127.0.0.1 1", 1),
                 Send(0, "GET k", 1),
+                Send(0, "WAIT 0 0", 1),
+                Send(0, "WAIT x 0", 1),
                 Send(0, "SET k v2", 1),
                 Send(0, "MULTI", 1),
                 Send(0, "SET k v3", 1),

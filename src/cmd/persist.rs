@@ -1,6 +1,7 @@
 //! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and DEBUG (RELOAD, FAULT). The work is
 //! in `crate::persist`; these parse arguments and reply with Redis's texts.
 
+mod debug_repl;
 mod faults;
 
 use crate::cmd::args::{err, int_arg, is};
@@ -204,6 +205,11 @@ fn debug(ctx: &mut Ctx) -> Frame {
     match sub.as_str() {
         "reload" => debug_reload(ctx),
         "fault" => faults::debug_fault(ctx),
+        "digest" if ctx.argc() == 2 => debug_repl::debug_digest(ctx),
+        "digest-value" if ctx.argc() >= 2 => debug_repl::debug_digest_value(ctx),
+        "set-active-expire" => debug_repl::debug_set_active_expire(ctx),
+        "object" => debug_repl::debug_object(ctx),
+        "replicate" => debug_repl::debug_replicate(ctx),
         _ => {
             let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
             err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))

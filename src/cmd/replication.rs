@@ -138,6 +138,10 @@ fn replconf(ctx: &mut Ctx) -> Frame {
 /// WAIT numreplicas timeout: the number of replicas that acknowledged the client's last write,
 /// once at least `numreplicas` did or the timeout (milliseconds, 0 = none) passed.
 fn wait(ctx: &mut Ctx) -> Frame {
+    // A replica's writes are not propagated: nothing to wait for (rule REPL-11).
+    if ctx.engine.is_replica() {
+        return err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
+    }
     let want = match int_arg(ctx.arg(1)) {
         Ok(n) => n,
         Err(e) => return e,

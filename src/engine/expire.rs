@@ -34,6 +34,8 @@ pub struct ActiveExpireState {
     pub current_db: u64,
     /// The previous call stopped because it used its whole budget.
     pub timelimit_exit: bool,
+    /// DEBUG SET-ACTIVE-EXPIRE 0 turned the cycle off.
+    pub disabled: bool,
 }
 
 /// The cycle's parameters, derived from the effort as Redis does.
@@ -97,7 +99,7 @@ impl Engine {
         // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
         // A replica leaves expiry to its master, whose DELs it receives (Redis runs the cycle
         // on masters only).
-        if !self.writes_paused(now_ms) && !self.is_replica() {
+        if !self.writes_paused(now_ms) && !self.is_replica() && !self.active_expire.disabled {
             self.active_expire_cycle(now_ms);
             // The cycle's DELs go out without MULTI/EXEC, as Redis's.
             self.flush_propagation(true);

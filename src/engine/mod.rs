@@ -409,7 +409,8 @@ impl Engine {
         }
         // With the link down, a replica that must not serve stale data answers only commands
         // flagged `stale` (rule REPL-11).
-        if !cmd.flags.contains(Flags::STALE)
+        let deny_stale = !cmd.flags.contains(Flags::STALE) || (exec && client.multi.not_stale);
+        if deny_stale
             && self.repl.link.as_ref().is_some_and(|l| l.state != repl::replica::LinkState::Connected)
             && !self.config.bool_value(config::index_of("replica-serve-stale-data"))
         {

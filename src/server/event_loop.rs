@@ -555,7 +555,12 @@ impl EventLoop {
             }
             for id in unblocked {
                 if let Some(&slot) = self.by_client.get(&id) {
-                    self.process_queries(slot);
+                    // The master's stream (held by CLIENT PAUSE) runs without replies.
+                    if self.is_link_slot(slot) {
+                        self.process_master_stream(slot, unix_ms());
+                    } else {
+                        self.process_queries(slot);
+                    }
                     self.flush_slot(slot);
                 }
             }

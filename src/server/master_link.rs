@@ -176,7 +176,7 @@ impl EventLoop {
     }
 
     /// Runs the master's commands (without replies) and tells the engine the bytes each took.
-    fn process_master_stream(&mut self, slot: usize, now_ms: u64) {
+    pub(super) fn process_master_stream(&mut self, slot: usize, now_ms: u64) {
         let max_bulk_bytes = self.engine.config.proto_max_bulk_len;
         let limits = ParseLimits { max_bulk_bytes, authenticated: true };
         // Each round consumes bytes or stops, so the loop ends; the cap is a second guard.

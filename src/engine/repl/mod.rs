@@ -241,6 +241,17 @@ impl Engine {
         self.repl_feed_bytes(&bytes);
     }
 
+    /// DEBUG REPLICATE: a command for the replicas only, in the database the stream last
+    /// selected (no SELECT of its own), as Redis's replicationFeedSlaves with slaveseldb.
+    pub fn repl_feed_raw_command(&mut self, argv: &[Vec<u8>]) {
+        if self.repl.link.is_some() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        encode_command(&mut bytes, argv);
+        self.repl_feed_bytes(&bytes);
+    }
+
     fn repl_feed_bytes(&mut self, bytes: &[u8]) {
         let Some(backlog) = self.repl.backlog.as_mut() else { return };
         backlog.push(bytes);

@@ -160,20 +160,23 @@ impl Engine {
     /// `replicaof` in the configuration: a replica from the start, with no history of its own
     /// to offer (PSYNC ? -1).
     pub fn repl_set_master_at_start(&mut self, host: &str, port: i64, now_ms: u64) {
-        self.repl_set_master(host, port, now_ms);
-        if let Some(link) = self.link_mut() {
-            link.cached = None;
-        }
+        self.repl_point_at(host, port, false, now_ms);
     }
 
     /// REPLICAOF host port (replicationSetMaster).
     pub fn repl_set_master(&mut self, host: &str, port: i64, now_ms: u64) {
+        self.repl_point_at(host, port, true, now_ms);
+    }
+
+    /// Makes the server a replica of host:port. A master turned replica at run time offers its
+    /// own history as the cached master (`synthesize`).
+    fn repl_point_at(&mut self, host: &str, port: i64, synthesize: bool, now_ms: u64) {
         let was_master = self.repl.link.is_none();
         // A synchronised master becomes the cached one: the new master may continue its stream.
         self.repl_close_link(true);
         let cached = self.repl.link.as_mut().and_then(|l| l.cached.take());
         self.disconnect_all_blocked();
-        let cached = if was_master {
+        let cached = if was_master && synthesize {
             self.log(
                 LogLevel::Notice,
                 "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.",
@@ -182,6 +185,8 @@ impl Engine {
             self.repl.replid = Some(replid.clone());
             let offset = self.repl.offset;
             Some(MasterStream { replid, reploff: offset, read_reploff: offset, db: 0, pre_psync: false })
+        } else if was_master {
+            None
         } else {
             cached
         };
