@@ -178,6 +178,11 @@ fn a_replica_synchronises_applies_the_stream_and_continues_after_a_lost_link() {
     r.engine.cron(now);
     assert_eq!(r.engine.dbs[0].len(), 6);
     assert_eq!(run_as(&mut r, id, "APPEND soon x"), Some(int(2)));
+    // A writable replica's own write deletes the expired key it looks up.
+    r.run("CONFIG SET replica-read-only no");
+    assert_eq!(r.run("APPEND soon y"), int(1));
+    assert_eq!(r.run("TTL soon"), int(-1));
+    r.run("CONFIG SET replica-read-only yes");
     let (Frame::Bulk(list) | Frame::Verbatim(_, list)) = r.run("CLIENT LIST TYPE master") else {
         panic!("CLIENT LIST is a bulk")
     };

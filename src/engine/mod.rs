@@ -533,6 +533,12 @@ impl Engine {
     /// deletions, no `expired` events, no propagated DELs) while clients see the key as gone,
     /// as Redis's expireIfNeeded does; the first lookup after the pause deletes it.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.expire_if_needed_as(db, key, now_ms, false)
+    }
+
+    /// `expire_if_needed`; `for_write` is a lookup for writing (Redis's LOOKUP_WRITE), which
+    /// deletes an expired key even on a (writable) replica.
+    pub fn expire_if_needed_as(&mut self, db: usize, key: &[u8], now_ms: u64, for_write: bool) -> bool {
         // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
         if self.persist.aof.replaying || !self.dbs[db].is_expired(key, now_ms) {
             return false;
@@ -540,7 +546,12 @@ impl Engine {
         // A replica deletes nothing itself: its master's stream still sees the key, other
         // clients see it as missing (rule REPL-12).
         if self.repl.link.is_some() {
-            return !self.repl.applying_master;
+            if self.repl.applying_master {
+                return false;
+            }
+            if !for_write {
+                return true;
+            }
         }
         if !self.writes_paused(now_ms) {
             self.expire_key_now(db, key);
@@ -629,7 +640,7 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for writing: expires it if due, touches it; no hit/miss statistics.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
-        if self.engine.expire_if_needed(db, key, now) {
+        if self.engine.expire_if_needed_as(db, key, now, true) {
             return None;
         }
         let engine = &mut *self.engine;
