@@ -8,48 +8,14 @@ mod common;
 
 use common::oracle::RedisOracle;
 use common::process::{fingerprint, start_verdis};
+use common::repl::{call, caught_up, info_field, info_in, run_lines, wait_until};
 use common::scenario::{check_like_real_redis, Expect, Step::Send};
-use common::wire::{args, parse_node, Node, Wire};
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-
-fn call(w: &mut Wire, line: &str) -> Node {
-    parse_node(&w.call(&args(line))).expect("reply").0
-}
-
-fn info(addr: SocketAddr, section: &str) -> String {
-    let mut w = Wire::connect(addr);
-    let Node::Blob(text) = call(&mut w, &format!("INFO {section}")) else { panic!("INFO is a bulk") };
-    String::from_utf8_lossy(&text).into_owned()
-}
-
-fn field(addr: SocketAddr, section: &str, name: &str) -> String {
-    let text = info(addr, section);
-    text.split("\r\n").find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string)).unwrap_or_default()
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// The replica's link is up and it applied everything the master produced.
-fn caught_up(master: SocketAddr, replica: SocketAddr) -> bool {
-    field(replica, "replication", "master_link_status") == "up"
-        && field(replica, "replication", "slave_repl_offset") == field(master, "replication", "master_repl_offset")
-}
+use common::wire::{Node, Wire};
 
 /// A dataset with every type, several databases and expiry times.
 const DATASET: &[&str] = &[
-    "SET s1 hello",
+    "MSET s1 hello big 123456789012345678901234567890",
     "SET n 100 EX 10000",
-    "SET big 123456789012345678901234567890",
     "RPUSH l a b c d",
     "SADD set x y z 1 2",
     "SADD ints 1 2 3",
@@ -64,34 +30,27 @@ const DATASET: &[&str] = &[
     "SELECT 0",
 ];
 
+/// Writes after the synchronisation: rewritten forms, a transaction, other databases.
 const WRITES: &[&str] = &[
-    "INCR n",
     "INCRBYFLOAT fl 2.5",
-    "APPEND s1 \" world\"",
-    "LPOP l",
+    "LPUSH l z",
     "SPOP set 2",
-    "ZINCRBY z 2 a",
     "HINCRBYFLOAT h n 1.5",
-    "EXPIRE l 100000",
+    "ZINCRBY z 2 a",
+    "PEXPIRE l 100000000",
     "MULTI",
-    "SET t1 1",
-    "LPUSH tl x",
+    "SADD ints 4",
+    "RPOP l",
+    "INCR n",
     "EXEC",
     "SELECT 5",
     "SET db5 five",
-    "SETEX tmp 10000 v",
     "GETDEL db5",
+    "SET tmp v EX 10000",
     "XADD st 2-1 g w",
     "SELECT 0",
     "SET gone v PX 1",
 ];
-
-fn run_all(addr: SocketAddr, lines: &[&str]) {
-    let mut w = Wire::connect(addr);
-    for line in lines {
-        call(&mut w, line);
-    }
-}
 
 #[test]
 fn verdis_replicates_from_real_redis() {
@@ -99,14 +58,14 @@ fn verdis_replicates_from_real_redis() {
     let Some(master) = RedisOracle::start(&["--repl-diskless-sync-delay", "0"]) else {
         return;
     };
-    run_all(master.addr, DATASET);
+    run_lines(master.addr, DATASET);
     let dir = tempfile::tempdir().expect("tempdir");
     let port = master.addr.port().to_string();
     let replica = start_verdis(dir.path(), &["--appendonly", "no", "--replicaof", "127.0.0.1", &port]);
     // The diskless master sends the snapshot in the `$EOF:` form.
     wait_until("the full synchronisation", || caught_up(master.addr, replica.addr));
     assert_eq!(fingerprint(replica.addr), fingerprint(master.addr));
-    run_all(master.addr, WRITES);
+    run_lines(master.addr, WRITES);
     wait_until("the stream", || caught_up(master.addr, replica.addr));
     assert_eq!(fingerprint(replica.addr), fingerprint(master.addr));
     let mut r = Wire::connect(replica.addr);
@@ -117,17 +76,17 @@ fn verdis_replicates_from_real_redis() {
     assert_eq!(role[3], Node::Blob(b"$connected".to_vec()));
     // The master sees the replica online, acknowledging its offset.
     wait_until("the ACK", || {
-        field(master.addr, "replication", "slave0").contains("state=online")
-            && field(master.addr, "replication", "slave0")
-                .contains(&format!("offset={},", field(master.addr, "replication", "master_repl_offset")))
+        info_field(master.addr, "slave0").contains("state=online")
+            && info_field(master.addr, "slave0")
+                .contains(&format!("offset={},", info_field(master.addr, "master_repl_offset")))
     });
     // The link is killed on the replica's side: it continues with PSYNC.
     call(&mut r, "CLIENT KILL TYPE master");
-    run_all(master.addr, &["SET after-kill 1", "RPUSH l2 q"]);
+    run_lines(master.addr, &["SET after-kill 1", "RPUSH l2 q"]);
     wait_until("the partial resynchronisation", || caught_up(master.addr, replica.addr));
     assert_eq!(fingerprint(replica.addr), fingerprint(master.addr));
-    assert_eq!(field(master.addr, "stats", "sync_full"), "1");
-    assert_eq!(field(master.addr, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_in(master.addr, "stats", "sync_full"), "1");
+    assert_eq!(info_in(master.addr, "stats", "sync_partial_ok"), "1");
     // Promoted and pointed back at the master: a new history, so a full synchronisation, now
     // in the `$<len>` form of a disk-based master.
     let mut m = Wire::connect(master.addr);
@@ -139,12 +98,12 @@ fn verdis_replicates_from_real_redis() {
         call(&mut r, &format!("REPLICAOF 127.0.0.1 {port}")),
         Node::Line(b"+OK Already connected to specified master".to_vec())
     );
-    run_all(master.addr, &["SET during-sync 1"]);
+    run_lines(master.addr, &["SET during-sync 1"]);
     wait_until("the second full synchronisation", || {
-        caught_up(master.addr, replica.addr) && field(master.addr, "stats", "sync_full") == "2"
+        caught_up(master.addr, replica.addr) && info_in(master.addr, "stats", "sync_full") == "2"
     });
     assert_eq!(fingerprint(replica.addr), fingerprint(master.addr));
-    assert_eq!(field(replica.addr, "replication", "master_replid"), field(master.addr, "replication", "master_replid"));
+    assert_eq!(info_field(replica.addr, "master_replid"), info_field(master.addr, "master_replid"));
 }
 
 #[test]
@@ -154,7 +113,7 @@ fn verdis_replicates_from_verdis_in_a_chain() {
     let master = start_verdis(dirs[0].path(), &["--appendonly", "no", "--enable-debug-command", "yes"]);
     let mut w = Wire::connect(master.addr);
     assert_eq!(call(&mut w, "DEBUG DIGEST"), Node::Line(format!("+{}", "0".repeat(40)).into_bytes()));
-    run_all(master.addr, DATASET);
+    run_lines(master.addr, DATASET);
     let mport = master.addr.port().to_string();
     let middle = start_verdis(
         dirs[1].path(),
@@ -165,7 +124,7 @@ fn verdis_replicates_from_verdis_in_a_chain() {
     let mut s = Wire::connect(sub.addr);
     call(&mut s, &format!("REPLICAOF 127.0.0.1 {}", middle.addr.port()));
     wait_until("the sub-replica's synchronisation", || caught_up(middle.addr, sub.addr));
-    run_all(master.addr, WRITES);
+    run_lines(master.addr, WRITES);
     wait_until("the stream down the chain", || caught_up(master.addr, middle.addr) && caught_up(master.addr, sub.addr));
     let expected = fingerprint(master.addr);
     assert_eq!(fingerprint(middle.addr), expected);
@@ -175,22 +134,22 @@ fn verdis_replicates_from_verdis_in_a_chain() {
     assert_ne!(digest, Node::Line(format!("+{}", "0".repeat(40)).into_bytes()));
     assert_eq!(call(&mut Wire::connect(middle.addr), "DEBUG DIGEST"), digest);
     // The chain shares the master's replication ID.
-    let id = field(master.addr, "replication", "master_replid");
-    assert_eq!(field(sub.addr, "replication", "master_replid"), id);
+    let id = info_field(master.addr, "master_replid");
+    assert_eq!(info_field(sub.addr, "master_replid"), id);
     // The middle one loses its link and continues.
     let mut m = Wire::connect(middle.addr);
     call(&mut m, "CLIENT KILL TYPE master");
-    run_all(master.addr, &["SET after-kill 1"]);
+    run_lines(master.addr, &["SET after-kill 1"]);
     wait_until("the partial resynchronisation", || caught_up(master.addr, sub.addr));
-    assert_eq!(field(master.addr, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_in(master.addr, "stats", "sync_partial_ok"), "1");
     // Promoted, the middle one keeps its replica, which continues with the old ID.
     assert_eq!(call(&mut m, "REPLICAOF NO ONE"), Node::Line(b"+OK".to_vec()));
-    assert_eq!(field(middle.addr, "replication", "master_replid2"), id);
+    assert_eq!(info_field(middle.addr, "master_replid2"), id);
     call(&mut m, "SET promoted 1");
     wait_until("the sub-replica's continuation", || caught_up(middle.addr, sub.addr));
     assert_eq!(fingerprint(sub.addr), fingerprint(middle.addr));
-    assert_eq!(field(middle.addr, "stats", "sync_partial_ok"), "1");
-    assert_eq!(field(middle.addr, "stats", "sync_full"), "1");
+    assert_eq!(info_in(middle.addr, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info_in(middle.addr, "stats", "sync_full"), "1");
 }
 
 #[test]
