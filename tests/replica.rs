@@ -117,7 +117,17 @@ fn verdis_replicates_from_verdis_in_a_chain() {
     let mport = master.addr.port().to_string();
     let middle = start_verdis(
         dirs[1].path(),
-        &["--appendonly", "yes", "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", &mport],
+        &[
+            "--appendonly",
+            "yes",
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--replicaof",
+            "127.0.0.1",
+            &mport,
+        ],
     );
     wait_until("the middle replica's synchronisation", || caught_up(master.addr, middle.addr));
     let sub = start_verdis(dirs[2].path(), &["--appendonly", "no"]);

@@ -111,6 +111,8 @@ fn a_replica_synchronises_applies_the_stream_and_continues_after_a_lost_link() {
     let mut r = Harness::new();
     // Two servers differ at least by their port, which new replication IDs depend on.
     r.engine.process.tcp_port = 6381;
+    // The replica takes a diskless transfer: without this the master would wait 5 s for more.
+    m.run("CONFIG SET repl-diskless-sync-delay 0");
     m.run("SET k v");
     m.run("RPUSH l a b c");
     m.run("SET soon v PX 5000");
@@ -309,4 +311,25 @@ fn replicaof_blocks_and_errors() {
     assert_eq!(r.run("CONFIG GET replicaof"), Frame::Map(vec![(bulk("replicaof"), bulk(""))]));
     assert_eq!(r.run("REPLICAOF NO ONE"), ok());
     assert_eq!(r.run("SET a b"), ok());
+}
+
+#[test]
+fn a_diskless_capable_replica_waits_for_the_sync_delay() {
+    // rule: REPL-14
+    let mut m = Harness::new();
+    let link = other_client(&mut m);
+    assert_eq!(run_as(&mut m, link, "REPLCONF capa eof capa psync2"), Some(ok()));
+    run_as(&mut m, link, "PSYNC ? -1");
+    assert!(m.engine.outbox.is_empty(), "no +FULLRESYNC before the delay");
+    for _ in 0..4 {
+        m.advance_ms(1000);
+        let now = m.now_ms;
+        m.engine.cron(now);
+        assert!(m.engine.outbox.iter().all(|(_, f)| *f == Frame::Raw(b"\n".to_vec())));
+    }
+    m.advance_ms(1000);
+    let now = m.now_ms;
+    m.engine.cron(now);
+    let id = m.engine.repl.replid.clone().expect("an ID");
+    assert!(m.engine.outbox.contains(&(link, Frame::Raw(format!("+FULLRESYNC {id} 0\r\n").into_bytes()))));
 }

@@ -103,7 +103,11 @@ fn replconf(ctx: &mut Ctx) -> Frame {
             let ip = String::from_utf8_lossy(value).into_owned();
             ctx.engine.repl_set_ip(id, ip);
         } else if is(option, "capa") {
-            // Capabilities are noted by Redis to choose diskless transfers; verdis always sends a file.
+            // verdis always sends a file, but a replica that could take a diskless transfer
+            // waits `repl-diskless-sync-delay` as with Redis.
+            if is(value, "eof") {
+                ctx.engine.repl_set_capa_eof(id);
+            }
         } else if is(option, "ack") {
             if let Some(offset) = crate::resp::parse::parse_i64(value) {
                 let now = ctx.now_ms;

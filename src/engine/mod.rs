@@ -150,6 +150,9 @@ pub struct Engine {
     pub scripting: script::Scripting,
     /// maxmemory eviction's candidate pool and resume flag.
     pub eviction: evict::EvictionState,
+    /// DEBUG SLEEP asked the server to stall this long after the command (the engine itself
+    /// never waits: the server sleeps).
+    pub debug_sleep_ms: Option<u64>,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -210,6 +213,7 @@ impl Engine {
             repl: repl::Replication::default(),
             scripting: script::Scripting::default(),
             eviction: evict::EvictionState::default(),
+            debug_sleep_ms: None,
         }
     }
 

@@ -393,6 +393,10 @@ impl EventLoop {
                     c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                     c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     let reply = self.engine.execute(id, &argv, now_ms);
+                    // DEBUG SLEEP stalls the whole server, as Redis's nanosleep in the command.
+                    if let Some(ms) = self.engine.debug_sleep_ms.take() {
+                        std::thread::sleep(Duration::from_millis(ms));
+                    }
                     // The argument buffers serve the next command (no allocation per argument).
                     conn.parser.recycle(argv);
                     let Some(client) = self.engine.client(id) else {

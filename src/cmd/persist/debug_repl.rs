@@ -1,5 +1,6 @@
 //! DEBUG subcommands the replication tests lean on: DIGEST and DIGEST-VALUE (a fingerprint of
-//! the data, to compare a master and its replica), SET-ACTIVE-EXPIRE, OBJECT and REPLICATE.
+//! the data, to compare a master and its replica), SET-ACTIVE-EXPIRE, OBJECT, SLEEP and
+//! REPLICATE.
 //!
 //! The digest follows the shape of Redis's computeDatasetDigest (per key a hash of the key, its
 //! type, value and expiry; keys combined with XOR so their order does not matter; 40 zeros for an
@@ -70,6 +71,19 @@ pub fn debug_object(ctx: &mut Ctx) -> Frame {
         fake_address(ctx.arg(2)),
         entry.value.encoding()
     ))
+}
+
+/// DEBUG SLEEP seconds: the server stalls (no command, no cron) for that long, then answers
+/// (Redis parses with strtod: anything unparsable is 0).
+pub fn debug_sleep(ctx: &mut Ctx) -> Frame {
+    if ctx.argc() != 3 {
+        return unknown(ctx);
+    }
+    let secs = String::from_utf8_lossy(ctx.arg(2)).trim().parse::<f64>().unwrap_or(0.0);
+    if secs.is_finite() && secs > 0.0 {
+        ctx.engine.debug_sleep_ms = Some((secs * 1000.0).min(1e12) as u64);
+    }
+    Frame::ok()
 }
 
 /// DEBUG REPLICATE command ...: sends the command to the replicas only, in the database the

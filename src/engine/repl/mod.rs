@@ -128,6 +128,9 @@ pub struct Replication {
     pub getack_wanted: bool,
     /// What clients announced with REPLCONF before attaching: listening port, address.
     announced: BTreeMap<u64, (i64, Option<String>)>,
+    /// Clients that announced `REPLCONF capa eof` (they accept a diskless transfer, so the
+    /// save for them may wait `repl-diskless-sync-delay` for more replicas).
+    capa_eof: std::collections::BTreeSet<u64>,
     last_ping_s: u64,
     last_newline_ms: u64,
     pub sync_full: u64,
@@ -157,6 +160,7 @@ impl Default for Replication {
             waiting: BTreeMap::new(),
             getack_wanted: false,
             announced: BTreeMap::new(),
+            capa_eof: std::collections::BTreeSet::new(),
             last_ping_s: 0,
             last_newline_ms: 0,
             sync_full: 0,
@@ -310,9 +314,41 @@ impl Engine {
                 crate::engine::config::LogLevel::Notice,
                 "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
             );
+        } else if self.config.bool_value(super::config::index_of("repl-diskless-sync"))
+            && self.repl.capa_eof.contains(&client_id)
+            && self.config.num_value(super::config::index_of("repl-diskless-sync-delay")) > 0
+        {
+            // The cron starts the save once the delay passed, for every replica that came.
+            self.persist.log(crate::engine::config::LogLevel::Notice, "Delay next BGSAVE for diskless SYNC");
         } else {
             self.repl_start_bgsave(now_ms);
         }
+    }
+
+    /// REPLCONF capa eof.
+    pub fn repl_set_capa_eof(&mut self, client_id: u64) {
+        self.repl.capa_eof.insert(client_id);
+    }
+
+    /// Whether the cron starts the save replicas wait for (shouldStartChildReplication): with
+    /// diskless sync on, once the longest-waiting replica waited `repl-diskless-sync-delay`
+    /// seconds or `repl-diskless-sync-max-replicas` are waiting.
+    fn repl_should_start_bgsave(&self, now_s: u64) -> bool {
+        if self.rdb_child_running() || self.persist.aof.rewrite.is_some() {
+            return false;
+        }
+        let waiting: Vec<&Replica> =
+            self.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveStart).collect();
+        if waiting.is_empty() {
+            return false;
+        }
+        let index_of = super::config::index_of;
+        let max_replicas = self.config.num_value(index_of("repl-diskless-sync-max-replicas"));
+        let delay_s = self.config.num_value(index_of("repl-diskless-sync-delay")).max(0) as u64;
+        let max_idle_s = waiting.iter().map(|r| now_s.saturating_sub(r.ack_s)).max().unwrap_or(0);
+        !self.config.bool_value(index_of("repl-diskless-sync"))
+            || (max_replicas > 0 && waiting.len() as i64 >= max_replicas)
+            || max_idle_s >= delay_s
     }
 
     /// Records a new replica, with what it announced with REPLCONF before attaching. (The
@@ -601,10 +637,7 @@ impl Engine {
                 .log(crate::engine::config::LogLevel::Warning, "Disconnecting timedout replica (streaming sync)");
             self.repl_drop(id, None);
         }
-        if self.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart)
-            && !self.rdb_child_running()
-            && self.persist.aof.rewrite.is_none()
-        {
+        if self.repl_should_start_bgsave(now_s) {
             self.repl_start_bgsave(now_ms);
         }
     }
@@ -614,6 +647,7 @@ impl Engine {
         let now_ms = self.now_ms;
         self.repl_master_disconnected(client_id, now_ms);
         self.repl.announced.remove(&client_id);
+        self.repl.capa_eof.remove(&client_id);
         self.repl.replicas.retain(|r| r.client_id != client_id);
         self.repl.waiting.remove(&client_id);
     }
