@@ -202,3 +202,26 @@ fn replicaof_answers_as_redis() {
         Expect::EveryReplyArrives,
     );
 }
+
+#[test]
+fn a_restarted_replica_continues_from_its_rdb() {
+    // rule: REPL-15
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().expect("tempdir")).collect();
+    let master = start_verdis(dirs[0].path(), &["--appendonly", "no", "--repl-diskless-sync-delay", "0"]);
+    let mport = master.addr.port().to_string();
+    let replica_args = ["--appendonly", "no", "--save", "900 1", "--replicaof", "127.0.0.1", &mport];
+    let replica = start_verdis(dirs[1].path(), &replica_args);
+    run_lines(master.addr, &["SET a 1", "SELECT 3", "SET b 2"]);
+    wait_until("the synchronisation", || caught_up(master.addr, replica.addr));
+    // SHUTDOWN saves the RDB with the replication ID, offset and the stream's database.
+    let mut r = Wire::connect(replica.addr);
+    r.send(&common::wire::args("SHUTDOWN"));
+    wait_until("the shutdown", || std::net::TcpStream::connect(replica.addr).is_err());
+    drop(replica);
+    run_lines(master.addr, &["SELECT 3", "SET c 3"]);
+    let replica = start_verdis(dirs[1].path(), &replica_args);
+    wait_until("the continuation", || caught_up(master.addr, replica.addr));
+    assert_eq!(fingerprint(replica.addr), fingerprint(master.addr));
+    assert_eq!(info_in(master.addr, "stats", "sync_full"), "1");
+    assert_eq!(info_in(master.addr, "stats", "sync_partial_ok"), "1");
+}

@@ -154,9 +154,20 @@ pub struct Loader<S: Source> {
     pub keep_expired: bool,
     /// The `repl-stream-db` aux field: the database a master's stream had selected.
     pub repl_stream_db: Option<u64>,
+    /// The `repl-id` and `repl-offset` aux fields: the replication history the data is at.
+    pub repl_id: Option<String>,
+    pub repl_offset: Option<i64>,
 }
 
 impl<S: Source> Loader<S> {
+    /// The replication state the file records (rdbSaveInfo), when complete: ID, offset and the
+    /// stream's database.
+    pub fn repl_info(&self) -> Option<(String, u64, usize)> {
+        let id = self.repl_id.clone()?;
+        let offset = u64::try_from(self.repl_offset?).ok()?;
+        Some((id, offset, usize::try_from(self.repl_stream_db?).ok()?))
+    }
+
     pub fn new(src: S, now_ms: u64, allow_dup: bool, verify_checksum: bool) -> Result<Loader<S>, LoadError> {
         let mut decoder = FileDecoder::new(src)?;
         decoder.verify_checksum = verify_checksum;
@@ -168,6 +179,8 @@ impl<S: Source> Loader<S> {
             done: false,
             keep_expired: false,
             repl_stream_db: None,
+            repl_id: None,
+            repl_offset: None,
         })
     }
 
@@ -196,8 +209,12 @@ impl<S: Source> Loader<S> {
     fn apply(&mut self, engine: &mut Engine, record: Record) -> Result<(), LoadError> {
         match record {
             Record::Aux { key, value } => {
-                if key == b"repl-stream-db" {
-                    self.repl_stream_db = std::str::from_utf8(&value).ok().and_then(|v| v.trim().parse().ok());
+                let text = || std::str::from_utf8(&value).ok().map(str::trim);
+                match key.as_slice() {
+                    b"repl-stream-db" => self.repl_stream_db = text().and_then(|v| v.parse().ok()),
+                    b"repl-id" => self.repl_id = text().filter(|v| v.len() == 40).map(str::to_string),
+                    b"repl-offset" => self.repl_offset = text().and_then(|v| v.parse().ok()),
+                    _ => {}
                 }
                 log_aux(engine, &key, &value, self.now_ms)
             }

@@ -519,6 +519,19 @@ impl Engine {
         link.last_io_s = now_ms / 1000;
     }
 
+    /// The RDB loaded at start-up recorded a replication history: a replica continues it
+    /// (PSYNC with that ID and offset), as Redis's loadDataFromDisk with a valid rdbSaveInfo.
+    pub fn repl_restore_from_rdb(&mut self, replid: String, offset: u64, db: usize) {
+        let Some(link) = self.repl.link.as_mut() else { return };
+        if link.client_id.is_some() {
+            return;
+        }
+        link.cached =
+            Some(MasterStream { replid: replid.clone(), reploff: offset, read_reploff: offset, db, pre_psync: false });
+        self.repl.replid = Some(replid);
+        self.repl.offset = offset;
+    }
+
     /// What a snapshot records of replication (rdbPopulateSaveInfo): a master with a backlog
     /// gives its stream's database; a replica its master's (or the cached master's).
     pub fn repl_save_info(&self) -> Option<(usize, String, u64)> {
