@@ -189,6 +189,7 @@ fn a_replica_synchronises_applies_the_stream_and_continues_after_a_lost_link() {
         panic!("CLIENT LIST is a bulk")
     };
     assert!(String::from_utf8_lossy(&list).contains(" flags=M "));
+    assert!(String::from_utf8_lossy(&list).contains(" user=(superuser) "));
     // The link drops: the stream is cached and PSYNC continues it.
     r.run("CONFIG SET replica-serve-stale-data no");
     r.engine.disconnect(id);

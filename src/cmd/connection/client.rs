@@ -196,7 +196,8 @@ pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> S
         io.omem,
         io.tot_mem,
         client.last_cmd,
-        String::from_utf8_lossy(&client.user),
+        // The master link runs as no user at all (Redis's NULL user).
+        if client.master { "(superuser)".into() } else { String::from_utf8_lossy(&client.user) },
         if client.tracking.on { client.tracking.redirect as i64 } else { -1 },
         client.resp,
     );
