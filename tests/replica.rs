@@ -143,6 +143,11 @@ fn verdis_replicates_from_verdis_in_a_chain() {
     let digest = call(&mut w, "DEBUG DIGEST");
     assert_ne!(digest, Node::Line(format!("+{}", "0".repeat(40)).into_bytes()));
     assert_eq!(call(&mut Wire::connect(middle.addr), "DEBUG DIGEST"), digest);
+    // DEBUG POPULATE writes without propagating; DEBUG OBJECT finds the key.
+    assert_eq!(call(&mut w, "DEBUG POPULATE 2 p 3"), Node::Line(b"+OK".to_vec()));
+    assert_eq!(call(&mut w, "GET p:1"), Node::Blob(b"$val".to_vec()));
+    assert!(matches!(call(&mut w, "DEBUG OBJECT p:1"), Node::Line(l) if l.starts_with(b"+Value at:")));
+    assert_eq!(call(&mut Wire::connect(middle.addr), "EXISTS p:1"), Node::Line(b":0".to_vec()));
     // The chain shares the master's replication ID.
     let id = info_field(master.addr, "master_replid");
     assert_eq!(info_field(sub.addr, "master_replid"), id);

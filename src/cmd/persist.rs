@@ -211,6 +211,7 @@ fn debug(ctx: &mut Ctx) -> Frame {
         "object" => debug_repl::debug_object(ctx),
         "replicate" => debug_repl::debug_replicate(ctx),
         "sleep" => debug_repl::debug_sleep(ctx),
+        "populate" => debug_repl::debug_populate(ctx),
         _ => {
             let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
             err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))

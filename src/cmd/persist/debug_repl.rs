@@ -73,6 +73,50 @@ pub fn debug_object(ctx: &mut Ctx) -> Frame {
     ))
 }
 
+/// DEBUG POPULATE count [prefix] [size]: creates the string keys `prefix:N` (default `key`)
+/// holding `value:N` (cut or zero-padded to `size` bytes when given), skipping keys that exist.
+/// Nothing is propagated, as in Redis.
+pub fn debug_populate(ctx: &mut Ctx) -> Frame {
+    if !(3..=5).contains(&ctx.argc()) {
+        return unknown(ctx);
+    }
+    let count = match positive(ctx.arg(2)) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let size = match ctx.argv.get(4).map(|a| positive(a)) {
+        Some(Ok(n)) => Some(n as usize),
+        Some(Err(e)) => return e,
+        None => None,
+    };
+    let prefix = ctx.argv.get(3).cloned().unwrap_or_else(|| b"key".to_vec());
+    let now = ctx.now_ms;
+    for j in 0..count {
+        let mut key = prefix.clone();
+        key.extend_from_slice(format!(":{j}").as_bytes());
+        if ctx.lookup_write(&key).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{j}").into_bytes();
+        if let Some(size) = size {
+            value.resize(size, 0);
+        }
+        let db = ctx.client.db;
+        ctx.engine.dbs[db].set(key.clone(), crate::engine::value::Value::str(value), now);
+        ctx.signal_modified(&key);
+    }
+    Frame::ok()
+}
+
+/// A non-negative integer argument, with Redis's errors (getPositiveLongFromObjectOrReply).
+fn positive(arg: &[u8]) -> Result<u64, Frame> {
+    match crate::resp::parse::parse_i64(arg) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        Some(_) => Err(err("ERR value is out of range, must be positive")),
+        None => Err(err("ERR value is not an integer or out of range")),
+    }
+}
+
 /// DEBUG SLEEP seconds: the server stalls (no command, no cron) for that long, then answers
 /// (Redis parses with strtod: anything unparsable is 0).
 pub fn debug_sleep(ctx: &mut Ctx) -> Frame {
