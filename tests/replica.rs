@@ -169,7 +169,7 @@ fn verdis_replicates_from_verdis_in_a_chain() {
 
 #[test]
 fn replicaof_answers_as_redis() {
-    // rules: REPL-7 REPL-11
+    // rules: REPL-6 REPL-7 REPL-11
     check_like_real_redis(
         &[(
             "replicaof replies and a replica's refusals",
@@ -179,6 +179,8 @@ fn replicaof_answers_as_redis() {
                 Send(0, "REPLICAOF 127.0.0.1 abc", 1),
                 Send(0, "REPLICAOF 127.0.0.1 70000", 1),
                 Send(0, "REPLICAOF 127.0.0.1 -1", 1),
+                Send(0, "PSYNC replid offset_str", 1),
+                Send(0, "PING", 1),
                 Send(0, "REPLICAOF no one", 1),
                 Send(0, "SLAVEOF NO ONE", 1),
                 Send(0, "SET k v", 1),

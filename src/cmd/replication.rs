@@ -67,9 +67,11 @@ fn psync(ctx: &mut Ctx) -> Frame {
     if let Some(e) = no_master_link(ctx) {
         return e;
     }
-    // Redis parses the offset after its checks; a bad one gets no reply at all (only a log line).
+    // Redis parses the offset after its checks: a bad one is an error (and a log line).
     let Some(offset) = crate::resp::parse::parse_i64(ctx.arg(2)) else {
-        return no_reply();
+        let (id, addr) = (ctx.client.id, ctx.client.addr.clone());
+        ctx.engine.repl_log_wrong_offset(id, &addr);
+        return err("ERR value is not an integer or out of range");
     };
     let (id, now) = (ctx.client.id, ctx.now_ms);
     let replid = ctx.arg(1).to_vec();

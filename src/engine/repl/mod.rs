@@ -325,6 +325,15 @@ impl Engine {
         }
     }
 
+    /// PSYNC with an offset that is not a number: Redis logs it (the client gets an error).
+    pub fn repl_log_wrong_offset(&mut self, client_id: u64, peer_addr: &str) {
+        let peer_ip = peer_addr.rsplit_once(':').map_or(peer_addr, |(ip, _)| ip);
+        let (port, announced) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
+        let name = replica_name(announced.as_deref().unwrap_or(peer_ip), port);
+        let line = format!("Replica {name} asks for synchronization but with a wrong offset");
+        self.persist.log(crate::engine::config::LogLevel::Warning, &line);
+    }
+
     /// REPLCONF capa eof.
     pub fn repl_set_capa_eof(&mut self, client_id: u64) {
         self.repl.capa_eof.insert(client_id);
