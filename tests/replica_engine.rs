@@ -334,3 +334,36 @@ fn a_diskless_capable_replica_waits_for_the_sync_delay() {
     let id = m.engine.repl.replid.clone().expect("an ID");
     assert!(m.engine.outbox.contains(&(link, Frame::Raw(format!("+FULLRESYNC {id} 0\r\n").into_bytes()))));
 }
+
+#[test]
+fn replica_and_monitor_connections_do_not_use_the_keyspace() {
+    // rule: REPL-16
+    let mut m = Harness::new();
+    let monitor = other_client(&mut m);
+    run_as(&mut m, monitor, "MONITOR");
+    assert_eq!(run_as(&mut m, monitor, "GET foo"), Some(err("ERR Replica can't interact with the keyspace")));
+    let link = other_client(&mut m);
+    run_as(&mut m, link, "PSYNC ? -1");
+    // The error is not sent: the replica is disconnected instead.
+    assert_eq!(run_as(&mut m, link, "GET foo"), None);
+    assert!(m.engine.client(link).is_some_and(|c| c.close_after_reply));
+    let log: Vec<String> = m.engine.persist.log.iter().map(|(_, line)| line.clone()).collect();
+    assert!(log.iter().any(|l| l.starts_with(
+        "== CRITICAL == This master is sending an error to its replica: 'ERR Replica can't interact with the keyspace' after processing the command 'get'"
+    )));
+    assert!(log.iter().any(|l| l.starts_with("Replica generated a reply to command 'get', disconnecting it: id=")));
+    // A master's stream command that fails is logged too.
+    let mut r = Harness::new();
+    r.run("REPLICAOF 127.0.0.1 1");
+    let now = r.now_ms;
+    r.engine.repl_link_connecting(now);
+    r.engine.repl_link_connected(now);
+    for line in ["+PONG", "+OK", "+OK"] {
+        r.engine.repl_link_line(line.as_bytes(), now);
+    }
+    r.engine.repl_link_line(format!("+CONTINUE {}", "b".repeat(40)).as_bytes(), now);
+    let id = r.engine.repl_master_client().expect("master client");
+    run_as(&mut r, id, "INCR");
+    let log: Vec<String> = r.engine.persist.log.iter().map(|(_, line)| line.clone()).collect();
+    assert!(log.iter().any(|l| l.starts_with("== CRITICAL == This replica is sending an error to its master: ")));
+}

@@ -305,7 +305,9 @@ impl Engine {
                 self.repl_master_error(text, client.last_cmd);
             }
         }
-        let suppressed = take_reply_suppression(&mut client);
+        // A replica's link carries no replies: one that got a reply is dropped (REPL-16).
+        let mut suppressed = client.replica && !client.monitor && self.repl_replica_replied(&mut client, &reply);
+        suppressed |= take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
         let after = std::mem::take(&mut client.pushes_after);
         let resp = client.resp;
@@ -406,6 +408,12 @@ impl Engine {
         // A replica's data comes from its master (rule REPL-11).
         if is_write && self.is_replica() && self.config.bool_value(config::index_of("replica-read-only")) {
             return Err(Frame::error(errors::READONLY_REPLICA));
+        }
+        // Replicas (and monitors) only listen: no access to the keyspace (REPL-16).
+        if (client.replica || client.monitor)
+            && (is_write || cmd.flags.contains(Flags::READONLY) || cmd.flags.contains(Flags::MAY_REPLICATE))
+        {
+            return Err(Frame::error(errors::REPLICA_KEYSPACE));
         }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {

@@ -334,6 +334,29 @@ impl Engine {
         self.persist.log(crate::engine::config::LogLevel::Warning, &line);
     }
 
+    /// A replica's command produced a reply (Redis's _addReplyToBufferOrList for a replica): the
+    /// reply is dropped and the replica disconnected, with an error logged as critical first.
+    /// Returns true when the reply must be dropped.
+    pub(super) fn repl_replica_replied(&mut self, client: &mut super::client::ClientState, reply: &Frame) -> bool {
+        if matches!(reply, Frame::Raw(bytes) if bytes.is_empty()) {
+            return false;
+        }
+        use crate::engine::config::LogLevel;
+        let command = if client.last_cmd == "NULL" { "<unknown>" } else { client.last_cmd };
+        if let Some(text) = reply.error_text() {
+            let line = format!(
+                "== CRITICAL == This master is sending an error to its replica: '{text}' after processing the command '{command}'"
+            );
+            self.persist.log(LogLevel::Warning, &line);
+            self.stats.unexpected_error_replies += 1;
+        }
+        let info = crate::cmd::connection::client::client_info_line(client, self, self.now_ms);
+        let line = format!("Replica generated a reply to command '{command}', disconnecting it: {info}");
+        self.persist.log(LogLevel::Warning, &line);
+        client.close_after_reply = true;
+        true
+    }
+
     /// REPLCONF capa eof.
     pub fn repl_set_capa_eof(&mut self, client_id: u64) {
         self.repl.capa_eof.insert(client_id);
