@@ -204,6 +204,46 @@ fn rewrite_with_command_base() {
     assert_eq!(keyspace_fingerprint(&h2.engine.dbs), before);
 }
 
+// rule: AOF-9
+#[test]
+fn command_base_starts_with_timestamp_and_functions() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[("aof-use-rdb-preamble", "no"), ("aof-timestamp-enabled", "yes")]);
+    let code = "#!lua name=test\nredis.register_function('test', function() return 1 end)";
+    h.run_argv(&[b"FUNCTION".to_vec(), b"LOAD".to_vec(), code.as_bytes().to_vec()]);
+    run_all(&mut h, &["SET a 1"]);
+    h.run("BGREWRITEAOF");
+    let now = h.now_ms;
+    h.engine.cron(now);
+    let base = text(&disk, "appendonlydir/appendonly.aof.2.base.aof");
+    let function_load = format!("*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n${}\r\n{code}\r\n", code.len());
+    assert!(base.starts_with(&format!("#TS:{}\r\n{function_load}*2\r\n$6\r\nSELECT", now / 1000)), "{base}");
+    // The functions come back from the base.
+    let (mut h2, _) = boot(&disk, &[]);
+    assert_eq!(h2.run("FCALL test 0"), verdis::resp::Frame::Integer(1));
+}
+
+// rule: AOF-9
+#[test]
+fn history_kept_by_disable_auto_gc_goes_when_it_is_switched_off() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[("aof-disable-auto-gc", "yes")]);
+    run_all(&mut h, &["SET a 1"]);
+    for _ in 0..2 {
+        h.run("BGREWRITEAOF");
+        let now = h.now_ms;
+        h.engine.cron(now);
+    }
+    let manifest = text(&disk, MANIFEST);
+    assert_eq!(manifest.lines().filter(|l| l.ends_with("type h")).count(), 4, "{manifest}");
+    assert!(disk.exists("appendonlydir/appendonly.aof.1.incr.aof"));
+    h.run("CONFIG SET aof-disable-auto-gc no");
+    let manifest = text(&disk, MANIFEST);
+    assert_eq!(manifest.lines().count(), 2, "{manifest}");
+    assert!(!disk.exists("appendonlydir/appendonly.aof.1.incr.aof"));
+    assert!(!disk.exists("appendonlydir/appendonly.aof.1.base.rdb"));
+}
+
 // rule: AOF-10
 #[test]
 fn config_set_appendonly_at_runtime() {
@@ -241,6 +281,39 @@ fn old_single_file_aof_is_upgraded() {
     assert_eq!(
         text(&disk, MANIFEST),
         "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+}
+
+// rule: AOF-6
+#[test]
+fn a_past_expiry_time_in_the_file_does_not_delete_during_replay() {
+    let disk = SimDisk::new();
+    let mut aof = Vec::new();
+    for cmd in [&["RPUSH", "list", "foo"][..], &["PEXPIREAT", "list", "1000"], &["RPUSH", "list", "bar"]] {
+        aof.extend_from_slice(format!("*{}\r\n", cmd.len()).as_bytes());
+        for arg in cmd {
+            aof.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+        }
+    }
+    disk.put("appendonly.aof", &aof);
+    let (mut h, loaded) = boot(&disk, &[]);
+    assert_eq!(loaded, Ok(AofLoad::Loaded));
+    // Both pushes went to the same list, which expired at time 1000: nothing is left.
+    assert_eq!(h.engine.dbs[0].len(), 1);
+    assert_eq!(h.run("LLEN list"), verdis::resp::Frame::Integer(0));
+}
+
+// rule: AOF-6
+#[test]
+fn a_missing_file_stops_the_start() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[]);
+    run_all(&mut h, &["SET a 1"]);
+    verdis::persist::disk::Disk::remove(&mut disk.clone(), INCR1).unwrap();
+    let (_, loaded) = boot(&disk, &[]);
+    assert_eq!(
+        loaded,
+        Err("Unable to obtain the AOF file appendonly.aof.1.incr.aof length. stat: No such file or directory".into())
     );
 }
 

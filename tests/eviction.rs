@@ -203,3 +203,24 @@ fn idle_times_and_counters_survive_a_reload() {
     assert_eq!(h.run("OBJECT FREQ hot"), int(77));
     assert_eq!(h.run("OBJECT FREQ new"), int(5));
 }
+
+#[test]
+fn info_memory_reports_the_limit_and_policy() {
+    // rule: EVICT-1
+    let mut h = Harness::new();
+    h.run("CONFIG SET maxmemory 12345678");
+    h.run("CONFIG SET maxmemory-policy volatile-lfu");
+    let text = match h.run("INFO memory") {
+        Frame::Bulk(text) | Frame::Verbatim(_, text) => text,
+        other => panic!("{other:?}"),
+    };
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("\r\nmaxmemory:12345678\r\n"), "{text}");
+    assert!(text.contains("\r\nmaxmemory_human:11.77M\r\n"), "{text}");
+    assert!(text.contains("\r\nmaxmemory_policy:volatile-lfu\r\n"), "{text}");
+    // Under an LRU or LFU policy small integers are not shared (each value has its own clock).
+    h.run("SET a 1");
+    assert_eq!(h.run("OBJECT REFCOUNT a"), int(1));
+    h.run("CONFIG SET maxmemory-policy allkeys-random");
+    assert_eq!(h.run("OBJECT REFCOUNT a"), int(2147483647));
+}

@@ -407,3 +407,43 @@ fn corpus_files_load_into_the_engine() {
     let stats = h.engine.rdb_load_file("dump.rdb", h.now_ms, false).unwrap();
     assert_eq!((stats.keys_loaded, stats.empty_keys_skipped), (0, 9));
 }
+
+// rule: PERS-10
+#[test]
+fn loaded_encodings_follow_the_limits_in_force() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rdb");
+    let file = std::fs::read(root.join("redis-assets/hash-zipmap.rdb")).unwrap();
+    for (param, value, expected) in [
+        ("hash-max-listpack-entries", "512", "listpack"),
+        ("hash-max-listpack-entries", "1", "hashtable"),
+        ("hash-max-listpack-value", "1", "hashtable"),
+    ] {
+        let mut config = Config::default();
+        config.set(param, value.as_bytes()).unwrap();
+        let (mut h, disk, _) = harness_with(config);
+        disk.put("dump.rdb", &file);
+        h.engine.rdb_load_file("dump.rdb", h.now_ms, false).unwrap();
+        assert_eq!(h.run("OBJECT ENCODING hash"), Frame::bulk(expected.as_bytes().to_vec()), "{param} {value}");
+    }
+}
+
+// rule: PERS-7
+#[test]
+fn a_corrupt_restore_payload_is_logged_at_verbose_level() {
+    let (mut h, _, _) = harness();
+    // A hash listpack (type 16) whose listpack claims more bytes than it has, valid footer.
+    let mut payload = vec![16u8, 0x0a];
+    payload.extend_from_slice(&[0xff, 0, 0, 0, 2, 0, 0x81, 0x61, 0x02, 0xff]);
+    payload.extend_from_slice(&10u16.to_le_bytes());
+    let crc = verdis::persist::rdb::crc64(&payload);
+    payload.extend_from_slice(&crc.to_le_bytes());
+    let reply = h.run_argv(&[b"RESTORE".to_vec(), b"k".to_vec(), b"0".to_vec(), payload]);
+    assert_eq!(reply, Frame::Error("ERR Bad data format".into()));
+    let logged: Vec<_> = h.engine.persist.log.iter().map(|(level, l)| (*level, l.clone())).collect();
+    assert!(
+        logged.iter().any(|(level, l)| *level == verdis::engine::config::LogLevel::Verbose
+            && l.starts_with("Internal error in RDB reading offset ")
+            && l.ends_with("integrity check failed.")),
+        "{logged:?}"
+    );
+}

@@ -84,7 +84,7 @@ proptest! {
         let v = Value::str(value);
         let payload = dump::dump(&v, compression);
         let (_, parsed) = dump::parse(&payload).unwrap();
-        let back = verdis::persist::load::engine_value(b"k", parsed).unwrap();
+        let back = verdis::persist::load::engine_value(b"k", parsed, &Default::default()).unwrap();
         prop_assert_eq!(back, v);
     }
 }

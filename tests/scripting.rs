@@ -246,3 +246,31 @@ fn read_only_scripts_track_only_through_their_reads() {
     h.run("SET k1 w");
     assert!(h.engine.outbox.iter().any(|(to, _)| *to == tracker), "the read tracked k1");
 }
+
+// rule: SCRIPT-1
+#[test]
+fn thousands_of_cached_scripts_and_functions() {
+    // Each compiled script or registered function used to hold one of mlua's ~8,000 reference
+    // slots: the 8,000th distinct EVAL aborted the server.
+    let mut h = Harness::new();
+    for i in 0..9000 {
+        assert_eq!(eval(&mut h, &format!("return {i}"), &["0"]), Frame::Integer(i));
+    }
+    assert_eq!(eval(&mut h, "return 1", &["0"]), Frame::Integer(1));
+    let mut code = String::from("#!lua name=many\n");
+    for i in 0..9000 {
+        code.push_str(&format!("redis.register_function('f{i}', function() return {i} end)\n"));
+    }
+    let load = h.run_argv(&[b"FUNCTION".to_vec(), b"LOAD".to_vec(), code.into_bytes()]);
+    assert_eq!(load, Frame::Bulk(b"many".to_vec()));
+    assert_eq!(h.run("FCALL f8999 0"), Frame::Integer(8999));
+    // A failed REPLACE keeps the library it would have replaced.
+    let bad = "#!lua name=many\nredis.register_function('f1', function() return 1 end)\nerror('no')";
+    assert!(matches!(
+        h.run_argv(&[b"FUNCTION".to_vec(), b"LOAD".to_vec(), b"REPLACE".to_vec(), bad.into()]),
+        Frame::Error(_)
+    ));
+    assert_eq!(h.run("FCALL f1 0"), Frame::Integer(1));
+    assert_eq!(h.run("FUNCTION DELETE many"), Frame::Simple("OK".into()));
+    assert_eq!(h.run("FCALL f1 0"), Frame::Error("ERR Function not found".into()));
+}

@@ -188,7 +188,12 @@ fn apply(engine: &mut Engine, mut new: Config, changed: &[usize]) -> Result<(), 
     }
     let appendonly_changed = changed.contains(&const { index_of("appendonly") });
     let maxmemory_changed = changed.contains(&const { index_of("maxmemory") });
+    let auto_gc_changed = changed.contains(&const { index_of("aof-disable-auto-gc") });
     engine.config = new;
+    if auto_gc_changed {
+        // updateAofAutoGCEnabled: history kept back while the switch was on goes now.
+        engine.aof_delete_history();
+    }
     if maxmemory_changed {
         // updateMaxmemory: eviction starts from the cron when the new limit is below the use.
         let (used, limit) = engine.memory_state();

@@ -124,7 +124,7 @@ fn expire_generic(ctx: &mut Ctx, basetime_ms: i64, unit_ms: i64) -> Frame {
             return Frame::Integer(0);
         }
     }
-    if when_ms <= ctx.now_ms as i64 {
+    if ctx.engine.already_expired(when_ms, ctx.now_ms) {
         // Already in the past: the key goes now (Redis propagates this as a DEL), freed as an
         // expired key (LAZY-7).
         let lazy = ctx.engine.config.lazyfree_lazy_expire();

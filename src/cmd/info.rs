@@ -70,7 +70,9 @@ fn section_named(section: &str, name: &str) -> bool {
 }
 
 fn render(ctx: &mut Ctx, sections: &[&str]) -> String {
-    let mut out = String::with_capacity(4096);
+    // Grown as needed, as Redis's sds: a buffer sized up front would count in `used_memory`,
+    // read while the text is built, and a maxmemory test reads that figure against its limit.
+    let mut out = String::new();
     for (i, section) in sections.iter().enumerate() {
         if i > 0 {
             out.push_str("\r\n");
@@ -230,9 +232,9 @@ fn memory_section(engine: &mut Engine, out: &mut String) {
     let peak = engine.stats.peak_memory_bytes.max(used);
     engine.stats.peak_memory_bytes = peak;
     let total_system = engine.process.total_system_memory_bytes;
-    // TODO(config): maxmemory and its policy once the configuration registry has them; these
-    // are Redis's defaults (and verdis evicts nothing).
-    let (maxmemory, policy) = (0u64, "noeviction");
+    let config = &engine.config;
+    let maxmemory = config.num_value(crate::engine::config::index_of("maxmemory")) as u64;
+    let policy = String::from_utf8_lossy(&config.get(crate::engine::config::index_of("maxmemory-policy"))).into_owned();
     let vm_eval = engine.scripting.eval_memory() as u64;
     let vm_functions = engine.scripting.functions.used_memory() as u64;
     let scripts_eval = engine.scripting.scripts_mem as u64;

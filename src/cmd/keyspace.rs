@@ -43,7 +43,7 @@ pub(crate) fn lookup_read_no_touch<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&
 
 /// `lookup_read_no_touch`, raising the `keymiss` event on a miss only when `notify_miss` (OBJECT
 /// looks keys up with LOOKUP_NONOTIFY).
-fn lookup_no_touch_generic<'c>(ctx: &'c mut Ctx, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
+pub(crate) fn lookup_no_touch_generic<'c>(ctx: &'c mut Ctx, key: &[u8], notify_miss: bool) -> Option<&'c Entry> {
     let (db, now) = (ctx.client.db, ctx.now_ms);
     if ctx.engine.expire_if_needed(db, key, now) || !ctx.engine.dbs[db].contains(key) {
         ctx.engine.stats.keyspace_misses += 1;
@@ -449,11 +449,23 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10_000;
 
 fn object_refcount(ctx: &mut Ctx) -> Frame {
+    let shared = shares_integers(&ctx.engine.config);
+    object_entry(ctx).map_or(Frame::Null, |e| Frame::Integer(refcount(&e.value, shared)))
+}
+
+/// Whether small integers are shared objects: not under a maxmemory LRU or LFU policy.
+pub(crate) fn shares_integers(config: &crate::engine::config::Config) -> bool {
+    config.num_value(crate::engine::config::index_of("maxmemory")) == 0
+        || !config.maxmemory_policy().no_shared_integers()
+}
+
+/// The reference count Redis would report for a value (OBJECT REFCOUNT, DEBUG OBJECT).
+pub(crate) fn refcount(value: &crate::engine::value::Value, shared_integers: bool) -> i64 {
     use crate::engine::value::{StrValue, Value};
-    object_entry(ctx).map_or(Frame::Null, |e| match e.value {
-        Value::Str(StrValue::Int(n)) if (0..SHARED_INTEGERS).contains(&n) => Frame::Integer(SHARED_REFCOUNT),
-        _ => Frame::Integer(1),
-    })
+    match value {
+        Value::Str(StrValue::Int(n)) if shared_integers && (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
+        _ => 1,
+    }
 }
 
 fn object_idletime(ctx: &mut Ctx) -> Frame {

@@ -9,6 +9,7 @@ pub mod bitmaps;
 pub mod command;
 pub mod config;
 pub mod connection;
+pub mod debug;
 pub mod expire;
 pub mod functions;
 pub mod geo;
@@ -36,6 +37,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         .or_else(|| acl::handler(full_name))
         .or_else(|| keyspace::handler(full_name))
         .or_else(|| persist::handler(full_name))
+        .or_else(|| debug::handler(full_name))
         .or_else(|| expire::handler(full_name))
         .or_else(|| connection::handler(full_name))
         .or_else(|| server::handler(full_name))

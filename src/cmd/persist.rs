@@ -1,8 +1,10 @@
-//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and DEBUG (RELOAD, FAULT). The work is
-//! in `crate::persist`; these parse arguments and reply with Redis's texts.
+//! Persistence commands: SAVE, BGSAVE, LASTSAVE, DUMP, RESTORE, and the DEBUG subcommands RELOAD
+//! and FAULT (dispatched from `cmd::debug`). The work is in `crate::persist`; these parse
+//! arguments and reply with Redis's texts.
 
-mod debug_repl;
 mod faults;
+
+pub(crate) use faults::debug_fault;
 
 use crate::cmd::args::{err, int_arg, is};
 use crate::engine::db::Entry;
@@ -20,7 +22,6 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "lastsave" => lastsave,
         "dump" => dump_cmd,
         "restore" => restore,
-        "debug" => debug,
         _ => return None,
     };
     Some(h)
@@ -139,15 +140,21 @@ fn restore(ctx: &mut Ctx) -> Frame {
     if ttl < 0 {
         return err("ERR Invalid TTL value, must be >= 0");
     }
-    let value = match dump::parse(ctx.arg(3)) {
+    let check_crc = !ctx.engine.debug.skip_checksum_validation;
+    let value = match dump::parse_checked(ctx.arg(3), check_crc) {
         Ok((_, v)) => v,
         Err(PayloadError::VersionOrChecksum) => return err("ERR DUMP payload version or checksum are wrong"),
-        Err(PayloadError::BadData(_)) => return err("ERR Bad data format"),
+        Err(PayloadError::BadData(e)) => {
+            // As Redis in a RESTORE context: the reason goes to the log at verbose level only.
+            ctx.engine.persist.log(crate::engine::config::LogLevel::Verbose, &e.report());
+            return err("ERR Bad data format");
+        }
     };
     if value.is_empty_container() {
         return err("ERR Bad data format");
     }
-    let value = match engine_value(key, value) {
+    let encodings = crate::persist::load::LoadEncodings::from_config(&ctx.engine.config);
+    let value = match engine_value(key, value, &encodings) {
         Ok(v) => v,
         Err(what) => return err(&format!("ERR Bad data format: {what}")),
     };
@@ -159,7 +166,7 @@ fn restore(ctx: &mut Ctx) -> Frame {
         (t, false) => Some(t.saturating_add(now as i64)),
     };
     // A key restored with a time already past is not created (only the old one is deleted).
-    if expire_at.is_some_and(|t| t <= now as i64) {
+    if expire_at.is_some_and(|t| ctx.engine.already_expired(t, now)) {
         if deleted {
             ctx.signal_modified(key);
             ctx.notify(NOTIFY_GENERIC, "del", key);
@@ -195,32 +202,8 @@ fn restore(ctx: &mut Ctx) -> Frame {
     Frame::ok()
 }
 
-/// DEBUG subcommand ...: RELOAD here; the other subcommands belong to their families.
-fn debug(ctx: &mut Ctx) -> Frame {
-    let local = crate::cmd::config::is_local_client(&ctx.client.addr);
-    if !ctx.engine.config.debug_command_allowed(local) {
-        return err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
-    }
-    let sub = String::from_utf8_lossy(ctx.arg(1)).to_ascii_lowercase();
-    match sub.as_str() {
-        "reload" => debug_reload(ctx),
-        "fault" => faults::debug_fault(ctx),
-        "digest" if ctx.argc() == 2 => debug_repl::debug_digest(ctx),
-        "digest-value" if ctx.argc() >= 2 => debug_repl::debug_digest_value(ctx),
-        "set-active-expire" => debug_repl::debug_set_active_expire(ctx),
-        "object" => debug_repl::debug_object(ctx),
-        "replicate" => debug_repl::debug_replicate(ctx),
-        "sleep" => debug_repl::debug_sleep(ctx),
-        "populate" => debug_repl::debug_populate(ctx),
-        _ => {
-            let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
-            err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))
-        }
-    }
-}
-
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back.
-fn debug_reload(ctx: &mut Ctx) -> Frame {
+pub(crate) fn debug_reload(ctx: &mut Ctx) -> Frame {
     let (mut merge, mut flush, mut save) = (false, true, true);
     for a in &ctx.argv[2..] {
         if is(a, "MERGE") {

@@ -93,8 +93,12 @@ fn shutdown(ctx: &mut Ctx) -> Frame {
         return err(errors::SYNTAX);
     }
     if abort {
-        // verdis stops as soon as SHUTDOWN runs, so a shutdown is never pending.
-        return err("ERR No shutdown in progress.");
+        // Only a shutdown a signal scheduled can be pending: SHUTDOWN itself stops at once.
+        if !std::mem::take(&mut ctx.engine.shutdown_asap) {
+            return err("ERR No shutdown in progress.");
+        }
+        ctx.engine.persist.log(crate::engine::config::LogLevel::Warning, "Shutdown manually aborted.");
+        return Frame::ok();
     }
     if !ctx.engine.shutdown_save(save, nosave, force, ctx.now_ms) {
         return err("ERR Errors trying to SHUTDOWN. Check logs.");
@@ -163,6 +167,11 @@ mod tests {
         assert_eq!(h.run("SHUTDOWN ABORT"), err("ERR No shutdown in progress."));
         assert_eq!(h.run("SHUTDOWN SAVE NOSAVE"), err("ERR syntax error"));
         assert_eq!(h.run("SHUTDOWN ABORT NOW"), err("ERR syntax error"));
+        // A shutdown a signal scheduled (and the cron has not run) can be cancelled.
+        h.engine.shutdown_asap = true;
+        assert_eq!(h.run("SHUTDOWN ABORT"), ok());
+        assert!(!h.engine.shutdown_asap);
+        assert_eq!(h.run("SHUTDOWN ABORT"), err("ERR No shutdown in progress."));
         assert_eq!(h.run("SHUTDOWN foo"), err("ERR syntax error"));
         assert!(h.engine.shutdown.is_none());
         assert_eq!(h.run("SHUTDOWN NOSAVE NOW FORCE"), Frame::Raw(vec![]));

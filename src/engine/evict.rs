@@ -69,6 +69,18 @@ impl MaxmemoryPolicy {
         matches!(self, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu)
     }
 
+    /// LRU and LFU policies keep an access clock in every value, so small integers are not
+    /// shared between keys under them (Redis's MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+    pub fn no_shared_integers(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::AllkeysLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::AllkeysLfu
+        )
+    }
+
     fn all_keys(self) -> bool {
         matches!(self, MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::AllkeysRandom)
     }

@@ -34,8 +34,6 @@ pub struct ActiveExpireState {
     pub current_db: u64,
     /// The previous call stopped because it used its whole budget.
     pub timelimit_exit: bool,
-    /// DEBUG SET-ACTIVE-EXPIRE 0 turned the cycle off.
-    pub disabled: bool,
 }
 
 /// The cycle's parameters, derived from the effort as Redis does.
@@ -91,15 +89,26 @@ impl Engine {
         self.stats.expired_keys += 1;
     }
 
+    /// Whether an absolute expiry time set by a command deletes the key at once (at or before
+    /// now), as Redis's checkAlreadyExpired: not while the AOF is replayed, since commands
+    /// after it in the file may still act on the key; it expires after the load.
+    pub fn already_expired(&self, when_ms: i64, now_ms: u64) -> bool {
+        when_ms <= now_ms as i64 && !self.persist.aof.replaying
+    }
+
     /// Periodic work, called by the server `hz` times per second with the current time.
     pub fn cron(&mut self, now_ms: u64) {
         self.now_ms = self.now_ms.max(now_ms);
+        // DEBUG PAUSE-CRON stops all of it, as Redis's serverCron returns at once.
+        if self.debug.pause_cron {
+            return;
+        }
         self.handle_blocked_timeouts(now_ms);
         self.resume_postponed(now_ms);
         // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
         // A replica leaves expiry to its master, whose DELs it receives (Redis runs the cycle
         // on masters only).
-        if !self.writes_paused(now_ms) && !self.is_replica() && !self.active_expire.disabled {
+        if !self.writes_paused(now_ms) && !self.is_replica() && self.debug.active_expire_enabled {
             self.active_expire_cycle(now_ms);
             // The cycle's DELs go out without MULTI/EXEC, as Redis's.
             self.flush_propagation(true);

@@ -15,6 +15,7 @@ mod node;
 mod tests;
 
 use crate::engine::packed;
+pub use node::set_packed_threshold;
 use node::{allows_insert, allows_merge, clamp_fill, is_large, tail_push_counts, Node};
 use std::collections::{vec_deque, VecDeque};
 

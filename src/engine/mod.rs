@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod config_file;
 pub mod db;
+pub mod debug;
 pub mod dict;
 pub mod docs;
 pub mod errors;
@@ -110,6 +111,9 @@ pub struct Engine {
     pub process: ProcessInfo,
     /// Set by SHUTDOWN; the server acts on it after the reply.
     pub shutdown: Option<ShutdownRequest>,
+    /// A signal scheduled a shutdown that the cron has not carried out yet (Redis's
+    /// shutdown_asap); SHUTDOWN ABORT cancels it.
+    pub shutdown_asap: bool,
     /// Messages for other clients (pub/sub, invalidations), delivered by the server.
     pub outbox: Vec<(u64, Frame)>,
     /// State the active expire cycle keeps between cron calls.
@@ -150,9 +154,8 @@ pub struct Engine {
     pub scripting: script::Scripting,
     /// maxmemory eviction's candidate pool and resume flag.
     pub eviction: evict::EvictionState,
-    /// DEBUG SLEEP asked the server to stall this long after the command (the engine itself
-    /// never waits: the server sleeps).
-    pub debug_sleep_ms: Option<u64>,
+    /// Switches set by DEBUG subcommands.
+    pub debug: debug::DebugFlags,
 }
 
 /// A command found in the table, copied out so the table is not borrowed while it runs.
@@ -195,6 +198,7 @@ impl Engine {
             now_ms,
             process: ProcessInfo::default(),
             shutdown: None,
+            shutdown_asap: false,
             outbox: Vec::new(),
             active_expire: expire::ActiveExpireState::default(),
             config_store: None,
@@ -213,7 +217,7 @@ impl Engine {
             repl: repl::Replication::default(),
             scripting: script::Scripting::default(),
             eviction: evict::EvictionState::default(),
-            debug_sleep_ms: None,
+            debug: debug::DebugFlags::default(),
         }
     }
 

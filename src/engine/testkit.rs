@@ -35,6 +35,8 @@ impl Harness {
 
     pub fn run_argv(&mut self, argv: &[Vec<u8>]) -> Frame {
         let reply = self.engine.execute(self.client, argv, self.now_ms).unwrap_or(Frame::Raw(Vec::new()));
+        // DEBUG SLEEP passes simulated time instead of stopping the test.
+        self.now_ms += self.engine.debug.take_sleep_us() / 1000;
         structured(reply)
     }
 

@@ -400,12 +400,18 @@ impl Engine {
         }
     }
 
+    /// Loading checks the file's CRC-64 when `rdbchecksum` is on, unless DEBUG
+    /// SET-SKIP-CHECKSUM-VALIDATION turned the check off.
+    pub fn rdb_verify_checksum(&self) -> bool {
+        self.config.bool_value(index_of("rdbchecksum")) && !self.debug.skip_checksum_validation
+    }
+
     /// Loads the whole RDB file at `path` through the engine's disk (DEBUG RELOAD; tests).
     pub fn rdb_load_file(&mut self, path: &str, now_ms: u64, allow_dup: bool) -> Result<LoadStats, LoadError> {
         let reader = self.persist.disk.open(path).map_err(|e| {
             LoadError::Refused(format!("Fatal error loading the DB: {}", crate::engine::config::strerror(&e)))
         })?;
-        let verify = self.config.bool_value(index_of("rdbchecksum"));
+        let verify = self.rdb_verify_checksum();
         let mut loader = Loader::new(StreamSource::new(reader), now_ms, allow_dup, verify)?;
         while !loader.step(self, u64::MAX)? {}
         self.finish_load(loader.stats);

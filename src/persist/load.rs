@@ -48,36 +48,60 @@ pub struct LoadStats {
     pub empty_keys_skipped: u64,
 }
 
-/// The default `set-max-intset-entries`, used for the encoding of loaded sets.
-const SET_MAX_INTSET_ENTRIES: u64 = 512;
+/// The encoding limits a loaded value is given (the `*-max-*` parameters in force), as Redis's
+/// loader converts a value that exceeds them.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadEncodings {
+    pub set_max_intset_entries: u64,
+    pub zset: crate::engine::zset::Limits,
+    pub hash: crate::engine::hash::HashLimits,
+    pub list_fill: i64,
+}
+
+impl LoadEncodings {
+    pub fn from_config(c: &crate::engine::config::Config) -> LoadEncodings {
+        LoadEncodings {
+            set_max_intset_entries: c.set_max_intset_entries(),
+            zset: crate::engine::zset::Limits {
+                max_entries: c.zset_max_listpack_entries(),
+                max_value: c.zset_max_listpack_value(),
+            },
+            hash: crate::engine::hash::HashLimits {
+                max_entries: c.hash_max_listpack_entries(),
+                max_value_bytes: c.hash_max_listpack_value(),
+            },
+            list_fill: c.list_max_listpack_size(),
+        }
+    }
+}
+
+impl Default for LoadEncodings {
+    /// Redis's default limits.
+    fn default() -> LoadEncodings {
+        LoadEncodings::from_config(&crate::engine::config::Config::default())
+    }
+}
 
 /// Converts a value read from RDB into an engine value. Strings get the encoding Redis gives a
-/// loaded string (int, embstr or raw, as tryObjectEncoding).
-pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
+/// loaded string (int, embstr or raw, as tryObjectEncoding); collections the compact encoding
+/// while they fit `enc`'s limits, as Redis's loader decides.
+pub fn engine_value(key: &[u8], value: RdbValue, enc: &LoadEncodings) -> Result<Value, String> {
     match value {
         RdbValue::String(bytes) => Ok(Value::Str(StrValue::from_bytes(bytes))),
         RdbValue::Set(members) => {
-            // As Redis's loader: an intset while every member is an integer and the count fits
-            // (set-max-intset-entries, default 512), a hashtable otherwise.
+            // An intset while every member is an integer and the count fits, a hashtable otherwise.
             let mut set = crate::engine::set_value::SetValue::new_intset();
             for member in &members {
-                set.add(member, SET_MAX_INTSET_ENTRIES);
+                set.add(member, enc.set_max_intset_entries);
             }
             Ok(Value::Set(set))
         }
-        RdbValue::ZSet(elements) => {
-            // A listpack while it fits the default zset-max-listpack-entries/value (128/64),
-            // a skiplist otherwise, as Redis's loader decides.
-            // Members are distinct: the decoder refused duplicates.
-            let limits = crate::engine::zset::Limits { max_entries: 128, max_value: 64 };
-            Ok(Value::ZSet(crate::engine::zset::ZSet::from_distinct(elements, limits)))
-        }
-        // Lists take the default node fill (`list-max-listpack-size -2`), as Redis's loader takes
-        // the configured one.
-        RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, -2))),
+        // Members are distinct: the decoder refused duplicates.
+        RdbValue::ZSet(elements) => Ok(Value::ZSet(crate::engine::zset::ZSet::from_distinct(elements, enc.zset))),
+        RdbValue::List(items) => Ok(Value::List(crate::engine::list::ListValue::from_items(items, enc.list_fill))),
         // A quicklist keeps the file's nodes, as Redis's loader appends each node as it is.
         RdbValue::Quicklist { items, node_lens } => {
-            Ok(Value::List(crate::engine::list::ListValue::from_nodes(items, &node_lens, -2)))
+            Ok(Value::List(crate::engine::list::ListValue::from_nodes(items, &node_lens, enc.list_fill)))
         }
         RdbValue::Hash(fields) => {
             if fields.iter().any(|f| f.expire_at_ms.is_some()) {
@@ -86,12 +110,9 @@ pub fn engine_value(key: &[u8], value: RdbValue) -> Result<Value, String> {
                     String::from_utf8_lossy(key)
                 ));
             }
-            // A listpack while it fits the default hash-max-listpack-entries/value (512/64), a
-            // hashtable otherwise, as Redis's loader decides; fields in file order.
-            // Fields are distinct: the decoder refused duplicates.
-            let limits = crate::engine::hash::HashLimits { max_entries: 512, max_value_bytes: 64 };
+            // Fields in file order; distinct: the decoder refused duplicates.
             let pairs = fields.into_iter().map(|f| (f.field, f.value)).collect();
-            Ok(Value::Hash(crate::engine::hash::Hash::from_distinct(pairs, limits)))
+            Ok(Value::Hash(crate::engine::hash::Hash::from_distinct(pairs, enc.hash)))
         }
         RdbValue::Stream(stream) => Ok(Value::Stream(Box::new(stream_value(*stream)))),
         RdbValue::Module(m) => {
@@ -197,16 +218,17 @@ impl<S: Source> Loader<S> {
     /// Returns true once the whole file is loaded.
     pub fn step(&mut self, engine: &mut Engine, budget_bytes: u64) -> Result<bool, LoadError> {
         let stop_at = self.decoder.offset().saturating_add(budget_bytes);
+        let enc = LoadEncodings::from_config(&engine.config);
         while !self.done && self.decoder.offset() < stop_at {
             match self.decoder.next_record()? {
                 None => self.done = true,
-                Some(record) => self.apply(engine, record)?,
+                Some(record) => self.apply(engine, record, &enc)?,
             }
         }
         Ok(self.done)
     }
 
-    fn apply(&mut self, engine: &mut Engine, record: Record) -> Result<(), LoadError> {
+    fn apply(&mut self, engine: &mut Engine, record: Record, enc: &LoadEncodings) -> Result<(), LoadError> {
         match record {
             Record::Aux { key, value } => {
                 let text = || std::str::from_utf8(&value).ok().map(str::trim);
@@ -237,7 +259,7 @@ impl<S: Source> Loader<S> {
                     "The RDB file contains AUX module data I can't load: no matching module '{name}'"
                 )))
             }
-            Record::Key(k) => self.load_key(engine, k)?,
+            Record::Key(k) => self.load_key(engine, k, enc)?,
             Record::Eof { stored_crc, .. } => {
                 if stored_crc == Some(0) {
                     engine
@@ -249,7 +271,7 @@ impl<S: Source> Loader<S> {
         Ok(())
     }
 
-    fn load_key(&mut self, engine: &mut Engine, k: KeyRecord) -> Result<(), LoadError> {
+    fn load_key(&mut self, engine: &mut Engine, k: KeyRecord, enc: &LoadEncodings) -> Result<(), LoadError> {
         let db = k.db as usize;
         if db >= engine.dbs.len() {
             return Err(LoadError::Refused("key in a database this server does not have".into()));
@@ -267,7 +289,7 @@ impl<S: Source> Loader<S> {
             self.stats.keys_expired += 1;
             return Ok(());
         }
-        let value = engine_value(&k.key, k.value).map_err(LoadError::Refused)?;
+        let value = engine_value(&k.key, k.value, enc).map_err(LoadError::Refused)?;
         let idle_ms = k.idle_s.unwrap_or(0).saturating_mul(1000);
         let mut entry = Entry::new(value, k.expire_at_ms.map(|t| t as u64), self.now_ms.saturating_sub(idle_ms));
         if let Some(counter) = k.freq {

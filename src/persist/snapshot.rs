@@ -22,7 +22,8 @@ pub enum SaveFormat {
     #[default]
     Rdb,
     /// An AOF base of commands (`aof-use-rdb-preamble no`): Redis's rewriteAppendOnlyFileRio.
-    AofCommands,
+    /// `annotate`: start with a `#TS:` line (`aof-timestamp-enabled`).
+    AofCommands { annotate: bool },
 }
 
 /// What a background save writes.
@@ -113,7 +114,7 @@ impl SaveJob {
     /// The temporary file the saving process `pid` writes: temp-<pid>.rdb for an RDB file, or
     /// temp-rewriteaof-bg-<pid>.aof for an AOF base (Redis's name for the rewrite child's file).
     pub fn temp_path(&self, pid: u32) -> String {
-        if self.aux.aof_base || self.format == SaveFormat::AofCommands {
+        if self.aux.aof_base || matches!(self.format, SaveFormat::AofCommands { .. }) {
             join(&self.dir, &format!("temp-rewriteaof-bg-{pid}.aof"))
         } else {
             temp_path(&self.dir, pid)
@@ -176,7 +177,10 @@ pub fn write_job_file(
         SaveFormat::Rdb => {
             write_rdb_file(disk, dbs, job.opts, &job.aux, temp, &job.path, after_key).map_err(|e| e.to_string())
         }
-        SaveFormat::AofCommands => super::aof::rewrite::write_command_base(disk, dbs, temp, &job.path, after_key),
+        SaveFormat::AofCommands { annotate } => {
+            let prelude = super::aof::rewrite::command_base_prelude(&job.aux, annotate);
+            super::aof::rewrite::write_command_base(disk, dbs, &prelude, temp, &job.path, after_key)
+        }
     }
 }
 

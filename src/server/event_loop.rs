@@ -53,6 +53,14 @@ impl StopHandle {
     }
 }
 
+/// Flags the SIGTERM and SIGINT handlers raise. Unlike a StopHandle, a signal only schedules the
+/// shutdown: the cron carries it out (so SHUTDOWN ABORT can still cancel it, as in Redis).
+#[derive(Clone, Default)]
+pub struct SignalFlags {
+    pub sigterm: Arc<AtomicBool>,
+    pub sigint: Arc<AtomicBool>,
+}
+
 pub struct EventLoop {
     pub(super) poll: Poll,
     listeners: Vec<TcpListener>,
@@ -61,6 +69,7 @@ pub struct EventLoop {
     pub(super) by_client: HashMap<u64, usize>,
     pub engine: Engine,
     stop: StopHandle,
+    signals: SignalFlags,
     next_cron_ms: u64,
     /// Set when a command may have marked other clients killed.
     kill_scan_needed: bool,
@@ -131,6 +140,7 @@ impl EventLoop {
             by_client: HashMap::new(),
             engine,
             stop: StopHandle { flag: Arc::new(AtomicBool::new(false)), waker },
+            signals: SignalFlags::default(),
             next_cron_ms: 0,
             kill_scan_needed: false,
             scratch: vec![0; super::conn::READ_CHUNK_BYTES],
@@ -159,9 +169,22 @@ impl EventLoop {
                 log::log(Level::Notice, "Ready to accept connections");
                 Ok(())
             }
-            Err(line) => {
-                log::log(Level::Warning, &line);
-                Err(io::Error::other(line))
+            // InvalidData: the fatal load line, which the caller logs as it is.
+            Err(line) => Err(io::Error::new(io::ErrorKind::InvalidData, line)),
+        }
+    }
+
+    /// The flags to register the SIGTERM and SIGINT handlers on.
+    pub fn signal_flags(&self) -> SignalFlags {
+        self.signals.clone()
+    }
+
+    /// A signal received since the last turn schedules the shutdown (Redis's sigShutdownHandler).
+    fn take_signals(&mut self) {
+        for (flag, name) in [(&self.signals.sigterm, "SIGTERM"), (&self.signals.sigint, "SIGINT")] {
+            if flag.swap(false, Ordering::SeqCst) {
+                log::log(Level::Warning, &format!("Received {name} scheduling shutdown..."));
+                self.engine.shutdown_asap = true;
             }
         }
     }
@@ -233,8 +256,13 @@ impl EventLoop {
             if self.loading.is_some() {
                 self.load_step()?;
             }
+            self.take_signals();
             let now = unix_ms();
             if self.loading.is_none() && now >= self.next_cron_ms {
+                // A scheduled shutdown is the cron's first task (serverCron's shutdown_asap).
+                if self.engine.shutdown_asap && !self.engine.debug.pause_cron {
+                    return Ok(());
+                }
                 self.cron(now);
                 let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
                 self.next_cron_ms = now + period_ms;
@@ -349,6 +377,10 @@ impl EventLoop {
         if !self.engine.aof_pending() {
             return true;
         }
+        // DEBUG AOF-FLUSH-SLEEP widens the window between a command and its AOF write, for tests.
+        if self.engine.debug.aof_flush_sleep_us > 0 {
+            std::thread::sleep(Duration::from_micros(self.engine.debug.aof_flush_sleep_us));
+        }
         if self.engine.aof_flush(unix_ms()) {
             return true;
         }
@@ -365,7 +397,7 @@ impl EventLoop {
         };
         let id = conn.client_id;
         // One clock reading for the whole batch, as Redis caches the time per event.
-        let now_ms = unix_ms();
+        let mut now_ms = unix_ms();
         // Each iteration consumes bytes or stops, so the loop ends; the cap is a second guard.
         for _ in 0..usize::MAX {
             // A blocked client's further commands wait in its buffer until it is unblocked.
@@ -393,9 +425,11 @@ impl EventLoop {
                     c.io.qbuf_free = conn.query.capacity() - conn.query.len();
                     c.io.argv_mem = argv.iter().map(|a| a.len()).sum();
                     let reply = self.engine.execute(id, &argv, now_ms);
-                    // DEBUG SLEEP stalls the whole server, as Redis's nanosleep in the command.
-                    if let Some(ms) = self.engine.debug_sleep_ms.take() {
-                        std::thread::sleep(Duration::from_millis(ms));
+                    // DEBUG SLEEP: the whole server stops, as Redis's does.
+                    let sleep_us = self.engine.debug.take_sleep_us();
+                    if sleep_us > 0 {
+                        std::thread::sleep(Duration::from_micros(sleep_us));
+                        now_ms = unix_ms();
                     }
                     // The argument buffers serve the next command (no allocation per argument).
                     conn.parser.recycle(argv);
@@ -612,6 +646,10 @@ impl EventLoop {
 
     /// Periodic work, `hz` times per second (Redis's serverCron).
     fn cron(&mut self, now_ms: u64) {
+        // DEBUG PAUSE-CRON stops the periodic work (the engine's part checks it too).
+        if self.engine.debug.pause_cron {
+            return;
+        }
         self.engine.cron(now_ms);
         // The engine may have dropped replicas (a failed snapshot, a timeout).
         self.kill_scan_needed = true;

@@ -3,13 +3,13 @@
 //! instead of a frozen server), and the engine's persistence log lines written to the server log.
 
 use super::log::{self, Level};
-use crate::engine::config::{index_of, strerror, LogLevel};
+use crate::engine::config::{strerror, LogLevel};
 use crate::engine::Engine;
 use crate::persist::aof::load::{AofBegin, AofLoader, LoadBudget};
 use crate::persist::control::LoadingInfo;
 use crate::persist::disk::RealDisk;
 use crate::persist::fork::ForkSaver;
-use crate::persist::load::Loader;
+use crate::persist::load::{LoadError, Loader};
 use crate::persist::rdb::input::StreamSource;
 use crate::persist::Persistence;
 use std::io::Read;
@@ -69,7 +69,7 @@ pub fn begin_load(engine: &mut Engine, now_ms: u64) -> Result<Option<StartupLoad
         Err(e) => return Err(format!("Fatal error loading the DB: {}. Exiting.", strerror(&e))),
     };
     let reader = disk.open(&path).map_err(|e| format!("Fatal error loading the DB: {}. Exiting.", strerror(&e)))?;
-    let verify = engine.config.bool_value(index_of("rdbchecksum"));
+    let verify = engine.rdb_verify_checksum();
     let loader = Loader::new(StreamSource::new(reader), now_ms, false, verify).map_err(|e| e.to_string())?;
     engine.persist.loading = Some(LoadingInfo { start_ms: now_ms, total_bytes: size, loaded_bytes: 0 });
     Ok(Some(StartupLoad::Rdb { loader, started: Instant::now() }))
@@ -108,7 +108,16 @@ fn step_rdb(
         }
         Err(e) => {
             engine.persist.loading = None;
-            engine.persist.log(LogLevel::Warning, &format!("{e}"));
+            match &e {
+                LoadError::Rdb(rdb) => {
+                    // Redis logs the reason, then runs redis-check-rdb on the file, which reports
+                    // it again with its offset; verdis writes that report's core lines.
+                    engine.persist.log(LogLevel::Warning, &rdb.report());
+                    engine.persist.log(LogLevel::Warning, "--- RDB ERROR DETECTED ---");
+                    engine.persist.log(LogLevel::Warning, &format!("[offset {}] {}", rdb.offset(), rdb.report()));
+                }
+                LoadError::Refused(_) => engine.persist.log(LogLevel::Warning, &e.to_string()),
+            }
             Err("Terminating server after rdb file reading failure.".to_string())
         }
     }

@@ -6,7 +6,6 @@ use super::log::{self, Level};
 use crate::engine::config::{host, Config, LogLevel};
 use crate::engine::config_file::{fatal_text, load_config, parse_argv, startup_text, Invocation, REDIS_VERSION};
 use crate::engine::Engine;
-use std::sync::atomic::Ordering;
 
 /// Options of the start-up that the engine's Config does not act on itself.
 #[derive(Debug, Default)]
@@ -159,9 +158,11 @@ fn run(config: Config, opts: StartOptions) -> i32 {
             return 1;
         }
     };
-    let stop = event_loop.stop_handle();
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        if let Err(e) = signal_hook::flag::register(signal, stop.flag()) {
+    let signals = event_loop.signal_flags();
+    for (signal, flag) in
+        [(signal_hook::consts::SIGTERM, signals.sigterm), (signal_hook::consts::SIGINT, signals.sigint)]
+    {
+        if let Err(e) = signal_hook::flag::register(signal, flag) {
             log::log(Level::Warning, &format!("Can't install the signal handler: {e}"));
         }
     }
@@ -194,7 +195,12 @@ fn run(config: Config, opts: StartOptions) -> i32 {
     }
     loop {
         if let Err(e) = event_loop.run() {
-            log::log(Level::Warning, &format!("Event loop failed: {e}"));
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                // A start-up load failed: its own line, as Redis ends its log.
+                log::log(Level::Warning, &e.to_string());
+            } else {
+                log::log(Level::Warning, &format!("Event loop failed: {e}"));
+            }
             return 1;
         }
         if event_loop.engine.shutdown.is_some() {
@@ -202,7 +208,6 @@ fn run(config: Config, opts: StartOptions) -> i32 {
             break;
         }
         // A signal: save as a plain SHUTDOWN would, and keep running if that fails (as Redis).
-        log::log(Level::Warning, "Received SIGTERM scheduling shutdown...");
         let saved = event_loop.engine.shutdown_save(false, false, false, unix_ms());
         super::persistence::drain_log(&mut event_loop.engine);
         if saved {
@@ -212,7 +217,7 @@ fn run(config: Config, opts: StartOptions) -> i32 {
             Level::Warning,
             "SIGTERM received but errors trying to shut down the server, check the logs for more information",
         );
-        stop.flag().store(false, Ordering::SeqCst);
+        event_loop.engine.shutdown_asap = false;
     }
     // What the AOF buffered goes to disk before exiting (prepareForShutdown).
     event_loop.engine.aof_kill_rewrite_now();

@@ -267,7 +267,7 @@ pub fn getex(ctx: &mut Ctx) -> Frame {
     ctx.reply_here();
     match expire_at {
         // An absolute time already past deletes the key at once.
-        Some((kind, at_ms)) if !kind.relative() && at_ms <= ctx.now_ms => {
+        Some((kind, at_ms)) if !kind.relative() && ctx.engine.already_expired(at_ms as i64, ctx.now_ms) => {
             // Freed as an expired key (LAZY-7).
             let lazy = ctx.engine.config.lazyfree_lazy_expire();
             ctx.delete_key(key, lazy);

@@ -132,7 +132,6 @@ const LATENCY: Support = Support::Accepted("latency monitoring and tracking are 
 const TESTHOOK: Support = Support::Accepted("a hook for Redis's own test suite");
 const ACL: Support = Support::Accepted("ACL files and pub/sub permissions are not implemented");
 const MODULES: Support = Support::Accepted("modules are not supported");
-const DEBUGCMD: Support = Support::Accepted("DEBUG is not exposed");
 const SCRIPT: Support = Support::Accepted("busy-script handling is not implemented");
 const SLOWLOG: Support = Support::Accepted("the slow log is not implemented");
 const TRACKING: Support = Support::Accepted("client-side caching limits are not implemented");
@@ -334,7 +333,7 @@ pub const PARAMS: &[Param] = &[
     e("acl-pubsub-default", M, ACL_PUBSUB_DEFAULT, 0, ACL),
     e("sanitize-dump-payload", DEBUG, SANITIZE_DUMP, 0, SANITIZE),
     e("enable-protected-configs", IMM, PROTECTED_ACTION, 0, YES),
-    e("enable-debug-command", IMM, PROTECTED_ACTION, 0, DEBUGCMD),
+    e("enable-debug-command", IMM, PROTECTED_ACTION, 0, YES),
     e("enable-module-command", IMM, PROTECTED_ACTION, 0, MODULES),
     e("cluster-preferred-endpoint-type", M, ENDPOINT_TYPE, 0, CLUSTER),
     e("propagation-error-behavior", M, PROPAGATION_ERROR, 0, REPL),

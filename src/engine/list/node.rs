@@ -5,6 +5,7 @@
 
 use crate::engine::packed::Packed;
 use crate::resp::parse::parse_i64;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Byte budgets of a node for the negative `list-max-listpack-size` values -1..-5
 /// (quicklist.c's optimization_level).
@@ -19,8 +20,26 @@ const INSERT_OVERHEAD_BYTES: usize = 8;
 const MERGE_OVERHEAD_BYTES: usize = 11;
 /// An empty listpack: 6 header bytes and the end marker.
 pub(super) const LISTPACK_EMPTY_BYTES: usize = 7;
-/// Elements this large get a node of their own (quicklist's packed_threshold, 1 GiB).
+/// Elements this large get a node of their own (quicklist's packed_threshold, 1 GiB by default).
 pub(super) const LARGE_ELEMENT_BYTES: usize = 1 << 30;
+/// The threshold in force. DEBUG QUICKLIST-PACKED-THRESHOLD lowers it so that tests can make
+/// plain nodes without gigabyte elements; like Redis's, it is one setting for the process.
+static PACKED_THRESHOLD_BYTES: AtomicUsize = AtomicUsize::new(LARGE_ELEMENT_BYTES);
+
+/// Sets the packed threshold (0 restores the default); false when it is too close to 4 GiB
+/// (quicklistisSetPackedThreshold).
+pub fn set_packed_threshold(bytes: u64) -> bool {
+    if bytes > (1 << 32) - (1 << 20) {
+        return false;
+    }
+    let bytes = if bytes == 0 { LARGE_ELEMENT_BYTES } else { usize::try_from(bytes).unwrap_or(LARGE_ELEMENT_BYTES) };
+    PACKED_THRESHOLD_BYTES.store(bytes, Ordering::Relaxed);
+    true
+}
+
+fn packed_threshold() -> usize {
+    PACKED_THRESHOLD_BYTES.load(Ordering::Relaxed)
+}
 /// quicklistSetFill's bounds: a count limit above this is cut to it, a byte level below -5 is -5.
 pub(super) const FILL_MAX: i64 = (1 << 15) - 1;
 pub(super) const FILL_MIN: i64 = -5;
@@ -134,7 +153,7 @@ impl Node {
 
 /// True when an element is too large for a listpack node (quicklist's packed threshold).
 pub(super) fn is_large(item: &[u8]) -> bool {
-    item.len() >= LARGE_ELEMENT_BYTES
+    item.len() >= packed_threshold()
 }
 
 /// quicklist's fill clamp (quicklistSetFill).
@@ -153,7 +172,7 @@ fn meets_byte_budget(sz: usize, fill: i64) -> bool {
 
 /// _quicklistNodeAllowInsert for a listpack node of `node_sz` bytes holding `count` elements.
 pub(super) fn sizes_allow_insert(node_sz: usize, count: usize, item_len: usize, fill: i64) -> bool {
-    if item_len >= LARGE_ELEMENT_BYTES {
+    if item_len >= packed_threshold() {
         return false;
     }
     let new_sz = node_sz + item_len + INSERT_OVERHEAD_BYTES;

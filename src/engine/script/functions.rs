@@ -24,13 +24,13 @@ const BAD_NAME: &str =
 /// Redis stops loading a library after 500 ms (here: the instructions of as long).
 const LOAD_TIMEOUT_MS: u64 = 500;
 
-/// One registered function.
+/// One registered function; its Lua function is kept in the functions' state under `key`.
 #[derive(Clone)]
 pub struct FunctionInfo {
     pub name: String,
     pub description: Option<Vec<u8>>,
     pub flags: u32,
-    pub func: Function,
+    pub key: String,
 }
 
 /// One library: its code and its functions.
@@ -44,6 +44,9 @@ pub struct Library {
 #[derive(Default)]
 pub struct Functions {
     state: Option<LuaState>,
+    /// Libraries loaded so far: each load keeps its functions under keys of its own, so that a
+    /// failed FUNCTION LOAD REPLACE never touches the library it would have replaced.
+    loads: u64,
     pub libraries: BTreeMap<String, Library>,
     /// Function name → library name.
     /// Function name (lower case) → library name.
@@ -93,7 +96,15 @@ impl Functions {
         for f in lib.functions.keys() {
             self.by_function.remove(&f.to_ascii_lowercase());
         }
+        self.forget(&lib.functions);
         true
+    }
+
+    /// Drops the Lua functions of `functions` from the state.
+    fn forget(&self, functions: &BTreeMap<String, FunctionInfo>) {
+        if let Some(state) = &self.state {
+            functions.values().for_each(|f| state.forget(&f.key));
+        }
     }
 
     fn link(&mut self, lib: Library) {
@@ -227,7 +238,7 @@ fn read_flags(list: &Table) -> Option<u32> {
 
 /// Runs a library's code in `state` with `redis.register_function` installed; the functions it
 /// registered.
-fn register_library(state: &LuaState, code: &[u8]) -> Result<BTreeMap<String, FunctionInfo>, String> {
+fn register_library(state: &LuaState, code: &[u8], load: u64) -> Result<BTreeMap<String, FunctionInfo>, String> {
     let chunk = state
         .lua
         .load(code)
@@ -246,7 +257,9 @@ fn register_library(state: &LuaState, code: &[u8]) -> Result<BTreeMap<String, Fu
             if map.keys().any(|k| k.eq_ignore_ascii_case(&r.name)) {
                 return Err(reg_error("Function already exists in the library"));
             }
-            let info = FunctionInfo { name: r.name.clone(), description: r.description, flags: r.flags, func: r.func };
+            let key = format!("{load}/{}", r.name);
+            state.store(&key, r.func)?;
+            let info = FunctionInfo { name: r.name.clone(), description: r.description, flags: r.flags, key };
             map.insert(r.name, info);
             Ok(())
         })?;
@@ -260,11 +273,14 @@ fn register_library(state: &LuaState, code: &[u8]) -> Result<BTreeMap<String, Fu
         state.library_redis.raw_set("register_function", outside)?;
         result
     });
-    match outcome {
-        Ok((true, _)) => Ok(registered.into_inner()),
-        Ok((false, err)) => Err(format!("Error registering functions: {}", ErrorInfo::from_value(&err).msg)),
-        Err(e) => Err(format!("Error registering functions: {}", super::state::error_text(&e))),
-    }
+    let registered = registered.into_inner();
+    let failure = match outcome {
+        Ok((true, _)) => return Ok(registered),
+        Ok((false, err)) => format!("Error registering functions: {}", ErrorInfo::from_value(&err).msg),
+        Err(e) => format!("Error registering functions: {}", super::state::error_text(&e)),
+    };
+    registered.values().for_each(|f| state.forget(&f.key));
+    Err(failure)
 }
 
 impl Engine {
@@ -282,13 +298,15 @@ impl Engine {
         }
         let (rand, log) = (self.scripting.rand.clone(), self.scripting.log.clone());
         let state = self.scripting.functions.state(&rand, &log)?;
-        let functions = register_library(&state, &code[code_start..])?;
+        self.scripting.functions.loads += 1;
+        let functions = register_library(&state, &code[code_start..], self.scripting.functions.loads)?;
         if functions.is_empty() {
             return Err("No functions registered".into());
         }
         let fs = &self.scripting.functions;
         for f in functions.keys() {
             if fs.by_function.get(&f.to_ascii_lowercase()).is_some_and(|lib| *lib != name) {
+                fs.forget(&functions);
                 return Err(format!("Function {f} already exists"));
             }
         }
@@ -329,13 +347,17 @@ impl Engine {
             Ok(s) => s,
             Err(e) => return Frame::error(format!("ERR {e}")),
         };
+        let func = match state.stored(&info.key) {
+            Ok(func) => func,
+            Err(e) => return Frame::error(format!("ERR {e}")),
+        };
         let split = 3 + numkeys as usize;
         let spec = RunSpec {
             name: &info.name,
             flags: info.flags,
             ro_command: ro,
             eval_mode: false,
-            func: info.func.clone(),
+            func,
             keys: &argv[3..split],
             args: &argv[split..],
             caller_meta: meta,

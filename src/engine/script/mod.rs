@@ -7,13 +7,16 @@
 //! verdis gets the same behaviour from proxies (`sandbox.lua`).
 
 pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
 pub mod convert;
 pub mod functions;
+pub mod lauxlib;
 pub mod run;
 pub mod sha1;
 pub mod state;
+pub mod structlib;
 
-use mlua::Function;
 use state::{LogSink, LuaState, Rand48};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -36,11 +39,10 @@ pub const FLAG_NAMES: [(&str, u32); 5] = [
     ("allow-cross-slot-keys", FLAG_ALLOW_CROSS_SLOT),
 ];
 
-/// A cached EVAL script.
+/// A cached EVAL script; its compiled function is kept in the EVAL state under its SHA1.
 pub struct Script {
     pub body: Vec<u8>,
     pub flags: u32,
-    pub func: Function,
 }
 
 /// All scripting state of the engine.
@@ -59,6 +61,8 @@ pub struct Scripting {
     /// Set when the reply of the script that just ran is an error already counted in the error
     /// statistics (it came from a command the script called).
     pub error_counted: bool,
+    /// Scripts run since the last garbage collection step (see `run::GC_CYCLE_PERIOD`).
+    pub gc_count: u32,
 }
 
 impl Default for Scripting {
@@ -71,6 +75,7 @@ impl Default for Scripting {
             rand: Arc::default(),
             log: Arc::default(),
             error_counted: false,
+            gc_count: 0,
         }
     }
 }
@@ -113,8 +118,9 @@ impl Scripting {
             .set_mode(mlua::ChunkMode::Text)
             .into_function()
             .map_err(|e| format!("Error compiling script (new function): {}", compile_error_text(&e)))?;
+        state.store(&sha, func).map_err(|e| e.to_string())?;
         self.scripts_mem += sha.len() + body.len();
-        self.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags, func });
+        self.scripts.insert(sha.clone(), Script { body: body.to_vec(), flags });
         Ok(sha)
     }
 }

@@ -12,7 +12,7 @@ pub fn sha1_hex(data: &[u8]) -> String {
     out
 }
 
-/// The raw 20-byte SHA-1 digest of `data`.
+/// The raw SHA-1 digest of `data` (DEBUG DIGEST folds many of these).
 pub fn sha1(data: &[u8]) -> [u8; 20] {
     let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
     let bit_len = (data.len() as u64).wrapping_mul(8);

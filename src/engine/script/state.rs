@@ -1,5 +1,5 @@
 //! One Lua 5.1 state as Redis sets it up: the base, table, string and math libraries, `bit`,
-//! the `redis` table, Redis's `math.random`, and the read-only sandbox (`sandbox.lua`). EVAL and
+//! `cjson`, `cmsgpack`, `struct`, the `redis` table, Redis's `math.random`, and the read-only sandbox (`sandbox.lua`). EVAL and
 //! the functions each have their own state, as in Redis.
 
 use super::bit;
@@ -60,6 +60,10 @@ pub struct LuaState {
     pub run: Function,
     pub run_load: Function,
     pub library_mode: Function,
+    /// Compiled scripts and registered functions, by key. They live in this Lua table rather
+    /// than as handles in Rust: every handle takes a slot of mlua's reference stack, which
+    /// holds about 8,000, and the 8,000th cached script would abort the server.
+    stored: Table,
 }
 
 impl LuaState {
@@ -77,9 +81,29 @@ impl LuaState {
             run: slots.get("run")?,
             run_load: slots.get("run_load")?,
             library_mode: slots.get("library_mode")?,
+            stored: lua.create_table()?,
             slots,
             lua,
         })
+    }
+
+    /// Keeps `func` under `key` (replacing what was there).
+    pub fn store(&self, key: &str, func: Function) -> mlua::Result<()> {
+        self.stored.raw_set(key, func)
+    }
+
+    /// The function kept under `key`.
+    pub fn stored(&self, key: &str) -> Result<Function, String> {
+        self.stored
+            .raw_get::<Option<Function>>(key)
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("no function stored as {key}"))
+    }
+
+    /// Drops the function kept under `key`, if any.
+    pub fn forget(&self, key: &str) {
+        let _ = self.stored.raw_set(key, Value::Nil);
     }
 
     /// Bytes the Lua heap uses (INFO's used_memory_lua).
@@ -91,18 +115,22 @@ impl LuaState {
 fn native_table(lua: &Lua, rand: Arc<Mutex<Rand48>>, log: LogSink) -> mlua::Result<Table> {
     let native = lua.create_table()?;
     let rand_for_seed = rand.clone();
-    native.set("random", lua.create_function(move |_, args: MultiValue| math_random(&rand, args))?)?;
+    native.set("random", lua.create_function(move |lua, args: MultiValue| math_random(lua, &rand, args))?)?;
     native.set(
         "randomseed",
-        lua.create_function(move |_, seed: Value| {
-            let seed = check_int(&seed, 1, "randomseed")?;
+        lua.create_function(move |lua, args: MultiValue| {
+            let args: Vec<Value> = args.into_iter().collect();
+            let seed = check_int(lua, &args, 1)?;
             if let Ok(mut r) = rand_for_seed.lock() {
-                r.seed(seed as i32);
+                r.seed(seed);
             }
             Ok(())
         })?,
     )?;
     native.set("bit", bit::library(lua)?)?;
+    native.set("cjson", super::cjson::library(lua)?)?;
+    native.set("cmsgpack", super::cmsgpack::library(lua)?)?;
+    native.set("struct", super::structlib::library(lua)?)?;
     native.set("sha1hex", lua.create_function(sha1hex)?)?;
     native.set("error_reply", lua.create_function(error_reply)?)?;
     native.set("status_reply", lua.create_function(status_reply)?)?;
@@ -146,44 +174,34 @@ fn version_num() -> f64 {
     f64::from((a << 16) | (b << 8) | c)
 }
 
-/// luaL_checkint: a number, or a string that reads as one, truncated.
-fn check_int(v: &Value, arg: usize, fname: &str) -> mlua::Result<i64> {
-    let n = match v {
-        Value::Integer(i) => *i as f64,
-        Value::Number(n) => *n,
-        Value::String(s) => s.to_string_lossy().trim().parse::<f64>().unwrap_or(f64::NAN),
-        _ => f64::NAN,
-    };
-    if n.is_nan() {
-        let got = if matches!(v, Value::Nil) { "no value".to_string() } else { v.type_name().to_string() };
-        return Err(mlua::Error::runtime(format!("bad argument #{arg} to '{fname}' (number expected, got {got})")));
-    }
-    Ok(n as i64)
+/// luaL_checkint: luaL_checkinteger kept to a C int.
+fn check_int(lua: &Lua, args: &[Value], narg: usize) -> mlua::Result<i32> {
+    super::lauxlib::check_integer(lua, args, narg).map(|n| n as i32)
 }
 
 /// Redis's math.random: Lua 5.1's, on rand48.
-fn math_random(rand: &Mutex<Rand48>, args: MultiValue) -> mlua::Result<f64> {
+fn math_random(lua: &Lua, rand: &Mutex<Rand48>, args: MultiValue) -> mlua::Result<f64> {
     let raw = rand.lock().map(|mut r| r.next()).unwrap_or(0);
     let r = (raw % RAND48_MAX) as f64 / RAND48_MAX as f64;
     let args: Vec<Value> = args.into_iter().collect();
     match args.len() {
         0 => Ok(r),
         1 => {
-            let u = check_int(&args[0], 1, "random")?;
+            let u = check_int(lua, &args, 1)?;
             if u < 1 {
-                return Err(mlua::Error::runtime("bad argument #1 to 'random' (interval is empty)"));
+                return Err(super::lauxlib::arg_error(lua, 1, "interval is empty"));
             }
-            Ok((r * u as f64).floor() + 1.0)
+            Ok((r * f64::from(u)).floor() + 1.0)
         }
         2 => {
-            let l = check_int(&args[0], 1, "random")?;
-            let u = check_int(&args[1], 2, "random")?;
+            let l = check_int(lua, &args, 1)?;
+            let u = check_int(lua, &args, 2)?;
             if l > u {
-                return Err(mlua::Error::runtime("bad argument #2 to 'random' (interval is empty)"));
+                return Err(super::lauxlib::arg_error(lua, 2, "interval is empty"));
             }
-            Ok((r * (u - l + 1) as f64).floor() + l as f64)
+            Ok((r * f64::from(u.wrapping_sub(l).wrapping_add(1))).floor() + f64::from(l))
         }
-        _ => Err(mlua::Error::runtime("wrong number of arguments")),
+        _ => Err(super::lauxlib::error(lua, "wrong number of arguments")),
     }
 }
 

@@ -115,7 +115,7 @@ pub fn load_file(engine: &mut Engine, name: &str, data: &[u8], now_ms: u64) -> R
     let mut pos = 0usize;
     if data.starts_with(b"REDIS") {
         let old_style = log_rdb_start(engine, name);
-        let verify = engine.config.bool_value(index_of("rdbchecksum"));
+        let verify = engine.rdb_verify_checksum();
         let mut loader =
             Loader::new(SliceSource::new(data), now_ms, false, verify).map_err(|_| rdb_failed(name, old_style))?;
         loader.keep_expired = true;
@@ -393,7 +393,7 @@ impl AofLoader {
             let reader = engine.persist.disk.open(&path).map_err(|e| {
                 format!("Fatal error: can't open the append log file {name} for reading: {}", strerror(&e))
             })?;
-            let verify = engine.config.bool_value(index_of("rdbchecksum"));
+            let verify = engine.rdb_verify_checksum();
             let mut loader = Loader::new(StreamSource::new(reader), self.now_ms, false, verify)
                 .map_err(|e| format!("{e}. {}", rdb_failed(&name, old_style)))?;
             loader.keep_expired = true;
@@ -486,7 +486,7 @@ impl Engine {
             match self.persist.disk.size(&path) {
                 Ok(n) => total += n,
                 Err(e) => {
-                    return Err(format!("Fatal error: can't open the append log file {}: {}", f.name, strerror(&e)))
+                    return Err(format!("Unable to obtain the AOF file {} length. stat: {}", f.name, strerror(&e)))
                 }
             }
         }

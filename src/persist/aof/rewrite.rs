@@ -72,6 +72,19 @@ fn each_key_as_commands(
     Ok(total)
 }
 
+/// What a command base starts with: a `#TS:` annotation when `annotate`, then one FUNCTION LOAD
+/// per library, before the keys (rewriteAppendOnlyFileRio, rewriteFunctions).
+pub fn command_base_prelude(aux: &AuxInfo, annotate: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if annotate {
+        out.extend_from_slice(format!("#TS:{}\r\n", aux.ctime_s).as_bytes());
+    }
+    for code in &aux.functions {
+        encode_command(&mut out, &[b"FUNCTION".to_vec(), b"LOAD".to_vec(), code.clone()]);
+    }
+    out
+}
+
 /// Writes an AOF base of commands at `path` (Redis's rewriteAppendOnlyFile with
 /// aof-use-rdb-preamble no): a temporary file, fsync, rename, directory fsync. This runs in the
 /// background saver (the forked child in the server), like an RDB base. Returns the size; Err
@@ -79,6 +92,7 @@ fn each_key_as_commands(
 pub fn write_command_base(
     disk: &mut dyn Disk,
     dbs: &[Db],
+    prelude: &[u8],
     temp: &str,
     path: &str,
     after_key: impl FnMut(),
@@ -87,11 +101,14 @@ pub fn write_command_base(
         .create(temp)
         .map_err(|e| format!("Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): {}", strerror(&e)))?;
     let mut out = std::io::BufWriter::with_capacity(BASE_WRITE_BUFFER_BYTES, file);
-    let written = each_key_as_commands(dbs, &mut |bytes| out.write_all(bytes), after_key).and_then(|size| {
-        let mut file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync()?;
-        Ok(size)
-    });
+    let written = out
+        .write_all(prelude)
+        .and_then(|()| each_key_as_commands(dbs, &mut |bytes| out.write_all(bytes), after_key))
+        .and_then(|size| {
+            let mut file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync()?;
+            Ok(prelude.len() as u64 + size)
+        });
     let size = match written {
         Ok(size) => size,
         Err(e) => {
@@ -234,18 +251,31 @@ pub fn write_base(
     disk: &mut dyn Disk,
     dbs: &[Db],
     engine_opts: (crate::persist::rdb::encode::SaveOptions, AuxInfo),
-    rdb: bool,
+    format: SaveFormat,
     temp: &str,
     path: &str,
 ) -> Result<u64, String> {
-    if rdb {
-        let (opts, aux) = engine_opts;
-        return snapshot::write_rdb_file(disk, dbs, opts, &aux, temp, path, || {}).map_err(|e| e.to_string());
+    let (opts, aux) = engine_opts;
+    match format {
+        SaveFormat::Rdb => {
+            snapshot::write_rdb_file(disk, dbs, opts, &aux, temp, path, || {}).map_err(|e| e.to_string())
+        }
+        SaveFormat::AofCommands { annotate } => {
+            write_command_base(disk, dbs, &command_base_prelude(&aux, annotate), temp, path, || {})
+        }
     }
-    write_command_base(disk, dbs, temp, path, || {})
 }
 
 impl Engine {
+    /// The form of a new AOF base: RDB (`aof-use-rdb-preamble yes`) or commands.
+    fn aof_base_format(&self, rdb: bool) -> SaveFormat {
+        if rdb {
+            SaveFormat::Rdb
+        } else {
+            SaveFormat::AofCommands { annotate: self.config.bool_value(index_of("aof-timestamp-enabled")) }
+        }
+    }
+
     fn base_save_options(&self) -> (crate::persist::rdb::encode::SaveOptions, AuxInfo) {
         let aux = AuxInfo {
             redis_ver: crate::cmd::connection::REDIS_VERSION.to_string(),
@@ -306,7 +336,8 @@ impl Engine {
             let temp = self.aof_path(&format!("temp-rewriteaof-{}.aof", self.process.pid));
             let opts = self.base_save_options();
             // As Redis, the sizes (aof_current_size, aof_base_size) do not count this first base.
-            write_base(self.persist.disk.as_mut(), &self.dbs, opts, rdb, &temp, &path)?;
+            let format = self.aof_base_format(rdb);
+            write_base(self.persist.disk.as_mut(), &self.dbs, opts, format, &temp, &path)?;
             self.persist.log(LogLevel::Notice, &format!("Creating AOF base file {name} on server start"));
         }
         let had_incr = !manifest.incrs.is_empty();
@@ -406,7 +437,7 @@ impl Engine {
         let (opts, aux) = self.base_save_options();
         let job = SaveJob {
             path: self.aof_path(&base_name),
-            format: if rdb { SaveFormat::Rdb } else { SaveFormat::AofCommands },
+            format: self.aof_base_format(rdb),
             dir: self.aof_dir(),
             opts,
             aux,
@@ -595,26 +626,32 @@ impl Engine {
             return Err(true);
         }
         let base_size = self.aof_file_size(&child.base_name);
-        let mut manifest = child.next_manifest.clone();
-        // The history files are no longer needed once the manifest without them is durable.
-        let history: Vec<_> = std::mem::take(&mut manifest.history);
-        if !self.config.bool_value(index_of("aof-disable-auto-gc")) {
-            for f in &history {
-                self.persist.log(LogLevel::Notice, &format!("Removing the history file {} in the background", f.name));
-                let path = self.aof_path(&f.name);
-                let _ = self.persist.disk.remove(&path);
-            }
-            let _ = self.aof_write_manifest(&manifest);
-        } else {
-            manifest.history = history;
-        }
+        self.persist.aof.manifest = child.next_manifest.clone();
+        self.aof_delete_history();
         let aof = &mut self.persist.aof;
-        aof.manifest = manifest;
         if aof.status != AofStatus::Off {
             aof.base_size = base_size + aof.incr_size;
             aof.current_size = base_size + aof.incr_size;
         }
         Ok(())
+    }
+
+    /// Removes the history files the manifest lists and writes the manifest without them,
+    /// unless `aof-disable-auto-gc` holds them back (aofDelHistoryFiles). The manifest that
+    /// still names them is durable before they go, so a crash in between leaves files that
+    /// are merely unused.
+    pub fn aof_delete_history(&mut self) {
+        if self.config.bool_value(index_of("aof-disable-auto-gc")) || self.persist.aof.manifest.history.is_empty() {
+            return;
+        }
+        let history = std::mem::take(&mut self.persist.aof.manifest.history);
+        for f in &history {
+            self.persist.log(LogLevel::Notice, &format!("Removing the history file {} in the background", f.name));
+            let path = self.aof_path(&f.name);
+            let _ = self.persist.disk.remove(&path);
+        }
+        let manifest = self.persist.aof.manifest.clone();
+        let _ = self.aof_write_manifest(&manifest);
     }
 
     fn aof_file_size(&mut self, name: &str) -> u64 {

@@ -335,6 +335,19 @@ impl fmt::Display for RdbError {
     }
 }
 
+impl RdbError {
+    /// The line Redis logs for a file or payload it cannot read (rdbReportError): the reason
+    /// after Redis's fixed prefix, which names a source line verdis does not have (0).
+    pub fn report(&self) -> String {
+        match self {
+            RdbError::Corrupt { offset, what } | RdbError::Unsupported { offset, what } => {
+                format!("Internal error in RDB reading offset {offset}, function at rdb.c:0 -> {what}")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 impl std::error::Error for RdbError {}
 
 pub type Result<T> = std::result::Result<T, RdbError>;
