@@ -7,39 +7,12 @@ mod common;
 
 use common::oracle::RedisOracle;
 use common::process::{fingerprint, start_verdis};
+use common::repl::{call, caught_up, info_field, wait_until};
 use common::scenario::{check_like_real_redis, Expect, Step::Send};
 use common::wire::{args, parse_node, Node, Wire};
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-
-fn call(w: &mut Wire, line: &str) -> Node {
-    parse_node(&w.call(&args(line))).expect("reply").0
-}
-
-fn info_field(addr: SocketAddr, name: &str) -> String {
-    let mut w = Wire::connect(addr);
-    let Node::Blob(text) = call(&mut w, "INFO replication") else { panic!("INFO is a bulk") };
-    let text = String::from_utf8_lossy(&text).into_owned();
-    text.split("\r\n").find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string)).unwrap_or_default()
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// The replica has processed everything the master produced.
-fn caught_up(master: SocketAddr, replica: SocketAddr) -> bool {
-    info_field(replica, "master_link_status") == "up"
-        && info_field(replica, "slave_repl_offset") == info_field(master, "master_repl_offset")
-}
 
 const BEFORE: &[&str] = &[
     "SET s1 hello",

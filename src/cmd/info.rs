@@ -119,7 +119,7 @@ fn header<'a>(out: &'a mut String, title: &str) -> Lines<'a> {
 
 /// 40 hexadecimal digits derived from the engine's seed and start time: a stable identity for
 /// this run (Redis draws its run id and replication id at random).
-fn run_hex(engine: &Engine, salt: u64) -> String {
+pub(crate) fn run_hex(engine: &Engine, salt: u64) -> String {
     let mut input = Vec::with_capacity(32);
     input.extend_from_slice(&engine.config.seed.to_le_bytes());
     input.extend_from_slice(&engine.start_ms.to_le_bytes());
@@ -430,7 +430,21 @@ fn replication_section(engine: &Engine, out: &mut String) {
     let repl = &engine.repl;
     let now_s = engine.now_ms / 1000;
     let mut lines = header(out, "Replication");
-    lines.field("role", "master").field("connected_slaves", repl.replicas.len());
+    match &repl.link {
+        None => {
+            lines.field("role", "master");
+        }
+        Some(link) => {
+            lines.field("role", "slave");
+            replica_fields(engine, link, &mut lines);
+        }
+    }
+    lines.field("connected_slaves", repl.replicas.len());
+    let min_replicas = engine.config.min_replicas_to_write();
+    let max_lag_s = engine.config.num_value(crate::engine::config::index_of("min-replicas-max-lag"));
+    if min_replicas > 0 && max_lag_s > 0 {
+        lines.field("min_slaves_good_slaves", repl.good_replicas(now_s, max_lag_s as u64));
+    }
     for (i, r) in repl.replicas.iter().enumerate() {
         let line = format!(
             "ip={},port={},state={},offset={},lag={}",
@@ -442,18 +456,55 @@ fn replication_section(engine: &Engine, out: &mut String) {
         );
         lines.field(&format!("slave{i}"), line);
     }
-    let replid = repl.replid.clone().unwrap_or_else(|| run_hex(engine, 2));
     let backlog_size = engine.config.num_value(crate::engine::config::index_of("repl-backlog-size"));
     lines
         .field("master_failover_state", "no-failover")
-        .field("master_replid", replid)
-        .field("master_replid2", "0".repeat(40))
+        .field("master_replid", engine.repl_current_id())
+        .field("master_replid2", repl.replid2.clone().unwrap_or_else(|| "0".repeat(40)))
         .field("master_repl_offset", repl.offset)
-        .field("second_repl_offset", -1)
+        .field("second_repl_offset", repl.second_offset)
         .field("repl_backlog_active", u8::from(repl.backlog.is_some()))
         .field("repl_backlog_size", backlog_size)
         .field("repl_backlog_first_byte_offset", repl.backlog.as_ref().map_or(0, |b| b.first_offset))
         .field("repl_backlog_histlen", repl.backlog.as_ref().map_or(0, |b| b.histlen()));
+}
+
+/// A replica's view of its link (rule REPL-8).
+fn replica_fields(engine: &Engine, link: &crate::engine::repl::replica::MasterLink, lines: &mut Lines) {
+    use crate::engine::repl::replica::LinkState;
+    let now_s = engine.now_ms / 1000;
+    let connected = link.state == LinkState::Connected;
+    let stream = if link.client_id.is_some() { link.stream.as_ref() } else { link.cached.as_ref() };
+    let (applied, read) = stream.map_or((1, 1), |s| (s.reploff, s.read_reploff));
+    let last_io = if link.client_id.is_some() { now_s.saturating_sub(link.last_io_s) as i64 } else { -1 };
+    lines
+        .field("master_host", &link.host)
+        .field("master_port", link.port)
+        .field("master_link_status", if connected { "up" } else { "down" })
+        .field("master_last_io_seconds_ago", last_io)
+        .field("master_sync_in_progress", u8::from(link.state == LinkState::Transfer))
+        .field("slave_read_repl_offset", read)
+        .field("slave_repl_offset", applied);
+    if link.state == LinkState::Transfer {
+        let (size, read) = link.transfer_progress();
+        let perc = if size > 0 { read as f64 / size as f64 * 100.0 } else { 0.0 };
+        lines
+            .field("master_sync_total_bytes", size)
+            .field("master_sync_read_bytes", read)
+            .field("master_sync_left_bytes", size - read as i64)
+            .field("master_sync_perc", format!("{perc:.2}"))
+            .field("master_sync_last_io_seconds_ago", now_s.saturating_sub(link.last_io_s));
+    }
+    if !connected {
+        let down = if link.down_since_s == 0 { -1 } else { now_s.saturating_sub(link.down_since_s) as i64 };
+        lines.field("master_link_down_since_seconds", down);
+    }
+    let config = &engine.config;
+    let index_of = crate::engine::config::index_of;
+    lines
+        .field("slave_priority", config.num_value(index_of("replica-priority")))
+        .field("slave_read_only", u8::from(config.bool_value(index_of("replica-read-only"))))
+        .field("replica_announced", u8::from(config.bool_value(index_of("replica-announced"))));
 }
 
 fn cpu_section(engine: &Engine, out: &mut String) {

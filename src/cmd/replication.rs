@@ -1,8 +1,11 @@
-//! The master's replication commands: SYNC, PSYNC, REPLCONF, WAIT and ROLE (Redis's
-//! replication.c). The machinery (states, stream, backlog) is in `engine::repl`.
+//! The replication commands: SYNC, PSYNC, REPLCONF, WAIT, ROLE and REPLICAOF/SLAVEOF (Redis's
+//! replication.c). The machinery (states, stream, backlog, the link with a master) is in
+//! `engine::repl`.
 
 use crate::cmd::args::{err, int_arg, is};
 use crate::engine::blocking::{deadline_from_millis, BlockKind, BlockRequest};
+use crate::engine::config::LogLevel;
+use crate::engine::repl::replica::LinkState;
 use crate::engine::repl::ReplicaState;
 use crate::engine::{Ctx, Handler};
 use crate::resp::Frame;
@@ -14,6 +17,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
         "replconf" => replconf,
         "wait" => wait,
         "role" => role,
+        "replicaof" | "slaveof" => replicaof,
         _ => return None,
     };
     Some(h)
@@ -29,11 +33,20 @@ fn sync(ctx: &mut Ctx) -> Frame {
     if ctx.client.replica {
         return no_reply();
     }
+    if let Some(e) = no_master_link(ctx) {
+        return e;
+    }
     let (id, now) = (ctx.client.id, ctx.now_ms);
     ctx.client.replica = true;
     let addr = ctx.client.addr.clone();
     ctx.engine.repl_sync(id, &addr, None, now);
     after_sync(ctx)
+}
+
+/// A replica serves replicas only while synchronised with its own master (rule REPL-13).
+fn no_master_link(ctx: &Ctx) -> Option<Frame> {
+    let down = ctx.engine.repl_link_state().is_some_and(|s| s != LinkState::Connected);
+    down.then(|| err("NOMASTERLINK Can't SYNC while not connected with my master"))
 }
 
 /// A replica whose snapshot could not be started was dropped (its error is queued): close.
@@ -51,9 +64,14 @@ fn psync(ctx: &mut Ctx) -> Frame {
     if ctx.client.replica {
         return no_reply();
     }
-    // Redis parses the offset after its checks; a bad one gets no reply at all (only a log line).
+    if let Some(e) = no_master_link(ctx) {
+        return e;
+    }
+    // Redis parses the offset after its checks: a bad one is an error (and a log line).
     let Some(offset) = crate::resp::parse::parse_i64(ctx.arg(2)) else {
-        return no_reply();
+        let (id, addr) = (ctx.client.id, ctx.client.addr.clone());
+        ctx.engine.repl_log_wrong_offset(id, &addr);
+        return err("ERR value is not an integer or out of range");
     };
     let (id, now) = (ctx.client.id, ctx.now_ms);
     let replid = ctx.arg(1).to_vec();
@@ -87,7 +105,11 @@ fn replconf(ctx: &mut Ctx) -> Frame {
             let ip = String::from_utf8_lossy(value).into_owned();
             ctx.engine.repl_set_ip(id, ip);
         } else if is(option, "capa") {
-            // Capabilities are noted by Redis to choose diskless transfers; verdis always sends a file.
+            // verdis always sends a file, but a replica that could take a diskless transfer
+            // waits `repl-diskless-sync-delay` as with Redis.
+            if is(value, "eof") {
+                ctx.engine.repl_set_capa_eof(id);
+            }
         } else if is(option, "ack") {
             if let Some(offset) = crate::resp::parse::parse_i64(value) {
                 let now = ctx.now_ms;
@@ -95,6 +117,10 @@ fn replconf(ctx: &mut Ctx) -> Frame {
             }
             return no_reply();
         } else if is(option, "getack") {
+            // Only the master asks; the ACK carries the offset before this command.
+            if ctx.client.master {
+                ctx.engine.repl_send_ack();
+            }
             return no_reply();
         } else if is(option, "rdb-only") {
             match int_arg(value) {
@@ -118,6 +144,10 @@ fn replconf(ctx: &mut Ctx) -> Frame {
 /// WAIT numreplicas timeout: the number of replicas that acknowledged the client's last write,
 /// once at least `numreplicas` did or the timeout (milliseconds, 0 = none) passed.
 fn wait(ctx: &mut Ctx) -> Frame {
+    // A replica's writes are not propagated: nothing to wait for (rule REPL-11).
+    if ctx.engine.is_replica() {
+        return err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
+    }
     let want = match int_arg(ctx.arg(1)) {
         Ok(n) => n,
         Err(e) => return e,
@@ -137,9 +167,20 @@ fn wait(ctx: &mut Ctx) -> Frame {
     ctx.block(BlockRequest { kind: BlockKind::Replicas, keys: Vec::new(), deadline_ms, serve: |_, _| None, argv: None })
 }
 
-/// ROLE: a master, its offset, and each online replica's address, port and acknowledged offset.
+/// ROLE: a master, its offset, and each online replica's address, port and acknowledged offset;
+/// a replica, its master's address, the link's state and the offset applied (rule REPL-8).
 fn role(ctx: &mut Ctx) -> Frame {
     let engine = &*ctx.engine;
+    if let Some(link) = &engine.repl.link {
+        let offset = link.stream.as_ref().filter(|_| link.client_id.is_some()).map_or(-1, |s| s.reploff as i64);
+        return Frame::Array(vec![
+            Frame::bulk_str("slave"),
+            Frame::Bulk(link.host.clone().into_bytes()),
+            Frame::Integer(link.port),
+            Frame::bulk_str(link.state.role_name()),
+            Frame::Integer(offset),
+        ]);
+    }
     let replicas = engine
         .repl
         .replicas
@@ -154,4 +195,50 @@ fn role(ctx: &mut Ctx) -> Frame {
         })
         .collect();
     Frame::Array(vec![Frame::bulk_str("master"), Frame::Integer(engine.repl.offset as i64), Frame::Array(replicas)])
+}
+
+/// REPLICAOF host port | REPLICAOF NO ONE (SLAVEOF is the same command): rule REPL-7.
+fn replicaof(ctx: &mut Ctx) -> Frame {
+    if ctx.engine.config.cluster_enabled() {
+        return err("ERR REPLICAOF not allowed in cluster mode.");
+    }
+    let (host, port_arg) = (ctx.arg(1), ctx.arg(2));
+    if is(host, "no") && is(port_arg, "one") {
+        if ctx.engine.is_replica() {
+            ctx.engine.repl_unset_master();
+            ctx.engine.config.set_replicaof(None);
+            let who = client_line(ctx);
+            ctx.engine.persist.log(LogLevel::Notice, &format!("MASTER MODE enabled (user request from '{who}')"));
+        }
+        return Frame::ok();
+    }
+    if ctx.client.replica {
+        return err("ERR Command is not valid when client is a replica.");
+    }
+    let port = match crate::resp::parse::parse_i64(port_arg) {
+        Some(p) if (0..=65535).contains(&p) => p,
+        _ => return err("ERR Invalid master port"),
+    };
+    let host = String::from_utf8_lossy(host).into_owned();
+    if let Some(link) = &ctx.engine.repl.link {
+        if link.host.eq_ignore_ascii_case(&host) && link.port == port {
+            ctx.engine.persist.log(
+                LogLevel::Notice,
+                "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.",
+            );
+            return Frame::Raw(b"+OK Already connected to specified master\r\n".to_vec());
+        }
+    }
+    let now = ctx.now_ms;
+    ctx.engine.repl_set_master(&host, port, now);
+    ctx.engine.config.set_replicaof(Some((host.clone().into_bytes(), port)));
+    let who = client_line(ctx);
+    let line = format!("REPLICAOF {host}:{port} enabled (user request from '{who}')");
+    ctx.engine.persist.log(LogLevel::Notice, &line);
+    Frame::ok()
+}
+
+/// The running client as log lines describe it (catClientInfoString).
+fn client_line(ctx: &Ctx) -> String {
+    crate::cmd::connection::client::client_info_line(ctx.client, ctx.engine, ctx.now_ms)
 }

@@ -516,6 +516,17 @@ impl Engine {
         self.unblock(client_id, reply, false, stat_index);
     }
 
+    /// Ends every wait with the UNBLOCKED error, as the server turns into a replica (Redis's
+    /// disconnectAllBlockedClients).
+    pub(crate) fn disconnect_all_blocked(&mut self) {
+        let ids: Vec<u64> = self.blocking.clients.keys().copied().collect();
+        for id in ids {
+            self.repl.waiting.remove(&id);
+            let text = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+            self.unblock_with(id, Frame::error(text));
+        }
+    }
+
     /// A disconnected client stops waiting (nothing is sent).
     pub(super) fn forget_blocked(&mut self, client_id: u64) {
         self.blocking.remove(client_id);

@@ -73,6 +73,8 @@ pub struct ClientState {
     pub tracking: super::tracking::ClientTracking,
     /// Attached as a replica (SYNC/PSYNC): CLIENT LIST flag S, output class `replica`.
     pub replica: bool,
+    /// The link with this server's master (CLIENT LIST flag M): its commands run without replies.
+    pub master: bool,
     /// The replication offset right after its last command that propagated (WAIT's target).
     pub woff: u64,
 }
@@ -106,6 +108,7 @@ impl ClientState {
             deny_blocking: false,
             tracking: super::tracking::ClientTracking::default(),
             replica: false,
+            master: false,
             woff: 0,
         }
     }

@@ -860,6 +860,13 @@ impl Config {
         }
     }
 
+    /// Records the master REPLICAOF set (or None), as CONFIG GET and CONFIG REWRITE show it.
+    pub fn set_replicaof(&mut self, master: Option<(Vec<u8>, i64)>) {
+        if let Some(v) = self.values.get_mut(I_REPLICAOF) {
+            *v = Val::ReplicaOf(master);
+        }
+    }
+
     pub fn client_output_buffer_limits(&self) -> [ObufLimit; 3] {
         match self.values.get(I_OBUF) {
             Some(Val::Obuf(limits)) => *limits,

@@ -106,7 +106,9 @@ impl Engine {
         self.handle_blocked_timeouts(now_ms);
         self.resume_postponed(now_ms);
         // Keys do not expire actively while CLIENT PAUSE holds writes back (Redis skips the cycle).
-        if !self.writes_paused(now_ms) && self.debug.active_expire_enabled {
+        // A replica leaves expiry to its master, whose DELs it receives (Redis runs the cycle
+        // on masters only).
+        if !self.writes_paused(now_ms) && !self.is_replica() && self.debug.active_expire_enabled {
             self.active_expire_cycle(now_ms);
             // The cycle's DELs go out without MULTI/EXEC, as Redis's.
             self.flush_propagation(true);

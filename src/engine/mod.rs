@@ -289,7 +289,9 @@ impl Engine {
         self.begin_new_key_journal();
         self.own_reply_mark = None;
         self.tracking_before_command(&mut client);
+        self.repl.applying_master = client.master;
         let reply = self.dispatch(&mut client, argv, now_ms);
+        self.repl.applying_master = false;
         if self.pause.is_postponed(id) {
             // CLIENT PAUSE holds the command; it runs when the pause ends.
             self.clients.insert(id, client);
@@ -312,7 +314,14 @@ impl Engine {
                 self.stats.count_error(text);
             }
         }
-        let suppressed = take_reply_suppression(&mut client);
+        if client.master {
+            if let Some(text) = reply.error_text() {
+                self.repl_master_error(text, client.last_cmd);
+            }
+        }
+        // A replica's link carries no replies: one that got a reply is dropped (REPL-16).
+        let mut suppressed = client.replica && !client.monitor && self.repl_replica_replied(&mut client, &reply);
+        suppressed |= take_reply_suppression(&mut client);
         let pushes = std::mem::take(&mut client.pushes);
         let after = std::mem::take(&mut client.pushes_after);
         let resp = client.resp;
@@ -386,6 +395,10 @@ impl Engine {
         if client.multi.active && cmd.flags.contains(Flags::NO_MULTI) {
             return Err(Frame::error(errors::NOT_IN_MULTI));
         }
+        // The master's stream is obeyed: no ACL, memory, persistence or replica checks.
+        if client.master {
+            return Ok(());
+        }
         self.acl_admit(client, cmd.meta, argv)?;
         self.admit_memory(client, cmd)?;
         // EXEC is a write when it would run one.
@@ -406,9 +419,28 @@ impl Engine {
                 return Err(Frame::error(errors::NOREPLICAS));
             }
         }
+        // A replica's data comes from its master (rule REPL-11).
+        if is_write && self.is_replica() && self.config.bool_value(config::index_of("replica-read-only")) {
+            return Err(Frame::error(errors::READONLY_REPLICA));
+        }
+        // Replicas (and monitors) only listen: no access to the keyspace (REPL-16).
+        if (client.replica || client.monitor)
+            && (is_write || cmd.flags.contains(Flags::READONLY) || cmd.flags.contains(Flags::MAY_REPLICATE))
+        {
+            return Err(Frame::error(errors::REPLICA_KEYSPACE));
+        }
         // A subscribed RESP2 connection only reads messages (RESP3 has no such limit).
         if client.resp == 2 && client.subs.active() && !pubsub::allowed_when_subscribed(cmd.meta.name) {
             return Err(Frame::error_untrimmed(errors::subscribed_context(cmd.meta.name)));
+        }
+        // With the link down, a replica that must not serve stale data answers only commands
+        // flagged `stale` (rule REPL-11).
+        let deny_stale = !cmd.flags.contains(Flags::STALE) || (exec && client.multi.not_stale);
+        if deny_stale
+            && self.repl.link.as_ref().is_some_and(|l| l.state != repl::replica::LinkState::Connected)
+            && !self.config.bool_value(config::index_of("replica-serve-stale-data"))
+        {
+            return Err(Frame::error(errors::MASTERDOWN));
         }
         // The AOF's own replay runs while the engine is loading (clients get LOADING between
         // its pieces).
@@ -440,6 +472,7 @@ impl Engine {
             || self.persist.aof.replaying
             || self.persist.loading.is_some()
             || self.writes_paused(now_ms)
+            || (self.is_replica() && self.config.bool_value(const { config::index_of("replica-ignore-maxmemory") }))
         {
             return false;
         }
@@ -558,9 +591,25 @@ impl Engine {
     /// deletions, no `expired` events, no propagated DELs) while clients see the key as gone,
     /// as Redis's expireIfNeeded does; the first lookup after the pause deletes it.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.expire_if_needed_as(db, key, now_ms, false)
+    }
+
+    /// `expire_if_needed`; `for_write` is a lookup for writing (Redis's LOOKUP_WRITE), which
+    /// deletes an expired key even on a (writable) replica.
+    pub fn expire_if_needed_as(&mut self, db: usize, key: &[u8], now_ms: u64, for_write: bool) -> bool {
         // Nothing expires while the AOF is replayed (Redis's keyIsExpired while loading).
         if self.persist.aof.replaying || !self.dbs[db].is_expired(key, now_ms) {
             return false;
+        }
+        // A replica deletes nothing itself: its master's stream still sees the key, other
+        // clients see it as missing (rule REPL-12).
+        if self.repl.link.is_some() {
+            if self.repl.applying_master {
+                return false;
+            }
+            if !for_write {
+                return true;
+            }
         }
         if !self.writes_paused(now_ms) {
             self.expire_key_now(db, key);
@@ -649,7 +698,7 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for writing: expires it if due, touches it; no hit/miss statistics.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         let (db, now) = (self.client.db, self.now_ms);
-        if self.engine.expire_if_needed(db, key, now) {
+        if self.engine.expire_if_needed_as(db, key, now, true) {
             return None;
         }
         let engine = &mut *self.engine;

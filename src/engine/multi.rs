@@ -36,6 +36,9 @@ pub struct MultiState {
     pub argv_len_sums: usize,
     /// The union of the queued commands' flags: EXEC counts as a write when one of them is.
     pub cmd_flags: Flags,
+    /// A queued command lacks the `stale` flag (Redis's cmd_inv_flags & CMD_STALE): EXEC is
+    /// refused on a stale replica then.
+    pub not_stale: bool,
 }
 
 impl MultiState {
@@ -303,6 +306,7 @@ impl Engine {
         let multi = &mut client.multi;
         if !multi.dirty_exec && !self.watches.is_dirty(client.id) {
             multi.cmd_flags = multi.cmd_flags.union(flags);
+            multi.not_stale |= !flags.contains(Flags::STALE);
             multi.argv_len_sums += argv.iter().map(|a| a.len() + ARG_POINTER_BYTES).sum::<usize>();
             multi.queued.push(argv.to_vec());
             multi.count += 1;

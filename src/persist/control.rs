@@ -189,6 +189,7 @@ impl Engine {
             used_mem: self.process.rss_bytes,
             aof_base: false,
             functions: self.function_codes(),
+            repl: self.repl_save_info(),
         }
     }
 

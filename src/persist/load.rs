@@ -173,13 +173,36 @@ pub struct Loader<S: Source> {
     /// Keep keys whose expiry has passed (an AOF base: the commands after it may still touch
     /// them, as Redis loads an AOF preamble with RDBFLAGS_AOF_PREAMBLE).
     pub keep_expired: bool,
+    /// The `repl-stream-db` aux field: the database a master's stream had selected.
+    pub repl_stream_db: Option<u64>,
+    /// The `repl-id` and `repl-offset` aux fields: the replication history the data is at.
+    pub repl_id: Option<String>,
+    pub repl_offset: Option<i64>,
 }
 
 impl<S: Source> Loader<S> {
+    /// The replication state the file records (rdbSaveInfo), when complete: ID, offset and the
+    /// stream's database.
+    pub fn repl_info(&self) -> Option<(String, u64, usize)> {
+        let id = self.repl_id.clone()?;
+        let offset = u64::try_from(self.repl_offset?).ok()?;
+        Some((id, offset, usize::try_from(self.repl_stream_db?).ok()?))
+    }
+
     pub fn new(src: S, now_ms: u64, allow_dup: bool, verify_checksum: bool) -> Result<Loader<S>, LoadError> {
         let mut decoder = FileDecoder::new(src)?;
         decoder.verify_checksum = verify_checksum;
-        Ok(Loader { decoder, stats: LoadStats::default(), allow_dup, now_ms, done: false, keep_expired: false })
+        Ok(Loader {
+            decoder,
+            stats: LoadStats::default(),
+            allow_dup,
+            now_ms,
+            done: false,
+            keep_expired: false,
+            repl_stream_db: None,
+            repl_id: None,
+            repl_offset: None,
+        })
     }
 
     /// Bytes read so far.
@@ -207,7 +230,16 @@ impl<S: Source> Loader<S> {
 
     fn apply(&mut self, engine: &mut Engine, record: Record, enc: &LoadEncodings) -> Result<(), LoadError> {
         match record {
-            Record::Aux { key, value } => log_aux(engine, &key, &value, self.now_ms),
+            Record::Aux { key, value } => {
+                let text = || std::str::from_utf8(&value).ok().map(str::trim);
+                match key.as_slice() {
+                    b"repl-stream-db" => self.repl_stream_db = text().and_then(|v| v.parse().ok()),
+                    b"repl-id" => self.repl_id = text().filter(|v| v.len() == 40).map(str::to_string),
+                    b"repl-offset" => self.repl_offset = text().and_then(|v| v.parse().ok()),
+                    _ => {}
+                }
+                log_aux(engine, &key, &value, self.now_ms)
+            }
             Record::SelectDb(db) => {
                 if db >= engine.dbs.len() as u64 {
                     return Err(LoadError::Refused(format!(

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const WAKER: Token = Token(0);
 /// Listener tokens are 1..=LISTENER_SLOTS; connection tokens follow.
 const LISTENER_SLOTS: usize = 16;
-const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
+pub(super) const FIRST_CONN_TOKEN: usize = LISTENER_SLOTS + 1;
 /// At most this many accepts per listener event (Redis's MAX_ACCEPTS_PER_CALL).
 const MAX_ACCEPTS_PER_EVENT: usize = 1000;
 /// The longest the loop sleeps, so a stop request is seen promptly even without the waker.
@@ -62,11 +62,11 @@ pub struct SignalFlags {
 }
 
 pub struct EventLoop {
-    poll: Poll,
+    pub(super) poll: Poll,
     listeners: Vec<TcpListener>,
-    conns: Vec<Option<Conn>>,
-    free_slots: Vec<usize>,
-    by_client: HashMap<u64, usize>,
+    pub(super) conns: Vec<Option<Conn>>,
+    pub(super) free_slots: Vec<usize>,
+    pub(super) by_client: HashMap<u64, usize>,
     pub engine: Engine,
     stop: StopHandle,
     signals: SignalFlags,
@@ -74,16 +74,18 @@ pub struct EventLoop {
     /// Set when a command may have marked other clients killed.
     kill_scan_needed: bool,
     /// Reused read buffer (see `Conn::read_available`).
-    scratch: Vec<u8>,
+    pub(super) scratch: Vec<u8>,
     /// Unblocked clients still have commands to run: poll without sleeping.
     resume_pending: bool,
     /// The RDB load in progress at start-up: clients are served (with LOADING) between steps.
-    loading: Option<super::persistence::StartupLoad>,
+    pub(super) loading: Option<super::persistence::StartupLoad>,
     /// Connections whose replies wait for the AOF write (and fsync) of this loop turn: one
     /// write and one fsync cover every command of the turn (group commit).
     aof_waiting: Vec<usize>,
     /// The AOF could not be made durable under `appendfsync always`: the server stops.
     aof_fatal: bool,
+    /// A replica's connection to its master.
+    pub(super) link: Option<super::master_link::LinkConn>,
 }
 
 /// Binds the configured addresses. An address with a leading `-` is optional: failing to bind it
@@ -146,6 +148,7 @@ impl EventLoop {
             loading: None,
             aof_waiting: Vec::new(),
             aof_fatal: false,
+            link: None,
         })
     }
 
@@ -225,6 +228,11 @@ impl EventLoop {
                     self.accept_all(token - 1);
                 } else {
                     let slot = token - FIRST_CONN_TOKEN;
+                    if self.is_link_slot(slot) {
+                        let closed = event.is_read_closed() || event.is_error();
+                        self.on_link_event(slot, event.is_readable(), event.is_writable(), closed);
+                        continue;
+                    }
                     if event.is_readable() || event.is_read_closed() || event.is_error() {
                         self.on_readable(slot, event.is_read_closed() || event.is_error());
                     }
@@ -259,6 +267,7 @@ impl EventLoop {
                 let period_ms = 1000 / u64::from(self.engine.config.hz.clamp(1, 500));
                 self.next_cron_ms = now + period_ms;
             }
+            self.sync_master_link();
             if self.aof_fatal {
                 return Err(io::Error::other("AOF write or fsync failed with appendfsync always"));
             }
@@ -455,7 +464,7 @@ impl EventLoop {
         }
     }
 
-    fn flush_slot(&mut self, slot: usize) {
+    pub(super) fn flush_slot(&mut self, slot: usize) {
         self.enforce_output_limit(slot);
         self.engine.drop_propagated_without_aof();
         if !self.flush_aof() {
@@ -474,7 +483,7 @@ impl EventLoop {
     }
 
     /// Writes what the socket takes of the connection's output.
-    fn write_conn(&mut self, slot: usize) {
+    pub(super) fn write_conn(&mut self, slot: usize) {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else {
             return;
         };
@@ -553,13 +562,17 @@ impl EventLoop {
         }
     }
 
-    fn close_slot(&mut self, slot: usize) {
+    pub(super) fn close_slot(&mut self, slot: usize) {
         let Some(mut conn) = self.conns.get_mut(slot).and_then(|c| c.take()) else {
             return;
         };
         let _ = self.poll.registry().deregister(&mut conn.stream);
-        self.by_client.remove(&conn.client_id);
-        self.engine.disconnect(conn.client_id);
+        self.forget_link_slot(slot, conn.client_id);
+        // The master link has no client until it is synchronised.
+        if conn.client_id != 0 {
+            self.by_client.remove(&conn.client_id);
+            self.engine.disconnect(conn.client_id);
+        }
         self.free_slots.push(slot);
     }
 
@@ -580,7 +593,12 @@ impl EventLoop {
             }
             for id in unblocked {
                 if let Some(&slot) = self.by_client.get(&id) {
-                    self.process_queries(slot);
+                    // The master's stream (held by CLIENT PAUSE) runs without replies.
+                    if self.is_link_slot(slot) {
+                        self.process_master_stream(slot, unix_ms());
+                    } else {
+                        self.process_queries(slot);
+                    }
                     self.flush_slot(slot);
                 }
             }
@@ -609,10 +627,15 @@ impl EventLoop {
             self.engine.outbox.push((id, Frame::Raw(bulk)));
         }
         let outbox = std::mem::take(&mut self.engine.outbox);
+        let master = self.engine.repl_master_client();
         for (id, frame) in outbox {
             let Some(&slot) = self.by_client.get(&id) else {
                 continue;
             };
+            // The master never gets replies or messages (only what the link queues).
+            if Some(id) == master {
+                continue;
+            }
             let resp = self.engine.client(id).map(|c| c.resp).unwrap_or(2);
             if let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) {
                 encode(&frame, resp, &mut conn.out);
@@ -667,7 +690,11 @@ impl EventLoop {
             // Blocked clients wait as long as their command says (Redis skips them too).
             // Monitors and replicas are exempt, as in Redis.
             .filter(|c| {
-                !c.blocked && !c.monitor && !c.replica && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms
+                !c.blocked
+                    && !c.monitor
+                    && !c.replica
+                    && !c.master
+                    && now_ms.saturating_sub(c.last_interaction_ms) > timeout_ms
             })
             .map(|c| c.id)
             .collect();
@@ -686,12 +713,12 @@ impl EventLoop {
 }
 
 #[cfg(unix)]
-fn raw_fd(stream: &TcpStream) -> i64 {
+pub(super) fn raw_fd(stream: &TcpStream) -> i64 {
     use std::os::fd::AsRawFd;
     i64::from(stream.as_raw_fd())
 }
 
 #[cfg(not(unix))]
-fn raw_fd(_stream: &TcpStream) -> i64 {
+pub(super) fn raw_fd(_stream: &TcpStream) -> i64 {
     -1
 }

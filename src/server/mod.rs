@@ -5,6 +5,7 @@ pub mod conn;
 pub mod embed;
 pub mod event_loop;
 pub mod log;
+mod master_link;
 pub mod persistence;
 pub mod process;
 pub mod startup;

@@ -99,6 +99,9 @@ fn step_rdb(
         Ok(true) => {
             engine.persist.loading = None;
             engine.finish_load(loader.stats);
+            if let Some((id, offset, db)) = loader.repl_info() {
+                engine.repl_restore_from_rdb(id, offset, db);
+            }
             let secs = started.elapsed().as_secs_f64();
             engine.persist.log(LogLevel::Notice, &format!("DB loaded from disk: {secs:.3} seconds"));
             Ok(true)

@@ -190,6 +190,11 @@ fn run(config: Config, opts: StartOptions) -> i32 {
             }
         }
     }
+    // `replicaof` in the configuration: the link starts once the data is loaded.
+    if let Some((host, port)) = event_loop.engine.config.replicaof() {
+        event_loop.engine.repl_set_master_at_start(&host, port, unix_ms());
+        super::persistence::drain_log(&mut event_loop.engine);
+    }
     loop {
         if let Err(e) = event_loop.run() {
             if e.kind() == std::io::ErrorKind::InvalidData {

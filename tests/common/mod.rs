@@ -4,5 +4,6 @@
 
 pub mod oracle;
 pub mod process;
+pub mod repl;
 pub mod scenario;
 pub mod wire;

@@ -58,10 +58,14 @@ impl ClientType {
         }
     }
 
-    /// The type of a connected client: PubSub while it has subscriptions. verdis has no
-    /// replication yet, so there are no master or replica links.
+    /// The type of a connected client (Redis's getClientType): the master link, an attached
+    /// replica (not a monitor), PubSub while it has subscriptions, else normal.
     pub fn of(client: &ClientState) -> ClientType {
-        if client.subs.active() {
+        if client.master {
+            ClientType::Master
+        } else if client.replica && !client.monitor {
+            ClientType::Replica
+        } else if client.subs.active() {
             ClientType::PubSub
         } else {
             ClientType::Normal
@@ -116,6 +120,9 @@ fn flag_letters(client: &ClientState, engine: &Engine) -> String {
         flags.push('O');
     } else if client.replica {
         flags.push('S');
+    }
+    if client.master {
+        flags.push('M');
     }
     if client.subs.active() {
         flags.push('P');
@@ -189,7 +196,8 @@ pub fn client_info_line(client: &ClientState, engine: &Engine, now_ms: u64) -> S
         io.omem,
         io.tot_mem,
         client.last_cmd,
-        String::from_utf8_lossy(&client.user),
+        // The master link runs as no user at all (Redis's NULL user).
+        if client.master { "(superuser)".into() } else { String::from_utf8_lossy(&client.user) },
         if client.tracking.on { client.tracking.redirect as i64 } else { -1 },
         client.resp,
     );

@@ -62,6 +62,11 @@ fn debug(ctx: &mut Ctx) -> Frame {
             ctx.engine.debug.aof_flush_sleep_us = atoi(ctx.arg(2)).max(0) as u64;
             Frame::ok()
         }
+        // Sent to the replicas only, in the database the stream last selected.
+        ("replicate", n) if n >= 3 => {
+            ctx.engine.repl_feed_raw_command(&ctx.argv[2..]);
+            Frame::ok()
+        }
         ("error", 3) => Frame::error(String::from_utf8_lossy(ctx.arg(2)).into_owned()),
         ("log", 3) => {
             let text = format!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.arg(2)));

@@ -283,6 +283,8 @@ impl Engine {
             used_mem: self.process.rss_bytes,
             aof_base: true,
             functions: self.function_codes(),
+            // An AOF base records no replication state (Redis saves it without rdbSaveInfo).
+            repl: None,
         };
         (self.save_options(), aux)
     }

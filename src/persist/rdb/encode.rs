@@ -59,6 +59,10 @@ pub struct AuxInfo {
     pub aof_base: bool,
     /// The function libraries' codes, written before the databases (RDB_OPCODE_FUNCTION2).
     pub functions: Vec<Vec<u8>>,
+    /// With replication under way: the database the stream has selected, the replication ID
+    /// and offset (repl-stream-db, repl-id, repl-offset), so that a replica loading the file
+    /// knows where the stream it continues with stands.
+    pub repl: Option<(usize, String, u64)>,
 }
 
 pub struct Encoder<W: Write> {
@@ -206,6 +210,11 @@ impl<W: Write> Encoder<W> {
         self.aux("redis-bits", b"64")?;
         self.aux("ctime", aux.ctime_s.to_string().as_bytes())?;
         self.aux("used-mem", aux.used_mem.to_string().as_bytes())?;
+        if let Some((db, replid, offset)) = &aux.repl {
+            self.aux("repl-stream-db", db.to_string().as_bytes())?;
+            self.aux("repl-id", replid.as_bytes())?;
+            self.aux("repl-offset", offset.to_string().as_bytes())?;
+        }
         self.aux("aof-base", if aux.aof_base { b"1" } else { b"0" })
     }
 
@@ -393,8 +402,14 @@ mod tests {
             SaveOptions::default(),
             SaveOptions { version: 11, compression: false, checksum: false, access: AccessSave::Nothing },
         ] {
-            let aux =
-                AuxInfo { redis_ver: "7.0.15".into(), ctime_s: 1, used_mem: 2, aof_base: false, functions: Vec::new() };
+            let aux = AuxInfo {
+                redis_ver: "7.0.15".into(),
+                ctime_s: 1,
+                used_mem: 2,
+                aof_base: false,
+                functions: Vec::new(),
+                repl: None,
+            };
             let (bytes, size) = write_snapshot(&dbs, opts, &aux, Vec::new(), || {}).unwrap();
             assert_eq!(size as usize, bytes.len());
             let (version, records) = read_all(&bytes).unwrap();

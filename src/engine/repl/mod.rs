@@ -15,10 +15,13 @@
 //! except the bulk, which the server takes with `repl_take_bulk` so that the output-buffer limits
 //! do not count it (Redis does not either: it sends the file outside the reply buffers).
 
+pub mod replica;
+
 use super::propagate::PropOp;
 use super::Engine;
 use crate::persist::aof::writer::encode_command;
 use crate::resp::Frame;
+use rand_core::RngCore;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Where a replica is in its synchronisation (Redis's SLAVE_STATE_*).
@@ -79,6 +82,10 @@ pub struct Backlog {
 }
 
 impl Backlog {
+    fn new(capacity_bytes: usize, first_offset: u64) -> Backlog {
+        Backlog { bytes: VecDeque::new(), capacity_bytes, first_offset }
+    }
+
     pub fn histlen(&self) -> usize {
         self.bytes.len()
     }
@@ -103,7 +110,7 @@ impl Backlog {
 }
 
 /// The master's replication state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Replication {
     /// The replication ID once a backlog exists (INFO shows a run-derived one before).
     pub replid: Option<String>,
@@ -121,11 +128,51 @@ pub struct Replication {
     pub getack_wanted: bool,
     /// What clients announced with REPLCONF before attaching: listening port, address.
     announced: BTreeMap<u64, (i64, Option<String>)>,
+    /// Clients that announced `REPLCONF capa eof` (they accept a diskless transfer, so the
+    /// save for them may wait `repl-diskless-sync-delay` for more replicas).
+    capa_eof: std::collections::BTreeSet<u64>,
     last_ping_s: u64,
     last_newline_ms: u64,
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// The replication ID this server had before its current one (shifted by REPLICAOF NO ONE
+    /// or a master's new ID), and the first offset it is not valid for.
+    pub replid2: Option<String>,
+    pub second_offset: i64,
+    /// A command of the master's stream is running (expired keys still exist for it).
+    pub applying_master: bool,
+    /// The link with the master, when this server is a replica.
+    pub link: Option<replica::MasterLink>,
+    /// Changes whenever the link's connection must be dropped (the server closes its socket).
+    pub link_epoch: u64,
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Replication {
+            replid: None,
+            offset: 0,
+            backlog: None,
+            replicas: Vec::new(),
+            seldb: None,
+            rdb_for_sync: false,
+            waiting: BTreeMap::new(),
+            getack_wanted: false,
+            announced: BTreeMap::new(),
+            capa_eof: std::collections::BTreeSet::new(),
+            last_ping_s: 0,
+            last_newline_ms: 0,
+            sync_full: 0,
+            sync_partial_ok: 0,
+            sync_partial_err: 0,
+            replid2: None,
+            second_offset: -1,
+            applying_master: false,
+            link: None,
+            link_epoch: 0,
+        }
+    }
 }
 
 impl Replication {
@@ -164,17 +211,27 @@ fn replica_name(ip: &str, port: i64) -> String {
     }
 }
 
-/// 40 hexadecimal digits from the engine's seeded generator (Redis's changeReplicationId draws
-/// them at random).
-fn new_replid(rng: &mut impl rand_core::RngCore) -> String {
-    (0..5).map(|_| format!("{:08x}", rng.next_u32())).collect()
+/// 40 hexadecimal digits from the engine's seeded generator, mixed with what tells this run from
+/// others (start time, process id, port): Redis draws them at random, and two servers must not
+/// share an ID, or a replica moving between them would continue a history it does not have.
+fn new_replid(engine: &mut Engine) -> String {
+    let mut input = Vec::with_capacity(40);
+    input.extend_from_slice(&engine.rng.next_u64().to_le_bytes());
+    input.extend_from_slice(&engine.start_ms.to_le_bytes());
+    input.extend_from_slice(&u64::from(engine.process.pid).to_le_bytes());
+    input.extend_from_slice(&u64::from(engine.process.tcp_port).to_le_bytes());
+    let a = xxhash_rust::xxh3::xxh3_128(&input);
+    input.push(1);
+    let b = xxhash_rust::xxh3::xxh3_64(&input);
+    format!("{a:032x}{:08x}", b >> 32)
 }
 
 impl Engine {
     /// Appends emitted units to the stream: the backlog, online replicas (through the outbox)
     /// and replicas waiting for their snapshot (held). Redis's replicationFeedSlaves.
     pub(super) fn repl_feed(&mut self, ops: &[PropOp]) {
-        if self.repl.backlog.is_none() {
+        // A replica passes its master's stream on verbatim instead (`repl_master_applied`).
+        if self.repl.backlog.is_none() || self.repl.link.is_some() {
             return;
         }
         let mut bytes = Vec::new();
@@ -185,6 +242,17 @@ impl Engine {
             }
             encode_command(&mut bytes, argv);
         }
+        self.repl_feed_bytes(&bytes);
+    }
+
+    /// DEBUG REPLICATE: a command for the replicas only, in the database the stream last
+    /// selected (no SELECT of its own), as Redis's replicationFeedSlaves with slaveseldb.
+    pub fn repl_feed_raw_command(&mut self, argv: &[Vec<u8>]) {
+        if self.repl.link.is_some() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        encode_command(&mut bytes, argv);
         self.repl_feed_bytes(&bytes);
     }
 
@@ -246,9 +314,73 @@ impl Engine {
                 crate::engine::config::LogLevel::Notice,
                 "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
             );
+        } else if self.config.bool_value(super::config::index_of("repl-diskless-sync"))
+            && self.repl.capa_eof.contains(&client_id)
+            && self.config.num_value(super::config::index_of("repl-diskless-sync-delay")) > 0
+        {
+            // The cron starts the save once the delay passed, for every replica that came.
+            self.persist.log(crate::engine::config::LogLevel::Notice, "Delay next BGSAVE for diskless SYNC");
         } else {
             self.repl_start_bgsave(now_ms);
         }
+    }
+
+    /// PSYNC with an offset that is not a number: Redis logs it (the client gets an error).
+    pub fn repl_log_wrong_offset(&mut self, client_id: u64, peer_addr: &str) {
+        let peer_ip = peer_addr.rsplit_once(':').map_or(peer_addr, |(ip, _)| ip);
+        let (port, announced) = self.repl.announced.get(&client_id).cloned().unwrap_or_default();
+        let name = replica_name(announced.as_deref().unwrap_or(peer_ip), port);
+        let line = format!("Replica {name} asks for synchronization but with a wrong offset");
+        self.persist.log(crate::engine::config::LogLevel::Warning, &line);
+    }
+
+    /// A replica's command produced a reply (Redis's _addReplyToBufferOrList for a replica): the
+    /// reply is dropped and the replica disconnected, with an error logged as critical first.
+    /// Returns true when the reply must be dropped.
+    pub(super) fn repl_replica_replied(&mut self, client: &mut super::client::ClientState, reply: &Frame) -> bool {
+        if matches!(reply, Frame::Raw(bytes) if bytes.is_empty()) {
+            return false;
+        }
+        use crate::engine::config::LogLevel;
+        let command = if client.last_cmd == "NULL" { "<unknown>" } else { client.last_cmd };
+        if let Some(text) = reply.error_text() {
+            let line = format!(
+                "== CRITICAL == This master is sending an error to its replica: '{text}' after processing the command '{command}'"
+            );
+            self.persist.log(LogLevel::Warning, &line);
+            self.stats.unexpected_error_replies += 1;
+        }
+        let info = crate::cmd::connection::client::client_info_line(client, self, self.now_ms);
+        let line = format!("Replica generated a reply to command '{command}', disconnecting it: {info}");
+        self.persist.log(LogLevel::Warning, &line);
+        client.close_after_reply = true;
+        true
+    }
+
+    /// REPLCONF capa eof.
+    pub fn repl_set_capa_eof(&mut self, client_id: u64) {
+        self.repl.capa_eof.insert(client_id);
+    }
+
+    /// Whether the cron starts the save replicas wait for (shouldStartChildReplication): with
+    /// diskless sync on, once the longest-waiting replica waited `repl-diskless-sync-delay`
+    /// seconds or `repl-diskless-sync-max-replicas` are waiting.
+    fn repl_should_start_bgsave(&self, now_s: u64) -> bool {
+        if self.rdb_child_running() || self.persist.aof.rewrite.is_some() {
+            return false;
+        }
+        let waiting: Vec<&Replica> =
+            self.repl.replicas.iter().filter(|r| r.state == ReplicaState::WaitBgsaveStart).collect();
+        if waiting.is_empty() {
+            return false;
+        }
+        let index_of = super::config::index_of;
+        let max_replicas = self.config.num_value(index_of("repl-diskless-sync-max-replicas"));
+        let delay_s = self.config.num_value(index_of("repl-diskless-sync-delay")).max(0) as u64;
+        let max_idle_s = waiting.iter().map(|r| now_s.saturating_sub(r.ack_s)).max().unwrap_or(0);
+        !self.config.bool_value(index_of("repl-diskless-sync"))
+            || (max_replicas > 0 && waiting.len() as i64 >= max_replicas)
+            || max_idle_s >= delay_s
     }
 
     /// Records a new replica, with what it announced with REPLCONF before attaching. (The
@@ -314,9 +446,10 @@ impl Engine {
             return;
         }
         let capacity_bytes = self.config.num_value(super::config::index_of("repl-backlog-size")).max(1) as usize;
-        self.repl.replid = Some(new_replid(&mut self.rng));
-        self.repl.backlog =
-            Some(Backlog { bytes: VecDeque::new(), capacity_bytes, first_offset: self.repl.offset + 1 });
+        self.repl.replid = Some(new_replid(self));
+        self.repl.replid2 = None;
+        self.repl.second_offset = -1;
+        self.repl.backlog = Some(Backlog::new(capacity_bytes, self.repl.offset + 1));
         self.prop.enabled = true;
         let id = self.repl.replid.clone().unwrap_or_default();
         self.persist.log(
@@ -328,7 +461,10 @@ impl Engine {
     /// PSYNC with a known ID and an offset the backlog holds: +CONTINUE and the missing bytes.
     fn repl_try_partial(&mut self, client_id: u64, peer_ip: &str, replid: &[u8], offset: i64, now_s: u64) -> bool {
         let ours = self.repl.replid.as_deref().map(str::as_bytes);
-        if ours != Some(replid) || offset < 0 {
+        let previous = self.repl.replid2.as_deref().map(str::as_bytes);
+        // The previous ID is good up to the offset where it was replaced.
+        let known = ours == Some(replid) || (previous == Some(replid) && offset <= self.repl.second_offset);
+        if !known || offset < 0 {
             return false;
         }
         let Some(missing) = self.repl.backlog.as_ref().and_then(|b| b.since(offset as u64)) else {
@@ -489,6 +625,7 @@ impl Engine {
     /// snapshot, PING into the stream every `repl-ping-replica-period`, REPLCONF GETACK for
     /// WAIT, timed-out replicas dropped, a snapshot started for replicas waiting for one.
     pub fn repl_cron(&mut self, now_ms: u64) {
+        self.repl_replica_cron(now_ms);
         if self.repl.replicas.is_empty() && self.repl.waiting.is_empty() {
             return;
         }
@@ -499,7 +636,8 @@ impl Engine {
             self.repl_feed(&[(db, vec![b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()])]);
         }
         let period_s = self.config.num_value(super::config::index_of("repl-ping-replica-period")).max(1) as u64;
-        if now_s >= self.repl.last_ping_s + period_s && !self.repl.replicas.is_empty() {
+        // A replica's replicas get its master's PINGs.
+        if now_s >= self.repl.last_ping_s + period_s && !self.repl.replicas.is_empty() && self.repl.link.is_none() {
             self.repl.last_ping_s = now_s;
             // PING goes in the database last selected: no SELECT of its own.
             let db = self.repl.seldb.unwrap_or(0);
@@ -531,17 +669,17 @@ impl Engine {
                 .log(crate::engine::config::LogLevel::Warning, "Disconnecting timedout replica (streaming sync)");
             self.repl_drop(id, None);
         }
-        if self.repl.replicas.iter().any(|r| r.state == ReplicaState::WaitBgsaveStart)
-            && !self.rdb_child_running()
-            && self.persist.aof.rewrite.is_none()
-        {
+        if self.repl_should_start_bgsave(now_s) {
             self.repl_start_bgsave(now_ms);
         }
     }
 
     /// A disconnected client stops being a replica or waiting in WAIT.
     pub(super) fn repl_forget(&mut self, client_id: u64) {
+        let now_ms = self.now_ms;
+        self.repl_master_disconnected(client_id, now_ms);
         self.repl.announced.remove(&client_id);
+        self.repl.capa_eof.remove(&client_id);
         self.repl.replicas.retain(|r| r.client_id != client_id);
         self.repl.waiting.remove(&client_id);
     }
