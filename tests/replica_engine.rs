@@ -367,3 +367,15 @@ fn replica_and_monitor_connections_do_not_use_the_keyspace() {
     let log: Vec<String> = r.engine.persist.log.iter().map(|(_, line)| line.clone()).collect();
     assert!(log.iter().any(|l| l.starts_with("== CRITICAL == This replica is sending an error to its master: ")));
 }
+
+#[test]
+fn a_past_expiry_time_on_a_writable_replica_does_not_delete() {
+    // rule: REPL-12
+    let mut r = Harness::new();
+    r.run("SET k v");
+    r.run("CONFIG SET replica-read-only no");
+    assert_eq!(r.run("REPLICAOF 127.0.0.1 6380"), ok());
+    assert_eq!(r.run("PEXPIREAT k 1"), int(1));
+    assert_eq!(r.engine.dbs[0].len(), 1, "the key stays until the master's DEL");
+    assert_eq!(r.run("GET k"), Frame::Null);
+}

@@ -91,9 +91,10 @@ impl Engine {
 
     /// Whether an absolute expiry time set by a command deletes the key at once (at or before
     /// now), as Redis's checkAlreadyExpired: not while the AOF is replayed, since commands
-    /// after it in the file may still act on the key; it expires after the load.
+    /// after it in the file may still act on the key (it expires after the load), and not on
+    /// a replica, which leaves deletions to its master.
     pub fn already_expired(&self, when_ms: i64, now_ms: u64) -> bool {
-        when_ms <= now_ms as i64 && !self.persist.aof.replaying
+        when_ms <= now_ms as i64 && !self.persist.aof.replaying && !self.is_replica()
     }
 
     /// Periodic work, called by the server `hz` times per second with the current time.
