@@ -116,7 +116,7 @@ const MB: i64 = 1024 * 1024;
 // Why a parameter is only accepted. One reason per family keeps deviations.md readable.
 const YES: Support = Support::Implemented;
 const REPL: Support = Support::Accepted(
-    "verdis is a master only: it cannot replicate from another server, and sends snapshots from disk",
+    "these replication details are not implemented: a replica loads the snapshot in memory in one step, a master sends snapshots from disk, SHUTDOWN does not wait for replicas",
 );
 const CLUSTER: Support = Support::Accepted("cluster mode is not implemented");
 const TLS: Support = Support::Accepted("TLS is not implemented");
@@ -267,7 +267,7 @@ pub const PARAMS: &[Param] = &[
     b("lazyfree-lazy-user-del", None, DEBUG, false, YES),
     b("lazyfree-lazy-user-flush", None, DEBUG, false, YES),
     b("repl-disable-tcp-nodelay", None, M, false, REPL),
-    b("repl-diskless-sync", None, DEBUG, true, REPL),
+    b("repl-diskless-sync", None, DEBUG, true, YES),
     b("aof-rewrite-incremental-fsync", None, M, true, AOF),
     b("no-appendfsync-on-rewrite", None, M, false, AOF),
     b("cluster-require-full-coverage", None, M, true, CLUSTER),
@@ -276,10 +276,10 @@ pub const PARAMS: &[Param] = &[
     b("aof-use-rdb-preamble", None, M, true, YES),
     b("aof-timestamp-enabled", None, M, false, YES),
     b("cluster-replica-no-failover", Some("cluster-slave-no-failover"), M, false, CLUSTER),
-    b("replica-lazy-flush", Some("slave-lazy-flush"), M, false, REPL),
-    b("replica-serve-stale-data", Some("slave-serve-stale-data"), M, true, REPL),
-    b("replica-read-only", Some("slave-read-only"), DEBUG, true, REPL),
-    b("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), M, true, REPL),
+    b("replica-lazy-flush", Some("slave-lazy-flush"), M, false, YES),
+    b("replica-serve-stale-data", Some("slave-serve-stale-data"), M, true, YES),
+    b("replica-read-only", Some("slave-read-only"), DEBUG, true, YES),
+    b("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), M, true, YES),
     b("jemalloc-bg-thread", None, M, true, THREADS),
     Param { name: "activedefrag", alias: None, flags: DEBUG, kind: Kind::Bool { default: false, check: Some(check_activedefrag) }, support: DEFRAG },
     b("syslog-enabled", None, IMM, false, SYSLOG),
@@ -292,7 +292,7 @@ pub const PARAMS: &[Param] = &[
     b("use-exit-on-panic", None, HIDDEN, false, TESTHOOK),
     b("disable-thp", None, IMM, true, OS),
     b("cluster-allow-replica-migration", None, M, true, CLUSTER),
-    b("replica-announced", None, M, true, REPL),
+    b("replica-announced", None, M, true, YES),
     b("latency-tracking", None, M, true, LATENCY),
     b("aof-disable-auto-gc", None, M, false, YES),
     b("replica-ignore-disk-write-errors", None, M, false, REPL),
@@ -301,8 +301,8 @@ pub const PARAMS: &[Param] = &[
     s("aclfile", None, IMM, Some(""), false, None, ACL),
     s("unixsocket", None, IMM, None, true, None, SOCKET),
     s("pidfile", None, IMM, None, true, None, PROCESS),
-    s("replica-announce-ip", Some("slave-announce-ip"), M, None, true, None, REPL),
-    s("masteruser", None, SENSITIVE, None, true, None, REPL),
+    s("replica-announce-ip", Some("slave-announce-ip"), M, None, true, None, YES),
+    s("masteruser", None, SENSITIVE, None, true, None, YES),
     s("cluster-announce-ip", None, M, None, true, None, CLUSTER),
     s("cluster-config-file", None, IMM, Some("nodes.conf"), false, None, CLUSTER),
     s("cluster-announce-hostname", None, M, None, true, Some(check_hostname), CLUSTER),
@@ -318,7 +318,7 @@ pub const PARAMS: &[Param] = &[
     s("proc-title-template", None, M, Some("{title} {listen-addr} {server-mode}"), false, Some(check_proc_title), PROCESS),
     s("bind-source-addr", None, M, None, true, None, REPL),
     s("logfile", None, IMM, Some(""), false, None, YES),
-    s("masterauth", None, SENSITIVE, None, true, None, REPL),
+    s("masterauth", None, SENSITIVE, None, true, None, YES),
     s("requirepass", None, SENSITIVE, None, true, None, YES),
 
     // Enumerations.
@@ -354,12 +354,12 @@ pub const PARAMS: &[Param] = &[
     n("active-defrag-threshold-upper", None, M, 0, 1000, 100, Int, DEFRAG),
     n("lfu-log-factor", None, M, 0, INT_MAX, 10, Int, YES),
     n("lfu-decay-time", None, M, 0, INT_MAX, 1, Int, YES),
-    n("replica-priority", Some("slave-priority"), M, 0, INT_MAX, 100, Int, REPL),
-    n("repl-diskless-sync-delay", None, M, 0, INT_MAX, 5, Int, REPL),
+    n("replica-priority", Some("slave-priority"), M, 0, INT_MAX, 100, Int, YES),
+    n("repl-diskless-sync-delay", None, M, 0, INT_MAX, 5, Int, YES),
     n("maxmemory-samples", None, M, 1, INT_MAX, 5, Int, YES),
     n("maxmemory-eviction-tenacity", None, M, 0, 100, 10, Int, YES),
     n("timeout", None, M, 0, INT_MAX, 0, Int, YES),
-    n("replica-announce-port", Some("slave-announce-port"), M, 0, 65535, 0, Int, REPL),
+    n("replica-announce-port", Some("slave-announce-port"), M, 0, 65535, 0, Int, YES),
     n("tcp-backlog", None, IMM, 0, INT_MAX, 511, Int, SOCKET),
     n("cluster-port", None, IMM, 0, 65535, 0, Int, CLUSTER),
     n("cluster-announce-bus-port", None, M, 0, 65535, 0, Int, CLUSTER),
@@ -376,7 +376,7 @@ pub const PARAMS: &[Param] = &[
     n("min-replicas-max-lag", Some("min-slaves-max-lag"), M, 0, INT_MAX, 10, Int, YES),
     n("watchdog-period", None, HIDDEN, 0, INT_MAX, 0, Int, TESTHOOK),
     n("shutdown-timeout", None, M, 0, INT_MAX, 10, Int, REPL),
-    n("repl-diskless-sync-max-replicas", None, M, 0, INT_MAX, 0, Int, REPL),
+    n("repl-diskless-sync-max-replicas", None, M, 0, INT_MAX, 0, Int, YES),
 
     // Unsigned int.
     u("maxclients", None, M, 1, UINT_MAX, 10000, Int, YES),
@@ -449,7 +449,7 @@ pub const PARAMS: &[Param] = &[
     special("oom-score-adj-values", None, MULTI_ARG, Kind::OomScoreAdjValues, OS),
     special("notify-keyspace-events", None, M, Kind::NotifyKeyspaceEvents, YES),
     special("bind", None, MULTI_ARG, Kind::Bind, YES),
-    special("replicaof", Some("slaveof"), IMM | MULTI_ARG, Kind::ReplicaOf, REPL),
+    special("replicaof", Some("slaveof"), IMM | MULTI_ARG, Kind::ReplicaOf, YES),
     special("latency-tracking-info-percentiles", None, MULTI_ARG, Kind::LatencyPercentiles, LATENCY),
 
     // verdis's own: the seed of the engine's random number generator.
