@@ -474,3 +474,16 @@ fn replay_ignores_write_admission_checks() {
     assert_eq!(loaded, Ok(AofLoad::Loaded));
     assert_eq!(keyspace_fingerprint(&h2.engine.dbs), ["0:a=string:1 ttl=None"]);
 }
+
+// rule: AOF-2, REPL-2
+#[test]
+fn publish_goes_to_replicas_not_to_the_aof() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[]);
+    let units = h.propagated(&["PUBLISH ch m", "MULTI", "PUBLISH ch m2", "SET k v", "EXEC"]);
+    assert_eq!(units, ["0:PUBLISH ch m", "0:MULTI", "0:PUBLISH ch m2", "0:SET k v", "0:EXEC"]);
+    run_all(&mut h, &["PUBLISH ch m3", "SPUBLISH sh m", "SET a 1"]);
+    let file = text(&disk, INCR1);
+    assert!(!file.to_ascii_uppercase().contains("PUBLISH"), "{file}");
+    assert!(file.contains("$1\r\na\r\n"), "{file}");
+}

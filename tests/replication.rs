@@ -9,10 +9,10 @@ use common::oracle::RedisOracle;
 use common::process::{fingerprint, start_verdis};
 use common::repl::{call, caught_up, info_field, wait_until};
 use common::scenario::{check_like_real_redis, Expect, Step::Send};
-use common::wire::{args, parse_node, Node, Wire};
+use common::wire::{parse_node, Node, Wire};
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BEFORE: &[&str] = &[
     "SET s1 hello",

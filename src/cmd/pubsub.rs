@@ -95,12 +95,15 @@ fn sunsubscribe(ctx: &mut Ctx) -> Frame {
 /// two patterns counts three times).
 fn publish(ctx: &mut Ctx) -> Frame {
     let n = ctx.engine.publish(ctx.client, Kind::Channel, ctx.arg(1), ctx.arg(2));
+    // Replicas deliver it to their own subscribers; the AOF leaves it out (see aof_feed).
+    ctx.force_propagation();
     Frame::Integer(n as i64)
 }
 
 /// SPUBLISH shardchannel message (patterns do not apply to shard channels).
 fn spublish(ctx: &mut Ctx) -> Frame {
     let n = ctx.engine.publish(ctx.client, Kind::Shard, ctx.arg(1), ctx.arg(2));
+    ctx.force_propagation();
     Frame::Integer(n as i64)
 }
 

@@ -45,6 +45,10 @@ impl Engine {
         let now_s = self.now_ms / 1000;
         let aof = &mut self.persist.aof;
         for (db, argv) in ops {
+            // PUBLISH and SPUBLISH propagate to replicas only (Redis's PROPAGATE_REPL target).
+            if argv.first().is_some_and(|n| n.eq_ignore_ascii_case(b"publish") || n.eq_ignore_ascii_case(b"spublish")) {
+                continue;
+            }
             if stamps && now_s > aof.last_annotation_s {
                 aof.buf.extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
                 aof.last_annotation_s = now_s;
