@@ -247,3 +247,21 @@ fn protocol_samples_and_errors() {
     let mut closed = Harness::new();
     assert!(matches!(closed.run("DEBUG DIGEST"), Frame::Error(e) if e.starts_with("ERR DEBUG command not allowed.")));
 }
+
+// rule: DEBUG-4
+#[test]
+fn debug_sleep_inside_a_transaction_moves_the_clock_on() {
+    let mut h = harness();
+    h.run("DEBUG SET-ACTIVE-EXPIRE 0");
+    let waiter = h.new_client();
+    h.run("BRPOP k 0");
+    assert!(h.engine.is_blocked(waiter));
+    h.new_client();
+    h.run("MULTI");
+    h.run("RPUSH k hello");
+    h.run("PEXPIRE k 100");
+    h.run("DEBUG SLEEP 0.2");
+    h.run("EXEC");
+    // The key had expired by the time EXEC ended: the waiter is not served (as in Redis).
+    assert!(h.engine.is_blocked(waiter));
+}

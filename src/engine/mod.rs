@@ -326,8 +326,9 @@ impl Engine {
         let after = std::mem::take(&mut client.pushes_after);
         let resp = client.resp;
         self.clients.insert(id, client);
-        // Writes may have woken blocked clients (Redis serves them right after the command).
-        self.serve_ready_keys(now_ms);
+        // Writes may have woken blocked clients (Redis serves them right after the command), at
+        // the engine's time, which DEBUG SLEEP inside the command may have moved on.
+        self.serve_ready_keys(self.now_ms.max(now_ms));
         self.end_new_key_journal();
         self.tracking_end_command(id);
         if self.pause.wants_resume() {

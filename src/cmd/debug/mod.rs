@@ -44,7 +44,11 @@ fn debug(ctx: &mut Ctx) -> Frame {
         ("protocol", 3) => protocol(ctx),
         ("sleep", 3) => {
             let seconds = strtod(ctx.arg(2));
-            ctx.engine.debug.sleep_request_us += (seconds.max(0.0) * 1e6) as u64;
+            let sleep_us = (seconds.max(0.0) * 1e6) as u64;
+            ctx.engine.debug.sleep_request_us += sleep_us;
+            // Redis's clock moves on during the sleep, inside a transaction too: what runs after
+            // the command (serving blocked clients) sees the later time.
+            ctx.engine.now_ms += sleep_us / 1000;
             Frame::ok()
         }
         ("set-active-expire", 3) => set_flag(ctx, |e, on| e.debug.active_expire_enabled = on),
