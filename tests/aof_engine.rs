@@ -487,3 +487,17 @@ fn publish_goes_to_replicas_not_to_the_aof() {
     assert!(!file.to_ascii_uppercase().contains("PUBLISH"), "{file}");
     assert!(file.contains("$1\r\na\r\n"), "{file}");
 }
+
+// rule: AOF-3
+#[test]
+fn scan_and_randomkey_expire_keys_without_a_transaction() {
+    let disk = SimDisk::new();
+    let (mut h, _) = boot(&disk, &[]);
+    run_all(&mut h, &["SET foo1 bar PX 1", "SET foo2 bar PX 1"]);
+    h.advance_ms(5);
+    assert_eq!(h.propagated(&["SCAN 0"]), ["0:DEL foo1", "0:DEL foo2"]);
+    run_all(&mut h, &["SET foo3 bar PX 1", "SET foo4 bar PX 1", "SET k v"]);
+    h.advance_ms(5);
+    let units = h.propagated(&["MULTI", "SCAN 0", "EXEC"]);
+    assert_eq!(units.first().map(String::as_str), Some("0:MULTI"), "{units:?}");
+}

@@ -133,7 +133,12 @@ impl super::Engine {
             }
         }
         if self.prop.nesting == 0 {
-            self.emit_unit(false);
+            // A command that may expire arbitrary keys (SCAN, RANDOMKEY), run directly, emits
+            // its DELs unwrapped, like the active expire cycle (Redis's
+            // CMD_TOUCHES_ARBITRARY_KEYS in propagatePendingCommands).
+            let arbitrary =
+                argv.first().is_some_and(|n| n.eq_ignore_ascii_case(b"scan") || n.eq_ignore_ascii_case(b"randomkey"));
+            self.emit_unit(arbitrary);
         }
     }
 
