@@ -347,17 +347,13 @@ impl Engine {
             Ok(s) => s,
             Err(e) => return Frame::error(format!("ERR {e}")),
         };
-        let func = match state.stored(&info.key) {
-            Ok(func) => func,
-            Err(e) => return Frame::error(format!("ERR {e}")),
-        };
         let split = 3 + numkeys as usize;
         let spec = RunSpec {
             name: &info.name,
             flags: info.flags,
             ro_command: ro,
             eval_mode: false,
-            func,
+            key: &info.key,
             keys: &argv[3..split],
             args: &argv[split..],
             caller_meta: meta,

@@ -16,7 +16,7 @@ use crate::engine::meta::CommandMeta;
 use crate::engine::table::Flags;
 use crate::engine::{errors, Engine};
 use crate::resp::Frame;
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Table, Value};
 use std::cell::RefCell;
 
 /// What to run.
@@ -28,7 +28,8 @@ pub struct RunSpec<'a> {
     pub ro_command: bool,
     /// EVAL (KEYS and ARGV are globals) rather than FCALL (they are the function's arguments).
     pub eval_mode: bool,
-    pub func: Function,
+    /// Where the state keeps the compiled function (`LuaState::stored`).
+    pub key: &'a str,
     pub keys: &'a [Vec<u8>],
     pub args: &'a [Vec<u8>],
     /// The caller's command, for client-side caching of its keys.
@@ -257,7 +258,8 @@ fn execute_in_scope(run: &RefCell<Run>, state: &LuaState, spec: &RunSpec) -> mlu
             state.globals.raw_set("KEYS", keys.clone())?;
             state.globals.raw_set("ARGV", args.clone())?;
         }
-        let outcome = state.run.call::<(bool, Value)>((spec.func.clone(), keys, args, !spec.eval_mode));
+        let func = state.stored(spec.key).map_err(mlua::Error::runtime)?;
+        let outcome = state.run.call::<(bool, Value)>((func, keys, args, !spec.eval_mode));
         for name in PER_RUN {
             state.redis.raw_set(name, Value::Nil)?;
         }
@@ -506,17 +508,13 @@ impl Engine {
             Ok(state) => state.clone(),
             Err(e) => return Frame::error(format!("ERR {e}")),
         };
-        let func = match state.stored(&sha) {
-            Ok(func) => func,
-            Err(e) => return Frame::error(format!("ERR {e}")),
-        };
         let split = 3 + numkeys as usize;
         let spec = RunSpec {
             name: &sha,
             flags,
             ro_command: kind.ro,
             eval_mode: true,
-            func,
+            key: &sha,
             keys: &argv[3..split],
             args: &argv[split..],
             caller_meta: meta,
