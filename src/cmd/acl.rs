@@ -132,8 +132,7 @@ fn cat(ctx: &mut Ctx) -> Frame {
 
 /// Redis's addReplySubcommandSyntaxError.
 fn subcommand_syntax_error(ctx: &Ctx) -> Frame {
-    let sub = String::from_utf8_lossy(ctx.arg(1));
-    Frame::error(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try ACL HELP."))
+    Frame::error(crate::engine::errors::subcommand_syntax(ctx.arg(1), "ACL"))
 }
 
 /// Redis's GENPASS_MAX_BITS.

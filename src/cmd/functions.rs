@@ -122,10 +122,7 @@ fn function_delete(ctx: &mut Ctx) -> Frame {
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn function_flush(ctx: &mut Ctx) -> Frame {
     if ctx.argc() > 3 {
-        return Frame::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-            String::from_utf8_lossy(ctx.arg(1))
-        ));
+        return Frame::error(crate::engine::errors::subcommand_syntax(ctx.arg(1), "FUNCTION"));
     }
     let valid = ctx.argc() == 2 || (ctx.argc() == 3 && (is(ctx.arg(2), "SYNC") || is(ctx.arg(2), "ASYNC")));
     if !valid {
@@ -201,10 +198,7 @@ fn parse_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
 fn function_restore(ctx: &mut Ctx) -> Frame {
     if ctx.argc() > 4 {
-        return Frame::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-            String::from_utf8_lossy(ctx.arg(1))
-        ));
+        return Frame::error(crate::engine::errors::subcommand_syntax(ctx.arg(1), "FUNCTION"));
     }
     let (mut flush, mut replace) = (false, false);
     if ctx.argc() == 4 {

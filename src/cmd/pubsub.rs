@@ -109,8 +109,7 @@ fn spublish(ctx: &mut Ctx) -> Frame {
 
 /// `ERR unknown subcommand or wrong number of arguments for '<SUB as typed>'. Try PUBSUB HELP.`
 fn syntax_error(ctx: &Ctx) -> Frame {
-    let sub = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
-    Frame::error(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try PUBSUB HELP."))
+    Frame::error(crate::engine::errors::subcommand_syntax(ctx.arg(1), "PUBSUB"))
 }
 
 fn channel_list(ctx: &mut Ctx, kind: Kind) -> Frame {

@@ -38,8 +38,7 @@ pub fn handler(full_name: &str) -> Option<Handler> {
 /// [id, unix time, microseconds, arguments, peer, client name].
 fn get(ctx: &mut Ctx) -> Frame {
     if ctx.argc() > 3 {
-        let name = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-        return err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try SLOWLOG HELP."));
+        return Frame::error(crate::engine::errors::subcommand_syntax(ctx.arg(1), "SLOWLOG"));
     }
     let count = if ctx.argc() == 3 {
         match int_arg(ctx.arg(2)) {

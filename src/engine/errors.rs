@@ -32,6 +32,17 @@ pub fn unknown_subcommand(sub: &[u8], container: &str) -> String {
     format!("ERR unknown subcommand '{sub}'. Try {} HELP.", container.to_ascii_uppercase())
 }
 
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CONTAINER> HELP.`
+/// (Redis's addReplySubcommandSyntaxError: a known subcommand with the wrong arguments; the
+/// name as the client typed it, cut at 128 bytes).
+pub fn subcommand_syntax(sub: &[u8], container: &str) -> String {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        container.to_ascii_uppercase()
+    )
+}
+
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' ` (the args list is cut
 /// after about 128 bytes, as Redis's commandCheckExistence does).
 pub fn unknown_command(argv: &[Vec<u8>]) -> String {

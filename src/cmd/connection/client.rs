@@ -378,8 +378,7 @@ fn client_unblock(ctx: &mut Ctx) -> Frame {
             return err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         }
     } else if ctx.argc() != 3 {
-        let sub = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-        return err(&format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."));
+        return Frame::error(errors::subcommand_syntax(ctx.arg(1), "CLIENT"));
     }
     let Some(id) = parse_i64(ctx.arg(2)) else {
         return err(errors::NOT_INTEGER);
@@ -393,11 +392,7 @@ fn client_unblock(ctx: &mut Ctx) -> Frame {
 fn client_pause(ctx: &mut Ctx) -> Frame {
     use crate::engine::pause::PauseKind;
     if ctx.argv.len() > 4 {
-        // Redis names the subcommand as typed.
-        let typed = String::from_utf8_lossy(&ctx.argv[1]);
-        return Frame::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{typed}'. Try CLIENT HELP."
-        ));
+        return Frame::error(errors::subcommand_syntax(ctx.arg(1), "CLIENT"));
     }
     let kind = match ctx.argv.get(3) {
         None => PauseKind::All,

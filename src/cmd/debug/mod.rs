@@ -8,7 +8,7 @@ mod digest;
 use crate::cmd::args::{err, int_arg};
 use crate::engine::config::LogLevel;
 use crate::engine::value::Value;
-use crate::engine::{Ctx, Handler};
+use crate::engine::{errors, Ctx, Handler};
 use crate::resp::Frame;
 
 pub fn handler(full_name: &str) -> Option<Handler> {
@@ -79,10 +79,7 @@ fn debug(ctx: &mut Ctx) -> Frame {
         }
         ("stringmatch-test", 2) => Frame::simple("Apparently Redis did not crash: test passed"),
         ("replybuffer", 4) => replybuffer(ctx),
-        _ => {
-            let name = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
-            err(&format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."))
-        }
+        _ => Frame::error(errors::subcommand_syntax(ctx.arg(1), "DEBUG")),
     }
 }
 
@@ -367,6 +364,6 @@ fn replybuffer(ctx: &mut Ctx) -> Frame {
             }
         }
         "resizing" => Frame::ok(),
-        _ => err("ERR unknown subcommand or wrong number of arguments for 'replybuffer'. Try DEBUG HELP."),
+        _ => Frame::error(errors::subcommand_syntax(ctx.arg(1), "DEBUG")),
     }
 }

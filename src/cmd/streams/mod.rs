@@ -112,9 +112,7 @@ fn entry_frame(id: StreamId, fields: &Fields) -> Frame {
 
 /// Redis's addReplySubcommandSyntaxError.
 fn subcommand_syntax_error(ctx: &Ctx) -> Frame {
-    let sub = String::from_utf8_lossy(&ctx.arg(1)[..ctx.arg(1).len().min(128)]).into_owned();
-    let cmd = String::from_utf8_lossy(ctx.arg(0)).to_ascii_uppercase();
-    Frame::error(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."))
+    Frame::error(crate::engine::errors::subcommand_syntax(ctx.arg(1), &String::from_utf8_lossy(ctx.arg(0))))
 }
 
 fn lossy(b: &[u8]) -> String {
