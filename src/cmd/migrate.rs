@@ -92,14 +92,14 @@ fn migrate(ctx: &mut Ctx) -> Frame {
         return Frame::simple("NOKEY");
     }
     let name = format!("{}:{}", req.host, String::from_utf8_lossy(ctx.arg(2)));
-    // A kept connection that fails is dropped and the transfer tried once more on a new one,
-    // unless the failure was a timeout (Redis's may_retry).
+    // A connection that fails is not kept (`attempt` took it out of the cache), and the
+    // transfer is tried once more on a new one, unless the failure was a timeout (Redis's
+    // may_retry).
     let mut retried = false;
     loop {
         match attempt(ctx, &req, &name, &present) {
             Attempt::Done(reply) => return reply,
             Attempt::SocketError { writing, timed_out } => {
-                ctx.engine.dialing.cache.remove(&name);
                 if retried || timed_out {
                     return io_error(writing);
                 }
@@ -216,7 +216,6 @@ fn attempt(ctx: &mut Ctx, req: &Request, name: &str, present: &[Vec<u8>]) -> Att
             if index == 0 {
                 return Attempt::SocketError { writing: false, timed_out: timed_out(&e) };
             }
-            ctx.engine.dialing.cache.remove(name);
             return Attempt::Done(io_error(false));
         }
     }
